@@ -1,0 +1,67 @@
+"""State diagrams of a Definition as Mermaid or Graphviz DOT text, and rendering through `dot`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from .definition import Definition
+from .errors import InvalidInput
+
+
+def _edge_label(defn: Definition, t) -> str:
+    roles = "/".join(defn.roles.get(r, r) for r in t.roles)
+    return f"{t.label}（{roles}）"
+
+
+def mermaid(defn: Definition) -> str:
+    lines = ["stateDiagram-v2", f"    %% {defn.title} ({defn.key}, {defn.content_hash[:12]})"]
+    for s in defn.states.values():
+        extra = f"<br/>{s.deadline.describe()}" if s.deadline else ""
+        lines.append(f'    state "{s.label}{extra}" as {s.name}')
+    lines.append(f"    [*] --> {defn.initial}")
+    for t in defn.transitions:
+        for src in t.sources:
+            lines.append(f"    {src} --> {t.dest}: {_edge_label(defn, t)}")
+    for s in defn.states.values():
+        if s.final:
+            lines.append(f"    {s.name} --> [*]")
+    return "\n".join(lines) + "\n"
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def dot(defn: Definition) -> str:
+    lines = [f"digraph {_q(defn.key)} {{", "    rankdir=TB;", '    node [shape=box, style=rounded, fontname="Noto Sans CJK SC"];',
+             '    edge [fontname="Noto Sans CJK SC", fontsize=10];', f"    label={_q(defn.title)};",
+             '    __start [shape=point, label=""];']
+    for s in defn.states.values():
+        label = s.label + (f"\\n{s.deadline.describe()}" if s.deadline else "")
+        shape = ", peripheries=2" if s.final else ""
+        lines.append(f"    {s.name} [label={_q(label).replace(chr(92) * 2 + 'n', chr(92) + 'n')}{shape}];")
+    lines.append(f"    __start -> {defn.initial};")
+    for t in defn.transitions:
+        for src in t.sources:
+            lines.append(f"    {src} -> {t.dest} [label={_q(_edge_label(defn, t))}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(dot_text: str, output: Path) -> None:
+    """Render DOT text to .svg or .png with Graphviz; raises InvalidInput when it cannot."""
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in ("svg", "png"):
+        raise InvalidInput(f"{output}: can only render .svg or .png (use --format mermaid|dot for text)")
+    exe = shutil.which("dot")
+    if exe is None:
+        raise InvalidInput(
+            "rendering needs Graphviz's `dot` program, which is not installed: "
+            "install it with `apt-get install graphviz` (Debian/Ubuntu), `dnf install graphviz` or "
+            "`brew install graphviz`, or print the text with --format dot|mermaid instead"
+        )
+    proc = subprocess.run([exe, f"-T{fmt}", "-o", str(output)], input=dot_text.encode(), capture_output=True)
+    if proc.returncode != 0:
+        raise InvalidInput(f"Graphviz failed to render {output}: {proc.stderr.decode(errors='replace').strip()}")

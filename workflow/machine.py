@@ -1,0 +1,82 @@
+"""Definition → one shared `transitions.Machine` per template version, built once and cached."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from transitions import Machine
+
+from .definition import Definition, Guard, Transition
+from .loader import guard_holds
+
+
+class ItemModel:
+    """What the machine sees of an item during one transition: state, fields, counters."""
+
+    def __init__(self, state: str, fields: dict[str, Any], counters: dict[str, int]):
+        self.state = state
+        self.fields = fields
+        self.counters = counters
+
+
+def guard_ok(guard: Guard, model: ItemModel) -> bool:
+    source = model.fields if guard.kind == "field" else model.counters
+    default = 0 if guard.kind == "counter" else None
+    return guard_holds(guard.op, source.get(guard.name, default), guard.value)
+
+
+def guards_ok(t: Transition, model: ItemModel) -> bool:
+    return all(guard_ok(g, model) for g in t.guards)
+
+
+def _condition(t: Transition):
+    def check(event) -> bool:
+        return guards_ok(t, event.model)
+    return check
+
+
+def _incrementer(t: Transition):
+    def bump(event) -> None:
+        for name in t.increments:
+            event.model.counters[name] = event.model.counters.get(name, 0) + 1
+    return bump
+
+
+def build_machine(defn: Definition) -> Machine:
+    transitions = [
+        {
+            "trigger": t.trigger, "source": list(t.sources), "dest": t.dest,
+            "conditions": [_condition(t)], "after": [_incrementer(t)] if t.increments else [],
+        }
+        for t in defn.transitions
+    ]
+    return Machine(
+        model=None, states=list(defn.states), transitions=transitions, initial=defn.initial,
+        auto_transitions=False, send_event=True, ignore_invalid_triggers=False,
+    )
+
+
+_cache: dict[str, Machine] = {}
+_lock = threading.Lock()
+
+
+def machine_for(defn: Definition) -> Machine:
+    """The shared Machine for this template version (keyed by content hash)."""
+    m = _cache.get(defn.content_hash)
+    if m is None:
+        with _lock:
+            m = _cache.get(defn.content_hash)
+            if m is None:
+                m = _cache[defn.content_hash] = build_machine(defn)
+    return m
+
+
+def fire(defn: Definition, model: ItemModel, trigger: str) -> bool:
+    """Run one trigger on a model attached only for this call; True when a transition happened."""
+    machine = machine_for(defn)
+    machine.add_model(model, initial=model.state)
+    try:
+        return bool(model.trigger(trigger))
+    finally:
+        machine.remove_model(model)
