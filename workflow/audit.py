@@ -1,0 +1,77 @@
+"""The append-only, hash-chained audit trail: append under a row lock, verify end to end."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+
+
+def event_hash(seq: int, at: datetime, actor: str | None, kind: str, item_id: int | None,
+               from_state: str | None, to_state: str | None, data: dict[str, Any], prev_hash: str) -> str:
+    body = json.dumps(
+        [seq, at.isoformat(timespec="microseconds"), actor, kind, item_id, from_state, to_state, data, prev_hash],
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def append(session: Session, *, at: datetime, actor: str | None, kind: str, item_id: int | None = None,
+           from_state: str | None = None, to_state: str | None = None, data: dict[str, Any] | None = None) -> AuditEvent:
+    """Append one event in the caller's transaction; the head row lock orders concurrent appends."""
+    data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    seq = head.last_seq + 1
+    at = at.replace(microsecond=at.microsecond)  # stored as given, to the microsecond
+    h = event_hash(seq, at, actor, kind, item_id, from_state, to_state, data, head.last_hash)
+    ev = AuditEvent(seq=seq, at=at, actor=actor, kind=kind, item_id=item_id, from_state=from_state,
+                    to_state=to_state, data=data, prev_hash=head.last_hash, hash=h)
+    session.add(ev)
+    head.last_seq, head.last_hash = seq, h
+    return ev
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    events: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def verify(session: Session, batch: int = 5000) -> VerifyResult:
+    """Walk the chain in order; report the first event modified, deleted, reordered or inserted."""
+    prev, expected, count = GENESIS, 1, 0
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).scalars().all()
+        if not rows:
+            break
+        for ev in rows:
+            last_id = ev.id
+            count += 1
+            if ev.seq != expected:
+                what = "deleted" if ev.seq > expected else "inserted or reordered"
+                return VerifyResult(False, count, expected, f"event {expected} is missing or out of place (found event {ev.seq} next): an event was {what}")
+            if ev.prev_hash != prev:
+                return VerifyResult(False, count, ev.seq, f"event {ev.seq} does not follow event {ev.seq - 1}: an event was inserted, deleted or reordered")
+            h = event_hash(ev.seq, ev.at, ev.actor, ev.kind, ev.item_id, ev.from_state, ev.to_state, ev.data, ev.prev_hash)
+            if h != ev.hash:
+                return VerifyResult(False, count, ev.seq, f"event {ev.seq} ({ev.kind}, item {ev.item_id}, {ev.at.isoformat()}) was modified after it was written")
+            prev, expected = ev.hash, expected + 1
+        session.expunge_all()
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    if head.last_seq != expected - 1 or head.last_hash != prev:
+        return VerifyResult(False, count, expected, f"the chain ends at event {expected - 1} but the head says {head.last_seq}: events at the end were deleted")
+    return VerifyResult(True, count)

@@ -1,0 +1,152 @@
+"""Database engines and sessions: SQLite (WAL, BEGIN IMMEDIATE) or PostgreSQL, migrated by Alembic."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import InvalidInput, SchemaOutdated
+
+DEFAULT_URL = "sqlite:///wuzhuan.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url(url: str | None = None) -> str:
+    return url or os.environ.get("WUZHUAN_DATABASE_URL") or DEFAULT_URL
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    # pysqlite's own transaction handling would BEGIN DEFERRED; take the write lock at BEGIN
+    # instead so that read-then-write transactions never fail with SQLITE_BUSY_SNAPSHOT.
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        # Reads (Store.read) need no write lock: WAL gives them a consistent snapshot.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("wuzhuan_read") else "BEGIN IMMEDIATE")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An Engine for the URL (default ./wuzhuan.db); raises InvalidInput for a bad URL."""
+    url = database_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidInput(f"'{url}' is not a database URL (e.g. sqlite:///wuzhuan.db or postgresql+psycopg://user@host/db)") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            parent = Path(parsed.database).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise InvalidInput(f"cannot create the database {parsed.database}: folder {parent} does not exist")
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        _sqlite_setup(engine)
+        return engine
+    if parsed.get_backend_name() != "postgresql":
+        raise InvalidInput(f"unsupported database '{parsed.get_backend_name()}': use SQLite or PostgreSQL")
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _alembic_config(connection):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+
+
+def current_revision(connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision, one process at a time; returns (before, after)."""
+    from alembic import command
+
+    with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE holds the write lock for the DDL
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(7261626)"))
+        before = current_revision(conn)
+        command.upgrade(_alembic_config(conn), "head")
+        return before, head_revision()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Migrate an empty database; refuse an outdated one (run `wuzhuan db upgrade`)."""
+    try:
+        with engine.connect() as conn:
+            rev = current_revision(conn)
+            has_tables = bool(inspect(conn).get_table_names())
+            conn.rollback()
+    except OperationalError as e:
+        raise InvalidInput(f"cannot open the database {engine.url.render_as_string(hide_password=True)}: {e.orig}") from None
+    if rev == _head():
+        return
+    if rev is None and not has_tables:
+        upgrade(engine)
+        return
+    if rev is None:
+        raise SchemaOutdated(f"{engine.url.render_as_string(hide_password=True)} holds tables that are not wuzhuan's; use another database")
+    raise SchemaOutdated(f"the database schema is at revision {rev}, this wuzhuan needs {_head()}: run `wuzhuan db upgrade`")
+
+
+@lru_cache(maxsize=1)
+def _head() -> str:
+    return head_revision()
+
+
+class Store:
+    """An engine plus its session factory; the one handle the service layer takes."""
+
+    def __init__(self, url: str | None = None, migrate: bool = True):
+        self.url = database_url(url)
+        self.engine = make_engine(self.url)
+        if migrate:
+            ensure_schema(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.engine.execution_options(wuzhuan_read=True), expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One transaction: commit on success, roll back on any exception."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction (rolled back at the end)."""
+        with self.read_sessions() as session:  # closing the session rolls back
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

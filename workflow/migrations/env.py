@@ -1,0 +1,15 @@
+"""Alembic environment: runs on the connection wuzhuan hands it (see workflow/db.py)."""
+
+from alembic import context
+
+from workflow.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:
+    from workflow.db import make_engine
+
+    connection = make_engine().connect()
+
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+context.run_migrations()
