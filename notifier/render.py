@@ -1,0 +1,92 @@
+"""Jinja2 notices in Chinese: a subject, a plain-text part and an autoescaped HTML part each."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    TemplateError,
+    select_autoescape,
+)
+
+PARTS = ("subject", "txt", "html")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+class NoticeError(Exception):
+    """A notice template is missing or fails to render."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def one_line(value: Any) -> str:
+    """Collapse line breaks and control characters: nothing rendered can start a new mail header."""
+    return _CONTROL.sub(" ", str(value)).strip()
+
+
+@lru_cache(maxsize=8)
+def environment(override_dir: str | None = None) -> Environment:
+    loaders = []
+    if override_dir:
+        loaders.append(FileSystemLoader(override_dir))
+    loaders.append(PackageLoader("notifier", "templates"))
+    env = Environment(
+        loader=ChoiceLoader(loaders), undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["one_line"] = one_line
+    return env
+
+
+def available(override_dir: str | None = None) -> set[str]:
+    """Names of notices for which all three parts exist."""
+    names: dict[str, set[str]] = {}
+    for path in environment(override_dir).list_templates():
+        m = re.fullmatch(r"([A-Za-z][A-Za-z0-9_]*)\.(subject|txt|html)\.j2", Path(path).name)
+        if m:
+            names.setdefault(m.group(1), set()).add(m.group(2))
+    return {n for n, parts in names.items() if parts == set(PARTS)}
+
+
+def render(notice: str, context: dict[str, Any], override_dir: str | None = None) -> Rendered:
+    """Render the three parts; raises NoticeError naming the notice and the problem."""
+    env = environment(override_dir)
+    out = {}
+    for part in PARTS:
+        name = f"{notice}.{part}.j2"
+        try:
+            out[part] = env.get_template(name).render(**context)
+        except TemplateError as e:
+            raise NoticeError(f"notice '{notice}' ({name}): {e.message or e}") from None
+    return Rendered(subject=one_line(out["subject"]), text=out["txt"], html=out["html"])
+
+
+def sample_context() -> dict[str, Any]:
+    """Data of the shape the engine passes, used to check that every notice renders."""
+    return {
+        "org": "某市人大常委会",
+        "item": {"id": 1, "title": "示例专项监督事项", "template": "专项监督（五专全链条）", "urgency": "一般"},
+        "step": {"name": "rectification", "label": "整改落实", "owner_role": "承办部门", "owners": ["示例承办人"],
+                 "entered": "2026-03-01 09:00", "due": "2026-06-01 24:00", "due_rule": "进入后3个月"},
+        "rung": {"name": "blue", "label": "蓝色督办"},
+        "days_late": 3, "days_left": 0,
+        "recipient": {"name": "示例收件人", "email": "someone@example.org"},
+        "contacts": [{"name": "示例联系人", "email": "contact@example.org", "role": "工作委员会"}],
+        "actions": ["整改完成"], "skipped": [],
+        "handed_by": "示例经办人", "comment": "",
+    }

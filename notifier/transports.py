@@ -1,0 +1,139 @@
+"""Mail delivery behind one interface: SMTP, `.eml` files, or in memory for tests."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from .render import one_line
+
+
+class DeliveryError(Exception):
+    """Sending failed; the message stays in the outbox and is retried."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message_id: str
+    to_addr: str
+    to_name: str
+    subject: str
+    text: str
+    html: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    sender: str = "wuzhuan@localhost"
+    sender_name: str = "人大常委会督办系统"
+
+
+def build_message(msg: Outgoing, cfg: MailConfig) -> EmailMessage:
+    em = EmailMessage()
+    em["Message-ID"] = msg.message_id
+    em["Date"] = format_datetime(msg.created_at)
+    em["From"] = Address(display_name=one_line(cfg.sender_name), addr_spec=cfg.sender)
+    em["To"] = Address(display_name=one_line(msg.to_name), addr_spec=one_line(msg.to_addr))
+    em["Subject"] = one_line(msg.subject)
+    em.set_content(msg.text)
+    em.add_alternative(msg.html, subtype="html")
+    return em
+
+
+class Transport:
+    """Open, send messages, close. `send` raises DeliveryError for this message only."""
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def send(self, msg: Outgoing) -> str:
+        raise NotImplementedError  # an interface: every transport below implements it
+
+
+@dataclass
+class MemoryTransport(Transport):
+    cfg: MailConfig = field(default_factory=MailConfig)
+    sent: list[EmailMessage] = field(default_factory=list)
+    fail_with: str | None = None
+
+    def send(self, msg: Outgoing) -> str:
+        if self.fail_with:
+            raise DeliveryError(self.fail_with)
+        self.sent.append(build_message(msg, self.cfg))
+        return "memory"
+
+
+@dataclass
+class FileTransport(Transport):
+    """Writes each message as `<directory>/<message-id>.eml`; rewriting the same message is harmless."""
+
+    directory: Path
+    cfg: MailConfig = field(default_factory=MailConfig)
+
+    def send(self, msg: Outgoing) -> str:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            stem = msg.message_id.strip("<>").split("@")[0]
+            path = self.directory / f"{stem}.eml"
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(bytes(build_message(msg, self.cfg)))
+            tmp.replace(path)
+        except OSError as e:
+            raise DeliveryError(f"cannot write {self.directory}: {e.strerror}") from None
+        return str(path)
+
+
+@dataclass
+class SMTPTransport(Transport):
+    host: str
+    port: int = 25
+    security: str = "none"  # none | starttls | tls
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    cfg: MailConfig = field(default_factory=MailConfig)
+    _conn: smtplib.SMTP | None = field(default=None, repr=False)
+
+    def _connect(self) -> smtplib.SMTP:
+        try:
+            if self.security == "tls":
+                conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
+            else:
+                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.security == "starttls":
+                    conn.starttls(context=ssl.create_default_context())
+            if self.user:
+                conn.login(self.user, self.password or "")
+            return conn
+        except (OSError, smtplib.SMTPException) as e:
+            raise DeliveryError(f"cannot reach the mail server {self.host}:{self.port}: {e}") from None
+
+    def __exit__(self, *exc) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self._conn = None
+
+    def send(self, msg: Outgoing) -> str:
+        if self._conn is None:
+            self._conn = self._connect()
+        try:
+            self._conn.send_message(build_message(msg, self.cfg))
+        except smtplib.SMTPRecipientsRefused as e:
+            raise DeliveryError(f"the mail server refused {msg.to_addr}: {e.recipients}") from None
+        except (OSError, smtplib.SMTPException) as e:
+            self._conn = None
+            raise DeliveryError(f"sending to {msg.to_addr} failed: {e}") from None
+        return f"{self.host}:{self.port}"
