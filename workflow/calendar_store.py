@@ -11,7 +11,7 @@ import yaml
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, loader
 from .calendar import EVERY_DAY, WorkCalendar, build_calendar, parse_date
 from .definition import Definition
 from .errors import CalendarError
@@ -43,7 +43,7 @@ def parse_notice(path: Path) -> tuple[int, str, list[tuple[date, bool, str]]]:
     except (OSError, UnicodeDecodeError) as e:
         raise CalendarError(f"{path}: cannot read as UTF-8 text ({e})") from None
     try:
-        data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data: Any = json.loads(text) if path.suffix.lower() == ".json" else loader.safe_load(text)
     except (ValueError, yaml.YAMLError):
         raise CalendarError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}") from None
     if not isinstance(data, dict) or not isinstance(data.get("year"), int):

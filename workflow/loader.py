@@ -100,6 +100,11 @@ class _Doc:
         return loader.construct_object(node)
 
 
+def safe_load(text: str):
+    """Plain YAML data with this project's scalar rules (dates stay text; only true/false are booleans)."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
+
 class _TooBig(Exception):
     pass
 
@@ -107,13 +112,18 @@ class _TooBig(Exception):
 def parse_yaml(text: str, name: str) -> _Doc | None:
     """Parse text into a _Doc; returns None (with doc.problems set) when it cannot be read."""
     doc = _Doc(name)
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as e:
+        return _reader_problem(doc, text, e)
     try:
         node = loader.get_single_node()
         if node is None:
             doc.problems.append(Problem(name, 1, 1, "the file is empty: a template is a mapping with key, title, roles, states, transitions"))
             return doc
         doc.data = doc.convert(loader, node, ())
+    except yaml.reader.ReaderError as e:
+        return _reader_problem(doc, text, e)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -126,6 +136,13 @@ def parse_yaml(text: str, name: str) -> _Doc | None:
         doc.problems.append(Problem(name, 1, 1, "the YAML is nested too deeply"))
     finally:
         loader.dispose()
+    return doc
+
+
+def _reader_problem(doc: _Doc, text: str, e: yaml.reader.ReaderError) -> _Doc:
+    before = text[: e.position]
+    line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+    doc.problems.append(Problem(doc.name, line, col, f"character U+{e.character:04X} is not allowed in YAML text"))
     return doc
 
 
@@ -435,7 +452,7 @@ class _Checker:
         if isinstance(fname, str) and spec is None:
             self.p(("urgency", "field"), f"urgency field '{fname}' does not exist")
         choices = _list(_dicts(spec).get("choices"))
-        rungs = {r.get("rung") for lad in self._all_ladders() for r in lad if isinstance(r, dict)}
+        rungs = {r.get("rung") for lad in self._all_ladders() for r in lad if isinstance(r, dict) and isinstance(r.get("rung"), str)}
         for value, rung in _dicts(u.get("start_rung")).items():
             if spec is not None and value not in choices:
                 self.p(("urgency", "start_rung", value), f"'{value}' is not a choice of field '{fname}'", at_key=True)

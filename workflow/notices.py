@@ -63,7 +63,8 @@ def enqueue(session: Session, *, notice: str, key: str, people: list[tuple[str, 
         session.add(Outbox(
             message_id=f"<wuzhuan.{key}.{p.id}@{mail_domain()}>", escalation_id=escalation_id, item_id=item_id,
             notice=notice, person_id=p.id, to_addr=p.email, to_name=p.name,
-            context=ctx | {"recipient": {"name": p.name, "email": p.email}},
+            context=ctx | {"recipient": {"name": p.name, "email": p.email},
+                           "contacts": [c for c in ctx.get("contacts", []) if c.get("email") != p.email]},
             status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
         ))
         queued += 1

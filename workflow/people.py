@@ -14,7 +14,7 @@ import yaml
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, loader
 from .errors import InvalidInput, NotFound
 from .models import Assignment, Membership, OrgUnit, Person
 
@@ -40,7 +40,7 @@ def _read(path: Path) -> dict[str, Any]:
     if path.suffix.lower() == ".csv":
         return _from_csv(text, path)
     try:
-        data = yaml.safe_load(text)
+        data = loader.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""

@@ -85,7 +85,8 @@ def resume(store: Store, item_id: int, actor: str, now: datetime, reason: str | 
         audit.append(s, at=now, actor=actor, kind="resumed", item_id=item.id, from_state=item.state, to_state=item.state,
                      data={"step_id": step.id, "reason": (reason or "").strip(), "lost": lost, "unit": unit,
                            "old_due": fmt(old_due), "new_due": fmt(step.due_at)})
-        return {"item": item.id, "step": state.label, "old_due": fmt(old_due), "due": fmt(step.due_at), "added": lost, "unit": unit}
+        counted_in = {"workdays": "working days", "days": "days", "months": "days", "hours": "seconds"}[unit]
+        return {"item": item.id, "step": state.label, "old_due": fmt(old_due), "due": fmt(step.due_at), "added": lost, "unit": counted_in}
 
     return _guarded(store, item_id, actor, now, "resume", run)
 

@@ -1,0 +1,142 @@
+"""`wuzhuan demo`: the real engine on a fresh SQLite file — five items, refusals, a conflict, escalation."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from notifier.transports import FileTransport, MailConfig
+
+from . import audit, items, registry, suspension, views
+from .calendar import TZ
+from .db import Store
+from .delivery import deliver
+from .errors import Conflict, NotPermitted
+from .people import import_people
+from .sweep import sweep
+
+PEOPLE = Path(__file__).parent / "demo_people.yaml"
+
+ITEMS = [  # (title, group, urgency)
+    ("《大气污染防治法》实施情况专项监督", "g-env", "一般"),
+    ("市级预算执行和其他财政收支情况专项监督", "g-budget", "一般"),
+    ("义务教育优质均衡发展专项监督", "g-edu", "一般"),
+    ("乡村振兴战略实施情况专项监督", "g-rural", "急"),
+    ("养老服务体系建设专项监督", "g-elderly", "一般"),
+]
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=TZ).astimezone(UTC)
+
+
+def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
+    directory = directory or Path(f"demo-{datetime.now():%Y%m%d-%H%M%S}")
+    directory.mkdir(parents=True, exist_ok=True)
+    db = directory / "wuzhuan.db"
+    if db.exists():
+        db.unlink()
+        for extra in (directory / "wuzhuan.db-wal", directory / "wuzhuan.db-shm"):
+            extra.unlink(missing_ok=True)
+    store = Store(f"sqlite:///{db}")
+    mail = FileTransport(directory / "outbox", MailConfig(sender="duban@rd.example.gov.cn", sender_name="市人大常委会督办系统"))
+    say(f"wuzhuan demo — database {db}\n")
+
+    t = at("2026-01-05 09:00")
+    with store.transaction() as s:
+        for path in registry.builtin_paths():
+            tv, _ = registry.publish(s, path, "admin", t)
+            say(f"published template {tv.key} (version {tv.id}, {tv.content_hash[:12]})")
+    with store.transaction() as s:
+        r = import_people(s, PEOPLE, "admin", t)
+    say(f"imported {r.people} people in {r.units} units\n")
+
+    ids = []
+    for title, group, urgency in ITEMS:
+        ids.append(items.create_item(store, template="special_supervision", title=title, actor="wang.fang", now=t,
+                                     group=group, fields={"urgency": urgency}))
+    say(f"王芳 (office) created items {', '.join(map(str, ids))} for the year's five special supervision topics")
+
+    def step(item_id: int, trigger: str, actor: str, when: str, **kw) -> None:
+        r = items.advance(store, item_id, trigger, actor, at(when), **kw)
+        say(f"  {when}  item {item_id}: {r['label']} by {actor} → '{r['to']}', due {r['due']}")
+
+    say("\nMoving the items on, as the right people:")
+    for n, item_id in enumerate(ids):
+        step(item_id, "propose", "wang.fang", f"2026-01-{8 + n:02d} 10:00",
+             fields={"topic": ITEMS[n][0], "source": ["社会关注", "组成人员意见", "代表建议", "专委调研", "来信来访"][n]})
+    for n, item_id in enumerate(ids[:4]):
+        if n == 1:
+            continue  # item 2 is adopted in the conflict below
+        step(item_id, "adopt_plan", "li.ming", "2026-01-20 15:00", fields={"meeting_date": ["2026-06-25", "", "2026-08-27", "2026-10-29"][n]})
+
+    say("\nA refused attempt: the department's clerk tries to adopt the plan himself:")
+    try:
+        items.advance(store, ids[4], "adopt_plan", "song.kai", at("2026-01-21 09:00"), fields={"meeting_date": "2026-12-24"})
+    except NotPermitted as e:
+        say(f"  refused (exit 3): {e}")
+
+    say("\nA conflict: 李明 and 郑宇 both open item 2 and press 'adopt plan' at the same moment:")
+    seen = items.current_version(store, ids[1])
+    barrier, outcome = threading.Barrier(2), {}
+
+    def press(actor: str) -> None:
+        barrier.wait()
+        try:
+            items.advance(store, ids[1], "adopt_plan", actor, at("2026-01-21 10:00"), fields={"meeting_date": "2026-08-27"},
+                          expected_version=seen)
+            outcome[actor] = "succeeded"
+        except Conflict as e:
+            outcome[actor] = f"conflict (exit 4): {e}"
+
+    threads = [threading.Thread(target=press, args=(a,)) for a in ("li.ming", "zheng.yu")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for actor, what in outcome.items():
+        say(f"  {actor}: {what}")
+
+    step(ids[0], "approve_work_plan", "chen.jing", "2026-01-27 16:00", fields={"plan_doc": "常办发〔2026〕3号"})
+    step(ids[2], "approve_work_plan", "he.yan", "2026-02-10 11:00", fields={"plan_doc": "常办发〔2026〕7号"})
+    step(ids[0], "finish_research", "zhao.hua", "2026-03-20 17:00", fields={"research_report": "大气污染防治调研报告"})
+
+    say("\nThe elderly-care group pauses its plan step while the topic is re-scoped (挂起), then resumes:")
+    r = suspension.pause(store, ids[4], "li.ming", "主任会议要求调整监督重点", at("2026-01-22 09:00"))
+    say(f"  paused at {r['paused_at']} (was due {r['due']})")
+    r = suspension.resume(store, ids[4], "li.ming", at("2026-02-02 09:00"), "重点已调整")
+    say(f"  resumed: due {r['old_due']} → {r['due']} (+{r['added']} {r['unit']})")
+
+    say("\nThe education group asks for more time for its research (延期申请); the council approves:")
+    r = suspension.request_extension(store, ids[2], "sun.li", "需增加两个区县的实地检查", "2026-05-15", at("2026-03-30 10:00"))
+    say(f"  request {r['request']}: due {r['due']} → {r['new_date']}")
+    r = suspension.decide_extension(store, r["request"], "li.ming", True, at("2026-03-31 10:00"), "同意")
+    say(f"  approved by 李明: due now {r['due']}")
+
+    say("\nThe clock moves on; the scheduler's sweep fires what is due (each rung once):")
+    for when in ("2026-02-06 09:00", "2026-02-12 09:00", "2026-03-03 09:00", "2026-03-24 09:00", "2026-04-20 09:00"):
+        r = sweep(store, at(when))
+        say(f"  sweep {when}: {r.get('fired', 0)} rungs fired, {r.get('skipped', 0)} skipped, {r.get('queued', 0)} notices queued")
+    r = sweep(store, at("2026-04-20 09:00"))
+    say(f"  same sweep again: {r.get('fired', 0)} fired (nothing twice)")
+
+    r = deliver(store, mail, at("2026-04-20 09:05"))
+    files = sorted((directory / "outbox").glob("*.eml"))
+    say(f"\nDelivered {r['sent']} notices as .eml files in {directory / 'outbox'}:")
+    for f in files[:8]:
+        say(f"  {f}")
+    if len(files) > 8:
+        say(f"  … and {len(files) - 8} more")
+
+    say("\nWhere each item stands on 2026-04-20:")
+    for row in reversed(views.list_items(store, at("2026-04-20 09:00"))):
+        say(f"  #{row['id']} [{row['light_cn']}] {row['title']} — {row['state_label']}, due {row['due']}"
+            + (" (paused)" if row["paused"] else ""))
+    with store.read() as s:
+        v = audit.verify(s)
+    say(f"\naudit trail: {'intact' if v.ok else 'BROKEN'}, {v.events} events. "
+        f"Try: wuzhuan --db sqlite:///{db} items show 1 --now 2026-04-20T09:00")
+    store.dispose()
+    return directory
