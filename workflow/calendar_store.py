@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import audit, loader
@@ -17,15 +18,14 @@ from .definition import Definition
 from .errors import CalendarError
 from .models import CalendarDay, CalendarImport
 
-_cache: dict[tuple[str, int], WorkCalendar] = {}
+_cache: dict[str, WorkCalendar] = {}
 
 
 def calendar_for(session: Session, defn: Definition | None = None) -> WorkCalendar:
     """The calendar a template counts with: China's working days (with imports) or every day."""
     if defn is not None and defn.calendar == "none":
         return EVERY_DAY
-    rev = session.execute(select(func.coalesce(func.max(CalendarImport.id), 0))).scalar_one()
-    key = (str(session.get_bind().url), rev)
+    key = session.execute(select(CalendarImport.digest).order_by(CalendarImport.id.desc()).limit(1)).scalar_one_or_none() or ""
     cal = _cache.get(key)
     if cal is None:
         rows = session.execute(select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.name)).all()
@@ -83,9 +83,11 @@ def import_notice(session: Session, path: str | Path, actor: str | None, now: da
     from .deadlines import recompute_provisional
 
     year, source, days = parse_notice(Path(path))
+    previous = session.execute(select(CalendarImport.digest).order_by(CalendarImport.id.desc()).limit(1)).scalar_one_or_none() or ""
+    digest = hashlib.sha256(json.dumps([previous, year, [(d.isoformat(), w, n) for d, w, n in days]], ensure_ascii=False).encode()).hexdigest()
     session.execute(delete(CalendarDay).where(CalendarDay.year == year))
     session.add_all(CalendarDay(day=d, year=year, is_workday=w, name=n) for d, w, n in days)
-    session.add(CalendarImport(year=year, source=source, imported_at=now, imported_by=actor))
+    session.add(CalendarImport(year=year, source=source, digest=digest, imported_at=now, imported_by=actor))
     session.flush()
     recomputed = recompute_provisional(session, now)
     audit.append(session, at=now, actor=actor, kind="calendar_imported",

@@ -235,6 +235,10 @@ def _advance(s: Session, item_id: int, trigger: str, actor: str, now: datetime, 
         raise TriggerNotAllowed(item.id, item.state, trigger, defn.triggers_from(item.state))
     changes = coerce_all(s, defn, fields)
     new_fields = item.fields | changes
+    common = set.intersection(*(set(t.requires) for t in candidates))
+    missing = [f"{f} ({defn.fields[f].label})" for f in candidates[0].requires if f in common and new_fields.get(f) in (None, "", [])]
+    if missing:  # say what to supply before saying which conditions failed
+        raise InvalidInput(f"'{trigger}' on item {item.id} needs {', '.join(missing)}: give them with --field name=value")
     model = ItemModel(item.state, dict(new_fields), dict(item.counters))
     chosen = next((t for t in candidates if guards_ok(t, model)), None)
     if chosen is None:

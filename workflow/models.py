@@ -278,5 +278,6 @@ class CalendarImport(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
     source: Mapped[str] = mapped_column(String(500))
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 over every import so far: names the calendar's content
     imported_at: Mapped[datetime]
     imported_by: Mapped[str | None] = mapped_column(String(64))

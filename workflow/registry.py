@@ -74,17 +74,14 @@ def definition_of(tv: TemplateVersion) -> Definition:
     return d
 
 
-_by_id: dict[tuple[str, int], Definition] = {}
-
-
 def definition_by_id(session: Session, version_id: int) -> Definition:
-    key = (str(session.get_bind().url), version_id)
-    d = _by_id.get(key)
+    """The Definition of a stored version. Cached by content hash, never by id: ids repeat across databases."""
+    h = session.execute(select(TemplateVersion.content_hash).where(TemplateVersion.id == version_id)).scalar_one_or_none()
+    if h is None:
+        raise NotFound(f"template version {version_id} does not exist")
+    d = _defs.get(h)
     if d is None:
-        tv = session.get(TemplateVersion, version_id)
-        if tv is None:
-            raise NotFound(f"template version {version_id} does not exist")
-        d = _by_id[key] = definition_of(tv)
+        d = definition_of(session.get(TemplateVersion, version_id))
     return d
 
 

@@ -2,10 +2,11 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 22:16:56.712500
+Create Date: 2026-11-26 22:22:58.421745
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = '0001'
 down_revision = None
@@ -53,6 +54,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=500), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('imported_at', sa.DateTime(), nullable=False),
     sa.Column('imported_by', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id')
