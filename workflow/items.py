@@ -122,33 +122,41 @@ def create_item(store: Store, *, template: str, title: str, actor: str, now: dat
                 assign: dict[str, list[str]] | None = None) -> int:
     """Start an item on the newest version of a template; roles default from the group's memberships."""
     _aware(now)
+    with store.transaction() as s:
+        return create_in(s, template=template, title=title, actor=actor, now=now, group=group, units=units,
+                         fields=fields, assign=assign)
+
+
+def create_in(s: Session, *, template: str, title: str, actor: str, now: datetime, group: str | None = None,
+              units: tuple[str, ...] = (), fields: dict[str, Any] | None = None,
+              assign: dict[str, list[str]] | None = None) -> int:
+    """create_item inside the caller's transaction (bulk loads, benchmarks)."""
     if not title or not title.strip():
         raise InvalidInput("an item needs a title")
-    with store.transaction() as s:
-        tv = registry.latest(s, template)
-        defn = registry.definition_of(tv)
-        people.person(s, actor)
-        unit_rows = [people.unit(s, u) for u in ((group,) if group else ()) + tuple(units)]
-        values = coerce_all(s, defn, fields)
-        item = Item(template_version_id=tv.id, template_key=defn.key, title=title.strip(), state=defn.initial, version=1,
-                    fields=values, counters={c: 0 for c in defn.counters}, created_at=now, created_by=actor,
-                    group_unit_id=unit_rows[0].id if group else None)
-        s.add(item)
-        s.flush()
-        holders = people.default_holders(s, [u.id for u in unit_rows], list(defn.roles))
-        for role, codes in (assign or {}).items():
-            if role not in defn.roles:
-                raise InvalidInput(f"template '{defn.key}' has no role '{role}' (roles: {', '.join(defn.roles)})")
-            holders[role] = [people.person(s, c).id for c in codes]
-        for role, pids in holders.items():
-            for pid in pids:
-                s.add(Assignment(item_id=item.id, role=role, person_id=pid, assigned_at=now, assigned_by=actor))
-        s.flush()
-        step = open_step(s, defn, item, defn.initial, now, actor, None)
-        audit.append(s, at=now, actor=actor, kind="created", item_id=item.id, to_state=defn.initial,
-                     data={"title": item.title, "template": defn.key, "version_id": tv.id, "fields": values,
-                           "assignments": _codes(s, holders), "step_id": step.id, "due": fmt(step.due_at)})
-        return item.id
+    tv = registry.latest(s, template)
+    defn = registry.definition_of(tv)
+    people.person(s, actor)
+    unit_rows = [people.unit(s, u) for u in ((group,) if group else ()) + tuple(units)]
+    values = coerce_all(s, defn, fields)
+    item = Item(template_version_id=tv.id, template_key=defn.key, title=title.strip(), state=defn.initial, version=1,
+                fields=values, counters={c: 0 for c in defn.counters}, created_at=now, created_by=actor,
+                group_unit_id=unit_rows[0].id if group else None)
+    s.add(item)
+    s.flush()
+    holders = people.default_holders(s, [u.id for u in unit_rows], list(defn.roles))
+    for role, codes in (assign or {}).items():
+        if role not in defn.roles:
+            raise InvalidInput(f"template '{defn.key}' has no role '{role}' (roles: {', '.join(defn.roles)})")
+        holders[role] = [people.person(s, c).id for c in codes]
+    for role, pids in holders.items():
+        for pid in pids:
+            s.add(Assignment(item_id=item.id, role=role, person_id=pid, assigned_at=now, assigned_by=actor))
+    s.flush()
+    step = open_step(s, defn, item, defn.initial, now, actor, None)
+    audit.append(s, at=now, actor=actor, kind="created", item_id=item.id, to_state=defn.initial,
+                 data={"title": item.title, "template": defn.key, "version_id": tv.id, "fields": values,
+                       "assignments": _codes(s, holders), "step_id": step.id, "due": fmt(step.due_at)})
+    return item.id
 
 
 def _codes(session: Session, holders: dict[str, list[int]]) -> dict[str, list[str]]:

@@ -1,0 +1,171 @@
+"""Several processes on one store: no lost or doubled update, and every rung claimed exactly once under SIGKILL."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import T0, at, pg_url_or_skip, reset_pg, setup_directory
+from workflow import items
+from workflow.db import Store
+from workflow.models import Escalation, Item, Outbox, Step
+
+pytestmark = pytest.mark.slow
+CTX = mp.get_context("spawn")
+
+# The first moves of the chain: (trigger, actor, fields) by the state the item is in.
+PATH = {
+    "topic_selection": ("propose", "wang.fang", {"topic": "x", "source": "社会关注"}),
+    "annual_plan": ("adopt_plan", "li.ming", {"meeting_date": "2026-06-25"}),
+    "work_plan": ("approve_work_plan", "chen.jing", {"plan_doc": "1号"}),
+    "research": ("finish_research", "zhao.hua", {"research_report": "报告"}),
+    "opinions_handover": ("hand_over_views", "wang.fang", {}),
+    "report_review": ("submit_report", "huang.bo", {}),
+    "deliberation": ("deliberate", "chen.jing", {}),
+}
+
+
+def _advancer(url: str, ids: list[int], start, rounds: int, out) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from workflow.errors import Conflict
+
+    store = Store(url)
+    wins, conflicts, others = [], 0, []
+    start.wait()
+    for _ in range(rounds):
+        for item_id in ids:
+            with store.read() as s:
+                item = s.get(Item, item_id)
+                version, state = item.version, item.state
+            if state not in PATH:
+                continue
+            trigger, actor, fields = PATH[state]
+            try:
+                items.advance(store, item_id, trigger, actor, T0, fields=fields, expected_version=version)
+                wins.append((item_id, version))
+            except Conflict:
+                conflicts += 1
+            except Exception as e:  # anything but a conflict is a failure of the test
+                others.append(f"{type(e).__name__}: {e}")
+    store.dispose()
+    out.put((wins, conflicts, others))
+
+
+def run_advancers(url: str, n_procs=8, n_items=50, rounds=3):
+    store = Store(url)
+    setup_directory(store)
+    with store.transaction() as s:
+        ids = [items.create_in(s, template="special_supervision", title=f"并发{i}", actor="wang.fang", now=T0, group="g-env")
+               for i in range(n_items)]
+    store.dispose()
+    start, out = CTX.Event(), CTX.Queue()
+    procs = [CTX.Process(target=_advancer, args=(url, ids[::-1] if k % 2 else ids, start, rounds, out)) for k in range(n_procs)]
+    for p in procs:
+        p.start()
+    time.sleep(0.5)
+    start.set()
+    results = [out.get(timeout=300) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    wins = [w for r in results for w in r[0]]
+    conflicts = sum(r[1] for r in results)
+    others = [o for r in results for o in r[2]]
+    store = Store(url)
+    with store.read() as s:
+        versions = dict(s.execute(select(Item.id, Item.version)).all())
+        steps = dict(s.execute(select(Step.item_id, func.count()).group_by(Step.item_id)).all())
+    store.dispose()
+    return ids, wins, conflicts, others, versions, steps
+
+
+def check_no_lost_update(ids, wins, conflicts, others, versions, steps):
+    assert others == [], others[:3]
+    assert len(wins) == len(set(wins)), "two processes won the same item version"
+    per_item = {i: sum(1 for w, _ in wins if w == i) for i in ids}
+    for i in ids:
+        assert versions[i] == 1 + per_item[i], f"item {i}: {per_item[i]} wins but version {versions[i]}"
+        assert steps[i] == 1 + per_item[i], f"item {i}: {per_item[i]} wins but {steps[i]} steps"
+    assert conflicts > 0, "the processes never collided; the test proved nothing"
+
+
+def test_eight_processes_on_a_sqlite_file(tmp_path):
+    check_no_lost_update(*run_advancers(f"sqlite:///{tmp_path / 'race.db'}"))
+
+
+@pytest.mark.postgres
+def test_eight_processes_on_postgres():
+    url = pg_url_or_skip()
+    reset_pg(url)
+    check_no_lost_update(*run_advancers(url))
+
+
+# --- sweeping processes, one killed ------------------------------------------------------------
+
+def _sweeper(url: str, start, batch: int) -> None:
+    store = Store(url)
+    start.wait()
+    from workflow.sweep import sweep
+
+    sweep(store, at("2026-01-27 09:00"), batch=batch)
+    store.dispose()
+
+
+def run_sweepers(url: str, n_steps=2000, n_procs=4, batch=10):
+    store = Store(url)
+    setup_directory(store)
+    with store.transaction() as s:
+        for i in range(n_steps):
+            items.create_in(s, template="special_supervision", title=f"逾期{i}", actor="wang.fang", now=T0, group="g-env")
+    start = CTX.Event()
+    procs = [CTX.Process(target=_sweeper, args=(url, start, batch)) for _ in range(n_procs)]
+    for p in procs:
+        p.start()
+    time.sleep(1.0)
+    start.set()
+    victim = procs[0]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # kill it once real work is under way
+        with store.read() as s:
+            done = s.execute(select(func.count()).select_from(Escalation)).scalar_one()
+        if done >= n_steps // 4:
+            break
+        time.sleep(0.02)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.join()
+    assert victim.exitcode == -signal.SIGKILL
+    restarted = CTX.Process(target=_sweeper, args=(url, start, batch))
+    restarted.start()
+    for p in procs[1:] + [restarted]:
+        p.join(timeout=300)
+        assert p.exitcode == 0
+    with store.read() as s:
+        fired = s.execute(select(Escalation.step_id, func.count()).where(Escalation.status == "fired").group_by(Escalation.step_id)).all()
+        per_esc = s.execute(select(Outbox.escalation_id, func.count()).where(Outbox.escalation_id.is_not(None))
+                            .group_by(Outbox.escalation_id)).all()
+        open_due = s.execute(select(func.count()).select_from(Step).where(Step.next_escalation_at <= at("2026-01-27 09:00"))).scalar_one()
+        message_ids = s.execute(select(func.count(Outbox.message_id.distinct()))).scalar_one()
+        rows = s.execute(select(func.count()).select_from(Outbox).where(Outbox.escalation_id.is_not(None))).scalar_one()
+    store.dispose()
+    assert len(fired) == n_steps, f"{len(fired)} of {n_steps} steps escalated"
+    assert all(n == 1 for _, n in fired)
+    assert len(per_esc) == n_steps and all(n == 2 for _, n in per_esc)  # owner + group lead, once each
+    assert open_due == 0
+    assert rows <= message_ids  # no message queued twice
+
+
+def test_four_sweepers_one_killed_sqlite(tmp_path):
+    run_sweepers(f"sqlite:///{tmp_path / 'sweep.db'}")
+
+
+@pytest.mark.postgres
+def test_four_sweepers_one_killed_postgres():
+    url = pg_url_or_skip()
+    reset_pg(url)
+    run_sweepers(url)

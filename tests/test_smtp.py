@@ -1,0 +1,132 @@
+"""Delivery to a real SMTP server on loopback (aiosmtpd): once each, outages, retries, dead letters."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from conftest import T0, at
+from workflow import items, sweep
+from workflow.config import Settings
+from workflow.delivery import deliver, list_outbox, retry, transport_for
+from workflow.models import Outbox
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content.decode("utf-8", errors="replace"))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    port = free_port()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    yield ctl, inbox, port
+    try:
+        ctl.stop()
+    except Exception:
+        pass
+
+
+def message_ids(inbox) -> list[str]:
+    import email
+
+    return [email.message_from_string(m)["Message-ID"] for m in inbox.messages]
+
+
+def make_due(store, n=3):
+    for _ in range(n):
+        items.create_item(store, template="special_supervision", title="专项监督", actor="wang.fang", now=T0, group="g-env")
+    for t in ("2026-01-23 09:00", "2026-01-27 09:00", "2026-01-30 09:00", "2026-02-06 09:00"):
+        sweep.sweep(store, at(t))
+
+
+def test_every_rung_delivered_once_over_smtp(ready, smtp):
+    ctl, inbox, port = smtp
+    make_due(ready)
+    t = transport_for(Settings(smtp_host="127.0.0.1", smtp_port=port))
+    first = deliver(ready, t, at("2026-02-06 09:05"))
+    second = deliver(ready, t, at("2026-02-06 09:06"))
+    with ready.read() as s:
+        queued = s.execute(select(Outbox)).scalars().all()
+    assert first["sent"] == len(queued) and second["sent"] == 0
+    ids = message_ids(inbox)
+    assert len(ids) == len(set(ids)) == len(queued)
+    assert set(ids) == {o.message_id for o in queued}
+    assert all(o.status == "sent" for o in queued)
+
+
+def test_server_down_then_back_delivers_once(ready, smtp):
+    ctl, inbox, port = smtp
+    make_due(ready, 2)
+    ctl.stop()
+    t = transport_for(Settings(smtp_host="127.0.0.1", smtp_port=port))
+    r = deliver(ready, t, at("2026-02-06 09:05"), retry_base=60)
+    assert r["sent"] == 0 and r["failed"] > 0
+    waiting = list_outbox(ready, "pending")
+    assert waiting and all("cannot reach the mail server" in w["last_error"] for w in waiting)
+    # before the backoff has passed nothing is tried again
+    assert deliver(ready, t, at("2026-02-06 09:05:30"))["sent"] == 0
+    inbox2 = Inbox()
+    ctl2 = Controller(inbox2, hostname="127.0.0.1", port=port)
+    ctl2.start()
+    try:
+        r = deliver(ready, t, at("2026-02-06 09:10"))
+        assert r["sent"] == len(waiting)
+        assert deliver(ready, t, at("2026-02-06 10:00"))["sent"] == 0
+        ids = message_ids(inbox2)
+        assert len(ids) == len(set(ids)) == len(waiting)
+    finally:
+        ctl2.stop()
+
+
+def test_dead_messages_can_be_retried(ready, smtp):
+    ctl, inbox, port = smtp
+    make_due(ready, 1)
+    ctl.stop()
+    t = transport_for(Settings(smtp_host="127.0.0.1", smtp_port=port))
+    now = at("2026-02-06 09:05")
+    for _ in range(3):
+        deliver(ready, t, now, max_attempts=3, retry_base=1)
+        now += timedelta(minutes=5)
+    dead = list_outbox(ready, "dead")
+    assert dead and all(d["attempts"] == 3 for d in dead)
+    assert retry(ready, now, None, "wang.fang") == len(dead)
+    inbox2 = Inbox()
+    ctl2 = Controller(inbox2, hostname="127.0.0.1", port=port)
+    ctl2.start()
+    try:
+        assert deliver(ready, t, now)["sent"] == len(dead)
+        assert list_outbox(ready, "dead") == []
+    finally:
+        ctl2.stop()
+
+
+def test_a_crash_after_sending_resends_with_the_same_message_id(ready, smtp):
+    """A deliverer killed between sending and recording: the lease expires and the same Message-ID goes again."""
+    from workflow.delivery import _lease
+
+    ctl, inbox, port = smtp
+    make_due(ready, 1)
+    leased = _lease(ready, at("2026-02-06 09:05"), 100)  # claimed, then the process "dies"
+    assert leased
+    t = transport_for(Settings(smtp_host="127.0.0.1", smtp_port=port))
+    assert deliver(ready, t, at("2026-02-06 09:06"))["sent"] == 0  # still leased
+    assert deliver(ready, t, at("2026-02-06 09:11"))["sent"] == len(leased)
+    assert sorted(message_ids(inbox)) == sorted(o.message_id for o in leased)
