@@ -83,7 +83,7 @@ def test_wrong_trigger_lists_the_allowed_ones_and_is_audited(ready):
 
 def test_actor_without_the_role_is_refused(ready):
     item_id = new_item(ready)
-    with pytest.raises(NotPermitted, match=r"黄波 \(huang.bo\) may not 'propose'.*needs 常委会办公室 \(office\)"):
+    with pytest.raises(NotPermitted, match=r"黄波 \(huang.bo\) may not 'propose'.*needs one of 常委会办公室 \(office\)"):
         items.advance(ready, item_id, "propose", "huang.bo", T0, fields={"topic": "x", "source": "社会关注"})
     last = views.history(ready, item_id)[-1]
     assert last["kind"] == "refused" and last["actor"] == "huang.bo"

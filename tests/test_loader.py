@@ -309,3 +309,13 @@ def test_random_line_deletions_only_give_located_errors():
             loader.load_text("\n".join(keep), "d.yaml", notices=NOTICES)
         except DefinitionError as e:
             assert all(re.match(r"^d\.yaml:\d+:\d+: ", str(p)) for p in e.problems)
+
+
+def test_docs_describe_every_key_of_the_schema():
+    doc = (ROOT / "docs" / "definitions.md").read_text()
+    schema = json.loads((DEFS / "schema.json").read_text())
+    keys = set(schema["properties"])
+    for d in schema["$defs"].values():
+        keys |= set(d.get("properties", {}))
+    missing = sorted(k for k in keys if f"`{k}`" not in doc and f"{k}:" not in doc)
+    assert missing == []

@@ -258,7 +258,7 @@ def _advance(s: Session, item_id: int, trigger: str, actor: str, now: datetime, 
         need = ", ".join(f"{defn.roles[r]} ({r})" for r in chosen.roles)
         held = ", ".join(f"{defn.roles.get(r, r)} ({r})" for r in sorted(roles)) or "no role"
         raise NotPermitted(f"{person.name} ({actor}) may not '{trigger}' item {item.id} at step '{state.label}': "
-                           f"it needs {need}; {person.name} holds {held} on this item")
+                           f"it needs {'one of ' if len(chosen.roles) > 1 else ''}{need}; {person.name} holds {held} on this item")
     missing = [f"{f} ({defn.fields[f].label})" for f in chosen.requires if new_fields.get(f) in (None, "", [])]
     if missing:
         raise InvalidInput(f"'{trigger}' on item {item.id} needs {', '.join(missing)}: give them with --field name=value")

@@ -22,7 +22,7 @@ def _need_role(defn, roles_held: set[str], allowed: tuple[str, ...], who: str, w
         raise NotPermitted(f"step '{label}' of item {item_id} cannot be {what}: the template names no role for it")
     if not roles_held & set(allowed):
         need = ", ".join(f"{defn.roles[r]} ({r})" for r in allowed)
-        raise NotPermitted(f"{who} may not {what} step '{label}' of item {item_id}: it needs {need}")
+        raise NotPermitted(f"{who} may not {what} step '{label}' of item {item_id}: it needs {'one of ' if len(allowed) > 1 else ''}{need}")
 
 
 def _guarded(store: Store, item_id: int, actor: str, now: datetime, what: str, fn):

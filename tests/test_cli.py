@@ -1,0 +1,289 @@
+"""The command line through click's runner: exit codes, exact error lines, no tracebacks; state checked via the library."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from conftest import ROOT
+from workflow import views
+from workflow.db import Store
+
+DEFS = ROOT / "definitions"
+PEOPLE = ROOT / "workflow" / "demo_people.yaml"
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WUZHUAN_DATABASE_URL", raising=False)
+    monkeypatch.delenv("WUZHUAN_ACTOR", raising=False)
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+
+    def invoke(*args, db=True, env=None):
+        full = (["--db", url] if db else []) + [str(a) for a in args]
+        return runner.invoke(cli, full, env=env, catch_exceptions=False)
+
+    invoke.url = url
+    return invoke
+
+
+@pytest.fixture
+def ready_cli(run):
+    assert run("definitions", "publish", *sorted(DEFS.glob("*.yaml")), "--now", "2026-01-05T09:00").exit_code == 0
+    assert run("people", "import", PEOPLE).exit_code == 0
+    r = run("items", "create", "--template", "special_supervision", "--title", "大气污染防治", "--group", "g-env",
+            "--actor", "wang.fang", "--now", "2026-01-05T09:00")
+    assert r.exit_code == 0, r.output
+    return run
+
+
+def test_every_command_has_help_text():
+    def walk(cmd, path):
+        assert cmd.help or cmd.short_help, f"`{' '.join(path)}` has no help text"
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, path + [name])
+    walk(cli, ["wuzhuan"])
+
+
+def test_every_command_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    missing = []
+
+    def walk(cmd, path):
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, path + [name])
+        elif " ".join(path) not in readme:
+            missing.append(" ".join(path))
+    walk(cli, ["wuzhuan"])
+    assert missing == []
+
+
+def test_validate_ok_and_errors(run, tmp_path):
+    r = run("definitions", "validate", *sorted(DEFS.glob("*.yaml")), db=False)
+    assert r.exit_code == 0 and r.output.count(": ok") == 3
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((DEFS / "special_supervision.yaml").read_text().replace("owner: office\n", "owner: offce\n", 1))
+    r = run("definitions", "validate", bad, db=False)
+    assert r.exit_code == 2
+    assert f"{bad}:" in r.stderr and "unknown role 'offce'" in r.stderr and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00binary", b"- just\n- a list\n", b"key: [oops", b"x" * 2_000_000])
+def test_validate_never_shows_a_traceback(run, tmp_path, content):
+    p = tmp_path / "t.yaml"
+    p.write_bytes(content)
+    r = run("definitions", "validate", p, db=False)
+    assert r.exit_code == 2 and "Traceback" not in r.output and r.stderr.startswith("Error:")
+    assert f"{p}:" in r.stderr
+
+
+def test_show_and_diagram(run, tmp_path):
+    r = run("definitions", "show", DEFS / "special_supervision.yaml", db=False)
+    assert r.exit_code == 0 and "满意度测评" in r.output and "record_vote" in r.output
+    r = run("definitions", "show", DEFS / "deputy_suggestion.yaml", "--json", db=False)
+    assert json.loads(r.output)["key"] == "deputy_suggestion"
+    r = run("definitions", "diagram", DEFS / "special_supervision.yaml", db=False)
+    assert r.output.startswith("stateDiagram-v2") and "satisfaction_vote --> council_measures" in r.output
+    r = run("definitions", "diagram", DEFS / "special_supervision.yaml", "--format", "dot", db=False)
+    assert r.output.startswith('digraph "special_supervision"') and "->" in r.output
+
+
+def test_diagram_render_without_graphviz_says_how(run, tmp_path, monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    r = run("definitions", "diagram", DEFS / "special_supervision.yaml", "--output", tmp_path / "d.svg", db=False)
+    assert r.exit_code == 2 and "apt-get install graphviz" in r.stderr
+
+
+def test_publish_twice_is_unchanged(run):
+    r = run("definitions", "publish", DEFS / "special_supervision.yaml")
+    assert "published special_supervision version 1" in r.output
+    r = run("definitions", "publish", DEFS / "special_supervision.yaml")
+    assert "unchanged special_supervision version 1" in r.output
+    r = run("definitions", "show", "special_supervision")  # by key, from the store
+    assert r.exit_code == 0 and "选题立项" in r.output
+
+
+def test_advance_exit_codes(ready_cli):
+    r = ready_cli("items", "advance", 1, "propose", "--actor", "huang.bo", "--field", "topic=x", "--field", "source=社会关注")
+    assert r.exit_code == 3
+    assert r.stderr == ("Error: 黄波 (huang.bo) may not 'propose' item 1 at step '选题立项': it needs one of 常委会办公室 (office), 工作委员会 (committee); "
+                        "黄波 holds 承办部门 (department) on this item\n")
+    r = ready_cli("items", "advance", 1, "publish", "--actor", "wang.fang")
+    assert r.exit_code == 3 and "possible: propose, drop" in r.stderr
+    r = ready_cli("items", "advance", 1, "propose", "--actor", "wang.fang")
+    assert r.exit_code == 2 and "needs topic (监督议题)" in r.stderr
+    r = ready_cli("items", "advance", 1, "propose", "--actor", "wang.fang", "--field", "topic=x", "--field", "source=社会关注",
+                  "--expect-version", 7)
+    assert r.exit_code == 4 and "changed meanwhile" in r.stderr
+    r = ready_cli("items", "advance", 1, "propose", "--actor", "wang.fang", "--field", "topic=x", "--field", "source=社会关注",
+                  "--now", "2026-01-06T10:00")
+    assert r.exit_code == 0 and "topic_selection → annual_plan" in r.output
+    r = ready_cli("items", "advance", 99, "propose", "--actor", "wang.fang")
+    assert r.exit_code == 2 and r.stderr == "Error: item 99 does not exist\n"
+    store = Store(ready_cli.url)
+    from conftest import at
+    assert views.show_item(store, 1, at("2026-01-06 10:00"))["state"] == "annual_plan"
+    store.dispose()
+
+
+def test_actor_from_environment(ready_cli):
+    r = ready_cli("items", "advance", 1, "propose", "--field", "topic=x", "--field", "source=社会关注",
+                  env={"WUZHUAN_ACTOR": "wang.fang"})
+    assert r.exit_code == 0, r.stderr
+    r = ready_cli("items", "advance", 1, "adopt_plan")
+    assert r.exit_code == 2 and "--actor" in r.stderr
+
+
+def test_list_show_history_json(ready_cli):
+    r = ready_cli("items", "list", "--json", "--now", "2026-01-27T09:00")
+    rows = json.loads(r.output)
+    assert rows[0]["light"] == "red" and rows[0]["state"] == "topic_selection"
+    r = ready_cli("items", "list", "--light", "red", "--now", "2026-01-27T09:00")
+    assert "大气污染防治" in r.output and "红" in r.output
+    assert "大气污染防治" not in ready_cli("items", "list", "--light", "red", "--now", "2026-01-10T09:00").output
+    r = ready_cli("items", "show", 1, "--actor", "wang.fang", "--now", "2026-01-10T09:00")
+    assert "选题立项" in r.output and "propose" in r.output and "2026-01-26 24:00" in r.output
+    d = json.loads(ready_cli("items", "show", 1, "--json").output)
+    assert d["next"][0]["trigger"] == "propose"
+    hist = json.loads(ready_cli("items", "history", 1, "--json").output)
+    assert hist[0]["kind"] == "created"
+    assert "created" in ready_cli("items", "history", 1).output
+
+
+def test_assign_set_pause_extend(ready_cli):
+    assert ready_cli("items", "assign", 1, "department", "song.kai", "--actor", "wang.fang").exit_code == 0
+    r = ready_cli("items", "pause", 1, "--reason", "调整", "--actor", "li.ming", "--now", "2026-01-12T09:00")
+    assert r.exit_code == 0 and "paused" in r.output
+    r = ready_cli("items", "resume", 1, "--actor", "li.ming", "--now", "2026-01-19T09:00")
+    assert "2026-01-26 24:00 → 2026-02-02 24:00" in r.output
+    r = ready_cli("items", "extend", 1, "--until", "2026-03-01", "--reason", "补充调研", "--actor", "wang.fang", "--now", "2026-01-20T09:00")
+    assert r.exit_code == 0 and "extension request 1" in r.output
+    r = ready_cli("extensions", "approve", 1, "--actor", "zhao.hua", "--now", "2026-01-20T10:00")
+    assert r.exit_code == 3
+    r = ready_cli("extensions", "approve", 1, "--actor", "li.ming", "--now", "2026-01-20T10:00")
+    assert r.exit_code == 0 and "due 2026-03-01 24:00" in r.output  # the approved last day is taken as given
+    r = ready_cli("items", "set", 1, "--field", "urgency=急", "--actor", "wang.fang")
+    assert r.exit_code == 0
+
+
+def test_audit_verify(ready_cli, tmp_path):
+    r = ready_cli("audit", "verify")
+    assert r.exit_code == 0 and "intact" in r.output
+    import sqlite3
+
+    con = sqlite3.connect(ready_cli.url.removeprefix("sqlite:///"))
+    con.execute("UPDATE audit_events SET actor = 'x' WHERE seq = 2")
+    con.commit()
+    con.close()
+    r = ready_cli("audit", "verify")
+    assert r.exit_code == 2 and "event 2" in r.stderr and "modified" in r.stderr
+
+
+def test_calendar_commands(run, tmp_path):
+    r = run("calendar", "due", "--from", "2026-02-12", "--amount", 5, "--unit", "workdays")
+    assert r.exit_code == 0 and r.output.startswith("2026-02-26 24:00")
+    r = run("calendar", "due", "--from", "2026-03-25", "--amount", 20, "--unit", "days", "--before", "--json")
+    assert json.loads(r.output)["due"] == "2026-03-05 24:00"
+    r = run("calendar", "due", "--from", "2026-12-20", "--amount", 20, "--unit", "workdays")
+    assert "PROVISIONAL" in r.output
+    r = run("calendar", "show", 2026)
+    assert "2026-02-14" in r.output and "上班" in r.output and "春节" in r.output
+    assert "PROVISIONAL" in run("calendar", "show", 2027).output
+    notice = tmp_path / "2027.yaml"
+    notice.write_text("year: 2027\nsource: 测试\nholidays:\n  - {name: 元旦, from: 2027-01-01, to: 2027-01-03}\n", encoding="utf-8")
+    r = run("calendar", "import", notice)
+    assert r.exit_code == 0 and "2027: 3 holidays" in r.output
+    assert "PROVISIONAL" not in run("calendar", "show", 2027).output
+    r = run("calendar", "due", "--from", "bad", "--amount", 1, "--unit", "days")
+    assert r.exit_code == 2 and "is not a date" in r.stderr
+
+
+def test_escalate_deliver_outbox(ready_cli, tmp_path):
+    r = ready_cli("escalate", "--once", "--now", "2026-01-27T09:00")
+    assert r.exit_code == 0 and "1 rungs fired, 1 skipped, 2 notices queued" in r.output
+    r = ready_cli("escalate", "--once", "--now", "2026-01-27T09:00")
+    assert "0 rungs fired" in r.output
+    r = ready_cli("outbox", "deliver", "--now", "2026-01-27T09:01", env={"WUZHUAN_OUTBOX_DIR": str(tmp_path / "mail")})
+    assert r.exit_code == 0 and r.output.startswith("delivered 3")  # handover + 2 督办
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 3
+    rows = json.loads(ready_cli("outbox", "list", "--json").output)
+    assert {x["status"] for x in rows} == {"sent"}
+    r = ready_cli("outbox", "retry")
+    assert r.exit_code == 2
+    r = ready_cli("outbox", "retry", 1)
+    assert r.exit_code == 2 and "not dead" in r.stderr
+
+
+def test_config_errors_are_clear(run, tmp_path):
+    cfg = tmp_path / "w.toml"
+    cfg.write_text("[smtp]\nhots = 'x'\n")
+    r = run("--config", cfg, "outbox", "deliver", db=True)
+    assert r.exit_code == 2 and "unknown setting 'hots'" in r.stderr
+
+
+def test_bad_database_url(run):
+    r = run("--db", "nonsense://", "items", "list", db=False)
+    assert r.exit_code == 2 and "Error:" in r.stderr
+    r = run("--db", "sqlite:////no/such/folder/x.db", "items", "list", db=False)
+    assert r.exit_code == 2 and "does not exist" in r.stderr
+
+
+def test_people_import_errors(run, tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text("people:\n  - {code: a, name: 甲, email: not-an-email}\n")
+    r = run("people", "import", p)
+    assert r.exit_code == 2 and "is not an email address" in r.stderr
+    csv = tmp_path / "p.csv"
+    csv.write_text("person,name,email,unit,unit_name,unit_kind,role\nzhang,张三,zhang@x.example,g1,一组,group,group_lead\n", encoding="utf-8")
+    r = run("people", "import", csv)
+    assert r.exit_code == 0 and "imported 1 people, 1 units, 1 memberships" in r.output
+    assert "group_lead@g1" in run("people", "list").output
+
+
+def test_db_upgrade(run):
+    r = run("db", "upgrade")
+    assert r.exit_code == 0 and "schema at 0001" in r.output
+    assert "already current" in run("db", "upgrade").output
+
+
+def test_internal_errors_are_one_line(run, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("kaboom")
+    monkeypatch.setattr("workflow.views.list_items", boom)
+    r = run("items", "list")
+    assert r.exit_code == 1 and "internal error" in r.stderr and "Traceback" not in r.output
+
+
+def test_demo_runs(tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(cli, ["demo", "--dir", str(tmp_path / "demo")], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "conflict (exit 4)" in r.output and "refused (exit 3)" in r.output
+    assert "audit trail: intact" in r.output
+    assert list((tmp_path / "demo" / "outbox").glob("*.eml"))
+
+
+def test_version_option():
+    r = CliRunner().invoke(cli, ["--version"])
+    assert r.exit_code == 0 and "version" in r.output
+
+
+def test_click_is_only_in_cli():
+    for p in (ROOT / "workflow").rglob("*.py"):
+        assert "import click" not in p.read_text(), p
+    for p in (ROOT / "notifier").rglob("*.py"):
+        assert "import click" not in p.read_text(), p
+    assert isinstance(cli, click.Group)
+
+
+def test_paths_exist():
+    assert Path(PEOPLE).exists()
