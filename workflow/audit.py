@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent, AuditHead
@@ -25,19 +25,25 @@ def event_hash(seq: int, at: datetime, actor: str | None, kind: str, item_id: in
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+_HEAD = select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1)
+_INSERT = insert(AuditEvent)
+_ADVANCE_HEAD = update(AuditHead).where(AuditHead.id == 1)
+
+
 def append(session: Session, *, at: datetime, actor: str | None, kind: str, item_id: int | None = None,
-           from_state: str | None = None, to_state: str | None = None, data: dict[str, Any] | None = None) -> AuditEvent:
-    """Append one event in the caller's transaction; the head row lock orders concurrent appends."""
+           from_state: str | None = None, to_state: str | None = None, data: dict[str, Any] | None = None) -> int:
+    """Append one event in the caller's transaction; the head row lock orders concurrent appends. Returns its seq."""
     data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    seq = head.last_seq + 1
-    at = at.replace(microsecond=at.microsecond)  # stored as given, to the microsecond
-    h = event_hash(seq, at, actor, kind, item_id, from_state, to_state, data, head.last_hash)
-    ev = AuditEvent(seq=seq, at=at, actor=actor, kind=kind, item_id=item_id, from_state=from_state,
-                    to_state=to_state, data=data, prev_hash=head.last_hash, hash=h)
-    session.add(ev)
-    head.last_seq, head.last_hash = seq, h
-    return ev
+    conn = session.connection()
+    head = _HEAD.with_for_update() if conn.dialect.name == "postgresql" else _HEAD
+    last_seq, last_hash = conn.execute(head).one()
+    seq = last_seq + 1
+    h = event_hash(seq, at, actor, kind, item_id, from_state, to_state, data, last_hash)
+    # Prebuilt statements with parameters: compiled once, not per event.
+    conn.execute(_INSERT, {"seq": seq, "at": at, "actor": actor, "kind": kind, "item_id": item_id, "from_state": from_state,
+                           "to_state": to_state, "data": data, "prev_hash": last_hash, "hash": h})
+    conn.execute(_ADVANCE_HEAD, {"last_seq": seq, "last_hash": h})
+    return seq
 
 
 @dataclass(frozen=True)

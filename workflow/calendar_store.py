@@ -19,13 +19,14 @@ from .errors import CalendarError
 from .models import CalendarDay, CalendarImport
 
 _cache: dict[str, WorkCalendar] = {}
+_LATEST = select(CalendarImport.digest).order_by(CalendarImport.id.desc()).limit(1)
 
 
 def calendar_for(session: Session, defn: Definition | None = None) -> WorkCalendar:
     """The calendar a template counts with: China's working days (with imports) or every day."""
     if defn is not None and defn.calendar == "none":
         return EVERY_DAY
-    key = session.execute(select(CalendarImport.digest).order_by(CalendarImport.id.desc()).limit(1)).scalar_one_or_none() or ""
+    key = session.connection().execute(_LATEST).scalar_one_or_none() or ""
     cal = _cache.get(key)
     if cal is None:
         rows = session.execute(select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.name)).all()

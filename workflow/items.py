@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, people, registry
@@ -86,11 +86,11 @@ def coerce_all(session: Session, defn: Definition, raw: dict[str, Any] | None) -
     return out
 
 
-def open_step(session: Session, defn: Definition, item: Item, state_name: str, now: datetime,
-              actor: str | None, via: str | None, comment: str | None = None) -> Step:
-    """Enter a state: a new step row with its due and escalation times, and the handover notice."""
+def open_step(session: Session, defn: Definition, item: Item, state_name: str, now: datetime, actor: str | None,
+              via: str | None, comment: str | None = None, *, seq: int, holders: dict[str, list[Person]] | None = None,
+              actor_name: str = "系统") -> Step:
+    """Enter a state: a new step row (visit number `seq`) with its due and escalation times, and the handover notice."""
     state = defn.states[state_name]
-    seq = session.execute(select(func.coalesce(func.max(Step.seq), 0)).where(Step.item_id == item.id)).scalar_one() + 1
     step = Step(item_id=item.id, seq=seq, state=state_name, entered_at=now, entered_by=actor, entered_via=via,
                 status=StepStatus.OPEN, next_rung=0, extra_units=0, provisional=False)
     if state.final:
@@ -103,18 +103,12 @@ def open_step(session: Session, defn: Definition, item: Item, state_name: str, n
     item.current_step_id, item.owner_role = step.id, state.owner
     sync_item(item, step)
     if defn.handover_notice and state.owner and not state.final:
-        holders = people.holders(session, item.id)
+        holders = people.holders(session, item.id) if holders is None else holders
         to = recipients(defn, state_name, (state.owner,), holders)
-        ctx = context(defn, item, step, holders, now, handed_by=_name(session, actor), comment=comment or "")
-        enqueue(session, notice=defn.handover_notice, key=f"h{step.id}", people=to, ctx=ctx, item_id=item.id, now=now)
+        if to:
+            ctx = context(defn, item, step, holders, now, handed_by=actor_name, comment=comment or "")
+            enqueue(session, notice=defn.handover_notice, key=f"h{step.id}", people=to, ctx=ctx, item_id=item.id, now=now)
     return step
-
-
-def _name(session: Session, code: str | None) -> str:
-    if not code:
-        return "系统"
-    p = session.execute(select(Person).where(Person.code == code)).scalar_one_or_none()
-    return f"{p.name}" if p else code
 
 
 def create_item(store: Store, *, template: str, title: str, actor: str, now: datetime, group: str | None = None,
@@ -135,7 +129,7 @@ def create_in(s: Session, *, template: str, title: str, actor: str, now: datetim
         raise InvalidInput("an item needs a title")
     tv = registry.latest(s, template)
     defn = registry.definition_of(tv)
-    people.person(s, actor)
+    creator = people.person(s, actor)
     unit_rows = [people.unit(s, u) for u in ((group,) if group else ()) + tuple(units)]
     values = coerce_all(s, defn, fields)
     item = Item(template_version_id=tv.id, template_key=defn.key, title=title.strip(), state=defn.initial, version=1,
@@ -152,7 +146,7 @@ def create_in(s: Session, *, template: str, title: str, actor: str, now: datetim
         for pid in pids:
             s.add(Assignment(item_id=item.id, role=role, person_id=pid, assigned_at=now, assigned_by=actor))
     s.flush()
-    step = open_step(s, defn, item, defn.initial, now, actor, None)
+    step = open_step(s, defn, item, defn.initial, now, actor, None, seq=1, actor_name=creator.name)
     audit.append(s, at=now, actor=actor, kind="created", item_id=item.id, to_state=defn.initial,
                  data={"title": item.title, "template": defn.key, "version_id": tv.id, "fields": values,
                        "assignments": _codes(s, holders), "step_id": step.id, "due": fmt(step.due_at)})
@@ -236,7 +230,9 @@ def _advance(s: Session, item_id: int, trigger: str, actor: str, now: datetime, 
     item = lock_item(s, item_id)
     check_version(item, expected)
     defn = registry.definition_by_id(s, item.template_version_id)
-    person = people.person(s, actor)
+    holders = people.holders(s, item.id)
+    roles = {role for role, ps in holders.items() if any(p.code == actor for p in ps)}
+    person = next((p for ps in holders.values() for p in ps if p.code == actor), None) or people.person(s, actor)
     state = defn.states[item.state]
     candidates = [t for t in defn.transitions_from(item.state) if t.trigger == trigger]
     if not candidates:
@@ -253,7 +249,6 @@ def _advance(s: Session, item_id: int, trigger: str, actor: str, now: datetime, 
         conds = " | ".join(" and ".join(g.describe() for g in t.guards) for t in candidates)
         raise GuardFailed(f"item {item.id} at step '{state.label}': '{trigger}' needs {conds}; "
                           f"now {_guard_values(candidates, model)}")
-    roles = people.roles_of(s, item.id, person.id)
     if not roles & set(chosen.roles):
         need = ", ".join(f"{defn.roles[r]} ({r})" for r in chosen.roles)
         held = ", ".join(f"{defn.roles.get(r, r)} ({r})" for r in sorted(roles)) or "no role"
@@ -271,7 +266,8 @@ def _advance(s: Session, item_id: int, trigger: str, actor: str, now: datetime, 
     step.status, step.next_escalation_at = StepStatus.CLOSED, None
     before, old_fields = item.state, item.fields
     item.fields, item.counters, item.state, item.version = new_fields, model.counters, model.state, expected + 1
-    new_step = open_step(s, defn, item, model.state, now, actor, trigger, comment)
+    new_step = open_step(s, defn, item, model.state, now, actor, trigger, comment, seq=step.seq + 1, holders=holders,
+                         actor_name=person.name)
     audit.append(s, at=now, actor=actor, kind="advanced", item_id=item.id, from_state=before, to_state=item.state,
                  data={"trigger": trigger, "label": chosen.label, "comment": comment or "",
                        "fields_changed": {k: [old_fields.get(k), v] for k, v in changes.items() if old_fields.get(k) != v},

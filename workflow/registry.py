@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 from pathlib import Path
 
@@ -74,11 +75,19 @@ def definition_of(tv: TemplateVersion) -> Definition:
     return d
 
 
+_hash_of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → {version id: content hash}
+
+
 def definition_by_id(session: Session, version_id: int) -> Definition:
-    """The Definition of a stored version. Cached by content hash, never by id: ids repeat across databases."""
-    h = session.execute(select(TemplateVersion.content_hash).where(TemplateVersion.id == version_id)).scalar_one_or_none()
+    """The Definition of a stored version, cached by content hash (ids repeat across databases, hashes do not)."""
+    engine = session.get_bind()
+    known = _hash_of.setdefault(engine, {})
+    h = known.get(version_id)
     if h is None:
-        raise NotFound(f"template version {version_id} does not exist")
+        h = session.connection().execute(select(TemplateVersion.content_hash).where(TemplateVersion.id == version_id)).scalar_one_or_none()
+        if h is None:
+            raise NotFound(f"template version {version_id} does not exist")
+        known[version_id] = h  # a version row never changes
     d = _defs.get(h)
     if d is None:
         d = definition_of(session.get(TemplateVersion, version_id))
