@@ -46,6 +46,26 @@ def append(session: Session, *, at: datetime, actor: str | None, kind: str, item
     return seq
 
 
+def append_many(session: Session, events: list[dict[str, Any]]) -> None:
+    """Append events in order with one head read and one head write (the sweep's batches)."""
+    if not events:
+        return
+    conn = session.connection()
+    head = _HEAD.with_for_update() if conn.dialect.name == "postgresql" else _HEAD
+    seq, prev = conn.execute(head).one()
+    rows = []
+    for ev in events:
+        seq += 1
+        data = json.loads(json.dumps(ev.get("data") or {}, ensure_ascii=False, default=str))
+        row = {"seq": seq, "at": ev["at"], "actor": ev.get("actor"), "kind": ev["kind"], "item_id": ev.get("item_id"),
+               "from_state": ev.get("from_state"), "to_state": ev.get("to_state"), "data": data, "prev_hash": prev}
+        row["hash"] = prev = event_hash(seq, row["at"], row["actor"], row["kind"], row["item_id"], row["from_state"],
+                                        row["to_state"], data, row["prev_hash"])
+        rows.append(row)
+    conn.execute(_INSERT, rows)
+    conn.execute(_ADVANCE_HEAD, {"last_seq": seq, "last_hash": prev})
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool

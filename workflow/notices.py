@@ -6,6 +6,7 @@ import os
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from .deadlines import fmt
@@ -52,20 +53,30 @@ def context(defn: Definition, item: Item, step: Step, holders: dict[str, list[Pe
     } | extra
 
 
-def enqueue(session: Session, *, notice: str, key: str, people: list[tuple[str, Person]], ctx: dict[str, Any],
-            item_id: int, now: datetime, escalation_id: int | None = None) -> tuple[int, list[str]]:
-    """One outbox row per person with an email; returns (rows queued, names of people without email)."""
-    queued, missing = 0, []
+def outbox_rows(*, notice: str, key: str, people: list[tuple[str, Person]], ctx: dict[str, Any], item_id: int,
+                now: datetime, escalation_id: int | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """One outbox row per person with an email; returns (rows, names of people without email)."""
+    rows, missing = [], []
     for _label, p in people:
         if not p.email:
             missing.append(p.name)
             continue
-        session.add(Outbox(
-            message_id=f"<wuzhuan.{key}.{p.id}@{mail_domain()}>", escalation_id=escalation_id, item_id=item_id,
-            notice=notice, person_id=p.id, to_addr=p.email, to_name=p.name,
-            context=ctx | {"recipient": {"name": p.name, "email": p.email},
-                           "contacts": [c for c in ctx.get("contacts", []) if c.get("email") != p.email]},
-            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
-        ))
-        queued += 1
-    return queued, missing
+        rows.append({
+            "message_id": f"<wuzhuan.{key}.{p.id}@{mail_domain()}>", "escalation_id": escalation_id, "item_id": item_id,
+            "notice": notice, "person_id": p.id, "to_addr": p.email, "to_name": p.name,
+            "context": ctx | {"recipient": {"name": p.name, "email": p.email},
+                              "contacts": [c for c in ctx.get("contacts", []) if c.get("email") != p.email]},
+            "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
+        })
+    return rows, missing
+
+
+def enqueue(session: Session, **kw: Any) -> tuple[int, list[str]]:
+    """Queue outbox_rows(**kw) in the caller's transaction; returns (rows queued, people without email)."""
+    rows, missing = outbox_rows(**kw)
+    if rows:
+        session.connection().execute(_INSERT, rows)
+    return len(rows), missing
+
+
+_INSERT = insert(Outbox)

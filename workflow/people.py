@@ -183,6 +183,18 @@ def holders(session: Session, item_id: int) -> dict[str, list[Person]]:
     return out
 
 
+def holders_many(session: Session, item_ids: list[int]) -> dict[int, dict[str, list[Person]]]:
+    """holders() for many items in one query."""
+    rows = session.execute(
+        select(Assignment.item_id, Assignment.role, Person).join(Person, Person.id == Assignment.person_id)
+        .where(Assignment.item_id.in_(item_ids or [-1])).order_by(Assignment.id)
+    ).all()
+    out: dict[int, dict[str, list[Person]]] = {i: {} for i in item_ids}
+    for item_id, role, p in rows:
+        out[item_id].setdefault(role, []).append(p)
+    return out
+
+
 def roles_of(session: Session, item_id: int, person_id: int) -> set[str]:
     return set(session.execute(
         select(Assignment.role).where(Assignment.item_id == item_id, Assignment.person_id == person_id)

@@ -6,8 +6,9 @@ import os
 import socket
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,64 +17,80 @@ from .calendar_store import calendar_for
 from .db import Store
 from .deadlines import fmt, start_rung
 from .errors import InvalidInput
-from .escalation import decide, plan
-from .models import Escalation, Item, RungStatus, Step, StepStatus
-from .notices import context, enqueue, recipients
+from .escalation import Decision, decide, plan
+from .models import Escalation, Item, Outbox, RungStatus, Step, StepStatus
+from .notices import context, outbox_rows, recipients
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _insert(session: Session):
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+def _claim_stmt(session: Session):
+    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+    return (insert(Escalation).on_conflict_do_nothing(index_elements=["step_id", "rung"])
+            .returning(Escalation.id, Escalation.step_id, Escalation.rung, Escalation.status))
 
 
-def _claim(session: Session, step: Step, rung: str, status: str, due: datetime, now: datetime, worker: str) -> int | None:
-    """Insert the (step, rung) row; None when it exists already: someone else fired or skipped it."""
-    stmt = (_insert(session)(Escalation)
-            .values(step_id=step.id, item_id=step.item_id, rung=rung, status=status, due_at=due, claimed_at=now, claimed_by=worker)
-            .on_conflict_do_nothing(index_elements=["step_id", "rung"]).returning(Escalation.id))
-    return session.execute(stmt).scalar_one_or_none()
+_MOVE = (update(Step).where(Step.id == bindparam("sid"))
+         .values(next_rung=bindparam("nr"), next_escalation_at=bindparam("na")))
 
 
-def _escalate(session: Session, step: Step, item: Item, now: datetime, worker: str, counts: Counter, cals: dict) -> None:
-    defn = registry.definition_by_id(session, item.template_version_id)
-    state = defn.states[step.state]
-    cal = cals.get(defn.calendar)
-    if cal is None:
-        cal = cals[defn.calendar] = calendar_for(session, defn)
-    urgent = start_rung(defn, item.fields)
-    d = decide(plan(cal, state, step.due_at, urgent), step.next_rung, now)
-    step.next_rung, step.next_escalation_at = d.next_rung, d.next_at
-    if d.fire is None:
-        return
-    for sk in d.skipped:
-        if _claim(session, step, sk.rung.name, RungStatus.SKIPPED, sk.at, now, worker) is not None:
-            counts["skipped"] += 1
-    esc_id = _claim(session, step, d.fire.rung.name, RungStatus.FIRED, d.fire.at, now, worker)
-    if esc_id is None:
-        counts["already_claimed"] += 1
-        return
-    counts["fired"] += 1
-    holders = people.holders(session, item.id)
-    rung = d.fire.rung
-    to = recipients(defn, step.state, rung.notify, holders)
-    skipped = [s.rung.label for s in d.skipped]
-    ctx = context(defn, item, step, holders, now, contact_roles=rung.notify,
-                  rung={"name": rung.name, "label": rung.label}, skipped=skipped)
-    queued, missing = enqueue(session, notice=rung.notice, key=f"e{esc_id}", people=to, ctx=ctx, item_id=item.id,
-                              now=now, escalation_id=esc_id)
-    counts["queued"] += queued
-    audit.append(session, at=now, actor="scheduler", kind="escalated", item_id=item.id, from_state=step.state,
-                 to_state=step.state,
-                 data={"step_id": step.id, "rung": rung.name, "label": rung.label, "due": fmt(step.due_at),
-                       "rung_due": d.fire.at.isoformat(), "skipped": [s.rung.name for s in d.skipped],
-                       "urgent_start": urgent, "recipients": [p.code for _l, p in to], "no_email": missing,
-                       "worker": worker})
+def _batch(s: Session, steps: list[Step], now: datetime, worker: str, counts: Counter) -> None:
+    """Decide every step of the batch, then write claims, notices, audit events and pointers in bulk."""
+    conn = s.connection()
+    items = {i.id: i for i in s.execute(select(Item).where(Item.id.in_({st.item_id for st in steps}))).scalars()}
+    holders = people.holders_many(s, list(items))
+    cals: dict[str, Any] = {}
+    decisions: list[tuple[Step, Item, Decision, str | None]] = []
+    claims: list[dict[str, Any]] = []
+    for step in steps:
+        item = items[step.item_id]
+        defn = registry.definition_by_id(s, item.template_version_id)
+        if defn.calendar not in cals:
+            cals[defn.calendar] = calendar_for(s, defn)
+        urgent = start_rung(defn, item.fields)
+        d = decide(plan(cals[defn.calendar], defn.states[step.state], step.due_at, urgent), step.next_rung, now)
+        decisions.append((step, item, d, urgent))
+        if d.fire is not None:
+            for p, status in [(sk, RungStatus.SKIPPED) for sk in d.skipped] + [(d.fire, RungStatus.FIRED)]:
+                claims.append({"step_id": step.id, "item_id": step.item_id, "rung": p.rung.name, "status": status,
+                               "due_at": p.at, "claimed_at": now, "claimed_by": worker})
+    claimed = {(r.step_id, r.rung): r.id for r in conn.execute(_claim_stmt(s), claims)} if claims else {}
+    outbox: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for step, item, d, urgent in decisions:
+        counts["steps"] += 1
+        if d.fire is None:
+            continue
+        counts["skipped"] += sum(1 for sk in d.skipped if (step.id, sk.rung.name) in claimed)
+        esc_id = claimed.get((step.id, d.fire.rung.name))
+        if esc_id is None:  # another process fired (or skipped) it already: never twice
+            counts["already_claimed"] += 1
+            continue
+        counts["fired"] += 1
+        defn = registry.definition_by_id(s, item.template_version_id)
+        rung = d.fire.rung
+        to = recipients(defn, step.state, rung.notify, holders[item.id])
+        ctx = context(defn, item, step, holders[item.id], now, contact_roles=rung.notify,
+                      rung={"name": rung.name, "label": rung.label}, skipped=[sk.rung.label for sk in d.skipped])
+        rows, missing = outbox_rows(notice=rung.notice, key=f"e{esc_id}", people=to, ctx=ctx, item_id=item.id, now=now,
+                                    escalation_id=esc_id)
+        outbox += rows
+        events.append({"at": now, "actor": "scheduler", "kind": "escalated", "item_id": item.id, "from_state": step.state,
+                       "to_state": step.state,
+                       "data": {"step_id": step.id, "rung": rung.name, "label": rung.label, "due": fmt(step.due_at),
+                                "rung_due": d.fire.at.isoformat(), "skipped": [sk.rung.name for sk in d.skipped],
+                                "urgent_start": urgent, "recipients": [p.code for _l, p in to], "no_email": missing,
+                                "worker": worker}})
+    if outbox:
+        conn.execute(Outbox.__table__.insert(), outbox)
+    counts["queued"] += len(outbox)
+    audit.append_many(s, events)
+    conn.execute(_MOVE, [{"sid": st.id, "nr": d.next_rung, "na": d.next_at} for st, _i, d, _u in decisions])
 
 
-def sweep(store: Store, now: datetime, *, worker: str | None = None, batch: int = 200, max_batches: int | None = None) -> dict[str, int]:
+def sweep(store: Store, now: datetime, *, worker: str | None = None, batch: int = 500, max_batches: int | None = None) -> dict[str, int]:
     """Fire every rung due at `now`, in committed batches; safe to run in several processes at once.
 
     After downtime a step gets only its highest rung now due; the lower ones are recorded as
@@ -93,11 +110,7 @@ def sweep(store: Store, now: datetime, *, worker: str | None = None, batch: int 
             steps = s.execute(q).scalars().all()
             if not steps:
                 break
-            items = {i.id: i for i in s.execute(select(Item).where(Item.id.in_({st.item_id for st in steps}))).scalars()}
-            cals: dict = {}
-            for step in steps:
-                counts["steps"] += 1
-                _escalate(s, step, items[step.item_id], now, worker, counts, cals)
+            _batch(s, steps, now, worker, counts)
         batches += 1
         if len(steps) < batch:
             break
