@@ -46,3 +46,9 @@ def test_sqlite_runs_in_wal_with_immediate_transactions(sqlite_store):
         assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
         assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_head_constant_matches_alembic():
+    from workflow.db import HEAD, head_revision
+
+    assert HEAD == head_revision()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .errors import InvalidInput, SchemaOutdated
 
 DEFAULT_URL = "sqlite:///wuzhuan.db"
+HEAD = "0001"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -98,27 +98,22 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Migrate an empty database; refuse an outdated one (run `wuzhuan db upgrade`)."""
+    """Migrate an empty database; refuse an outdated or foreign one (run `wuzhuan db upgrade`)."""
     try:
         with engine.connect() as conn:
-            rev = current_revision(conn)
-            has_tables = bool(inspect(conn).get_table_names())
+            tables = set(inspect(conn).get_table_names())
+            rev = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() if "alembic_version" in tables else None
             conn.rollback()
     except OperationalError as e:
         raise InvalidInput(f"cannot open the database {engine.url.render_as_string(hide_password=True)}: {e.orig}") from None
-    if rev == _head():
+    if rev == HEAD:
         return
-    if rev is None and not has_tables:
+    if rev is None and not tables:
         upgrade(engine)
         return
     if rev is None:
         raise SchemaOutdated(f"{engine.url.render_as_string(hide_password=True)} holds tables that are not wuzhuan's; use another database")
-    raise SchemaOutdated(f"the database schema is at revision {rev}, this wuzhuan needs {_head()}: run `wuzhuan db upgrade`")
-
-
-@lru_cache(maxsize=1)
-def _head() -> str:
-    return head_revision()
+    raise SchemaOutdated(f"the database schema is at revision {rev}, this wuzhuan needs {HEAD}: run `wuzhuan db upgrade`")
 
 
 class Store:

@@ -23,6 +23,7 @@ from .config import Settings
 from .db import Store
 from .errors import InvalidInput, NotFound
 from .models import Outbox, OutboxStatus
+from .notices import expand
 
 LEASE = timedelta(minutes=5)
 
@@ -60,11 +61,13 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
         if not rows:
             break
         batches += 1
+        with store.read() as s:
+            contexts = expand(s, rows)
         outcome: dict[int, tuple[str, str | None, str | None]] = {}
         with transport:
             for r in rows:
                 try:
-                    rendered = render(r.notice, r.context, notice_dir)
+                    rendered = render(r.notice, contexts[r.id], notice_dir)
                 except NoticeError as e:
                     outcome[r.id] = ("dead", str(e), None)
                     continue

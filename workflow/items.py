@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, people, registry
@@ -25,7 +26,8 @@ from .errors import (
 )
 from .machine import ItemModel, fire, guards_ok
 from .models import Assignment, Item, Person, Step, StepStatus
-from .notices import context, enqueue, recipients
+from .notices import enqueue, recipients
+from .people import Holder
 
 
 def _aware(now: datetime) -> datetime:
@@ -86,28 +88,35 @@ def coerce_all(session: Session, defn: Definition, raw: dict[str, Any] | None) -
     return out
 
 
-def open_step(session: Session, defn: Definition, item: Item, state_name: str, now: datetime, actor: str | None,
-              via: str | None, comment: str | None = None, *, seq: int, holders: dict[str, list[Person]] | None = None,
-              actor_name: str = "系统") -> Step:
-    """Enter a state: a new step row (visit number `seq`) with its due and escalation times, and the handover notice."""
+_STEP_COLUMNS = [c.name for c in Step.__table__.columns if c.name != "id"]
+_INSERT_STEP = insert(Step).returning(Step.id)
+
+
+def open_step(session: Session, defn: Definition, item: Any, state_name: str, now: datetime, actor: str | None,
+              via: str | None, comment: str | None = None, *, seq: int, holders: dict[str, list[Holder]] | None = None,
+              actor_name: str = "系统") -> SimpleNamespace:
+    """Enter a state: a new step row (visit number `seq`) with its due and escalation times, and the handover notice.
+
+    `item` may be the ORM object (create) or the plain row of the hot path (advance); its current-step
+    columns are set here and written by the caller.
+    """
     state = defn.states[state_name]
-    step = Step(item_id=item.id, seq=seq, state=state_name, entered_at=now, entered_by=actor, entered_via=via,
-                status=StepStatus.OPEN, next_rung=0, extra_units=0, provisional=False)
+    step = SimpleNamespace(**(dict.fromkeys(_STEP_COLUMNS) | {
+        "item_id": item.id, "seq": seq, "state": state_name, "entered_at": now, "entered_by": actor, "entered_via": via,
+        "status": StepStatus.OPEN, "next_rung": 0, "extra_units": 0, "provisional": False}))
     if state.final:
         step.status, step.left_at = StepStatus.CLOSED, now
         item.finished_at = now
     else:
         schedule(calendar_for(session, defn), defn, state, step, item)
-    session.add(step)
-    session.flush()
+    step.id = session.connection().execute(_INSERT_STEP, {c: getattr(step, c) for c in _STEP_COLUMNS}).scalar_one()
     item.current_step_id, item.owner_role = step.id, state.owner
     sync_item(item, step)
     if defn.handover_notice and state.owner and not state.final:
         holders = people.holders(session, item.id) if holders is None else holders
         to = recipients(defn, state_name, (state.owner,), holders)
-        if to:
-            ctx = context(defn, item, step, holders, now, handed_by=actor_name, comment=comment or "")
-            enqueue(session, notice=defn.handover_notice, key=f"h{step.id}", people=to, ctx=ctx, item_id=item.id, now=now)
+        enqueue(session, notice=defn.handover_notice, key=f"h{step.id}", people=to, step_id=step.id, item_id=item.id,
+                now=now, handed_by=actor_name, comment=comment or "")
     return step
 
 
@@ -225,9 +234,30 @@ def advance(store: Store, item_id: int, trigger: str, actor: str, now: datetime,
         raise
 
 
+# The step number comes from a subquery, not a join: on PostgreSQL a row locked FOR UPDATE is
+# re-checked after a concurrent commit, and a join would be re-checked against the old step row.
+_ITEM_AND_STEP = select(Item.__table__, select(Step.seq).where(Step.id == Item.current_step_id).scalar_subquery()
+                        .label("step_seq")).where(Item.id == bindparam("id"))
+_CLOSE_STEP = (update(Step).where(Step.id == bindparam("sid"))
+               .values(left_at=bindparam("at"), left_by=bindparam("by"), left_via=bindparam("via"),
+                       status=StepStatus.CLOSED, next_escalation_at=None))
+_ITEM_STATE = ("state", "owner_role", "fields", "counters", "current_step_id", "due_at", "yellow_at", "paused_at", "finished_at")
+_SET_ITEM = (update(Item).where(Item.id == bindparam("iid"), Item.version == bindparam("expected"))
+             .values(version=bindparam("new_version"), **{c: bindparam(c) for c in _ITEM_STATE}))
+
+
+def _load(s: Session, item_id: int) -> SimpleNamespace:
+    """The item's row (and its current step's number) as plain data, locked on PostgreSQL."""
+    stmt = _ITEM_AND_STEP.with_for_update() if s.get_bind().dialect.name == "postgresql" else _ITEM_AND_STEP
+    row = s.connection().execute(stmt, {"id": item_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"item {item_id} does not exist")
+    return SimpleNamespace(**row._mapping)
+
+
 def _advance(s: Session, item_id: int, trigger: str, actor: str, now: datetime, comment: str | None,
              fields: dict[str, Any] | None, expected: int) -> dict[str, Any]:
-    item = lock_item(s, item_id)
+    item = _load(s, item_id)
     check_version(item, expected)
     defn = registry.definition_by_id(s, item.template_version_id)
     holders = people.holders(s, item.id)
@@ -261,18 +291,22 @@ def _advance(s: Session, item_id: int, trigger: str, actor: str, now: datetime, 
         raise InvalidInput(f"'{trigger}' ({chosen.label}) on item {item.id} needs a comment (--comment)")
     if not fire(defn, model, trigger) or model.state != chosen.dest:
         raise GuardFailed(f"item {item.id}: '{trigger}' did not fire from '{item.state}'")
-    step = s.get(Step, item.current_step_id)
-    step.left_at, step.left_by, step.left_via = now, actor, trigger
-    step.status, step.next_escalation_at = StepStatus.CLOSED, None
+    conn = s.connection()
+    conn.execute(_CLOSE_STEP, {"sid": item.current_step_id, "at": now, "by": actor, "via": trigger})
     before, old_fields = item.state, item.fields
-    item.fields, item.counters, item.state, item.version = new_fields, model.counters, model.state, expected + 1
-    new_step = open_step(s, defn, item, model.state, now, actor, trigger, comment, seq=step.seq + 1, holders=holders,
+    item.fields, item.counters, item.state = new_fields, model.counters, model.state
+    new_step = open_step(s, defn, item, model.state, now, actor, trigger, comment, seq=item.step_seq + 1, holders=holders,
                          actor_name=person.name)
+    # The compare-and-set: the row changes only if it is still at the version the actor saw.
+    done = conn.execute(_SET_ITEM, {"iid": item.id, "expected": expected, "new_version": expected + 1,
+                                    **{c: getattr(item, c) for c in _ITEM_STATE}})
+    if done.rowcount != 1:
+        check_version(SimpleNamespace(id=item.id, version=expected + 1, state="?"), expected)
     audit.append(s, at=now, actor=actor, kind="advanced", item_id=item.id, from_state=before, to_state=item.state,
                  data={"trigger": trigger, "label": chosen.label, "comment": comment or "",
                        "fields_changed": {k: [old_fields.get(k), v] for k, v in changes.items() if old_fields.get(k) != v},
                        "counters": model.counters, "step_id": new_step.id, "due": fmt(new_step.due_at)})
-    return {"item": item.id, "from": before, "to": item.state, "label": chosen.label, "version": item.version,
+    return {"item": item.id, "from": before, "to": item.state, "label": chosen.label, "version": expected + 1,
             "step": new_step.id, "due": fmt(new_step.due_at), "finished": item.finished_at is not None}
 
 

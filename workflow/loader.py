@@ -11,7 +11,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from .definition import (
@@ -209,6 +208,8 @@ def _kind(value: Any) -> str:
 
 
 def schema_problems(doc: _Doc, data: Any) -> None:
+    import jsonschema  # only when validating a file: keeps every other command's start-up short
+
     validator = jsonschema.Draft202012Validator(schema())
     for err in validator.iter_errors(data):
         path = tuple(err.absolute_path)
@@ -645,6 +646,14 @@ def load_text(text: str, name: str = "<template>", notices: Collection[str] | No
     if doc.problems:
         raise DefinitionError(doc.problems)
     return build(data, content_hash(data), name, text)
+
+
+def load_trusted(text: str, name: str) -> Definition:
+    """Build a Definition from text that was validated before (a stored, hash-checked version)."""
+    doc = parse_yaml(text, name)
+    if doc.problems or not isinstance(getattr(doc, "data", None), dict):
+        raise DefinitionError(doc.problems or [Problem(name, 1, 1, "stored template is not a mapping")])
+    return build(doc.data, content_hash(doc.data), name, text)
 
 
 def load_file(path: str | Path, notices: Collection[str] | None = None) -> Definition:

@@ -1,4 +1,9 @@
-"""Queue notices in the outbox: the context a notice renders from, one row per recipient."""
+"""Queue notices in the outbox, and rebuild the data a notice renders from when it is delivered.
+
+An outbox row keeps only what cannot be looked up again (step, rung, skipped rungs, who handed
+over, comment); the rest of the notice's data is read from the step, the item and its role holders
+at delivery. A queued row costs a few hundred bytes instead of a rendered copy of the notice.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import os
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from . import people, registry
 from .deadlines import fmt
 from .definition import OWNER, Definition
-from .models import Item, Outbox, OutboxStatus, Person, Step
+from .models import Item, Outbox, OutboxStatus, Step
+from .people import Holder
 
 
 def org_name() -> str:
@@ -22,10 +29,10 @@ def mail_domain() -> str:
     return os.environ.get("WUZHUAN_MAIL_DOMAIN", "wuzhuan.local")
 
 
-def recipients(defn: Definition, step_state: str, roles: tuple[str, ...], holders: dict[str, list[Person]]) -> list[tuple[str, Person]]:
+def recipients(defn: Definition, step_state: str, roles: tuple[str, ...], holders: dict[str, list[Holder]]) -> list[tuple[str, Holder]]:
     """(role label, person) for each distinct person holding one of the roles; `owner` is the step's owner role."""
     owner = defn.states[step_state].owner
-    out: dict[int, tuple[str, Person]] = {}
+    out: dict[int, tuple[str, Holder]] = {}
     for role in roles:
         real = owner if role == OWNER else role
         for p in holders.get(real or "", []):
@@ -33,8 +40,9 @@ def recipients(defn: Definition, step_state: str, roles: tuple[str, ...], holder
     return list(out.values())
 
 
-def context(defn: Definition, item: Item, step: Step, holders: dict[str, list[Person]], now: datetime,
+def context(defn: Definition, item: Any, step: Any, holders: dict[str, list[Holder]], now: datetime,
             contact_roles: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+    """The data every notice renders from (see notifier.render.sample_context for its shape)."""
     state = defn.states[step.state]
     owners = [p.name for p in holders.get(state.owner or "", [])]
     contacts = [{"name": p.name, "email": p.email or "", "role": label}
@@ -53,9 +61,12 @@ def context(defn: Definition, item: Item, step: Step, holders: dict[str, list[Pe
     } | extra
 
 
-def outbox_rows(*, notice: str, key: str, people: list[tuple[str, Person]], ctx: dict[str, Any], item_id: int,
-                now: datetime, escalation_id: int | None = None) -> tuple[list[dict[str, Any]], list[str]]:
-    """One outbox row per person with an email; returns (rows, names of people without email)."""
+def outbox_rows(*, notice: str, key: str, people: list[tuple[str, Holder]], step_id: int, item_id: int, now: datetime,
+                escalation_id: int | None = None, **extra: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """One outbox row per person with an email; returns (rows, names of people without email).
+
+    `extra` (rung, skipped, handed_by, comment) is stored with the row; see expand().
+    """
     rows, missing = [], []
     for _label, p in people:
         if not p.email:
@@ -64,11 +75,13 @@ def outbox_rows(*, notice: str, key: str, people: list[tuple[str, Person]], ctx:
         rows.append({
             "message_id": f"<wuzhuan.{key}.{p.id}@{mail_domain()}>", "escalation_id": escalation_id, "item_id": item_id,
             "notice": notice, "person_id": p.id, "to_addr": p.email, "to_name": p.name,
-            "context": ctx | {"recipient": {"name": p.name, "email": p.email},
-                              "contacts": [c for c in ctx.get("contacts", []) if c.get("email") != p.email]},
+            "context": {"step_id": step_id, **extra},
             "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
         })
     return rows, missing
+
+
+_INSERT = insert(Outbox)
 
 
 def enqueue(session: Session, **kw: Any) -> tuple[int, list[str]]:
@@ -79,4 +92,28 @@ def enqueue(session: Session, **kw: Any) -> tuple[int, list[str]]:
     return len(rows), missing
 
 
-_INSERT = insert(Outbox)
+def expand(session: Session, rows: list[Outbox]) -> dict[int, dict[str, Any]]:
+    """The full notice data for each outbox row, as of the moment it was queued (its created_at)."""
+    stored = {r.id: r.context or {} for r in rows}
+    step_ids = {c["step_id"] for c in stored.values() if "step_id" in c}
+    steps = {s.id: s for s in session.execute(select(Step).where(Step.id.in_(step_ids or [-1]))).scalars()}
+    items = {i.id: i for i in session.execute(select(Item).where(Item.id.in_({s.item_id for s in steps.values()} or [-1]))).scalars()}
+    holders = people.holders_many(session, list(items))
+    out = {}
+    for r in rows:
+        c = stored[r.id]
+        step = steps.get(c.get("step_id"))
+        if step is None:  # a row queued with its full data (or one whose step is gone): render what it has
+            out[r.id] = c
+            continue
+        item = items[step.item_id]
+        defn = registry.definition_by_id(session, item.template_version_id)
+        rung = c.get("rung") or {"name": "", "label": ""}
+        ladder = {x.name: x for x in defn.states[step.state].ladder}
+        contact_roles = ladder[rung["name"]].notify if rung["name"] in ladder else ()
+        extra = {k: v for k, v in c.items() if k != "step_id"}
+        ctx = context(defn, item, step, holders[item.id], r.created_at, contact_roles=contact_roles, **extra)
+        ctx["recipient"] = {"name": r.to_name, "email": r.to_addr}
+        ctx["contacts"] = [x for x in ctx["contacts"] if x.get("email") != r.to_addr]
+        out[r.id] = ctx
+    return out

@@ -171,28 +171,31 @@ def default_holders(session: Session, unit_ids: list[int], roles: list[str]) -> 
     return out
 
 
-def holders(session: Session, item_id: int) -> dict[str, list[Person]]:
+@dataclass(frozen=True)
+class Holder:
+    """A person as seen through a role on an item (plain data, no ORM state)."""
+
+    id: int
+    code: str
+    name: str
+    email: str | None
+
+
+_HOLDERS = (select(Assignment.item_id, Assignment.role, Person.id, Person.code, Person.name, Person.email)
+            .join(Person, Person.id == Assignment.person_id).order_by(Assignment.id))
+
+
+def holders_many(session: Session, item_ids: list[int]) -> dict[int, dict[str, list[Holder]]]:
+    """Role → people assigned, for each item, in one query."""
+    out: dict[int, dict[str, list[Holder]]] = {i: {} for i in item_ids}
+    for item_id, role, pid, code, name, email in session.connection().execute(_HOLDERS.where(Assignment.item_id.in_(item_ids or [-1]))):
+        out[item_id].setdefault(role, []).append(Holder(pid, code, name, email))
+    return out
+
+
+def holders(session: Session, item_id: int) -> dict[str, list[Holder]]:
     """Role → people assigned on an item."""
-    rows = session.execute(
-        select(Assignment.role, Person).join(Person, Person.id == Assignment.person_id)
-        .where(Assignment.item_id == item_id).order_by(Assignment.id)
-    ).all()
-    out: dict[str, list[Person]] = {}
-    for role, p in rows:
-        out.setdefault(role, []).append(p)
-    return out
-
-
-def holders_many(session: Session, item_ids: list[int]) -> dict[int, dict[str, list[Person]]]:
-    """holders() for many items in one query."""
-    rows = session.execute(
-        select(Assignment.item_id, Assignment.role, Person).join(Person, Person.id == Assignment.person_id)
-        .where(Assignment.item_id.in_(item_ids or [-1])).order_by(Assignment.id)
-    ).all()
-    out: dict[int, dict[str, list[Person]]] = {i: {} for i in item_ids}
-    for item_id, role, p in rows:
-        out[item_id].setdefault(role, []).append(p)
-    return out
+    return holders_many(session, [item_id])[item_id]
 
 
 def roles_of(session: Session, item_id: int, person_id: int) -> set[str]:

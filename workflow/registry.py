@@ -65,10 +65,14 @@ _defs: dict[str, Definition] = {}
 
 
 def definition_of(tv: TemplateVersion) -> Definition:
-    """The Definition of a stored version, parsed once per content hash."""
+    """The Definition of a stored version, parsed once per content hash.
+
+    A stored version was validated when it was published and cannot change (its hash is checked),
+    so it is only parsed here: items finish on their version even if a later wuzhuan checks more.
+    """
     d = _defs.get(tv.content_hash)
     if d is None:
-        d = loader.load_text(tv.source_text, tv.source_name)
+        d = loader.load_trusted(tv.source_text, tv.source_name)
         if d.content_hash != tv.content_hash:
             raise DefinitionError([Problem(tv.source_name, 1, 1, f"stored version {tv.id} does not match its hash")])
         _defs[tv.content_hash] = d

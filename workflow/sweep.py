@@ -19,7 +19,7 @@ from .deadlines import fmt, start_rung
 from .errors import InvalidInput
 from .escalation import Decision, decide, plan
 from .models import Escalation, Item, Outbox, RungStatus, Step, StepStatus
-from .notices import context, outbox_rows, recipients
+from .notices import outbox_rows, recipients
 
 
 def worker_name() -> str:
@@ -72,10 +72,9 @@ def _batch(s: Session, steps: list[Step], now: datetime, worker: str, counts: Co
         defn = registry.definition_by_id(s, item.template_version_id)
         rung = d.fire.rung
         to = recipients(defn, step.state, rung.notify, holders[item.id])
-        ctx = context(defn, item, step, holders[item.id], now, contact_roles=rung.notify,
-                      rung={"name": rung.name, "label": rung.label}, skipped=[sk.rung.label for sk in d.skipped])
-        rows, missing = outbox_rows(notice=rung.notice, key=f"e{esc_id}", people=to, ctx=ctx, item_id=item.id, now=now,
-                                    escalation_id=esc_id)
+        rows, missing = outbox_rows(notice=rung.notice, key=f"e{esc_id}", people=to, step_id=step.id, item_id=item.id, now=now,
+                                    escalation_id=esc_id, rung={"name": rung.name, "label": rung.label},
+                                    skipped=[sk.rung.label for sk in d.skipped])
         outbox += rows
         events.append({"at": now, "actor": "scheduler", "kind": "escalated", "item_id": item.id, "from_state": step.state,
                        "to_state": step.state,
