@@ -125,7 +125,8 @@ class Store:
         if migrate:
             ensure_schema(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.read_sessions = sessionmaker(self.engine.execution_options(wuzhuan_read=True), expire_on_commit=False)
+        self.read_engine = self.engine.execution_options(wuzhuan_read=True)
+        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:

@@ -207,9 +207,13 @@ def _refused(store: Store, item_id: int, actor: str, now: datetime, what: str, e
         pass  # the refusal itself is what the caller must see
 
 
+_VERSION = select(Item.version).where(Item.id == bindparam("id"))
+
+
 def current_version(store: Store, item_id: int) -> int:
-    with store.read() as s:
-        v = s.execute(select(Item.version).where(Item.id == item_id)).scalar_one_or_none()
+    """The item's version now: what a person acting on what they just saw expects."""
+    with store.read_engine.connect() as conn:
+        v = conn.execute(_VERSION, {"id": item_id}).scalar_one_or_none()
     if v is None:
         raise NotFound(f"item {item_id} does not exist")
     return v

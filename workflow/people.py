@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit, loader
@@ -185,17 +185,24 @@ _HOLDERS = (select(Assignment.item_id, Assignment.role, Person.id, Person.code, 
             .join(Person, Person.id == Assignment.person_id).order_by(Assignment.id))
 
 
+_HOLDERS_OF_MANY = _HOLDERS.where(Assignment.item_id.in_(bindparam("ids", expanding=True)))
+_HOLDERS_OF_ONE = _HOLDERS.where(Assignment.item_id == bindparam("id"))
+
+
 def holders_many(session: Session, item_ids: list[int]) -> dict[int, dict[str, list[Holder]]]:
     """Role → people assigned, for each item, in one query."""
     out: dict[int, dict[str, list[Holder]]] = {i: {} for i in item_ids}
-    for item_id, role, pid, code, name, email in session.connection().execute(_HOLDERS.where(Assignment.item_id.in_(item_ids or [-1]))):
+    for item_id, role, pid, code, name, email in session.connection().execute(_HOLDERS_OF_MANY, {"ids": list(item_ids) or [-1]}):
         out[item_id].setdefault(role, []).append(Holder(pid, code, name, email))
     return out
 
 
 def holders(session: Session, item_id: int) -> dict[str, list[Holder]]:
     """Role → people assigned on an item."""
-    return holders_many(session, [item_id])[item_id]
+    out: dict[str, list[Holder]] = {}
+    for _item_id, role, pid, code, name, email in session.connection().execute(_HOLDERS_OF_ONE, {"id": item_id}):
+        out.setdefault(role, []).append(Holder(pid, code, name, email))
+    return out
 
 
 def roles_of(session: Session, item_id: int, person_id: int) -> set[str]:
