@@ -37,9 +37,20 @@ def effective_ladder(state: State, start_rung: str | None) -> list[tuple[int, Ru
     return out
 
 
-def plan(cal: WorkCalendar, state: State, due: datetime, start_rung: str | None = None) -> list[Planned]:
-    """Every rung the item gets for this step, with its firing time, in ladder order."""
-    return [Planned(i, r, shift(cal, due, t.offset, t.direction)[0]) for i, r, t in effective_ladder(state, start_rung)]
+def plan(cal: WorkCalendar, state: State, due: datetime, start_rung: str | None = None,
+         from_rung: int = 0, until: datetime | None = None) -> list[Planned]:
+    """The rungs the item gets for this step from `from_rung` on, with their firing times, in ladder order.
+
+    With `until`, stops after the first rung later than it: the sweep needs no more than that.
+    """
+    out = []
+    for i, r, t in effective_ladder(state, start_rung):
+        if i < from_rung:
+            continue
+        out.append(Planned(i, r, shift(cal, due, t.offset, t.direction)[0]))
+        if until is not None and out[-1].at > until:
+            break
+    return out
 
 
 @dataclass(frozen=True)

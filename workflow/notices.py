@@ -68,12 +68,13 @@ def outbox_rows(*, notice: str, key: str, people: list[tuple[str, Holder]], step
     `extra` (rung, skipped, handed_by, comment) is stored with the row; see expand().
     """
     rows, missing = [], []
+    domain = mail_domain()
     for _label, p in people:
         if not p.email:
             missing.append(p.name)
             continue
         rows.append({
-            "message_id": f"<wuzhuan.{key}.{p.id}@{mail_domain()}>", "escalation_id": escalation_id, "item_id": item_id,
+            "message_id": f"<wuzhuan.{key}.{p.id}@{domain}>", "escalation_id": escalation_id, "item_id": item_id,
             "notice": notice, "person_id": p.id, "to_addr": p.email, "to_name": p.name,
             "context": {"step_id": step_id, **extra},
             "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,

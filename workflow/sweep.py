@@ -32,17 +32,18 @@ def _claim_stmt(session: Session):
             .returning(Escalation.id, Escalation.step_id, Escalation.rung, Escalation.status))
 
 
+_ITEMS = select(Item.id, Item.title, Item.fields, Item.template_version_id).where(Item.id.in_(bindparam("ids", expanding=True)))
 _MOVE = (update(Step).where(Step.id == bindparam("sid"))
          .values(next_rung=bindparam("nr"), next_escalation_at=bindparam("na")))
 
 
-def _batch(s: Session, steps: list[Step], now: datetime, worker: str, counts: Counter) -> None:
+def _batch(s: Session, steps: list[Any], now: datetime, worker: str, counts: Counter) -> None:
     """Decide every step of the batch, then write claims, notices, audit events and pointers in bulk."""
     conn = s.connection()
-    items = {i.id: i for i in s.execute(select(Item).where(Item.id.in_({st.item_id for st in steps}))).scalars()}
+    items = {i.id: i for i in conn.execute(_ITEMS, {"ids": list({st.item_id for st in steps})})}
     holders = people.holders_many(s, list(items))
     cals: dict[str, Any] = {}
-    decisions: list[tuple[Step, Item, Decision, str | None]] = []
+    decisions: list[tuple[Any, Any, Decision, str | None]] = []
     claims: list[dict[str, Any]] = []
     for step in steps:
         item = items[step.item_id]
@@ -50,7 +51,7 @@ def _batch(s: Session, steps: list[Step], now: datetime, worker: str, counts: Co
         if defn.calendar not in cals:
             cals[defn.calendar] = calendar_for(s, defn)
         urgent = start_rung(defn, item.fields)
-        d = decide(plan(cals[defn.calendar], defn.states[step.state], step.due_at, urgent), step.next_rung, now)
+        d = decide(plan(cals[defn.calendar], defn.states[step.state], step.due_at, urgent, step.next_rung, now), step.next_rung, now)
         decisions.append((step, item, d, urgent))
         if d.fire is not None:
             for p, status in [(sk, RungStatus.SKIPPED) for sk in d.skipped] + [(d.fire, RungStatus.FIRED)]:
@@ -102,11 +103,12 @@ def sweep(store: Store, now: datetime, *, worker: str | None = None, batch: int 
     batches = 0
     while max_batches is None or batches < max_batches:
         with store.transaction() as s:
-            q = (select(Step).where(Step.next_escalation_at <= now, Step.status == StepStatus.OPEN)
+            q = (select(Step.id, Step.item_id, Step.state, Step.due_at, Step.due_rule, Step.entered_at, Step.next_rung)
+                 .where(Step.next_escalation_at <= now, Step.status == StepStatus.OPEN)
                  .order_by(Step.next_escalation_at, Step.id).limit(batch))
             if s.get_bind().dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
-            steps = s.execute(q).scalars().all()
+            steps = s.connection().execute(q).all()
             if not steps:
                 break
             _batch(s, steps, now, worker, counts)
