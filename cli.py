@@ -638,11 +638,10 @@ def outbox() -> None:
 @click.pass_context
 def outbox_deliver(ctx, now, as_json) -> None:
     """Send pending messages by SMTP, or write .eml files when no SMTP host is configured."""
-    from workflow.delivery import deliver, transport_for
+    from workflow.delivery import deliver_with
 
     cfg = settings(ctx)
-    r = deliver(store(ctx), transport_for(cfg), parse_now(now), max_attempts=cfg.max_attempts,
-                retry_base=cfg.retry_base_seconds, notice_dir=cfg.notice_dir)
+    r = deliver_with(store(ctx), cfg, parse_now(now))
     where = f"SMTP {cfg.smtp_host}:{cfg.smtp_port}" if cfg.smtp_host else f"files in {cfg.outbox_dir}/"
     emit(r, as_json, lambda d: click.echo(f"delivered {d['sent']} ({where}), {d['failed']} to retry, {d['dead']} dead"))
 

@@ -23,6 +23,7 @@ class Settings:
     notice_dir: str | None = None
     max_attempts: int = 8
     retry_base_seconds: int = 60
+    retry_max_seconds: int = 3600
     sweep_seconds: int = 60
     deliver_seconds: int = 30
 

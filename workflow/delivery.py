@@ -37,7 +37,13 @@ def transport_for(settings: Settings) -> Transport:
     return FileTransport(Path(settings.outbox_dir), cfg=cfg)
 
 
-def _lease(store: Store, now: datetime, batch: int) -> list[Outbox]:
+def deliver_with(store: Store, settings: Settings, now: datetime) -> dict[str, int]:
+    """deliver() with the transport and retry policy from the settings (the CLI and the scheduler)."""
+    return deliver(store, transport_for(settings), now, max_attempts=settings.max_attempts,
+                   retry_base=settings.retry_base_seconds, retry_max=settings.retry_max_seconds, notice_dir=settings.notice_dir)
+
+
+def _lease(store: Store, now: datetime, batch: int, lease: timedelta = LEASE) -> list[Outbox]:
     with store.transaction() as s:
         q = (select(Outbox)
              .where(or_(and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
@@ -47,17 +53,21 @@ def _lease(store: Store, now: datetime, batch: int) -> list[Outbox]:
             q = q.with_for_update(skip_locked=True)
         rows = s.execute(q).scalars().all()
         for r in rows:
-            r.status, r.lease_until = OutboxStatus.SENDING, now + LEASE
+            r.status, r.lease_until = OutboxStatus.SENDING, now + lease
         return rows
 
 
 def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: int = 8, retry_base: int = 60,
-            batch: int = 100, notice_dir: str | None = None, max_batches: int | None = None) -> dict[str, int]:
-    """Send what is due. A message is leased before sending, so a crash re-sends it with the same Message-ID."""
+            retry_max: int = 3600, batch: int = 100, notice_dir: str | None = None,
+            max_batches: int | None = None, lease: timedelta = LEASE) -> dict[str, int]:
+    """Send what is due. A message is leased before sending, so a crash re-sends it with the same Message-ID.
+
+    A failed message waits retry_base × 2^(attempts−1) seconds, at most retry_max, before the next try.
+    """
     counts = {"sent": 0, "failed": 0, "dead": 0}
     batches = 0
     while max_batches is None or batches < max_batches:
-        rows = _lease(store, now, batch)
+        rows = _lease(store, now, batch, lease)
         if not rows:
             break
         batches += 1
@@ -94,7 +104,7 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
                     counts["dead"] += 1
                 else:
                     r.status = OutboxStatus.PENDING
-                    r.next_attempt_at = now + timedelta(seconds=retry_base * 2 ** (r.attempts - 1))
+                    r.next_attempt_at = now + timedelta(seconds=min(retry_max, retry_base * 2 ** min(r.attempts - 1, 30)))
                     counts["failed"] += 1
         if len(rows) < batch:
             break

@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from .config import Settings
 from .db import Store
-from .delivery import deliver, transport_for
+from .delivery import deliver_with
 from .sweep import sweep
 
 log = logging.getLogger("wuzhuan.scheduler")
@@ -27,8 +27,7 @@ def build(store: Store, settings: Settings, sweep_seconds: int, deliver_seconds:
         log.info("sweep: %s rungs fired, %s skipped, %s notices queued", r.get("fired", 0), r.get("skipped", 0), r.get("queued", 0))
 
     def deliver_job() -> None:
-        r = deliver(store, transport_for(settings), datetime.now(UTC), max_attempts=settings.max_attempts,
-                    retry_base=settings.retry_base_seconds, notice_dir=settings.notice_dir)
+        r = deliver_with(store, settings, datetime.now(UTC))
         log.info("deliver: %s sent, %s to retry, %s dead", r["sent"], r["failed"], r["dead"])
 
     sched = BackgroundScheduler(jobstores={"default": MemoryJobStore()},
