@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
@@ -47,7 +48,7 @@ def build_message(msg: Outgoing, cfg: MailConfig) -> EmailMessage:
     return em
 
 
-class Transport:
+class Transport(ABC):
     """Open, send messages, close. `send` raises DeliveryError for this message only."""
 
     def __enter__(self) -> Transport:
@@ -56,8 +57,9 @@ class Transport:
     def __exit__(self, *exc) -> None:
         return None
 
+    @abstractmethod
     def send(self, msg: Outgoing) -> str:
-        raise NotImplementedError  # an interface: every transport below implements it
+        """Send one message; returns where it went."""
 
 
 @dataclass

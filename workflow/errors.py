@@ -25,6 +25,8 @@ class WuzhuanError(Exception):
 
 
 class InvalidInput(WuzhuanError):
+    """A value on the command line or in a file is wrong; the message says which and why."""
+
     exit_code = 2
 
 
@@ -49,7 +51,7 @@ class TriggerNotAllowed(NotPermitted):
 
 
 class GuardFailed(NotPermitted):
-    pass
+    """The move exists and the person may make it, but its template conditions do not hold."""
 
 
 class Conflict(WuzhuanError):
@@ -61,7 +63,7 @@ class SchemaOutdated(WuzhuanError):
 
 
 class CalendarError(InvalidInput):
-    pass
+    """A holiday notice or a date given by a person is wrong."""
 
 
 @dataclass(frozen=True, order=True)

@@ -105,7 +105,7 @@ def safe_load(text: str):
 
 
 class _TooBig(Exception):
-    pass
+    """Raised inside conversion to stop at MAX_NODES (alias bombs, huge files)."""
 
 
 def parse_yaml(text: str, name: str) -> _Doc | None:
@@ -331,9 +331,7 @@ class _Checker:
         if isinstance(ladder, str):
             if ladder not in self.ladders:
                 self.p(base + ("ladder",), f"unknown ladder '{ladder}' (ladders: {', '.join(sorted(self.ladders)) or 'none'})")
-            elif not isinstance(self.ladders[ladder], list):
-                pass
-            elif "owner" not in st and self._uses_owner(self.ladders[ladder]):
+            elif "owner" not in st and self._uses_owner(_list(self.ladders[ladder])):
                 self.p(base + ("ladder",), f"ladder '{ladder}' notifies `owner` but the state has no owner")
         elif isinstance(ladder, list):
             self.check_ladder(base + ("ladder",), ladder, owner="owner" in st)
