@@ -209,7 +209,8 @@ def definitions_diagram(ctx: click.Context, path_or_key: str, fmt: str, output: 
 
     defn = _resolve(ctx, path_or_key)
     if output:
-        diagram.render(diagram.dot(defn), Path(output))
+        for warning in diagram.render(diagram.dot(defn), Path(output)):
+            click.echo(f"Warning: {warning}", err=True)
         click.echo(f"wrote {output}")
         return
     click.echo(diagram.mermaid(defn) if fmt == "mermaid" else diagram.dot(defn), nl=False)

@@ -287,3 +287,11 @@ def test_click_is_only_in_cli():
 
 def test_paths_exist():
     assert Path(PEOPLE).exists()
+
+
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="Graphviz's dot is not installed")
+def test_diagram_renders_svg_with_graphviz(run, tmp_path):
+    out = tmp_path / "chain.svg"
+    r = run("definitions", "diagram", DEFS / "special_supervision.yaml", "--output", out, db=False)
+    assert r.exit_code == 0, r.stderr
+    assert out.read_text().lstrip().startswith(("<?xml", "<svg")) and "满意度测评" in out.read_text()

@@ -44,7 +44,7 @@ def schedule(cal: WorkCalendar, defn: Definition, state: State, step: Step, item
     due = due_of(cal, state, step, item)
     if due is None:
         step.due_at = step.yellow_at = step.next_escalation_at = None
-        step.due_rule = "待定：" + state.deadline.describe() + "（日期字段未填写）" if state.deadline else None
+        step.due_rule = "待定：" + defn.deadline_text(state) + "（日期未填写）" if state.deadline else None
         step.provisional = False
         return
     step.due_at, step.due_rule = due.at, due.rule

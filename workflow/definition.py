@@ -40,11 +40,11 @@ class Deadline:
     def duration(self) -> Duration:
         return Duration(self.amount, self.unit)
 
-    def describe(self) -> str:
+    def describe(self, field_label: str | None = None) -> str:
         if self.field is None:
             return f"进入后{self.duration}"
         word = "前" if self.direction == "before" else "后"
-        return f"{self.field} {word}{self.duration}"
+        return f"{field_label or self.field}{word}{self.duration}"
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,13 @@ class Definition:
         for t in self.transitions_from(state):
             seen.setdefault(t.trigger)
         return list(seen)
+
+    def deadline_text(self, state: State) -> str:
+        """A state's deadline in words, naming a date field by its label."""
+        if state.deadline is None:
+            return "无时限"
+        spec = self.fields.get(state.deadline.field or "")
+        return state.deadline.describe(spec.label if spec else None)
 
     def notices(self) -> set[str]:
         names = {r.notice for s in self.states.values() for r in s.ladder}

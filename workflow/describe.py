@@ -13,7 +13,7 @@ def describe(defn: Definition) -> dict[str, Any]:
         "roles": defn.roles, "tags": defn.tags,
         "states": [
             {"name": s.name, "label": s.label, "owner": defn.roles.get(s.owner or "", "—"),
-             "deadline": s.deadline.describe() if s.deadline else "—", "tags": list(s.tags),
+             "deadline": defn.deadline_text(s) if s.deadline else "—", "tags": list(s.tags),
              "ladder": " → ".join(f"{r.label}({'-' if r.direction == 'before' else '+'}{r.offset})" for r in s.ladder) or "—",
              "final": s.final}
             for s in defn.states.values()

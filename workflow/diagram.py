@@ -18,7 +18,7 @@ def _edge_label(defn: Definition, t) -> str:
 def mermaid(defn: Definition) -> str:
     lines = ["stateDiagram-v2", f"    %% {defn.title} ({defn.key}, {defn.content_hash[:12]})"]
     for s in defn.states.values():
-        extra = f"<br/>{s.deadline.describe()}" if s.deadline else ""
+        extra = f"<br/>{defn.deadline_text(s)}" if s.deadline else ""
         lines.append(f'    state "{s.label}{extra}" as {s.name}')
     lines.append(f"    [*] --> {defn.initial}")
     for t in defn.transitions:
@@ -35,13 +35,13 @@ def _q(text: str) -> str:
 
 
 def dot(defn: Definition) -> str:
-    lines = [f"digraph {_q(defn.key)} {{", "    rankdir=TB;", '    node [shape=box, style=rounded, fontname="Noto Sans CJK SC"];',
-             '    edge [fontname="Noto Sans CJK SC", fontsize=10];', f"    label={_q(defn.title)};",
+    lines = [f"digraph {_q(defn.key)} {{", "    rankdir=TB;", '    node [shape=box, style=rounded, fontname="Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, Microsoft YaHei, SimHei, sans"];',
+             '    edge [fontname="Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, Microsoft YaHei, SimHei, sans", fontsize=10];', f"    label={_q(defn.title)};",
              '    __start [shape=point, label=""];']
     for s in defn.states.values():
-        label = s.label + (f"\\n{s.deadline.describe()}" if s.deadline else "")
+        label = _q(s.label) + (f' + "\\n" + {_q(defn.deadline_text(s))}' if s.deadline else "")
         shape = ", peripheries=2" if s.final else ""
-        lines.append(f"    {s.name} [label={_q(label).replace(chr(92) * 2 + 'n', chr(92) + 'n')}{shape}];")
+        lines.append(f"    {s.name} [label={label}{shape}];")
     lines.append(f"    __start -> {defn.initial};")
     for t in defn.transitions:
         for src in t.sources:
@@ -50,8 +50,17 @@ def dot(defn: Definition) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(dot_text: str, output: Path) -> None:
-    """Render DOT text to .svg or .png with Graphviz; raises InvalidInput when it cannot."""
+def chinese_font_missing() -> bool:
+    """True when fontconfig knows no font with Chinese glyphs (labels would render as boxes)."""
+    fc = shutil.which("fc-list")
+    if fc is None:
+        return False  # cannot tell; Graphviz may use another font system
+    out = subprocess.run([fc, ":lang=zh", "family"], capture_output=True, text=True)
+    return out.returncode == 0 and not out.stdout.strip()
+
+
+def render(dot_text: str, output: Path) -> list[str]:
+    """Render DOT text to .svg or .png with Graphviz; returns warnings; raises InvalidInput when it cannot."""
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png"):
         raise InvalidInput(f"{output}: can only render .svg or .png (use --format mermaid|dot for text)")
@@ -65,3 +74,7 @@ def render(dot_text: str, output: Path) -> None:
     proc = subprocess.run([exe, f"-T{fmt}", "-o", str(output)], input=dot_text.encode(), capture_output=True)
     if proc.returncode != 0:
         raise InvalidInput(f"Graphviz failed to render {output}: {proc.stderr.decode(errors='replace').strip()}")
+    if chinese_font_missing():
+        return ["no Chinese font is installed, so the labels show as boxes: install one "
+                "(e.g. `apt-get install fonts-noto-cjk` or `fonts-wqy-microhei`) and render again"]
+    return []

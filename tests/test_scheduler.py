@@ -1,0 +1,47 @@
+"""`wuzhuan scheduler run` as a real process: it ticks, sweeps and delivers, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import T0, setup_directory
+from workflow import items
+from workflow.config import Settings
+from workflow.db import Store
+from workflow.scheduler import build
+
+
+def test_jobs_are_configured_as_documented(sqlite_store):
+    sched = build(sqlite_store, Settings(), 60, 30)
+    jobs = {j.id: j for j in sched.get_jobs()}
+    assert set(jobs) == {"sweep", "deliver"}
+    for j in jobs.values():
+        assert j.coalesce and j.max_instances == 1 and j.misfire_grace_time == 3600
+    assert jobs["sweep"].trigger.interval.total_seconds() == 60
+    assert jobs["deliver"].trigger.interval.total_seconds() == 30
+
+
+def test_scheduler_process_sweeps_delivers_and_stops_on_sigterm(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    store = Store(url)
+    setup_directory(store)
+    items.create_item(store, template="special_supervision", title="逾期", actor="wang.fang", now=T0, group="g-env")
+    store.dispose()  # created at T0 (January 2026): its rungs are long due by the wall clock
+    exe = Path(sys.executable).parent / "wuzhuan"
+    env = os.environ | {"WUZHUAN_OUTBOX_DIR": str(tmp_path / "mail")}
+    proc = subprocess.Popen([str(exe), "--db", url, "scheduler", "run", "--sweep-seconds", "1", "--deliver-seconds", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(list((tmp_path / "mail").glob("*.eml"))) < 6:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert "sweep: 1 rungs fired" in out and "deliver:" in out and "stopped" in out
+    # the handover to the office, and the red 督办单 to owner, group lead, committee and the two council members
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 6
