@@ -194,5 +194,9 @@ def floor_chain(path: Path, n: int) -> dict:
                         (f"<wuzhuan.h{new}.8@x>", i, ctx, now, now))
             con.execute("COMMIT")
             steps += 1
+    seconds = time.perf_counter() - start
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.execute("VACUUM")
+    size = con.execute("PRAGMA page_count").fetchone()[0] * con.execute("PRAGMA page_size").fetchone()[0]
     con.close()
-    return {"steps": steps, "seconds": time.perf_counter() - start}
+    return {"steps": steps, "seconds": seconds, "bytes": size}

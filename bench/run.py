@@ -63,6 +63,7 @@ def backend_section(t: Table, name: str, url: str, args, work: Path) -> dict:
         floor = chain.floor_chain(work / "floor.db", args.items)
         floor_rate = floor["steps"] / floor["seconds"]
         t.add("sqlite: plain sqlite3 floor steps/s (same rows)", f"{floor_rate:,.0f}")
+        t.add("sqlite: plain sqlite3 floor bytes per finished item (same rows)", f"{floor['bytes'] / args.items:,.0f}")
         t.add("sqlite: engine / floor time per step", f"{floor_rate / eng_rate:.1f}×", "≤ 3×", ok(floor_rate / eng_rate <= 3))
         if spiff:
             spiff_rate = spiff["steps"] / spiff["seconds"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def database_url(url: str | None = None) -> str:
     return url or os.environ.get("WUZHUAN_DATABASE_URL") or DEFAULT_URL
+
+
+def _json(value) -> str:
+    """JSON columns keep Chinese as UTF-8 text: half the bytes of \\uXXXX escapes, and readable in the database."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -56,12 +62,12 @@ def make_engine(url: str | None = None) -> Engine:
             parent = Path(parsed.database).expanduser().resolve().parent
             if not parent.is_dir():
                 raise InvalidInput(f"cannot create the database {parsed.database}: folder {parent} does not exist")
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": 30}, json_serializer=_json)
         _sqlite_setup(engine)
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise InvalidInput(f"unsupported database '{parsed.get_backend_name()}': use SQLite or PostgreSQL")
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, json_serializer=_json)
 
 
 def _alembic_config(connection):

@@ -306,10 +306,15 @@ def _advance(s: Session, item_id: int, trigger: str, actor: str, now: datetime, 
                                     **{c: getattr(item, c) for c in _ITEM_STATE}})
     if done.rowcount != 1:
         check_version(SimpleNamespace(id=item.id, version=expected + 1, state="?"), expected)
-    audit.append(s, at=now, actor=actor, kind="advanced", item_id=item.id, from_state=before, to_state=item.state,
-                 data={"trigger": trigger, "label": chosen.label, "comment": comment or "",
-                       "fields_changed": {k: [old_fields.get(k), v] for k, v in changes.items() if old_fields.get(k) != v},
-                       "counters": model.counters, "step_id": new_step.id, "due": fmt(new_step.due_at)})
+    data = {"trigger": trigger, "label": chosen.label, "step_id": new_step.id, "due": fmt(new_step.due_at)}
+    if comment:
+        data["comment"] = comment
+    changed = {k: [old_fields.get(k), v] for k, v in changes.items() if old_fields.get(k) != v}
+    if changed:
+        data["fields_changed"] = changed
+    if chosen.increments:
+        data["counters"] = model.counters
+    audit.append(s, at=now, actor=actor, kind="advanced", item_id=item.id, from_state=before, to_state=item.state, data=data)
     return {"item": item.id, "from": before, "to": item.state, "label": chosen.label, "version": expected + 1,
             "step": new_step.id, "due": fmt(new_step.due_at), "finished": item.finished_at is not None}
 
