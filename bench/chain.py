@@ -200,3 +200,28 @@ def floor_chain(path: Path, n: int) -> dict:
     size = con.execute("PRAGMA page_count").fetchone()[0] * con.execute("PRAGMA page_size").fetchone()[0]
     con.close()
     return {"steps": steps, "seconds": seconds, "bytes": size}
+
+
+def statement_cost(path: Path, n: int = 20_000) -> dict:
+    """One prepared primary-key SELECT: sqlite3 directly vs SQLAlchemy Core (compiled-cache hit)."""
+    from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, create_engine, select
+
+    con = _sqlite(path)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    con.execute("INSERT INTO t VALUES (1, 'x')")
+    start = time.perf_counter()
+    for _ in range(n):
+        con.execute("SELECT v FROM t WHERE id = ?", (1,)).fetchone()
+    raw = (time.perf_counter() - start) / n
+    con.close()
+    t = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("v", Text))
+    stmt = select(t.c.v).where(t.c.id == bindparam("id"))
+    eng = create_engine(f"sqlite:///{path}")
+    with eng.connect() as c:
+        c.execute(stmt, {"id": 1}).scalar()
+        start = time.perf_counter()
+        for _ in range(n):
+            c.execute(stmt, {"id": 1}).scalar()
+        core = (time.perf_counter() - start) / n
+    eng.dispose()
+    return {"raw_us": raw * 1e6, "core_us": core * 1e6}

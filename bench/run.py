@@ -61,6 +61,8 @@ def backend_section(t: Table, name: str, url: str, args, work: Path) -> dict:
     if name == "sqlite":
         spiff = chain.spiff_chain(work / "spiff.db", args.items)
         floor = chain.floor_chain(work / "floor.db", args.items)
+        cost = chain.statement_cost(work / "stmt.db")
+        t.add("sqlite: one prepared SELECT, sqlite3 / SQLAlchemy Core", f"{cost['raw_us']:.1f} µs / {cost['core_us']:.1f} µs")
         floor_rate = floor["steps"] / floor["seconds"]
         t.add("sqlite: plain sqlite3 floor steps/s (same rows)", f"{floor_rate:,.0f}")
         t.add("sqlite: plain sqlite3 floor bytes per finished item (same rows)", f"{floor['bytes'] / args.items:,.0f}")
