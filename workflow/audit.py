@@ -47,7 +47,10 @@ def append(session: Session, *, at: datetime, actor: str | None, kind: str, item
 
 
 def append_many(session: Session, events: list[dict[str, Any]]) -> None:
-    """Append events in order with one head read and one head write (the sweep's batches)."""
+    """Append events in order with one head read and one head write (the sweep's batches).
+
+    The events' data must already be plain JSON values (text, numbers, lists, mappings).
+    """
     if not events:
         return
     conn = session.connection()
@@ -56,7 +59,7 @@ def append_many(session: Session, events: list[dict[str, Any]]) -> None:
     rows = []
     for ev in events:
         seq += 1
-        data = json.loads(json.dumps(ev.get("data") or {}, ensure_ascii=False, default=str))
+        data = ev.get("data") or {}
         row = {"seq": seq, "at": ev["at"], "actor": ev.get("actor"), "kind": ev["kind"], "item_id": ev.get("item_id"),
                "from_state": ev.get("from_state"), "to_state": ev.get("to_state"), "data": data, "prev_hash": prev}
         row["hash"] = prev = event_hash(seq, row["at"], row["actor"], row["kind"], row["item_id"], row["from_state"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from .calendar import WorkCalendar, shift
 from .definition import Rung, State
@@ -16,7 +17,8 @@ class Planned:
     at: datetime
 
 
-def effective_ladder(state: State, start_rung: str | None) -> list[tuple[int, Rung, Rung]]:
+@lru_cache(maxsize=1024)
+def effective_ladder(state: State, start_rung: str | None) -> tuple[tuple[int, Rung, Rung], ...]:
     """(index, rung, timing rung) for each rung an item gets.
 
     An urgent item starts at `start_rung`: the rungs after the due time that come before it are
@@ -25,7 +27,7 @@ def effective_ladder(state: State, start_rung: str | None) -> list[tuple[int, Ru
     """
     ladder = list(enumerate(state.ladder))
     if not start_rung or start_rung not in {r.name for r in state.ladder}:
-        return [(i, r, r) for i, r in ladder]
+        return tuple((i, r, r) for i, r in ladder)
     k = next(i for i, r in ladder if r.name == start_rung)
     dropped = [(i, r) for i, r in ladder if i < k and r.direction == "after"]
     out = []
@@ -34,7 +36,7 @@ def effective_ladder(state: State, start_rung: str | None) -> list[tuple[int, Ru
             continue
         timing = dropped[0][1] if (i == k and dropped) else r
         out.append((i, r, timing))
-    return out
+    return tuple(out)
 
 
 def plan(cal: WorkCalendar, state: State, due: datetime, start_rung: str | None = None,
