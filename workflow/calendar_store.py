@@ -37,12 +37,7 @@ def calendar_for(session: Session, defn: Definition | None = None) -> WorkCalend
 
 def parse_notice(path: Path) -> tuple[int, str, list[tuple[date, bool, str]]]:
     """Read a year's notice: our YAML (holidays as ranges, make-up workdays) or holiday-cn JSON."""
-    try:
-        text = path.read_text("utf-8-sig")
-    except FileNotFoundError:
-        raise CalendarError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CalendarError(f"{path}: cannot read as UTF-8 text ({e})") from None
+    text = loader.read_text(path, CalendarError)
     try:
         data: Any = json.loads(text) if path.suffix.lower() == ".json" else loader.safe_load(text)
     except (ValueError, yaml.YAMLError):

@@ -99,6 +99,16 @@ class _Doc:
         return loader.construct_object(node)
 
 
+def read_text(path: Path, error: type[Exception]) -> str:
+    """A UTF-8 text file (a BOM is allowed), or `error` with a message naming the file."""
+    try:
+        return path.read_text("utf-8-sig")
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise error(f"{path}: cannot read as UTF-8 text ({e})") from None
+
+
 def safe_load(text: str):
     """Plain YAML data with this project's scalar rules (dates stay text; only true/false are booleans)."""
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader

@@ -31,12 +31,7 @@ class ImportResult:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text("utf-8-sig")
-    except FileNotFoundError:
-        raise InvalidInput(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InvalidInput(f"{path}: cannot read as UTF-8 text ({e})") from None
+    text = loader.read_text(path, InvalidInput)
     if path.suffix.lower() == ".csv":
         return _from_csv(text, path)
     try:

@@ -25,6 +25,15 @@ def _need_role(defn, roles_held: set[str], allowed: tuple[str, ...], who: str, w
         raise NotPermitted(f"{who} may not {what} step '{label}' of item {item_id}: it needs {'one of ' if len(allowed) > 1 else ''}{need}")
 
 
+def _current(s, item_id: int, actor: str):
+    """The locked item, its template, the acting person, the current step and its state."""
+    item = lock_item(s, item_id)
+    defn = registry.definition_by_id(s, item.template_version_id)
+    person = people.person(s, actor)
+    step = s.get(Step, item.current_step_id)
+    return item, defn, person, step, defn.states[item.state]
+
+
 def _guarded(store: Store, item_id: int, actor: str, now: datetime, what: str, fn):
     _aware(now)
     try:
@@ -41,11 +50,7 @@ def pause(store: Store, item_id: int, actor: str, reason: str, now: datetime) ->
         raise InvalidInput("pausing a step needs a reason (--reason)")
 
     def run(s):
-        item = lock_item(s, item_id)
-        defn = registry.definition_by_id(s, item.template_version_id)
-        p = people.person(s, actor)
-        step = s.get(Step, item.current_step_id)
-        state = defn.states[item.state]
+        item, defn, p, step, state = _current(s, item_id, actor)
         if item.finished_at:
             raise InvalidInput(f"item {item_id} is finished; there is nothing to pause")
         if step.status == StepStatus.PAUSED:
@@ -65,11 +70,7 @@ def resume(store: Store, item_id: int, actor: str, now: datetime, reason: str | 
     """Restart a paused step's clock; its due time moves by the paused span in the deadline's own unit."""
 
     def run(s):
-        item = lock_item(s, item_id)
-        defn = registry.definition_by_id(s, item.template_version_id)
-        p = people.person(s, actor)
-        step = s.get(Step, item.current_step_id)
-        state = defn.states[item.state]
+        item, defn, p, step, state = _current(s, item_id, actor)
         if step.status != StepStatus.PAUSED:
             raise InvalidInput(f"step '{state.label}' of item {item_id} is not paused")
         _need_role(defn, people.roles_of(s, item.id, p.id), state.pause_roles, f"{p.name} ({actor})", "resume", item_id, state.label)
@@ -98,11 +99,7 @@ def request_extension(store: Store, item_id: int, actor: str, reason: str, new_d
     wanted = parse_date(new_date, "new date")
 
     def run(s):
-        item = lock_item(s, item_id)
-        defn = registry.definition_by_id(s, item.template_version_id)
-        p = people.person(s, actor)
-        step = s.get(Step, item.current_step_id)
-        state = defn.states[item.state]
+        item, defn, p, step, state = _current(s, item_id, actor)
         if item.finished_at or step.due_at is None:
             raise InvalidInput(f"step '{state.label}' of item {item_id} has no due time to extend")
         if not state.extension_approvers:
