@@ -230,8 +230,9 @@ class Outbox(Base):
     __table_args__ = (Index("ix_outbox_ready", "status", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
-    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
-    item_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # No indexes on these two: no query looks messages up by them, and each index costs a write per notice.
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
+    item_id: Mapped[int | None] = mapped_column(Integer)
     notice: Mapped[str] = mapped_column(String(64))
     person_id: Mapped[int | None] = mapped_column(Integer)
     to_addr: Mapped[str] = mapped_column(String(200))
