@@ -694,6 +694,20 @@ def scheduler_run(ctx, sweep_seconds, deliver_seconds) -> None:
     run(store(ctx), cfg, sweep_seconds or cfg.sweep_seconds, deliver_seconds or cfg.deliver_seconds)
 
 
+@cli.group("config")
+def config_group() -> None:
+    """Settings from wuzhuan.toml and WUZHUAN_* variables."""
+
+
+@config_group.command("show")
+@json_opt
+@click.pass_context
+def config_show(ctx, as_json) -> None:
+    """The settings in force (the SMTP password only as set or not)."""
+    data = settings(ctx).public()
+    emit(data, as_json, lambda d: table([[k, "" if v is None else v] for k, v in d.items()], ["setting", "value"]))
+
+
 # --- demo -----------------------------------------------------------------------------------------
 
 @cli.command()

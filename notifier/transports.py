@@ -117,6 +117,12 @@ class SMTPTransport(Transport):
             if self.user:
                 conn.login(self.user, self.password or "")
             return conn
+        except UnicodeEncodeError:
+            raise DeliveryError(f"the mail server {self.host}:{self.port}: the SMTP user name and password must be "
+                                "ASCII (Python's smtplib sends them so)") from None
+        except smtplib.SMTPAuthenticationError as e:
+            raise DeliveryError(f"the mail server {self.host}:{self.port} refused the login for user "
+                                f"'{self.user}' ({e.smtp_code})") from None
         except (OSError, smtplib.SMTPException) as e:
             raise DeliveryError(f"cannot reach the mail server {self.host}:{self.port}: {e}") from None
 

@@ -130,3 +130,37 @@ def test_a_crash_after_sending_resends_with_the_same_message_id(ready, smtp):
     assert deliver(ready, t, at("2026-02-06 09:06"))["sent"] == 0  # still leased
     assert deliver(ready, t, at("2026-02-06 09:11"))["sent"] == len(leased)
     assert sorted(message_ids(inbox)) == sorted(o.message_id for o in leased)
+
+
+def test_password_is_never_printed(ready, tmp_path, monkeypatch):
+    """A server that refuses the login: the error names the server, never the password."""
+    from aiosmtpd.smtp import AuthResult
+
+    from workflow.delivery import list_outbox
+
+    def refuse(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=False, handled=False)
+
+    port = free_port()
+    ctl = Controller(Inbox(), hostname="127.0.0.1", port=port, authenticator=refuse, auth_require_tls=False)
+    ctl.start()
+    try:
+        make_due(ready, 1)
+        for day, secret, says in ((7, "s3cret-pass", "refused the login for user 'duban'"), (8, "s3cret-口令", "must be ASCII")):
+            cfg = Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_user="duban", smtp_password=secret)
+            r = deliver(ready, transport_for(cfg), at(f"2026-02-{day:02d} 09:05"))
+            assert r["sent"] == 0 and r["failed"] > 0
+            errors = [x["last_error"] or "" for x in list_outbox(ready)]
+            assert errors and all(secret not in e for e in errors) and any(says in e for e in errors)
+        assert secret not in repr(cfg) and secret not in repr(transport_for(cfg))
+        assert cfg.public()["smtp_password"] == "(set)"
+    finally:
+        ctl.stop()
+
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    monkeypatch.setenv("WUZHUAN_SMTP_PASSWORD", secret)
+    out = CliRunner().invoke(cli, ["config", "show", "--json"]).output
+    assert secret not in out and '"smtp_password": "(set)"' in out

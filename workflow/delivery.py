@@ -87,6 +87,8 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
                     outcome[r.id] = ("sent", None, rendered.subject)
                 except DeliveryError as e:
                     outcome[r.id] = ("failed", str(e), rendered.subject)
+                except Exception as e:  # whatever a transport raises fails this message, never the batch
+                    outcome[r.id] = ("failed", f"{type(e).__name__}: {e}", rendered.subject)
         with store.transaction() as s:
             for r in s.execute(select(Outbox).where(Outbox.id.in_(list(outcome)))).scalars():
                 what, error, subject = outcome[r.id]
