@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from .db import connection_of
 from .models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -34,7 +35,7 @@ def append(session: Session, *, at: datetime, actor: str | None, kind: str, item
            from_state: str | None = None, to_state: str | None = None, data: dict[str, Any] | None = None) -> int:
     """Append one event in the caller's transaction; the head row lock orders concurrent appends. Returns its seq."""
     data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
-    conn = session.connection()
+    conn = connection_of(session)
     head = _HEAD.with_for_update() if conn.dialect.name == "postgresql" else _HEAD
     last_seq, last_hash = conn.execute(head).one()
     seq = last_seq + 1
@@ -53,7 +54,7 @@ def append_many(session: Session, events: list[dict[str, Any]]) -> None:
     """
     if not events:
         return
-    conn = session.connection()
+    conn = connection_of(session)
     head = _HEAD.with_for_update() if conn.dialect.name == "postgresql" else _HEAD
     seq, prev = conn.execute(head).one()
     rows = []

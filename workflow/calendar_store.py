@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, loader
 from .calendar import EVERY_DAY, WorkCalendar, build_calendar, parse_date
+from .db import connection_of
 from .definition import Definition
 from .errors import CalendarError
 from .models import CalendarDay, CalendarImport
@@ -26,7 +27,7 @@ def calendar_for(session: Session, defn: Definition | None = None) -> WorkCalend
     """The calendar a template counts with: China's working days (with imports) or every day."""
     if defn is not None and defn.calendar == "none":
         return EVERY_DAY
-    key = session.connection().execute(_LATEST).scalar_one_or_none() or ""
+    key = connection_of(session).execute(_LATEST).scalar_one_or_none() or ""
     cal = _cache.get(key)
     if cal is None:
         rows = session.execute(select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.name)).all()

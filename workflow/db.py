@@ -122,6 +122,14 @@ def ensure_schema(engine: Engine) -> None:
     raise SchemaOutdated(f"the database schema is at revision {rev}, this wuzhuan needs {HEAD}: run `wuzhuan db upgrade`")
 
 
+def connection_of(session: Session):
+    """The session's connection, looked up once: every Session here lives for one transaction."""
+    c = session.info.get("connection")
+    if c is None:
+        c = session.info["connection"] = session.connection()
+    return c
+
+
 class Store:
     """An engine plus its session factory; the one handle the service layer takes."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from . import audit, people, registry
 from .calendar import parse_date
 from .calendar_store import calendar_for
-from .db import Store
+from .db import Store, connection_of
 from .deadlines import fmt, schedule, sync_item
 from .definition import Definition, FieldSpec
 from .errors import (
@@ -109,7 +109,7 @@ def open_step(session: Session, defn: Definition, item: Any, state_name: str, no
         item.finished_at = now
     else:
         schedule(calendar_for(session, defn), defn, state, step, item)
-    step.id = session.connection().execute(_INSERT_STEP, {c: getattr(step, c) for c in _STEP_COLUMNS}).scalar_one()
+    step.id = connection_of(session).execute(_INSERT_STEP, {c: getattr(step, c) for c in _STEP_COLUMNS}).scalar_one()
     item.current_step_id, item.owner_role = step.id, state.owner
     sync_item(item, step)
     if defn.handover_notice and state.owner and not state.final:
@@ -253,7 +253,7 @@ _SET_ITEM = (update(Item).where(Item.id == bindparam("iid"), Item.version == bin
 def _load(s: Session, item_id: int) -> SimpleNamespace:
     """The item's row (and its current step's number) as plain data, locked on PostgreSQL."""
     stmt = _ITEM_AND_STEP.with_for_update() if s.get_bind().dialect.name == "postgresql" else _ITEM_AND_STEP
-    row = s.connection().execute(stmt, {"id": item_id}).one_or_none()
+    row = connection_of(s).execute(stmt, {"id": item_id}).one_or_none()
     if row is None:
         raise NotFound(f"item {item_id} does not exist")
     return SimpleNamespace(**row._mapping)
@@ -295,7 +295,7 @@ def _advance(s: Session, item_id: int, trigger: str, actor: str, now: datetime, 
         raise InvalidInput(f"'{trigger}' ({chosen.label}) on item {item.id} needs a comment (--comment)")
     if not fire(defn, model, trigger) or model.state != chosen.dest:
         raise GuardFailed(f"item {item.id}: '{trigger}' did not fire from '{item.state}'")
-    conn = s.connection()
+    conn = connection_of(s)
     conn.execute(_CLOSE_STEP, {"sid": item.current_step_id, "at": now, "by": actor, "via": trigger})
     before, old_fields = item.state, item.fields
     item.fields, item.counters, item.state = new_fields, model.counters, model.state

@@ -15,6 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from . import people, registry
+from .db import connection_of
 from .deadlines import fmt
 from .definition import OWNER, Definition
 from .models import Item, Outbox, OutboxStatus, Step
@@ -89,7 +90,7 @@ def enqueue(session: Session, **kw: Any) -> tuple[int, list[str]]:
     """Queue outbox_rows(**kw) in the caller's transaction; returns (rows queued, people without email)."""
     rows, missing = outbox_rows(**kw)
     if rows:
-        session.connection().execute(_INSERT, rows)
+        connection_of(session).execute(_INSERT, rows)
     return len(rows), missing
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit, loader
+from .db import connection_of
 from .errors import InvalidInput, NotFound
 from .models import Assignment, Membership, OrgUnit, Person
 
@@ -187,7 +188,7 @@ _HOLDERS_OF_ONE = _HOLDERS.where(Assignment.item_id == bindparam("id"))
 def holders_many(session: Session, item_ids: list[int]) -> dict[int, dict[str, list[Holder]]]:
     """Role → people assigned, for each item, in one query."""
     out: dict[int, dict[str, list[Holder]]] = {i: {} for i in item_ids}
-    for item_id, role, pid, code, name, email in session.connection().execute(_HOLDERS_OF_MANY, {"ids": list(item_ids) or [-1]}):
+    for item_id, role, pid, code, name, email in connection_of(session).execute(_HOLDERS_OF_MANY, {"ids": list(item_ids) or [-1]}):
         out[item_id].setdefault(role, []).append(Holder(pid, code, name, email))
     return out
 
@@ -195,7 +196,7 @@ def holders_many(session: Session, item_ids: list[int]) -> dict[int, dict[str, l
 def holders(session: Session, item_id: int) -> dict[str, list[Holder]]:
     """Role → people assigned on an item."""
     out: dict[str, list[Holder]] = {}
-    for _item_id, role, pid, code, name, email in session.connection().execute(_HOLDERS_OF_ONE, {"id": item_id}):
+    for _item_id, role, pid, code, name, email in connection_of(session).execute(_HOLDERS_OF_ONE, {"id": item_id}):
         out.setdefault(role, []).append(Holder(pid, code, name, email))
     return out
 

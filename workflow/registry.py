@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from notifier import render as notices
 
 from . import audit, loader
+from .db import connection_of
 from .definition import Definition
 from .errors import DefinitionError, NotFound, Problem
 from .models import TemplateVersion
@@ -88,7 +89,7 @@ def definition_by_id(session: Session, version_id: int) -> Definition:
     known = _hash_of.setdefault(engine, {})
     h = known.get(version_id)
     if h is None:
-        h = session.connection().execute(select(TemplateVersion.content_hash).where(TemplateVersion.id == version_id)).scalar_one_or_none()
+        h = connection_of(session).execute(select(TemplateVersion.content_hash).where(TemplateVersion.id == version_id)).scalar_one_or_none()
         if h is None:
             raise NotFound(f"template version {version_id} does not exist")
         known[version_id] = h  # a version row never changes

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, people, registry
 from .calendar_store import calendar_for
-from .db import Store
+from .db import Store, connection_of
 from .deadlines import fmt, start_rung
 from .errors import InvalidInput
 from .escalation import Decision, decide, plan
@@ -39,7 +39,7 @@ _MOVE = (update(Step).where(Step.id == bindparam("sid"))
 
 def _batch(s: Session, steps: list[Any], now: datetime, worker: str, counts: Counter) -> None:
     """Decide every step of the batch, then write claims, notices, audit events and pointers in bulk."""
-    conn = s.connection()
+    conn = connection_of(s)
     items = {i.id: i for i in conn.execute(_ITEMS, {"ids": list({st.item_id for st in steps})})}
     holders = people.holders_many(s, list(items))
     cals: dict[str, Any] = {}
@@ -108,7 +108,7 @@ def sweep(store: Store, now: datetime, *, worker: str | None = None, batch: int 
                  .order_by(Step.next_escalation_at, Step.id).limit(batch))
             if s.get_bind().dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
-            steps = s.connection().execute(q).all()
+            steps = connection_of(s).execute(q).all()
             if not steps:
                 break
             _batch(s, steps, now, worker, counts)
