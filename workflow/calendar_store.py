@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from . import audit, loader
@@ -21,13 +21,17 @@ from .models import CalendarDay, CalendarImport
 
 _cache: dict[str, WorkCalendar] = {}
 _LATEST = select(CalendarImport.digest).order_by(CalendarImport.id.desc()).limit(1)
+LATEST_DIGEST = select(func.coalesce(_LATEST.scalar_subquery(), "")).scalar_subquery()  # for a column of another query
 
 
-def calendar_for(session: Session, defn: Definition | None = None) -> WorkCalendar:
-    """The calendar a template counts with: China's working days (with imports) or every day."""
+def calendar_for(session: Session, defn: Definition | None = None, digest: str | None = None) -> WorkCalendar:
+    """The calendar a template counts with: China's working days (with imports) or every day.
+
+    `digest` is the latest import's digest when the caller has read it already (see LATEST_DIGEST).
+    """
     if defn is not None and defn.calendar == "none":
         return EVERY_DAY
-    key = connection_of(session).execute(_LATEST).scalar_one_or_none() or ""
+    key = digest if digest is not None else (connection_of(session).execute(_LATEST).scalar_one_or_none() or "")
     cal = _cache.get(key)
     if cal is None:
         rows = session.execute(select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.name)).all()

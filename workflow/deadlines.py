@@ -49,8 +49,8 @@ def schedule(cal: WorkCalendar, defn: Definition, state: State, step: Step, item
         return
     step.due_at, step.due_rule = due.at, due.rule
     step.yellow_at, prov_y = shift(cal, due.at, state.yellow, "before")
-    planned = escalation.plan(cal, state, due.at, start_rung(defn, item.fields))
-    step.next_escalation_at = escalation.next_time(planned, step.next_rung or 0) if step.status == StepStatus.OPEN else None
+    step.next_escalation_at = (escalation.first_time(cal, state, due.at, start_rung(defn, item.fields), step.next_rung or 0)
+                               if step.status == StepStatus.OPEN else None)
     step.provisional = due.provisional or prov_y
 
 

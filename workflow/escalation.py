@@ -75,6 +75,14 @@ def decide(planned: list[Planned], next_rung: int, now: datetime) -> Decision:
     return Decision(fire, tuple(due[:-1]), fire.index + 1, after[0].at if after else None)
 
 
+def first_time(cal: WorkCalendar, state: State, due: datetime, start_rung: str | None, from_rung: int) -> datetime | None:
+    """When the first rung from `from_rung` on fires (None when there is none): computes only that rung."""
+    for i, _r, t in effective_ladder(state, start_rung):
+        if i >= from_rung:
+            return shift(cal, due, t.offset, t.direction)[0]
+    return None
+
+
 def next_time(planned: list[Planned], next_rung: int) -> datetime | None:
     pending = [p for p in planned if p.index >= next_rung]
     return pending[0].at if pending else None

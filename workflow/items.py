@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, people, registry
 from .calendar import parse_date
-from .calendar_store import calendar_for
+from .calendar_store import LATEST_DIGEST, calendar_for
 from .db import Store, connection_of
 from .deadlines import fmt, schedule, sync_item
 from .definition import Definition, FieldSpec
@@ -108,7 +108,7 @@ def open_step(session: Session, defn: Definition, item: Any, state_name: str, no
         step.status, step.left_at = StepStatus.CLOSED, now
         item.finished_at = now
     else:
-        schedule(calendar_for(session, defn), defn, state, step, item)
+        schedule(calendar_for(session, defn, getattr(item, "calendar_digest", None)), defn, state, step, item)
     step.id = connection_of(session).execute(_INSERT_STEP, {c: getattr(step, c) for c in _STEP_COLUMNS}).scalar_one()
     item.current_step_id, item.owner_role = step.id, state.owner
     sync_item(item, step)
@@ -241,7 +241,7 @@ def advance(store: Store, item_id: int, trigger: str, actor: str, now: datetime,
 # The step number comes from a subquery, not a join: on PostgreSQL a row locked FOR UPDATE is
 # re-checked after a concurrent commit, and a join would be re-checked against the old step row.
 _ITEM_AND_STEP = select(Item.__table__, select(Step.seq).where(Step.id == Item.current_step_id).scalar_subquery()
-                        .label("step_seq")).where(Item.id == bindparam("id"))
+                        .label("step_seq"), LATEST_DIGEST.label("calendar_digest")).where(Item.id == bindparam("id"))
 _CLOSE_STEP = (update(Step).where(Step.id == bindparam("sid"))
                .values(left_at=bindparam("at"), left_by=bindparam("by"), left_via=bindparam("via"),
                        status=StepStatus.CLOSED, next_escalation_at=None))
