@@ -30,6 +30,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# Everything the harness runs is imported here, before the long run: a module first read from disk half
+# an hour later could belong to a different version of the code (an earlier run died of exactly that).
+from sqlalchemy import func, select  # noqa: E402
+
+from notifier.transports import SMTPTransport  # noqa: E402
+from workflow.audit import verify  # noqa: E402
+from workflow.delivery import deliver  # noqa: E402
+from workflow.models import AuditEvent, Escalation, Item, Outbox, Step  # noqa: E402
+from workflow.sweep import sweep  # noqa: E402
+
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # simulated start: Monday 09:00 in Shanghai
 SPEED = 43200.0  # simulated seconds per wall second: half a day passes every second
 LEASE = timedelta(seconds=10 * SPEED)  # a delivery lease of 10 wall seconds
@@ -196,11 +206,6 @@ def kill_connections(url: str) -> None:
 
 
 def check(url: str, inbox: Inbox, logs: list[Path], final_now: datetime) -> tuple[list[str], Counter]:
-    from sqlalchemy import func, select
-
-    from workflow.audit import verify
-    from workflow.models import AuditEvent, Escalation, Item, Outbox, Step
-
     breaches: list[str] = []
     n = Counter()
     store = _store(url)
@@ -347,10 +352,6 @@ def main() -> int:
         if p.is_alive():
             p.kill()
     # Drain: final sweeps and deliveries until nothing is waiting (retries need their backoff to pass).
-    from notifier.transports import SMTPTransport
-    from workflow.delivery import deliver
-    from workflow.sweep import sweep
-
     store = _store(args.url)
     final = sim_now(wall_start)
     sweep(store, final)
