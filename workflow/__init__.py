@@ -1,0 +1,1 @@
+"""The wuzhuan engine: templates → validated definitions → state machines → store → sweep → delivery."""
