@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -136,7 +137,9 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
             + (" (paused)" if row["paused"] else ""))
     with store.read() as s:
         v = audit.verify(s)
-    say(f"\naudit trail: {'intact' if v.ok else 'BROKEN'}, {v.events} events. "
-        f"Try: wuzhuan --db sqlite:///{db} items show 1 --now 2026-04-20T09:00")
+    exe = sys.argv[0] if Path(sys.argv[0]).name == "wuzhuan" else "wuzhuan"
+    say(f"\naudit trail: {'intact' if v.ok else 'BROKEN'}, {v.events} events.\n"
+        f"Look around: {exe} --db sqlite:///{db} items list --now 2026-04-20T09:00\n"
+        f"             {exe} --db sqlite:///{db} items show 1 --now 2026-04-20T09:00")
     store.dispose()
     return directory
