@@ -439,7 +439,7 @@ def items_history(ctx, item, as_json) -> None:
 
     def text(rows):
         for e in rows:
-            move = f"{e['from']} → {e['to']}" if e["from"] != e["to"] else (e["to"] or "")
+            move = f"{e['from'] or ''} → {e['to']}".strip() if e["from"] != e["to"] else (e["to"] or "")
             detail = e["data"].get("label") or e["data"].get("rung") or e["data"].get("reason") or e["data"].get("title") or ""
             click.echo(f"{e['seq']:>6}  {e['at']}  {e['actor_name'] or '—'}  {e['kind']}  {move}  {detail}".rstrip())
     emit(history(store(ctx), item), as_json, text)
