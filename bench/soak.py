@@ -119,9 +119,10 @@ def sweeper(url: str, wall_start: float, stop) -> None:
     while not stop.is_set():
         try:
             sweep(store, sim_now(wall_start), batch=50)
-        except DBAPIError:  # the connection was reset under it: the next tick goes on
-            pass
-        time.sleep(0.3)
+        except DBAPIError:
+            continue  # the connection was reset under it (a fault the harness injects): next tick
+        finally:
+            time.sleep(0.3)
 
 
 def deliverer(url: str, wall_start: float, stop, port: int) -> None:
@@ -136,8 +137,9 @@ def deliverer(url: str, wall_start: float, stop, port: int) -> None:
             deliver(store, SMTPTransport("127.0.0.1", port, timeout=5), sim_now(wall_start), max_attempts=1000,
                     retry_base=60, batch=50, lease=LEASE)
         except DBAPIError:
-            pass
-        time.sleep(0.3)
+            continue  # as in sweeper(): a reset connection; the lease brings its batch back
+        finally:
+            time.sleep(0.3)
 
 
 class Inbox:

@@ -131,7 +131,7 @@ class SMTPTransport(Transport):
             try:
                 self._conn.quit()
             except (OSError, smtplib.SMTPException):
-                pass
+                self._conn.close()  # QUIT is a courtesy: the messages were sent or recorded as failed already
             self._conn = None
 
     def send(self, msg: Outgoing) -> str:

@@ -29,8 +29,8 @@ def pg_url_or_skip() -> str:
         pytest.skip("PostgreSQL tests need WUZHUAN_TEST_PG_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
     try:
         eng = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-        with eng.connect():
-            pass
+        with eng.connect() as c:
+            c.exec_driver_sql("SELECT 1")
         eng.dispose()
     except Exception as e:
         if PG_REQUIRED:
