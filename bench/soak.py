@@ -263,7 +263,8 @@ def check(url: str, inbox: Inbox, logs: list[Path], final_now: datetime) -> tupl
     missing = [m for m, _st in rows if m not in received]
     if missing:
         breaches.append(f"{len(missing)} queued messages never reached the SMTP server")
-    strangers = [m for m in received if m not in {m for m, _ in rows}]
+    queued = {m for m, _ in rows}  # built once: 285,000 messages in the long run
+    strangers = [m for m in received if m not in queued]
     if strangers:
         breaches.append(f"{len(strangers)} messages arrived that the outbox never queued")
     n["received"] = sum(received.values())
