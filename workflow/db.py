@@ -25,7 +25,7 @@ def database_url(url: str | None = None) -> str:
 
 
 def _json(value) -> str:
-    """JSON columns keep Chinese as UTF-8 text: half the bytes of \\uXXXX escapes, and readable in the database."""
+    """JSON columns keep Chinese as UTF-8 text: half the bytes of backslash-u escapes, and readable in the database."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 

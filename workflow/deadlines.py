@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -72,8 +72,6 @@ def fmt(at: datetime | None) -> str:
         return "—"
     local = at.astimezone(TZ)
     if local.hour == 0 and local.minute == 0 and local.second == 0:
-        from datetime import timedelta
-
         return (local - timedelta(days=1)).strftime("%Y-%m-%d") + " 24:00"
     return local.strftime("%Y-%m-%d %H:%M")
 

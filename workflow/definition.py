@@ -58,11 +58,6 @@ class Rung:
     notify: tuple[str, ...]
     notice: str
 
-    @property
-    def signed_hours(self) -> float:
-        h = self.offset.nominal_hours()
-        return -h if self.direction == "before" else h
-
 
 @dataclass(frozen=True)
 class Guard:

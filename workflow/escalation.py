@@ -81,8 +81,3 @@ def first_time(cal: WorkCalendar, state: State, due: datetime, start_rung: str |
         if i >= from_rung:
             return shift(cal, due, t.offset, t.direction)[0]
     return None
-
-
-def next_time(planned: list[Planned], next_rung: int) -> datetime | None:
-    pending = [p for p in planned if p.index >= next_rung]
-    return pending[0].at if pending else None

@@ -304,8 +304,9 @@ def _advance(s: Session, item_id: int, trigger: str, actor: str, now: datetime, 
     # The compare-and-set: the row changes only if it is still at the version the actor saw.
     done = conn.execute(_SET_ITEM, {"iid": item.id, "expected": expected, "new_version": expected + 1,
                                     **{c: getattr(item, c) for c in _ITEM_STATE}})
-    if done.rowcount != 1:
-        check_version(SimpleNamespace(id=item.id, version=expected + 1, state="?"), expected)
+    if done.rowcount != 1:  # the row lock makes this unreachable; the WHERE clause is the last line of defence
+        raise Conflict(f"item {item.id} changed meanwhile (it is no longer at version {expected}): "
+                       f"look again with `wuzhuan items show {item.id}`")
     data = {"trigger": trigger, "label": chosen.label, "step_id": new_step.id, "due": fmt(new_step.due_at)}
     if comment:
         data["comment"] = comment
