@@ -6,6 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 
 from workflow.db import Store
 from workflow.errors import SchemaOutdated
@@ -52,3 +53,32 @@ def test_head_constant_matches_alembic():
     from workflow.db import HEAD, head_revision
 
     assert HEAD == head_revision()
+
+
+def test_upgrade_from_0001_keeps_queued_notices_and_drops_the_outbox_key(db_url):
+    """0002 drops outbox → escalations (a quadratic check on PostgreSQL); rows, indexes and uniqueness stay."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from workflow.db import _alembic_config, make_engine, upgrade
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0001")
+    row = ("<m1@x>", "reminder", "a@example.org", "甲", "{}", "pending", 0, "2026-03-02 01:00:00", "2026-03-02 01:00:00")
+    insert = ("INSERT INTO outbox (message_id, notice, to_addr, to_name, context, status, attempts, next_attempt_at, created_at)"
+              " VALUES (:a, :b, :c, :d, :e, :f, :g, :h, :i)")
+    params = dict(zip("abcdefghi", row, strict=True))
+    with engine.begin() as conn:
+        conn.execute(text(insert), params)
+        assert inspect(conn).get_foreign_keys("outbox") != []
+    assert upgrade(engine) == ("0001", "0002")
+    with engine.begin() as conn:
+        insp = inspect(conn)
+        assert insp.get_foreign_keys("outbox") == []
+        assert "ix_outbox_ready" in {i["name"] for i in insp.get_indexes("outbox")}
+        assert conn.execute(text("SELECT message_id, to_name FROM outbox")).all() == [("<m1@x>", "甲")]
+    with pytest.raises(IntegrityError, match="(?i)unique"), engine.begin() as conn:
+        conn.execute(text(insert), params)
+    engine.dispose()
+    Store(db_url).dispose()  # opens without asking for an upgrade

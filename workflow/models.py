@@ -227,7 +227,8 @@ class Outbox(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     # No indexes on these two: no query looks messages up by them, and each index costs a write per notice.
-    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
+    # No foreign key either: see migration 0002 (its check made a burst of notices quadratic on PostgreSQL).
+    escalation_id: Mapped[int | None] = mapped_column(Integer)
     item_id: Mapped[int | None] = mapped_column(Integer)
     notice: Mapped[str] = mapped_column(String(64))
     person_id: Mapped[int | None] = mapped_column(Integer)
