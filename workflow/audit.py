@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from .db import connection_of
+from .db import connection_of, insert_rows
 from .models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -66,7 +66,7 @@ def append_many(session: Session, events: list[dict[str, Any]]) -> None:
         row["hash"] = prev = event_hash(seq, row["at"], row["actor"], row["kind"], row["item_id"], row["from_state"],
                                         row["to_state"], data, row["prev_hash"])
         rows.append(row)
-    conn.execute(_INSERT, rows)
+    insert_rows(conn, AuditEvent.__table__, rows)
     conn.execute(_ADVANCE_HEAD, {"last_seq": seq, "last_hash": prev})
 
 

@@ -130,6 +130,33 @@ def connection_of(session: Session):
     return c
 
 
+def insert_rows(conn, table, rows: list[dict]) -> None:
+    """Insert many rows that need nothing back: COPY on PostgreSQL, executemany on SQLite.
+
+    Every row must carry the same keys. Values go through the columns' own types (aware
+    datetimes to UTC, JSON) exactly as an INSERT would. On PostgreSQL, COPY costs about half
+    of psycopg's pipelined executemany per row (the sweep's notices and audit events); driver
+    errors come back as SQLAlchemy's, like those of any other statement.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    from sqlalchemy.exc import DBAPIError
+
+    cols = list(rows[0])
+    procs = [table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in cols]
+    statement = f"COPY {table.name} ({', '.join(cols)}) FROM STDIN"
+    dbapi_conn = conn.connection.driver_connection
+    try:
+        with dbapi_conn.cursor() as cur, cur.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([v if p is None or v is None else p(v) for p, v in zip(procs, (row[c] for c in cols), strict=True)])
+    except conn.dialect.loaded_dbapi.Error as e:
+        raise DBAPIError.instance(statement, None, e, conn.dialect.loaded_dbapi.Error) from e
+
+
 class Store:
     """An engine plus its session factory; the one handle the service layer takes."""
 
