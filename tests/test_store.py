@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from conftest import at
-from workflow.db import connection_of, insert_rows
+from workflow.db import connection_of
+from workflow.driver import insert_rows
 from workflow.models import Outbox
 
 

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from .db import connection_of, insert_rows
+from .db import connection_of
+from .driver import Prepared, insert_rows
 from .models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -27,8 +28,11 @@ def event_hash(seq: int, at: datetime, actor: str | None, kind: str, item_id: in
 
 
 _HEAD = select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1)
-_INSERT = insert(AuditEvent)
-_ADVANCE_HEAD = update(AuditHead).where(AuditHead.id == 1)
+_LOCK_HEAD = {"sqlite": Prepared(_HEAD), "postgresql": Prepared(_HEAD.with_for_update())}
+_INSERT = Prepared(insert(AuditEvent).values({c: bindparam(c) for c in (
+    "seq", "at", "actor", "kind", "item_id", "from_state", "to_state", "data", "prev_hash", "hash")}))
+_ADVANCE_HEAD = Prepared(update(AuditHead).where(AuditHead.id == 1)
+                         .values(last_seq=bindparam("last_seq"), last_hash=bindparam("last_hash")))
 
 
 def append(session: Session, *, at: datetime, actor: str | None, kind: str, item_id: int | None = None,
@@ -36,14 +40,12 @@ def append(session: Session, *, at: datetime, actor: str | None, kind: str, item
     """Append one event in the caller's transaction; the head row lock orders concurrent appends. Returns its seq."""
     data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
     conn = connection_of(session)
-    head = _HEAD.with_for_update() if conn.dialect.name == "postgresql" else _HEAD
-    last_seq, last_hash = conn.execute(head).one()
+    last_seq, last_hash = _LOCK_HEAD[conn.dialect.name].all(conn)[0]
     seq = last_seq + 1
     h = event_hash(seq, at, actor, kind, item_id, from_state, to_state, data, last_hash)
-    # Prebuilt statements with parameters: compiled once, not per event.
-    conn.execute(_INSERT, {"seq": seq, "at": at, "actor": actor, "kind": kind, "item_id": item_id, "from_state": from_state,
-                           "to_state": to_state, "data": data, "prev_hash": last_hash, "hash": h})
-    conn.execute(_ADVANCE_HEAD, {"last_seq": seq, "last_hash": h})
+    _INSERT.run(conn, {"seq": seq, "at": at, "actor": actor, "kind": kind, "item_id": item_id, "from_state": from_state,
+                       "to_state": to_state, "data": data, "prev_hash": last_hash, "hash": h})
+    _ADVANCE_HEAD.run(conn, {"last_seq": seq, "last_hash": h})
     return seq
 
 
@@ -55,8 +57,7 @@ def append_many(session: Session, events: list[dict[str, Any]]) -> None:
     if not events:
         return
     conn = connection_of(session)
-    head = _HEAD.with_for_update() if conn.dialect.name == "postgresql" else _HEAD
-    seq, prev = conn.execute(head).one()
+    seq, prev = _LOCK_HEAD[conn.dialect.name].all(conn)[0]
     rows = []
     for ev in events:
         seq += 1
@@ -67,7 +68,7 @@ def append_many(session: Session, events: list[dict[str, Any]]) -> None:
                                         row["to_state"], data, row["prev_hash"])
         rows.append(row)
     insert_rows(conn, AuditEvent.__table__, rows)
-    conn.execute(_ADVANCE_HEAD, {"last_seq": seq, "last_hash": prev})
+    _ADVANCE_HEAD.run(conn, {"last_seq": seq, "last_hash": prev})
 
 
 @dataclass(frozen=True)

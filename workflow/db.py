@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .driver import begin_immediate
 from .errors import InvalidInput, SchemaOutdated
 
 DEFAULT_URL = "sqlite:///wuzhuan.db"
@@ -42,10 +43,8 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
-    @event.listens_for(engine, "begin")
-    def on_begin(conn):
-        # Reads (Store.read) need no write lock: WAL gives them a consistent snapshot.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("wuzhuan_read") else "BEGIN IMMEDIATE")
+    # Reads (Store.read) need no write lock: WAL gives them a consistent snapshot.
+    event.listen(engine, "begin", begin_immediate)
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -130,33 +129,6 @@ def connection_of(session: Session):
     return c
 
 
-def insert_rows(conn, table, rows: list[dict]) -> None:
-    """Insert many rows that need nothing back: COPY on PostgreSQL, executemany on SQLite.
-
-    Every row must carry the same keys. Values go through the columns' own types (aware
-    datetimes to UTC, JSON) exactly as an INSERT would. On PostgreSQL, COPY costs about half
-    of psycopg's pipelined executemany per row (the sweep's notices and audit events); driver
-    errors come back as SQLAlchemy's, like those of any other statement.
-    """
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        conn.execute(table.insert(), rows)
-        return
-    from sqlalchemy.exc import DBAPIError
-
-    cols = list(rows[0])
-    procs = [table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in cols]
-    statement = f"COPY {table.name} ({', '.join(cols)}) FROM STDIN"
-    dbapi_conn = conn.connection.driver_connection
-    try:
-        with dbapi_conn.cursor() as cur, cur.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([v if p is None or v is None else p(v) for p, v in zip(procs, (row[c] for c in cols), strict=True)])
-    except conn.dialect.loaded_dbapi.Error as e:
-        raise DBAPIError.instance(statement, None, e, conn.dialect.loaded_dbapi.Error) from e
-
-
 class Store:
     """An engine plus its session factory; the one handle the service layer takes."""
 
@@ -165,8 +137,8 @@ class Store:
         self.engine = make_engine(self.url)
         if migrate:
             ensure_schema(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_engine = self.engine.execution_options(wuzhuan_read=True)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property

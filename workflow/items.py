@@ -15,6 +15,7 @@ from .calendar_store import LATEST_DIGEST, calendar_for
 from .db import Store, connection_of
 from .deadlines import fmt, schedule, sync_item
 from .definition import Definition, FieldSpec
+from .driver import Prepared, read_scalar
 from .errors import (
     Conflict,
     GuardFailed,
@@ -89,7 +90,7 @@ def coerce_all(session: Session, defn: Definition, raw: dict[str, Any] | None) -
 
 
 _STEP_COLUMNS = [c.name for c in Step.__table__.columns if c.name != "id"]
-_INSERT_STEP = insert(Step).returning(Step.id)
+_INSERT_STEP = Prepared(insert(Step).values({c: bindparam(c) for c in _STEP_COLUMNS}).returning(Step.id))
 
 
 def open_step(session: Session, defn: Definition, item: Any, state_name: str, now: datetime, actor: str | None,
@@ -109,7 +110,7 @@ def open_step(session: Session, defn: Definition, item: Any, state_name: str, no
         item.finished_at = now
     else:
         schedule(calendar_for(session, defn, getattr(item, "calendar_digest", None)), defn, state, step, item)
-    step.id = connection_of(session).execute(_INSERT_STEP, {c: getattr(step, c) for c in _STEP_COLUMNS}).scalar_one()
+    step.id = _INSERT_STEP.scalar(connection_of(session), {c: getattr(step, c) for c in _STEP_COLUMNS})
     item.current_step_id, item.owner_role = step.id, state.owner
     sync_item(item, step)
     if defn.handover_notice and state.owner and not state.final:
@@ -207,13 +208,12 @@ def _refused(store: Store, item_id: int, actor: str, now: datetime, what: str, e
         pass  # the refusal itself is what the caller must see
 
 
-_VERSION = select(Item.version).where(Item.id == bindparam("id"))
+_VERSION = Prepared(select(Item.version).where(Item.id == bindparam("id")))
 
 
 def current_version(store: Store, item_id: int) -> int:
     """The item's version now: what a person acting on what they just saw expects."""
-    with store.read_engine.connect() as conn:
-        v = conn.execute(_VERSION, {"id": item_id}).scalar_one_or_none()
+    v = read_scalar(store.engine, _VERSION, {"id": item_id})
     if v is None:
         raise NotFound(f"item {item_id} does not exist")
     return v
@@ -242,21 +242,22 @@ def advance(store: Store, item_id: int, trigger: str, actor: str, now: datetime,
 # re-checked after a concurrent commit, and a join would be re-checked against the old step row.
 _ITEM_AND_STEP = select(Item.__table__, select(Step.seq).where(Step.id == Item.current_step_id).scalar_subquery()
                         .label("step_seq"), LATEST_DIGEST.label("calendar_digest")).where(Item.id == bindparam("id"))
-_CLOSE_STEP = (update(Step).where(Step.id == bindparam("sid"))
-               .values(left_at=bindparam("at"), left_by=bindparam("by"), left_via=bindparam("via"),
-                       status=StepStatus.CLOSED, next_escalation_at=None))
+_LOAD = {"sqlite": Prepared(_ITEM_AND_STEP), "postgresql": Prepared(_ITEM_AND_STEP.with_for_update())}
+_CLOSE_STEP = Prepared(update(Step).where(Step.id == bindparam("sid"))
+                       .values(left_at=bindparam("at"), left_by=bindparam("by"), left_via=bindparam("via"),
+                               status=StepStatus.CLOSED, next_escalation_at=None))
 _ITEM_STATE = ("state", "owner_role", "fields", "counters", "current_step_id", "due_at", "yellow_at", "paused_at", "finished_at")
-_SET_ITEM = (update(Item).where(Item.id == bindparam("iid"), Item.version == bindparam("expected"))
-             .values(version=bindparam("new_version"), **{c: bindparam(c) for c in _ITEM_STATE}))
+_SET_ITEM = Prepared(update(Item).where(Item.id == bindparam("iid"), Item.version == bindparam("expected"))
+                     .values(version=bindparam("new_version"), **{c: bindparam(c) for c in _ITEM_STATE}))
 
 
 def _load(s: Session, item_id: int) -> SimpleNamespace:
     """The item's row (and its current step's number) as plain data, locked on PostgreSQL."""
-    stmt = _ITEM_AND_STEP.with_for_update() if s.get_bind().dialect.name == "postgresql" else _ITEM_AND_STEP
-    row = connection_of(s).execute(stmt, {"id": item_id}).one_or_none()
+    conn = connection_of(s)
+    row = _LOAD[conn.dialect.name].first(conn, {"id": item_id})
     if row is None:
         raise NotFound(f"item {item_id} does not exist")
-    return SimpleNamespace(**row._mapping)
+    return SimpleNamespace(**row)
 
 
 def _advance(s: Session, item_id: int, trigger: str, actor: str, now: datetime, comment: str | None,
@@ -296,15 +297,15 @@ def _advance(s: Session, item_id: int, trigger: str, actor: str, now: datetime, 
     if not fire(defn, model, trigger) or model.state != chosen.dest:
         raise GuardFailed(f"item {item.id}: '{trigger}' did not fire from '{item.state}'")
     conn = connection_of(s)
-    conn.execute(_CLOSE_STEP, {"sid": item.current_step_id, "at": now, "by": actor, "via": trigger})
+    _CLOSE_STEP.run(conn, {"sid": item.current_step_id, "at": now, "by": actor, "via": trigger})
     before, old_fields = item.state, item.fields
     item.fields, item.counters, item.state = new_fields, model.counters, model.state
     new_step = open_step(s, defn, item, model.state, now, actor, trigger, comment, seq=item.step_seq + 1, holders=holders,
                          actor_name=person.name)
     # The compare-and-set: the row changes only if it is still at the version the actor saw.
-    done = conn.execute(_SET_ITEM, {"iid": item.id, "expected": expected, "new_version": expected + 1,
-                                    **{c: getattr(item, c) for c in _ITEM_STATE}})
-    if done.rowcount != 1:  # the row lock makes this unreachable; the WHERE clause is the last line of defence
+    done = _SET_ITEM.rowcount(conn, {"iid": item.id, "expected": expected, "new_version": expected + 1,
+                                     **{c: getattr(item, c) for c in _ITEM_STATE}})
+    if done != 1:  # the row lock makes this unreachable; the WHERE clause is the last line of defence
         raise Conflict(f"item {item.id} changed meanwhile (it is no longer at version {expected}): "
                        f"look again with `wuzhuan items show {item.id}`")
     data = {"trigger": trigger, "label": chosen.label, "step_id": new_step.id, "due": fmt(new_step.due_at)}

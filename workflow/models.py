@@ -19,8 +19,27 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+
+class _SQLiteText(sqlite.DATETIME):
+    """SQLite's DATETIME text ('2026-01-05 01:00:00.000000', SQLAlchemy's own format), written and read
+    with one isoformat call each: SQLAlchemy's generic processors cost ~3 µs a value, and an advance
+    writes about ten."""
+
+    def bind_processor(self, dialect):
+        def process(value: datetime | None) -> str | None:
+            return None if value is None else value.isoformat(" ", "microseconds")
+        return process
+
+    def result_processor(self, dialect, coltype):
+        parse = datetime.fromisoformat
+
+        def process(value: str | None) -> datetime | None:
+            return None if value is None else parse(value)
+        return process
 
 
 class UTCDateTime(TypeDecorator):
@@ -28,6 +47,9 @@ class UTCDateTime(TypeDecorator):
 
     impl = DateTime
     cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(_SQLiteText() if dialect.name == "sqlite" else DateTime())
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, loader
 from .db import connection_of
+from .driver import Prepared
 from .errors import InvalidInput, NotFound
 from .models import Assignment, Membership, OrgUnit, Person
 
@@ -182,7 +183,7 @@ _HOLDERS = (select(Assignment.item_id, Assignment.role, Person.id, Person.code, 
 
 
 _HOLDERS_OF_MANY = _HOLDERS.where(Assignment.item_id.in_(bindparam("ids", expanding=True)))
-_HOLDERS_OF_ONE = _HOLDERS.where(Assignment.item_id == bindparam("id"))
+_HOLDERS_OF_ONE = Prepared(_HOLDERS.where(Assignment.item_id == bindparam("id")))
 
 
 def holders_many(session: Session, item_ids: list[int]) -> dict[int, dict[str, list[Holder]]]:
@@ -196,7 +197,7 @@ def holders_many(session: Session, item_ids: list[int]) -> dict[int, dict[str, l
 def holders(session: Session, item_id: int) -> dict[str, list[Holder]]:
     """Role → people assigned on an item."""
     out: dict[str, list[Holder]] = {}
-    for _item_id, role, pid, code, name, email in connection_of(session).execute(_HOLDERS_OF_ONE, {"id": item_id}):
+    for _item_id, role, pid, code, name, email in _HOLDERS_OF_ONE.all(connection_of(session), {"id": item_id}):
         out.setdefault(role, []).append(Holder(pid, code, name, email))
     return out
 

@@ -85,7 +85,7 @@ _hash_of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → 
 
 def definition_by_id(session: Session, version_id: int) -> Definition:
     """The Definition of a stored version, cached by content hash (ids repeat across databases, hashes do not)."""
-    engine = session.get_bind()
+    engine = session.get_bind().engine  # the Engine, whether the session is bound to it or to one of its connections
     known = _hash_of.setdefault(engine, {})
     h = known.get(version_id)
     if h is None:

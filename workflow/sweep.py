@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from . import audit, people, registry
 from .calendar_store import calendar_for
-from .db import Store, connection_of, insert_rows
+from .db import Store, connection_of
 from .deadlines import fmt, start_rung
+from .driver import insert_rows
 from .errors import InvalidInput
 from .escalation import Decision, decide, plan
 from .models import Escalation, Item, Outbox, RungStatus, Step, StepStatus

@@ -1,0 +1,155 @@
+"""The hot path on the database driver itself: Core statements compiled once per dialect, and COPY.
+
+SQLAlchemy spends about 25 µs of Python on each statement it runs (building the execution
+context, result metadata, events); the engine's advance runs a dozen small statements, so that
+overhead was most of a move's time. A `Prepared` statement is an ordinary Core statement,
+compiled by SQLAlchemy for the connection's dialect the first time it runs there, with its
+columns' own type conversions (aware datetimes to UTC, JSON) looked up once; each run then costs
+one call to the driver. It runs in the caller's SQLAlchemy transaction, on the same connection,
+and driver errors come back as SQLAlchemy's, like those of any other statement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+_MISSING = object()
+
+
+class _Compiled:
+    __slots__ = ("sql", "named", "plan", "keys", "results", "plain", "error")
+
+    def __init__(self, stmt, dialect) -> None:
+        c = stmt.compile(dialect=dialect)
+        self.sql = c.string
+        self.named = not dialect.positional
+        binds = c.binds
+        order = list(binds) if self.named else list(c.positiontup)
+        # (name, default, converter) for each parameter, in the order the driver takes them
+        self.plan = [(n, _MISSING if binds[n].required else binds[n].value,
+                      binds[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in order]
+        cols = stmt.exported_columns  # a SELECT's columns, or an INSERT's RETURNING (empty without)
+        self.keys = tuple(cols.keys())
+        self.results = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in cols]
+        self.plain = all(p is None for p in self.results)
+        self.error = dialect.loaded_dbapi.Error
+
+    def args(self, params: dict[str, Any]) -> Any:
+        values = []
+        for name, default, convert in self.plan:
+            v = params.get(name, default)
+            if v is _MISSING:
+                raise KeyError(f"statement needs a value for '{name}': {self.sql}")
+            values.append(v if convert is None or v is None else convert(v))
+        return dict(zip([n for n, _d, _c in self.plan], values, strict=True)) if self.named else values
+
+    def row(self, raw: tuple) -> tuple:
+        if self.plain:
+            return raw
+        return tuple(v if p is None or v is None else p(v) for p, v in zip(self.results, raw, strict=True))
+
+
+def _wrapped(conn, e: Exception, sql: str) -> DBAPIError:
+    """The driver's error as SQLAlchemy raises it; a lost connection is invalidated, as SQLAlchemy would."""
+    lost = conn.dialect.is_disconnect(e, None, None)
+    if lost:
+        conn.invalidate(e)
+    return DBAPIError.instance(sql, None, e, conn.dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=conn.dialect)
+
+
+class Prepared:
+    """A Core statement run on the driver's cursor of a SQLAlchemy connection (see the module docstring)."""
+
+    __slots__ = ("stmt", "_compiled")
+
+    def __init__(self, stmt) -> None:
+        self.stmt = stmt
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _for(self, dialect) -> _Compiled:
+        cp = self._compiled.get(dialect.name)
+        if cp is None:
+            cp = self._compiled[dialect.name] = _Compiled(self.stmt, dialect)
+        return cp
+
+    def run(self, conn, params: dict[str, Any] | None = None) -> tuple[_Compiled, Any]:
+        """Execute in `conn`'s transaction (SQLAlchemy Connection); returns (compiled form, driver cursor)."""
+        cp = self._for(conn.dialect)
+        args = cp.args(params or {})
+        try:
+            return cp, conn.connection.driver_connection.execute(cp.sql, args)
+        except cp.error as e:
+            raise _wrapped(conn, e, cp.sql) from e
+
+    def rowcount(self, conn, params: dict[str, Any] | None = None) -> int:
+        return self.run(conn, params)[1].rowcount
+
+    def first(self, conn, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """The first row as {column: value}, or None."""
+        cp, cur = self.run(conn, params)
+        raw = cur.fetchone()
+        return None if raw is None else dict(zip(cp.keys, cp.row(raw), strict=True))
+
+    def scalar(self, conn, params: dict[str, Any] | None = None) -> Any:
+        """The first column of the first row, or None."""
+        cp, cur = self.run(conn, params)
+        raw = cur.fetchone()
+        return None if raw is None else cp.row(raw)[0]
+
+    def all(self, conn, params: dict[str, Any] | None = None) -> list[tuple]:
+        cp, cur = self.run(conn, params)
+        rows = cur.fetchall()
+        return rows if cp.plain else [cp.row(r) for r in rows]
+
+
+def read_scalar(engine, prepared: Prepared, params: dict[str, Any]) -> Any:
+    """One read outside any transaction, on a pooled driver connection with no SQLAlchemy Connection around it.
+
+    A single SELECT needs no explicit transaction; returning the connection to the pool rolls back
+    whatever the driver opened (PostgreSQL).
+    """
+    cp = prepared._for(engine.dialect)
+    pooled = engine.raw_connection()
+    try:
+        raw = pooled.driver_connection.execute(cp.sql, cp.args(params)).fetchone()
+    except cp.error as e:
+        if engine.dialect.is_disconnect(e, None, None):
+            pooled.invalidate(e)
+        raise DBAPIError.instance(cp.sql, None, e, cp.error, dialect=engine.dialect) from e
+    finally:
+        pooled.close()
+    return None if raw is None else cp.row(raw)[0]
+
+
+def begin_immediate(conn) -> None:
+    """SQLite's BEGIN IMMEDIATE (or BEGIN for reads) sent straight to the driver, from the engine's begin event."""
+    sql = "BEGIN" if conn.get_execution_options().get("wuzhuan_read") else "BEGIN IMMEDIATE"
+    try:
+        conn.connection.driver_connection.execute(sql)
+    except conn.dialect.loaded_dbapi.Error as e:
+        raise _wrapped(conn, e, sql) from e
+
+
+def insert_rows(conn, table, rows: list[dict]) -> None:
+    """Insert many rows that need nothing back: COPY on PostgreSQL, executemany on SQLite.
+
+    Every row must carry the same keys. Values go through the columns' own types (aware
+    datetimes to UTC, JSON) exactly as an INSERT would. On PostgreSQL, COPY costs about half
+    of psycopg's pipelined executemany per row (the sweep's notices and audit events).
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    cols = list(rows[0])
+    procs = [table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in cols]
+    statement = f"COPY {table.name} ({', '.join(cols)}) FROM STDIN"
+    try:
+        with conn.connection.driver_connection.cursor() as cur, cur.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([v if p is None or v is None else p(v) for p, v in zip(procs, (row[c] for c in cols), strict=True)])
+    except conn.dialect.loaded_dbapi.Error as e:
+        raise _wrapped(conn, e, statement) from e
