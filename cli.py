@@ -174,7 +174,7 @@ def _resolve(ctx: click.Context, path_or_key: str):
     p = Path(path_or_key)
     if p.exists() or p.suffix in (".yaml", ".yml"):
         return resolve(path_or_key, None, settings(ctx).notice_dir)
-    return resolve(path_or_key, store(ctx).read_sessions, settings(ctx).notice_dir)
+    return resolve(path_or_key, store(ctx).read, settings(ctx).notice_dir)
 
 
 @definitions.command("show")

@@ -42,11 +42,23 @@ def ok(cond: bool) -> str:
 
 def backend_section(t: Table, name: str, url: str, args, work: Path) -> dict:
     res: dict = {}
-    print(f"\n[{name}] full chain, {args.items} items × {len(chain.CHAIN)} steps", flush=True)
-    store = scale.fresh_store(url)
-    base = scale.sqlite_size(Path(url.removeprefix("sqlite:///"))) if name == "sqlite" else scale.pg_size(store)
-    eng = chain.engine_chain(store, args.items)
-    store.dispose()
+    print(f"\n[{name}] full chain, {args.items} items × {len(chain.CHAIN)} steps, best of {args.repeat} (interleaved)", flush=True)
+    runs: dict[str, list[dict]] = {"engine": [], "floor": [], "spiff": []}
+    for _ in range(args.repeat):  # engine, floor and SpiffWorkflow take turns, so a slow spell hits all three
+        store = scale.fresh_store(url)
+        base = scale.sqlite_size(Path(url.removeprefix("sqlite:///"))) if name == "sqlite" else scale.pg_size(store)
+        runs["engine"].append(chain.engine_chain(store, args.items))
+        store.dispose()
+        if name == "sqlite":
+            runs["floor"].append(chain.floor_chain(work / "floor.db", args.items))
+            spiff = chain.spiff_chain(work / "spiff.db", args.items)
+            if spiff:
+                runs["spiff"].append(spiff)
+
+    def best(kind: str) -> dict:
+        return max(runs[kind], key=lambda r: r["steps"] / r["seconds"])
+
+    eng = best("engine")
     eng_rate = eng["steps"] / eng["seconds"]
     t.add(f"{name}: engine steps/s (reload + advance, 1 tx/step)", f"{eng_rate:,.0f}")
     if name == "sqlite":
@@ -57,22 +69,24 @@ def backend_section(t: Table, name: str, url: str, args, work: Path) -> dict:
         store.dispose()
     per_item = (size - base) / args.items
     t.add(f"{name}: bytes per finished item (rows + indexes + audit)", f"{per_item:,.0f}", "≤ 4,096", ok(per_item <= 4096))
-    res.update(engine_steps_per_s=eng_rate, bytes_per_item=per_item)
+    res.update(engine_steps_per_s=eng_rate, bytes_per_item=per_item,
+               engine_runs=[r["steps"] / r["seconds"] for r in runs["engine"]])
     if name == "sqlite":
-        spiff = chain.spiff_chain(work / "spiff.db", args.items)
-        floor = chain.floor_chain(work / "floor.db", args.items)
+        floor = best("floor")
         cost = chain.statement_cost(work / "stmt.db")
         t.add("sqlite: one prepared SELECT, sqlite3 / SQLAlchemy Core", f"{cost['raw_us']:.1f} µs / {cost['core_us']:.1f} µs")
         floor_rate = floor["steps"] / floor["seconds"]
         t.add("sqlite: plain sqlite3 floor steps/s (same rows)", f"{floor_rate:,.0f}")
         t.add("sqlite: plain sqlite3 floor bytes per finished item (same rows)", f"{floor['bytes'] / args.items:,.0f}")
         t.add("sqlite: engine / floor time per step", f"{floor_rate / eng_rate:.1f}×", "≤ 3×", ok(floor_rate / eng_rate <= 3))
-        if spiff:
+        res.update(floor_runs=[r["steps"] / r["seconds"] for r in runs["floor"]])
+        if runs["spiff"]:
+            spiff = best("spiff")
             spiff_rate = spiff["steps"] / spiff["seconds"]
             t.add("sqlite: SpiffWorkflow steps/s (BPMN, serializer)", f"{spiff_rate:,.0f}")
             t.add("sqlite: engine speed / SpiffWorkflow speed", f"{eng_rate / spiff_rate:.1f}×", "≥ 10×", ok(eng_rate / spiff_rate >= 10))
             t.add("sqlite: SpiffWorkflow bytes per item (state only)", f"{spiff['bytes'] / args.items:,.0f}")
-            res.update(spiff_steps_per_s=spiff_rate)
+            res.update(spiff_steps_per_s=spiff_rate, spiff_runs=[r["steps"] / r["seconds"] for r in runs["spiff"]])
         else:
             t.add("sqlite: SpiffWorkflow", "not installed: pip install -e '.[bench]'")
         res.update(floor_steps_per_s=floor_rate)
@@ -118,6 +132,7 @@ def backend_section(t: Table, name: str, url: str, args, work: Path) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=200, help="items through the full chain (default 200)")
+    ap.add_argument("--repeat", type=int, default=3, help="full-chain runs of each kind; the best counts (default 3)")
     ap.add_argument("--sweep-sizes", default="100000,1000000", help="open items for the sweep (default 100000,1000000)")
     ap.add_argument("--due", type=int, default=10_000, help="rungs due in the sweep (default 10000)")
     ap.add_argument("--red-open", type=int, default=100_000)
