@@ -162,7 +162,7 @@ def floor_chain(path: Path, n: int) -> dict:
                     (i, i, T0.isoformat()))
         for role, pid in (("office", 8), ("group_lead", 2), ("committee", 9), ("department", 14), ("council", 1)):
             con.execute("INSERT INTO assignments (item_id, role, person_id) VALUES (?, ?, ?)", (i, role, pid))
-    steps = 0
+    steps, commit = 0, 0.0
     start = time.perf_counter()
     for k, (trigger, actor, fields) in enumerate(CHAIN):
         now = (T0 + timedelta(hours=k + 1)).isoformat()
@@ -192,14 +192,29 @@ def floor_chain(path: Path, n: int) -> dict:
             con.execute("INSERT INTO outbox (message_id, item_id, notice, person_id, to_addr, to_name, context, status, attempts, "
                         "next_attempt_at, created_at) VALUES (?, ?, 'handover', 8, 'a@b', '王芳', ?, 'pending', 0, ?, ?)",
                         (f"<wuzhuan.h{new}.8@x>", i, ctx, now, now))
+            c0 = time.perf_counter()
             con.execute("COMMIT")
+            commit += time.perf_counter() - c0
             steps += 1
     seconds = time.perf_counter() - start
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.execute("VACUUM")
     size = con.execute("PRAGMA page_count").fetchone()[0] * con.execute("PRAGMA page_size").fetchone()[0]
     con.close()
-    return {"steps": steps, "seconds": seconds, "bytes": size}
+    return {"steps": steps, "seconds": seconds, "bytes": size, "commit_seconds": commit,
+            "bytes_by_table": bytes_by_table(path, n)}
+
+
+def bytes_by_table(path: Path, n: int) -> dict[str, float]:
+    """Bytes per item for each table with its indexes (SQLite's dbstat), largest first; {} without dbstat."""
+    con = sqlite3.connect(path)
+    try:
+        rows = con.execute("SELECT coalesce(m.tbl_name, s.name), sum(s.pgsize) FROM dbstat s "
+                           "LEFT JOIN sqlite_schema m ON m.name = s.name GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    except sqlite3.OperationalError:  # an SQLite built without the dbstat table
+        rows = []
+    con.close()
+    return {name: size / n for name, size in rows}
 
 
 def statement_cost(path: Path, n: int = 20_000) -> dict:

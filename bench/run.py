@@ -79,6 +79,12 @@ def backend_section(t: Table, name: str, url: str, args, work: Path) -> dict:
         t.add("sqlite: plain sqlite3 floor steps/s (same rows)", f"{floor_rate:,.0f}")
         t.add("sqlite: plain sqlite3 floor bytes per finished item (same rows)", f"{floor['bytes'] / args.items:,.0f}")
         t.add("sqlite: engine / floor time per step", f"{floor_rate / eng_rate:.1f}×", "≤ 3×", ok(floor_rate / eng_rate <= 3))
+        commit_us = floor["commit_seconds"] / floor["steps"] * 1e6
+        t.add("sqlite: floor's COMMIT alone, per step", f"{commit_us:.0f} µs ({commit_us * floor_rate / 1e4:.0f}% of its step)")
+        eng_tables = chain.bytes_by_table(Path(url.removeprefix("sqlite:///")), args.items)
+        for label, tables in (("engine", eng_tables), ("floor", floor["bytes_by_table"])):
+            top = ", ".join(f"{k} {v / 1024:.1f}" for k, v in list(tables.items())[:4])
+            t.add(f"sqlite: {label} KB per item by table (with its indexes)", top or "(no dbstat)")
         res.update(floor_runs=[r["steps"] / r["seconds"] for r in runs["floor"]])
         if runs["spiff"]:
             spiff = best("spiff")

@@ -1,15 +1,16 @@
-"""The store's bulk insert: COPY on PostgreSQL, executemany on SQLite, the same rows and errors either way."""
+"""The driver paths (prepared statements, bulk insert by COPY): the same rows, values and errors as SQLAlchemy's own."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from conftest import at
-from workflow.db import connection_of
-from workflow.driver import insert_rows
+from workflow.db import Store, connection_of
+from workflow.driver import Prepared, insert_rows, read_scalar
 from workflow.models import Outbox
+from workflow.notices import _INSERT as _INSERT_OUTBOX
 
 
 def _row(mid: str, **kw):
@@ -36,3 +37,43 @@ def test_insert_rows_raises_sqlalchemy_errors_and_keeps_nothing(store):
         insert_rows(connection_of(s), Outbox.__table__, [_row("<c@x>"), _row("<a@x>")])
     with store.read() as s:
         assert s.execute(select(Outbox.message_id)).scalars().all() == ["<a@x>"]
+
+
+_OUTBOX_BY_ID = Prepared(select(Outbox.message_id, Outbox.context, Outbox.created_at).where(Outbox.message_id == bindparam("m")))
+
+
+def test_prepared_statements_convert_like_sqlalchemy(store):
+    with store.transaction() as s:
+        conn = connection_of(s)
+        _INSERT_OUTBOX.run(conn, _row("<p@x>"))
+        assert _OUTBOX_BY_ID.first(conn, {"m": "<p@x>"}) == {
+            "message_id": "<p@x>", "context": {"step_id": 1, "rung": {"label": "蓝色督办"}}, "created_at": at("2026-03-02 09:00")}
+        assert _OUTBOX_BY_ID.first(conn, {"m": "<none@x>"}) is None
+    assert read_scalar(store.engine, _OUTBOX_BY_ID, {"m": "<p@x>"}) == "<p@x>"
+    assert read_scalar(store.engine, _OUTBOX_BY_ID, {"m": "<none@x>"}) is None
+
+
+def test_prepared_statements_raise_sqlalchemy_errors(store):
+    with store.transaction() as s:
+        _INSERT_OUTBOX.run(connection_of(s), _row("<p@x>"))
+    with pytest.raises(IntegrityError), store.transaction() as s:
+        _INSERT_OUTBOX.run(connection_of(s), _row("<p@x>"))
+    with pytest.raises(KeyError, match="needs a value for 'message_id'"), store.transaction() as s:
+        _INSERT_OUTBOX.run(connection_of(s), {})
+
+
+def test_a_lost_postgresql_connection_is_reported_and_replaced(pg_url):
+    store = Store(pg_url)
+    with pytest.raises(OperationalError) as e, store.transaction() as s:
+        conn = connection_of(s)
+        _INSERT_OUTBOX.run(conn, _row("<q@x>"))
+        with store.engine.connect() as other:  # the server drops our connection mid-transaction
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({conn.connection.driver_connection.info.backend_pid})")
+        _INSERT_OUTBOX.run(conn, _row("<r@x>"))
+    assert e.value.connection_invalidated
+    # the pool hands out live connections again; nothing of the broken transaction was kept
+    with store.transaction() as s:
+        _INSERT_OUTBOX.run(connection_of(s), _row("<s@x>"))
+    assert read_scalar(store.engine, _OUTBOX_BY_ID, {"m": "<q@x>"}) is None
+    assert read_scalar(store.engine, _OUTBOX_BY_ID, {"m": "<s@x>"}) == "<s@x>"
+    store.dispose()

@@ -69,9 +69,10 @@ class Prepared:
         self._compiled: dict[str, _Compiled] = {}
 
     def _for(self, dialect) -> _Compiled:
-        cp = self._compiled.get(dialect.name)
+        key = dialect.dialect_description  # e.g. "sqlite+pysqlite", "postgresql+psycopg"
+        cp = self._compiled.get(key)
         if cp is None:
-            cp = self._compiled[dialect.name] = _Compiled(self.stmt, dialect)
+            cp = self._compiled[key] = _Compiled(self.stmt, dialect)
         return cp
 
     def run(self, conn, params: dict[str, Any] | None = None) -> tuple[_Compiled, Any]:
