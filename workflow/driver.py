@@ -19,7 +19,7 @@ _MISSING = object()
 
 
 class _Compiled:
-    __slots__ = ("sql", "named", "plan", "keys", "results", "plain", "error")
+    __slots__ = ("sql", "named", "names", "plan", "keys", "results", "plain", "error")
 
     def __init__(self, stmt, dialect) -> None:
         c = stmt.compile(dialect=dialect)
@@ -27,6 +27,7 @@ class _Compiled:
         self.named = not dialect.positional
         binds = c.binds
         order = list(binds) if self.named else list(c.positiontup)
+        self.names = order
         # (name, default, converter) for each parameter, in the order the driver takes them
         self.plan = [(n, _MISSING if binds[n].required else binds[n].value,
                       binds[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in order]
@@ -43,7 +44,7 @@ class _Compiled:
             if v is _MISSING:
                 raise KeyError(f"statement needs a value for '{name}': {self.sql}")
             values.append(v if convert is None or v is None else convert(v))
-        return dict(zip([n for n, _d, _c in self.plan], values, strict=True)) if self.named else values
+        return dict(zip(self.names, values, strict=True)) if self.named else values
 
     def row(self, raw: tuple) -> tuple:
         if self.plain:
@@ -116,9 +117,10 @@ def read_scalar(engine, prepared: Prepared, params: dict[str, Any]) -> Any:
     try:
         raw = pooled.driver_connection.execute(cp.sql, cp.args(params)).fetchone()
     except cp.error as e:
-        if engine.dialect.is_disconnect(e, None, None):
+        lost = engine.dialect.is_disconnect(e, None, None)
+        if lost:
             pooled.invalidate(e)
-        raise DBAPIError.instance(cp.sql, None, e, cp.error, dialect=engine.dialect) from e
+        raise DBAPIError.instance(cp.sql, None, e, cp.error, connection_invalidated=lost, dialect=engine.dialect) from e
     finally:
         pooled.close()
     return None if raw is None else cp.row(raw)[0]
