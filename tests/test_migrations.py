@@ -82,3 +82,30 @@ def test_upgrade_from_0001_keeps_queued_notices_and_drops_the_outbox_key(db_url)
         conn.execute(text(insert), params)
     engine.dispose()
     Store(db_url).dispose()  # opens without asking for an upgrade
+
+
+def test_a_failed_upgrade_leaves_the_database_as_it_was(db_url, monkeypatch):
+    """The whole upgrade is one transaction: a failure after 0002 has run rolls all of it back."""
+    import alembic.command
+    from sqlalchemy import inspect
+
+    from workflow.db import _alembic_config, make_engine, upgrade
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        alembic.command.upgrade(_alembic_config(conn), "0001")
+    real = alembic.command.upgrade
+
+    def upgrade_then_fail(cfg, revision):
+        real(cfg, revision)
+        conn = cfg.attributes["connection"]
+        assert inspect(conn).get_foreign_keys("outbox") == []  # 0002 did run
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(alembic.command, "upgrade", upgrade_then_fail)
+    with pytest.raises(RuntimeError, match="power cut"):
+        upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert inspect(conn).get_foreign_keys("outbox") != []
+    engine.dispose()
