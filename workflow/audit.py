@@ -27,8 +27,7 @@ def event_hash(seq: int, at: datetime, actor: str | None, kind: str, item_id: in
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-_HEAD = select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1)
-_LOCK_HEAD = {"sqlite": Prepared(_HEAD), "postgresql": Prepared(_HEAD.with_for_update())}
+_LOCK_HEAD = Prepared(select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update())
 _INSERT = Prepared(insert(AuditEvent).values({c: bindparam(c) for c in (
     "seq", "at", "actor", "kind", "item_id", "from_state", "to_state", "data", "prev_hash", "hash")}))
 _ADVANCE_HEAD = Prepared(update(AuditHead).where(AuditHead.id == 1)
@@ -40,7 +39,7 @@ def append(session: Session, *, at: datetime, actor: str | None, kind: str, item
     """Append one event in the caller's transaction; the head row lock orders concurrent appends. Returns its seq."""
     data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
     conn = connection_of(session)
-    last_seq, last_hash = _LOCK_HEAD[conn.dialect.name].all(conn)[0]
+    last_seq, last_hash = _LOCK_HEAD.all(conn)[0]
     seq = last_seq + 1
     h = event_hash(seq, at, actor, kind, item_id, from_state, to_state, data, last_hash)
     _INSERT.run(conn, {"seq": seq, "at": at, "actor": actor, "kind": kind, "item_id": item_id, "from_state": from_state,
@@ -57,7 +56,7 @@ def append_many(session: Session, events: list[dict[str, Any]]) -> None:
     if not events:
         return
     conn = connection_of(session)
-    seq, prev = _LOCK_HEAD[conn.dialect.name].all(conn)[0]
+    seq, prev = _LOCK_HEAD.all(conn)[0]
     rows = []
     for ev in events:
         seq += 1

@@ -44,6 +44,8 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.close()
 
     # Reads (Store.read) need no write lock: WAL gives them a consistent snapshot.
+    # Row locks: statements that lock say `.with_for_update()` on both databases. SQLAlchemy renders
+    # it on PostgreSQL and leaves it out on SQLite, where BEGIN IMMEDIATE already holds the write lock.
     event.listen(engine, "begin", begin_immediate)
 
 

@@ -48,9 +48,7 @@ def _lease(store: Store, now: datetime, batch: int, lease: timedelta = LEASE) ->
         q = (select(Outbox)
              .where(or_(and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
                         and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until <= now)))
-             .order_by(Outbox.id).limit(batch))
-        if s.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
+             .order_by(Outbox.id).limit(batch).with_for_update(skip_locked=True))
         rows = s.execute(q).scalars().all()
         for r in rows:
             r.status, r.lease_until = OutboxStatus.SENDING, now + lease

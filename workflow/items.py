@@ -38,11 +38,8 @@ def _aware(now: datetime) -> datetime:
 
 
 def lock_item(session: Session, item_id: int) -> Item:
-    """The item, row-locked until commit on PostgreSQL (SQLite already holds the write lock)."""
-    stmt = select(Item).where(Item.id == item_id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    item = session.execute(stmt).scalar_one_or_none()
+    """The item, row-locked until commit (see db.py on row locks)."""
+    item = session.execute(select(Item).where(Item.id == item_id).with_for_update()).scalar_one_or_none()
     if item is None:
         raise NotFound(f"item {item_id} does not exist")
     return item
@@ -242,7 +239,7 @@ def advance(store: Store, item_id: int, trigger: str, actor: str, now: datetime,
 # re-checked after a concurrent commit, and a join would be re-checked against the old step row.
 _ITEM_AND_STEP = select(Item.__table__, select(Step.seq).where(Step.id == Item.current_step_id).scalar_subquery()
                         .label("step_seq"), LATEST_DIGEST.label("calendar_digest")).where(Item.id == bindparam("id"))
-_LOAD = {"sqlite": Prepared(_ITEM_AND_STEP), "postgresql": Prepared(_ITEM_AND_STEP.with_for_update())}
+_LOAD = Prepared(_ITEM_AND_STEP.with_for_update())
 _CLOSE_STEP = Prepared(update(Step).where(Step.id == bindparam("sid"))
                        .values(left_at=bindparam("at"), left_by=bindparam("by"), left_via=bindparam("via"),
                                status=StepStatus.CLOSED, next_escalation_at=None))
@@ -252,9 +249,9 @@ _SET_ITEM = Prepared(update(Item).where(Item.id == bindparam("iid"), Item.versio
 
 
 def _load(s: Session, item_id: int) -> SimpleNamespace:
-    """The item's row (and its current step's number) as plain data, locked on PostgreSQL."""
+    """The item's row (and its current step's number) as plain data, row-locked until commit."""
     conn = connection_of(s)
-    row = _LOAD[conn.dialect.name].first(conn, {"id": item_id})
+    row = _LOAD.first(conn, {"id": item_id})
     if row is None:
         raise NotFound(f"item {item_id} does not exist")
     return SimpleNamespace(**row)

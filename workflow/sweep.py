@@ -122,9 +122,7 @@ def sweep(store: Store, now: datetime, *, worker: str | None = None, batch: int 
         with store.transaction() as s:
             q = (select(Step.id, Step.item_id, Step.state, Step.due_at, Step.due_rule, Step.entered_at, Step.next_rung)
                  .where(Step.next_escalation_at <= now, Step.status == StepStatus.OPEN)
-                 .order_by(Step.next_escalation_at, Step.id).limit(batch))
-            if s.get_bind().dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True)
+                 .order_by(Step.next_escalation_at, Step.id).limit(batch).with_for_update(skip_locked=True))
             steps = connection_of(s).execute(q).all()
             if not steps:
                 break
