@@ -34,18 +34,31 @@ _ADVANCE_HEAD = Prepared(update(AuditHead).where(AuditHead.id == 1)
                          .values(last_seq=bindparam("last_seq"), last_hash=bindparam("last_hash")))
 
 
+def _chain(conn, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events as rows numbered and hashed after the head (locked until commit), and the head moved past them."""
+    seq, prev = _LOCK_HEAD.all(conn)[0]
+    rows = []
+    for ev in events:
+        seq += 1
+        row = {"seq": seq, "at": ev["at"], "actor": ev.get("actor"), "kind": ev["kind"], "item_id": ev.get("item_id"),
+               "from_state": ev.get("from_state"), "to_state": ev.get("to_state"), "data": ev.get("data") or {},
+               "prev_hash": prev}
+        row["hash"] = prev = event_hash(seq, row["at"], row["actor"], row["kind"], row["item_id"], row["from_state"],
+                                        row["to_state"], row["data"], row["prev_hash"])
+        rows.append(row)
+    _ADVANCE_HEAD.run(conn, {"last_seq": seq, "last_hash": prev})
+    return rows
+
+
 def append(session: Session, *, at: datetime, actor: str | None, kind: str, item_id: int | None = None,
            from_state: str | None = None, to_state: str | None = None, data: dict[str, Any] | None = None) -> int:
     """Append one event in the caller's transaction; the head row lock orders concurrent appends. Returns its seq."""
     data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
     conn = connection_of(session)
-    last_seq, last_hash = _LOCK_HEAD.all(conn)[0]
-    seq = last_seq + 1
-    h = event_hash(seq, at, actor, kind, item_id, from_state, to_state, data, last_hash)
-    _INSERT.run(conn, {"seq": seq, "at": at, "actor": actor, "kind": kind, "item_id": item_id, "from_state": from_state,
-                       "to_state": to_state, "data": data, "prev_hash": last_hash, "hash": h})
-    _ADVANCE_HEAD.run(conn, {"last_seq": seq, "last_hash": h})
-    return seq
+    (row,) = _chain(conn, [{"at": at, "actor": actor, "kind": kind, "item_id": item_id, "from_state": from_state,
+                            "to_state": to_state, "data": data}])
+    _INSERT.run(conn, row)  # one row: a prepared INSERT (COPY would cost PostgreSQL a second round trip)
+    return row["seq"]
 
 
 def append_many(session: Session, events: list[dict[str, Any]]) -> None:
@@ -53,21 +66,9 @@ def append_many(session: Session, events: list[dict[str, Any]]) -> None:
 
     The events' data must already be plain JSON values (text, numbers, lists, mappings).
     """
-    if not events:
-        return
-    conn = connection_of(session)
-    seq, prev = _LOCK_HEAD.all(conn)[0]
-    rows = []
-    for ev in events:
-        seq += 1
-        data = ev.get("data") or {}
-        row = {"seq": seq, "at": ev["at"], "actor": ev.get("actor"), "kind": ev["kind"], "item_id": ev.get("item_id"),
-               "from_state": ev.get("from_state"), "to_state": ev.get("to_state"), "data": data, "prev_hash": prev}
-        row["hash"] = prev = event_hash(seq, row["at"], row["actor"], row["kind"], row["item_id"], row["from_state"],
-                                        row["to_state"], data, row["prev_hash"])
-        rows.append(row)
-    insert_rows(conn, AuditEvent.__table__, rows)
-    _ADVANCE_HEAD.run(conn, {"last_seq": seq, "last_hash": prev})
+    if events:
+        conn = connection_of(session)
+        insert_rows(conn, AuditEvent.__table__, _chain(conn, events))
 
 
 @dataclass(frozen=True)
