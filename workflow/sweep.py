@@ -16,6 +16,7 @@ from . import audit, people, registry
 from .calendar_store import calendar_for
 from .db import Store, connection_of
 from .deadlines import fmt, start_rung
+from .definition import Definition
 from .driver import insert_rows
 from .errors import InvalidInput
 from .escalation import Decision, decide, plan
@@ -61,7 +62,7 @@ def _batch(s: Session, steps: list[Any], now: datetime, worker: str, counts: Cou
     items = {i.id: i for i in conn.execute(_ITEMS, {"ids": list({st.item_id for st in steps})})}
     holders = people.holders_many(s, list(items))
     cals: dict[str, Any] = {}
-    decisions: list[tuple[Any, Any, Decision, str | None]] = []
+    decisions: list[tuple[Any, Any, Definition, Decision, str | None]] = []
     claims: list[dict[str, Any]] = []
     for step in steps:
         item = items[step.item_id]
@@ -70,7 +71,7 @@ def _batch(s: Session, steps: list[Any], now: datetime, worker: str, counts: Cou
             cals[defn.calendar] = calendar_for(s, defn)
         urgent = start_rung(defn, item.fields)
         d = decide(plan(cals[defn.calendar], defn.states[step.state], step.due_at, urgent, step.next_rung, now), step.next_rung, now)
-        decisions.append((step, item, d, urgent))
+        decisions.append((step, item, defn, d, urgent))
         if d.fire is not None:
             for p, status in [(sk, RungStatus.SKIPPED) for sk in d.skipped] + [(d.fire, RungStatus.FIRED)]:
                 claims.append({"step_id": step.id, "item_id": step.item_id, "rung": p.rung.name, "status": status,
@@ -78,7 +79,7 @@ def _batch(s: Session, steps: list[Any], now: datetime, worker: str, counts: Cou
     claimed = _claim(conn, claims)
     outbox: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    for step, item, d, urgent in decisions:
+    for step, item, defn, d, urgent in decisions:
         counts["steps"] += 1
         if d.fire is None:
             continue
@@ -88,7 +89,6 @@ def _batch(s: Session, steps: list[Any], now: datetime, worker: str, counts: Cou
             counts["already_claimed"] += 1
             continue
         counts["fired"] += 1
-        defn = registry.definition_by_id(s, item.template_version_id)
         rung = d.fire.rung
         to = recipients(defn, step.state, rung.notify, holders[item.id])
         rows, missing = outbox_rows(notice=rung.notice, key=f"e{esc_id}", people=to, step_id=step.id, item_id=item.id, now=now,
@@ -104,7 +104,7 @@ def _batch(s: Session, steps: list[Any], now: datetime, worker: str, counts: Cou
     insert_rows(conn, Outbox.__table__, outbox)
     counts["queued"] += len(outbox)
     audit.append_many(s, events)
-    conn.execute(_MOVE, [{"sid": st.id, "nr": d.next_rung, "na": d.next_at} for st, _i, d, _u in decisions])
+    conn.execute(_MOVE, [{"sid": st.id, "nr": d.next_rung, "na": d.next_at} for st, _i, _d, d, _u in decisions])
 
 
 def sweep(store: Store, now: datetime, *, worker: str | None = None, batch: int = 500, max_batches: int | None = None) -> dict[str, int]:
