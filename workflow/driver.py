@@ -52,12 +52,15 @@ class _Compiled:
         return tuple(v if p is None or v is None else p(v) for p, v in zip(self.results, raw, strict=True))
 
 
-def _wrapped(conn, e: Exception, sql: str) -> DBAPIError:
-    """The driver's error as SQLAlchemy raises it; a lost connection is invalidated, as SQLAlchemy would."""
-    lost = conn.dialect.is_disconnect(e, None, None)
+def _wrapped(dialect, conn, e: Exception, sql: str) -> DBAPIError:
+    """The driver's error as SQLAlchemy raises it; a lost connection is invalidated, as SQLAlchemy would.
+
+    `conn` is a SQLAlchemy Connection or a pooled driver connection: both can be invalidated.
+    """
+    lost = dialect.is_disconnect(e, None, None)
     if lost:
         conn.invalidate(e)
-    return DBAPIError.instance(sql, None, e, conn.dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=conn.dialect)
+    return DBAPIError.instance(sql, None, e, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect)
 
 
 class Prepared:
@@ -83,7 +86,7 @@ class Prepared:
         try:
             return cp, conn.connection.driver_connection.execute(cp.sql, args)
         except cp.error as e:
-            raise _wrapped(conn, e, cp.sql) from e
+            raise _wrapped(conn.dialect, conn, e, cp.sql) from e
 
     def rowcount(self, conn, params: dict[str, Any] | None = None) -> int:
         return self.run(conn, params)[1].rowcount
@@ -117,10 +120,7 @@ def read_scalar(engine, prepared: Prepared, params: dict[str, Any]) -> Any:
     try:
         raw = pooled.driver_connection.execute(cp.sql, cp.args(params)).fetchone()
     except cp.error as e:
-        lost = engine.dialect.is_disconnect(e, None, None)
-        if lost:
-            pooled.invalidate(e)
-        raise DBAPIError.instance(cp.sql, None, e, cp.error, connection_invalidated=lost, dialect=engine.dialect) from e
+        raise _wrapped(engine.dialect, pooled, e, cp.sql) from e
     finally:
         pooled.close()
     return None if raw is None else cp.row(raw)[0]
@@ -132,7 +132,7 @@ def begin_immediate(conn) -> None:
     try:
         conn.connection.driver_connection.execute(sql)
     except conn.dialect.loaded_dbapi.Error as e:
-        raise _wrapped(conn, e, sql) from e
+        raise _wrapped(conn.dialect, conn, e, sql) from e
 
 
 def insert_rows(conn, table, rows: list[dict]) -> None:
@@ -155,4 +155,4 @@ def insert_rows(conn, table, rows: list[dict]) -> None:
             for row in rows:
                 copy.write_row([v if p is None or v is None else p(v) for p, v in zip(procs, (row[c] for c in cols), strict=True)])
     except conn.dialect.loaded_dbapi.Error as e:
-        raise _wrapped(conn, e, statement) from e
+        raise _wrapped(conn.dialect, conn, e, statement) from e
