@@ -92,12 +92,11 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
                 what, error, subject = outcome[r.id]
                 r.subject = subject or r.subject
                 r.lease_until = None
+                r.attempts += 1
                 if what == "sent":
                     r.status, r.sent_at, r.last_error = OutboxStatus.SENT, now, None
-                    r.attempts += 1
                     counts["sent"] += 1
                     continue
-                r.attempts += 1
                 r.last_error = error
                 if what == "dead" or r.attempts >= max_attempts:
                     r.status = OutboxStatus.DEAD
