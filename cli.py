@@ -1,12 +1,13 @@
-"""The `wuzhuan` command line: parse, call one library function, print; errors become exit codes."""
+"""The `wuzhuan` command line: parse, call one use case of workflow.service, print; errors become exit codes."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,8 @@ class DomainError(click.ClickException):
         self.problems = getattr(err, "problems", None)
 
     def show(self, file=None) -> None:
-        file = file or sys.stderr
-        if self.problems:
-            n = len(self.problems)
-            click.echo(f"Error: {n} problem{'s' if n > 1 else ''} found:", err=True)
+        if self.problems and len(self.problems) > 1:
+            click.echo(f"Error: {len(self.problems)} problems found:", err=True)
             for p in self.problems:
                 click.echo(str(p), err=True)
         else:
@@ -42,7 +41,7 @@ class App(click.Group):
             return super().invoke(ctx)
         except WuzhuanError as e:
             raise DomainError(e) from None
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt, BrokenPipeError):
             raise
         except Exception as e:  # a bug: say so in one line, keep the traceback for WUZHUAN_DEBUG
             if os.environ.get("WUZHUAN_DEBUG"):
@@ -52,20 +51,23 @@ class App(click.Group):
             ctx.exit(1)
 
 
-def store(ctx: click.Context):
-    from workflow.db import Store
+def settings(ctx: click.Context):
+    obj = ctx.find_root().obj
+    if obj.get("settings") is None:
+        from workflow.config import load_settings
 
+        obj["settings"] = load_settings(obj.get("config"))
+    return obj["settings"]
+
+
+def store(ctx: click.Context):
     obj = ctx.find_root().obj
     if obj.get("store") is None:
-        obj["store"] = Store(obj.get("db"))
+        from workflow import service
+
+        obj["store"] = service.open_store(obj.get("db"), settings(ctx))
         ctx.call_on_close(obj["store"].dispose)
     return obj["store"]
-
-
-def settings(ctx: click.Context):
-    from workflow.config import load_settings
-
-    return load_settings(ctx.find_root().obj.get("config"))
 
 
 def parse_now(value: str | None) -> datetime:
@@ -74,12 +76,15 @@ def parse_now(value: str | None) -> datetime:
     try:
         t = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not an ISO time (e.g. 2026-03-01T09:00+08:00)") from None
+        raise click.BadParameter(f"'{value}' is not an ISO time (e.g. 2026-03-01T09:00+08:00)", param_hint="--now") from None
     if t.tzinfo is None:
         from workflow.calendar import TZ
 
         t = t.replace(tzinfo=TZ)
-    return t.astimezone(UTC)
+    try:
+        return t.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise click.BadParameter(f"'{value}' is outside the years 1970–2199", param_hint="--now") from None
 
 
 def pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -92,9 +97,22 @@ def pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
     return out
 
 
+def plain(data: Any) -> Any:
+    """Dataclasses, dates and the rest as JSON values."""
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        return {f.name: plain(getattr(data, f.name)) for f in dataclasses.fields(data)}
+    if isinstance(data, dict):
+        return {str(k): plain(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [plain(v) for v in data]
+    if isinstance(data, datetime | date):
+        return data.isoformat()
+    return data
+
+
 def emit(data: Any, as_json: bool, text=None) -> None:
     if as_json or text is None:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        click.echo(json.dumps(plain(data), ensure_ascii=False, indent=2, default=str))
     else:
         text(data)
 
@@ -112,10 +130,12 @@ def table(rows: list[list[Any]], headers: list[str]) -> None:
             click.echo("  ".join("-" * w for w in widths))
 
 
-json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 now_opt = click.option("--now", "now", metavar="ISO-TIME", help="Act as of this time (default: the current time).")
 actor_opt = click.option("--actor", envvar="WUZHUAN_ACTOR", required=True, metavar="PERSON",
                          help="Code of the person acting (or WUZHUAN_ACTOR).")
+admin_opt = click.option("--actor", envvar="WUZHUAN_ACTOR", metavar="PERSON",
+                         help="Code of the administrator acting (or WUZHUAN_ACTOR).")
 
 
 @click.group(cls=App, epilog=EXIT_CODES)
@@ -138,15 +158,15 @@ def db() -> None:
 
 
 @db.command("upgrade")
+@json_opt
 @click.pass_context
-def db_upgrade(ctx: click.Context) -> None:
+def db_upgrade(ctx: click.Context, as_json: bool) -> None:
     """Apply schema migrations (also done automatically on an empty database)."""
-    from workflow.db import Store, upgrade
+    from workflow import service
 
-    s = Store(ctx.find_root().obj.get("db"), migrate=False)
-    before, after = upgrade(s.engine)
-    click.echo(f"schema at {after}" + (f" (was {before})" if before != after else " (already current)"))
-    s.dispose()
+    before, after = service.upgrade_schema(ctx.find_root().obj.get("db"))
+    emit({"before": before, "after": after}, as_json,
+         lambda d: click.echo(f"schema at {after}" + (f" (was {before})" if before != after else " (already current)")))
 
 
 # --- definitions ----------------------------------------------------------------------------------
@@ -158,23 +178,27 @@ def definitions() -> None:
 
 @definitions.command("validate")
 @click.argument("paths", nargs=-1, required=True)
+@json_opt
 @click.pass_context
-def definitions_validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
+def definitions_validate(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     """Check template files; print every problem as FILE:LINE:COL: message."""
-    from workflow.registry import validate_paths
+    from workflow.templates import validate_paths
 
     defs = validate_paths(list(paths), settings(ctx).notice_dir)
-    for p, d in zip(paths, defs, strict=True):
-        click.echo(f"{p}: ok — {d.key} ({d.title}), {len(d.states)} states, {len(d.transitions)} transitions, version {d.content_hash[:12]}")
+    rows = [{"file": p, "key": d.key, "title": d.title, "states": len(d.states), "transitions": len(d.transitions),
+             "hash": d.content_hash} for p, d in zip(paths, defs, strict=True)]
+    emit({"valid": rows}, as_json, lambda _d: [click.echo(
+        f"{r['file']}: ok — {r['key']} ({r['title']}), {r['states']} states, {r['transitions']} transitions, "
+        f"version {r['hash'][:12]}") for r in rows])
 
 
-def _resolve(ctx: click.Context, path_or_key: str):
-    from workflow.registry import resolve
+def _template(ctx: click.Context, path_or_key: str):
+    """A template file, or the newest published version of a key (the database is opened only for a key)."""
+    from workflow import service
+    from workflow.templates import looks_like_file
 
-    p = Path(path_or_key)
-    if p.exists() or p.suffix in (".yaml", ".yml"):
-        return resolve(path_or_key, None, settings(ctx).notice_dir)
-    return resolve(path_or_key, store(ctx).read, settings(ctx).notice_dir)
+    file = looks_like_file(path_or_key)
+    return service.template(path_or_key, None if file else store(ctx), settings(ctx).notice_dir)
 
 
 @definitions.command("show")
@@ -183,9 +207,9 @@ def _resolve(ctx: click.Context, path_or_key: str):
 @click.pass_context
 def definitions_show(ctx: click.Context, path_or_key: str, as_json: bool) -> None:
     """States, owners, deadlines and transitions of a template (a file, or a published key)."""
-    from workflow.describe import describe
+    from workflow.present import describe
 
-    data = describe(_resolve(ctx, path_or_key))
+    data = describe(_template(ctx, path_or_key))
 
     def text(d):
         click.echo(f"{d['title']} ({d['key']}, version {d['version']}, calendar {d['calendar']})\n")
@@ -202,34 +226,42 @@ def definitions_show(ctx: click.Context, path_or_key: str, as_json: bool) -> Non
 @click.argument("path_or_key")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), help="Render to FILE.svg or FILE.png (needs Graphviz).")
+@json_opt
 @click.pass_context
-def definitions_diagram(ctx: click.Context, path_or_key: str, fmt: str, output: str | None) -> None:
+def definitions_diagram(ctx: click.Context, path_or_key: str, fmt: str, output: str | None, as_json: bool) -> None:
     """The state diagram as Mermaid or Graphviz DOT text, or rendered to an image."""
     from workflow import diagram
 
-    defn = _resolve(ctx, path_or_key)
+    defn = _template(ctx, path_or_key)
     if output:
-        for warning in diagram.render(diagram.dot(defn), Path(output)):
+        warnings = diagram.render(diagram.dot(defn), Path(output))
+        for warning in warnings:
             click.echo(f"Warning: {warning}", err=True)
-        click.echo(f"wrote {output}")
+        emit({"output": output, "warnings": warnings}, as_json, lambda _d: click.echo(f"wrote {output}"))
         return
-    click.echo(diagram.mermaid(defn) if fmt == "mermaid" else diagram.dot(defn), nl=False)
+    text = diagram.mermaid(defn) if fmt == "mermaid" else diagram.dot(defn)
+    emit({"format": fmt, "text": text}, as_json, lambda _d: click.echo(text, nl=False))
 
 
 @definitions.command("publish")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--actor", envvar="WUZHUAN_ACTOR", metavar="PERSON", help="Who publishes (or WUZHUAN_ACTOR).")
+@admin_opt
 @now_opt
+@json_opt
 @click.pass_context
-def definitions_publish(ctx: click.Context, paths: tuple[str, ...], actor: str | None, now: str | None) -> None:
-    """Store templates as immutable versions; the same content again changes nothing."""
-    from workflow.registry import publish
+def definitions_publish(ctx: click.Context, paths: tuple[str, ...], actor: str | None, now: str | None, as_json: bool) -> None:
+    """Store templates as immutable versions (an administrator); the same content again changes nothing."""
+    from workflow import service
 
-    st = store(ctx)
+    st, t = store(ctx), parse_now(now)
+    out = []
     for p in paths:
-        with st.transaction() as s:
-            tv, created = publish(s, p, actor, parse_now(now), settings(ctx).notice_dir)
-        click.echo(f"{p}: {'published' if created else 'unchanged'} {tv.key} version {tv.id} ({tv.content_hash[:12]})")
+        r = service.publish(st, actor, p, t)
+        out.append(r)
+        if not as_json:
+            click.echo(f"{p}: {'published' if r.created else 'unchanged'} {r.key} version {r.version} ({r.hash[:12]})")
+    if as_json:
+        emit({"published": out}, True)
 
 
 @definitions.command("list")
@@ -237,13 +269,12 @@ def definitions_publish(ctx: click.Context, paths: tuple[str, ...], actor: str |
 @click.pass_context
 def definitions_list(ctx: click.Context, as_json: bool) -> None:
     """Published template versions."""
-    from workflow.registry import versions
+    from workflow import service
 
-    with store(ctx).read() as s:
-        rows = [{"id": v.id, "key": v.key, "title": v.title, "hash": v.content_hash[:12], "file": v.source_name,
-                 "published_at": v.published_at.isoformat(), "published_by": v.published_by} for v in versions(s)]
-    emit(rows, as_json, lambda r: table([[x["id"], x["key"], x["title"], x["hash"], x["published_at"][:19], x["published_by"]] for x in r],
-                                        ["version", "key", "title", "hash", "published (UTC)", "by"]))
+    rows = service.template_versions(store(ctx))
+    emit(rows, as_json, lambda r: table([[x.id, x.key, x.title, x.hash[:12], (x.published_at or "")[:16].replace("T", " "),
+                                          x.published_by] for x in r],
+                                        ["version", "key", "title", "hash", "published", "by"]))
 
 
 # --- people ---------------------------------------------------------------------------------------
@@ -255,16 +286,17 @@ def people_group() -> None:
 
 @people_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--actor", envvar="WUZHUAN_ACTOR", metavar="PERSON")
+@admin_opt
 @now_opt
+@json_opt
 @click.pass_context
-def people_import(ctx: click.Context, file: str, actor: str | None, now: str | None) -> None:
-    """Create or update people, units and memberships from YAML or CSV."""
-    from workflow.people import import_people
+def people_import(ctx: click.Context, file: str, actor: str | None, now: str | None, as_json: bool) -> None:
+    """Create or update people, units and memberships from YAML or CSV (an administrator; the first import needs none)."""
+    from workflow import service
 
-    with store(ctx).transaction() as s:
-        r = import_people(s, file, actor, parse_now(now))
-    click.echo(f"imported {r.people} people, {r.units} units, {r.memberships} memberships")
+    r = service.import_people(store(ctx), actor, file, parse_now(now))
+    emit(r, as_json, lambda d: click.echo(f"imported {d.people} people, {d.units} units, {d.memberships} memberships"
+                                          + (" (first import: no administrator needed)" if d.bootstrap else "")))
 
 
 @people_group.command("list")
@@ -272,44 +304,61 @@ def people_import(ctx: click.Context, file: str, actor: str | None, now: str | N
 @click.pass_context
 def people_list(ctx: click.Context, as_json: bool) -> None:
     """Everyone, with their units and roles."""
-    from workflow.people import list_people
+    from workflow import service
 
-    with store(ctx).read() as s:
-        rows = list_people(s)
-    emit(rows, as_json, lambda r: table([[p["code"], p["name"], p["email"], "; ".join(f"{x['role']}@{x['unit']}" for x in p["roles"])] for p in r],
-                                        ["code", "name", "email", "roles"]))
+    rows = service.list_people(store(ctx))
+    emit(rows, as_json, lambda r: table(
+        [[p.code, p.name, p.email, ("管理员" if p.admin else "") + ("" if p.active else " 已停用"),
+          "; ".join(f"{x.role}@{x.unit}" for x in p.roles)] for p in r],
+        ["code", "name", "email", "", "roles"]))
 
 
 # --- items ----------------------------------------------------------------------------------------
 
 @cli.group()
 def items() -> None:
-    """Supervision items: create, list, show, advance, assign, pause, extend, history."""
+    """Supervision items: create, list, show, advance, set, assign, pause, extend, history."""
 
 
-def _item_text(d: dict) -> None:
-    click.echo(f"#{d['id']} {d['title']}  [{d['template_title']} · version {d['template_hash']}]")
-    click.echo(f"step      {d['state_label']} ({d['state']})  light {d['light_cn'] if not d['finished'] else '办结'}"
-               + ("  PAUSED" if d["paused"] else ""))
-    click.echo(f"owner     {d['owner_role'] or '—'}: {', '.join(d['owners']) or '—'}")
-    st = d["step"]
-    click.echo(f"due       {st['due']}" + (f"  ({st['due_rule']})" if st["due_rule"] else "") + ("  PROVISIONAL" if st["provisional"] else ""))
-    if st["next_escalation"]:
-        click.echo(f"escalates {st['next_escalation']}")
-    click.echo(f"version   {d['version']}   group {d['group'] or '—'}")
-    if d["fields"]:
-        click.echo("fields    " + "; ".join(f"{k}={v}" for k, v in d["fields"].items()))
-    click.echo("roles     " + "; ".join(f"{r}: {', '.join(ps)}" for r, ps in d["roles"].items()))
-    if d["next"]:
+def _fields_text(values: dict) -> str:
+    return "; ".join(f"{k}={'、'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in values.items())
+
+
+def _item_text(d, rounds: bool = False) -> None:
+    click.echo(f"#{d.id} {d.title}  [{d.template_title} · version {d.template_version} ({d.template_hash})]")
+    click.echo(f"step      {d.state_label} ({d.state})  light {d.light_label}" + ("  PAUSED" if d.paused else ""))
+    click.echo(f"owner     {d.owner_role_label or '—'}: {', '.join(d.owners) or '—'}")
+    st = d.step
+    click.echo(f"due       {st.due}" + (f"  ({st.due_rule})" if st.due_rule else "") + ("  PROVISIONAL" if st.provisional else ""))
+    if st.next_escalation:
+        click.echo(f"escalates {st.next_escalation}")
+    click.echo(f"version   {d.version}   group {d.group or '—'}   round {st.round} of this step")
+    if d.fields:
+        click.echo("fields    " + _fields_text(d.fields))
+    click.echo("roles     " + "; ".join(f"{r.role}: {', '.join(r.people)}" for r in d.roles))
+    if d.next:
         click.echo("\nnext moves:")
-        table([[m["trigger"], m["label"], m["to"], ", ".join(m["roles"]), ", ".join(m["requires"]),
-                "yes" if m["allowed_for_actor"] else ("no" if m["allowed_for_actor"] is False else "?")] for m in d["next"]],
+        table([[m.trigger, m.label, m.to_state, ", ".join(m.roles), ", ".join(m.requires),
+                "yes" if m.allowed_for_actor else ("no" if m.allowed_for_actor is False else "?")] for m in d.next],
               ["trigger", "label", "to", "roles", "requires", "you may"])
-    for x in d["extensions"]:
-        click.echo(f"extension request {x['id']}: {x['status']} → {x['new_date']} ({x['reason']}, by {x['requested_by']})")
+    for x in d.extensions:
+        click.echo(f"extension request {x.id}: {x.status} → {x.new_date} ({x.reason}, by {x.requested_by})")
+    if d.earlier_rounds:
+        click.echo("\nvalues entered in earlier steps and rounds:")
+        table([[s.seq, s.label, s.round, _fields_text(s.values)] for s in d.earlier_rounds], ["#", "step", "round", "values"])
     click.echo("\nsteps:")
-    table([[s["seq"], s["label"], s["entered"], s["entered_by"], s["due"], s["left"] or "(open)", s["left_by"]] for s in d["steps"]],
-          ["#", "step", "entered", "by", "due", "left", "by"])
+    table([[s.seq, s.label, s.round, s.entered, s.entered_by, s.due, s.left or "(open)", s.left_by] for s in d.steps],
+          ["#", "step", "round", "entered", "by", "due", "left", "by"])
+
+
+def _assign_pairs(assigns: tuple[str, ...]) -> dict[str, list[str]]:
+    assign: dict[str, list[str]] = {}
+    for v in assigns:  # repeatable; several people may share a role
+        if "=" not in v:
+            raise click.BadParameter(f"'{v}' should be role=person", param_hint="--assign")
+        role, _, person = v.partition("=")
+        assign.setdefault(role.strip(), []).append(person.strip())
+    return assign
 
 
 @items.command("create")
@@ -325,19 +374,15 @@ def _item_text(d: dict) -> None:
 @click.pass_context
 def items_create(ctx, template, title, group, units, fields, assigns, actor, now, as_json) -> None:
     """Start a new item on the newest version of a template."""
-    from workflow.items import create_item
-    from workflow.views import show_item
+    from workflow import service
 
-    assign: dict[str, list[str]] = {}
-    for v in assigns:  # repeatable; several people may share a role
-        if "=" not in v:
-            raise click.BadParameter(f"'{v}' should be role=person", param_hint="--assign")
-        role, _, person = v.partition("=")
-        assign.setdefault(role.strip(), []).append(person.strip())
     t = parse_now(now)
-    item_id = create_item(store(ctx), template=template, title=title, actor=actor, now=t, group=group, units=units,
-                          fields=pairs(fields, "--field"), assign=assign)
-    emit(show_item(store(ctx), item_id, t, actor), as_json, lambda d: click.echo(f"created item {d['id']}: {d['title']} — at '{d['state_label']}', due {d['step']['due']}"))
+    r = service.create_item(store(ctx), actor, template=template, title=title, now=t, group=group, units=units,
+                            fields=pairs(fields, "--field"), assign=_assign_pairs(assigns))
+    if as_json:
+        emit(service.show_item(store(ctx), r.id, t, actor), True)
+    else:
+        click.echo(f"created item {r.id}: {r.title} — at '{r.state_label}', due {r.due}")
 
 
 @items.command("list")
@@ -347,146 +392,176 @@ def items_create(ctx, template, title, group, units, fields, assigns, actor, now
 @click.option("--owner", metavar="PERSON", help="Items whose current step this person owns.")
 @click.option("--light", type=click.Choice(["green", "yellow", "red"]), help="Only open items with this light.")
 @click.option("--open", "open_only", is_flag=True, help="Leave out finished items.")
-@click.option("--limit", default=50, show_default=True)
-@click.option("--offset", default=0, show_default=True)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 10**12))
 @now_opt
 @json_opt
 @click.pass_context
 def items_list(ctx, template, state, group, owner, light, open_only, limit, offset, now, as_json) -> None:
     """Items, newest first, with their step, due time and light."""
-    from workflow.views import list_items
+    from workflow import service
 
-    rows = list_items(store(ctx), parse_now(now), template=template, state=state, group=group, owner=owner,
-                      light_is=light, include_finished=not open_only, limit=limit, offset=offset)
+    rows = service.list_items(store(ctx), parse_now(now), template=template, state=state, group=group, owner=owner,
+                              light_is=light, include_finished=not open_only, limit=limit, offset=offset)
     emit(rows, as_json, lambda r: table(
-        [[x["id"], x["light_cn"], x["title"], x["template"], x["state_label"] if not x["finished"] else "办结",
-          x["owner_role"] or "", x["due"] or "", "暂停" if x["paused"] else "", x["group"] or ""] for x in r],
+        [[x.id, x.light_label, x.title, x.template, x.state_label if not x.finished else "办结",
+          x.owner_role_label or "", x.due or "", "暂停" if x.paused else "", x.group or ""] for x in r],
         ["id", "灯", "title", "template", "step", "owner", "due", "", "group"]))
 
 
+ITEM_ID = click.IntRange(1, 2**63 - 1)
+
+
 @items.command("show")
-@click.argument("item", type=int)
+@click.argument("item", type=ITEM_ID)
 @click.option("--actor", envvar="WUZHUAN_ACTOR", metavar="PERSON", help="Show which moves this person may make.")
+@click.option("--rounds", is_flag=True, help="Also show the values entered in earlier steps and rounds.")
 @now_opt
 @json_opt
 @click.pass_context
-def items_show(ctx, item, actor, now, as_json) -> None:
-    """One item: step, owner, light, fields, roles, next moves, steps."""
-    from workflow.views import show_item
+def items_show(ctx, item, actor, rounds, now, as_json) -> None:
+    """One item: step, owner, light, this round's fields, roles, next moves, steps."""
+    from workflow import service
 
-    emit(show_item(store(ctx), item, parse_now(now), actor), as_json, _item_text)
+    emit(service.show_item(store(ctx), item, parse_now(now), actor, rounds), as_json, lambda d: _item_text(d, rounds))
 
 
 @items.command("advance")
-@click.argument("item", type=int)
+@click.argument("item", type=ITEM_ID)
 @click.argument("trigger")
 @actor_opt
 @click.option("--comment", help="Comment recorded with the move (some moves require one).")
 @click.option("--field", "fields", multiple=True, metavar="NAME=VALUE", help="Set a field with the move (repeatable).")
-@click.option("--expect-version", type=int, help="Fail with exit 4 unless the item is still at this version.")
+@click.option("--expect-version", type=click.IntRange(1, 2**63 - 1), help="Fail with exit 4 unless the item is still at this version.")
 @now_opt
 @json_opt
 @click.pass_context
 def items_advance(ctx, item, trigger, actor, comment, fields, expect_version, now, as_json) -> None:
     """Move ITEM on by TRIGGER as the acting person."""
-    from workflow.items import advance
+    from workflow import service
 
-    r = advance(store(ctx), item, trigger, actor, parse_now(now), comment=comment, fields=pairs(fields, "--field"),
-                expected_version=expect_version)
-    emit(r, as_json, lambda d: click.echo(f"item {d['item']}: {d['from']} → {d['to']} ({d['label']})"
-                                          + ("; finished" if d["finished"] else f"; due {d['due']}")))
+    r = service.advance(store(ctx), actor, item, trigger, parse_now(now), comment=comment, fields=pairs(fields, "--field"),
+                        expected_version=expect_version)
+    emit(r, as_json, lambda d: click.echo(f"item {d.item}: {d.from_state} → {d.to_state} ({d.label})"
+                                          + ("; finished" if d.finished else f"; due {d.due}")))
 
 
 @items.command("set")
-@click.argument("item", type=int)
+@click.argument("item", type=ITEM_ID)
 @click.option("--field", "fields", multiple=True, required=True, metavar="NAME=VALUE")
 @actor_opt
-@click.option("--expect-version", type=int)
+@click.option("--expect-version", type=click.IntRange(1, 2**63 - 1))
 @now_opt
 @json_opt
 @click.pass_context
 def items_set(ctx, item, fields, actor, expect_version, now, as_json) -> None:
     """Change fields without moving the item (a deadline counted from a changed date is recomputed)."""
-    from workflow.items import set_fields
+    from workflow import service
 
-    r = set_fields(store(ctx), item, pairs(fields, "--field"), actor, parse_now(now), expect_version)
-    emit(r, as_json, lambda d: click.echo(f"item {d['item']}: fields set" + (f"; due now {d['due']}" if d["recomputed"] else "")))
+    r = service.set_fields(store(ctx), actor, item, pairs(fields, "--field"), parse_now(now), expect_version)
+    emit(r, as_json, lambda d: click.echo(f"item {d.item}: fields set" + (f"; due now {d.due}" if d.recomputed else "")))
 
 
 @items.command("assign")
-@click.argument("item", type=int)
+@click.argument("item", type=ITEM_ID)
 @click.argument("role")
 @click.argument("people_codes", nargs=-1, required=True, metavar="PERSON...")
 @click.option("--replace", is_flag=True, help="Replace the role's holders instead of adding to them.")
 @actor_opt
 @now_opt
+@json_opt
 @click.pass_context
-def items_assign(ctx, item, role, people_codes, replace, actor, now) -> None:
-    """Give ROLE on ITEM to people."""
-    from workflow.items import assign
+def items_assign(ctx, item, role, people_codes, replace, actor, now, as_json) -> None:
+    """Give ROLE on ITEM to people (the template says who may grant it)."""
+    from workflow import service
 
-    r = assign(store(ctx), item, role, list(people_codes), actor, parse_now(now), replace)
-    click.echo(f"item {item}: {role} = {', '.join(r[role]) or '—'}")
+    r = service.assign(store(ctx), actor, item, role, list(people_codes), parse_now(now), replace)
+    emit(r, as_json, lambda d: click.echo(f"item {d.item}: {d.role} = {', '.join(d.holders) or '—'}"
+                                          + (f"; handover notice to {'、'.join(d.notified)}" if d.notified else "")))
+
+
+@items.command("unassign")
+@click.argument("item", type=ITEM_ID)
+@click.argument("role")
+@click.argument("people_codes", nargs=-1, required=True, metavar="PERSON...")
+@actor_opt
+@now_opt
+@json_opt
+@click.pass_context
+def items_unassign(ctx, item, role, people_codes, actor, now, as_json) -> None:
+    """Withdraw ROLE on ITEM from people."""
+    from workflow import service
+
+    r = service.unassign(store(ctx), actor, item, role, list(people_codes), parse_now(now))
+    emit(r, as_json, lambda d: click.echo(f"item {d.item}: {d.role} = {', '.join(d.holders) or '—'}"))
 
 
 @items.command("history")
-@click.argument("item", type=int)
+@click.argument("item", type=ITEM_ID)
 @json_opt
 @click.pass_context
 def items_history(ctx, item, as_json) -> None:
-    """Everything that happened to ITEM, from the audit trail."""
-    from workflow.views import history
+    """Everything that happened to ITEM, from the audit trail, with the round of each step."""
+    from workflow import service
 
     def text(rows):
         for e in rows:
-            move = f"{e['from'] or ''} → {e['to']}".strip() if e["from"] != e["to"] else (e["to"] or "")
-            detail = e["data"].get("label") or e["data"].get("rung") or e["data"].get("reason") or e["data"].get("title") or ""
-            click.echo(f"{e['seq']:>6}  {e['at']}  {e['actor_name'] or '—'}  {e['kind']}  {move}  {detail}".rstrip())
-    emit(history(store(ctx), item), as_json, text)
+            move = f"{e.from_state or ''} → {e.to_state}".strip() if e.from_state != e.to_state else (e.to_state or "")
+            d = e.data
+            detail = d.get("label") or d.get("rung") or d.get("reason") or d.get("title") or ""
+            given = d.get("fields") or {k: v[1] for k, v in (d.get("fields_changed") or {}).items()}
+            if given:
+                detail = (detail + " " if detail else "") + _fields_text(given)
+            rnd = f"round {e.round}" if e.round and e.round > 1 else ""
+            click.echo(f"{e.seq:>6}  {e.at}  {e.actor_name or '—'}  {e.kind}  {move}  {rnd}  {detail}".rstrip())
+    emit(service.history(store(ctx), item), as_json, text)
 
 
 @items.command("pause")
-@click.argument("item", type=int)
+@click.argument("item", type=ITEM_ID)
 @click.option("--reason", required=True)
 @actor_opt
 @now_opt
+@json_opt
 @click.pass_context
-def items_pause(ctx, item, reason, actor, now) -> None:
-    """Suspend (挂起) ITEM's current step: its clock stops and it does not escalate."""
-    from workflow.suspension import pause
+def items_pause(ctx, item, reason, actor, now, as_json) -> None:
+    """Suspend (挂起) ITEM's current step: its clock stops, it does not escalate, no move is made."""
+    from workflow import service
 
-    r = pause(store(ctx), item, actor, reason, parse_now(now))
-    click.echo(f"item {r['item']}: '{r['step']}' paused at {r['paused_at']} (was due {r['due']})")
+    r = service.pause(store(ctx), actor, item, reason, parse_now(now))
+    emit(r, as_json, lambda d: click.echo(f"item {d.item}: '{d.step_label}' paused at {d.paused_at} (was due {d.due})"))
 
 
 @items.command("resume")
-@click.argument("item", type=int)
+@click.argument("item", type=ITEM_ID)
 @click.option("--reason")
 @actor_opt
 @now_opt
+@json_opt
 @click.pass_context
-def items_resume(ctx, item, reason, actor, now) -> None:
+def items_resume(ctx, item, reason, actor, now, as_json) -> None:
     """Resume (恢复) ITEM's paused step; its due time moves by the paused span."""
-    from workflow.suspension import resume
+    from workflow import service
 
-    r = resume(store(ctx), item, actor, parse_now(now), reason)
-    click.echo(f"item {r['item']}: '{r['step']}' resumed; due {r['old_due']} → {r['due']}")
+    r = service.resume(store(ctx), actor, item, parse_now(now), reason)
+    emit(r, as_json, lambda d: click.echo(f"item {d.item}: '{d.step_label}' resumed; due {d.old_due} → {d.due}"))
 
 
 @items.command("extend")
-@click.argument("item", type=int)
+@click.argument("item", type=ITEM_ID)
 @click.option("--until", "until", required=True, metavar="DATE", help="The new last day (YYYY-MM-DD).")
 @click.option("--reason", required=True)
 @actor_opt
 @now_opt
+@json_opt
 @click.pass_context
-def items_extend(ctx, item, until, reason, actor, now) -> None:
+def items_extend(ctx, item, until, reason, actor, now, as_json) -> None:
     """Ask (延期申请), before the due time, for a later last day of ITEM's step."""
-    from workflow.suspension import request_extension
+    from workflow import service
 
-    r = request_extension(store(ctx), item, actor, reason, until, parse_now(now))
-    click.echo(f"extension request {r['request']} for item {r['item']} ('{r['step']}', due {r['due']} → {r['new_date']}) "
-               f"waits for {' or '.join(r['approvers'])}")
+    r = service.request_extension(store(ctx), actor, item, reason, until, parse_now(now))
+    emit(r, as_json, lambda d: click.echo(f"extension request {d.id} for item {d.item} ('{d.step_label}', due {d.due} → "
+                                          f"{d.new_date}) waits for {' or '.join(d.approver_labels)}"))
 
 
 @cli.group()
@@ -494,33 +569,35 @@ def extensions() -> None:
     """Decide on extension requests."""
 
 
-def _decide(ctx, request, actor, comment, now, approve: bool) -> None:
-    from workflow.suspension import decide_extension
+def _decide(ctx, request, actor, comment, now, approve: bool, as_json: bool) -> None:
+    from workflow import service
 
-    r = decide_extension(store(ctx), request, actor, approve, parse_now(now), comment)
-    click.echo(f"extension request {r['request']} {r['status']}; item {r['item']} due {r['due']}")
+    r = service.decide_extension(store(ctx), actor, request, approve, parse_now(now), comment)
+    emit(r, as_json, lambda d: click.echo(f"extension request {d.id} {d.status}; item {d.item} due {d.due}"))
 
 
 @extensions.command("approve")
-@click.argument("request", type=int)
+@click.argument("request", type=ITEM_ID)
 @click.option("--comment")
 @actor_opt
 @now_opt
+@json_opt
 @click.pass_context
-def extensions_approve(ctx, request, comment, actor, now) -> None:
-    """Approve: the step's due time and escalation ladder move to the new day."""
-    _decide(ctx, request, actor, comment, now, True)
+def extensions_approve(ctx, request, comment, actor, now, as_json) -> None:
+    """Approve: the step's due time and escalation ladder move to the new day (not by the requester)."""
+    _decide(ctx, request, actor, comment, now, True, as_json)
 
 
 @extensions.command("reject")
-@click.argument("request", type=int)
+@click.argument("request", type=ITEM_ID)
 @click.option("--comment")
 @actor_opt
 @now_opt
+@json_opt
 @click.pass_context
-def extensions_reject(ctx, request, comment, actor, now) -> None:
+def extensions_reject(ctx, request, comment, actor, now, as_json) -> None:
     """Reject: the due time stays."""
-    _decide(ctx, request, actor, comment, now, False)
+    _decide(ctx, request, actor, comment, now, False, as_json)
 
 
 # --- audit ----------------------------------------------------------------------------------------
@@ -535,13 +612,12 @@ def audit_group() -> None:
 @click.pass_context
 def audit_verify(ctx, as_json) -> None:
     """Check the whole chain; exit 2 naming the first event modified, deleted, reordered or inserted."""
-    from workflow.audit import verify
+    from workflow import service
     from workflow.errors import InvalidInput
 
-    with store(ctx).read() as s:
-        r = verify(s)
+    r = service.verify_audit(store(ctx))
     if as_json:
-        emit(r.__dict__, True)
+        emit(r, True)
     if not r.ok:
         raise InvalidInput(f"audit trail broken: {r.problem}")
     if not as_json:
@@ -556,40 +632,37 @@ def calendar_group() -> None:
 
 
 @calendar_group.command("show")
-@click.argument("year", type=int)
+@click.argument("year", type=click.IntRange(1970, 2199))
 @json_opt
 @click.pass_context
 def calendar_show(ctx, year, as_json) -> None:
     """Holidays and make-up workdays of YEAR."""
-    from workflow.calendar_store import show_year
-
-    with store(ctx).read() as s:
-        d = show_year(s, year)
+    from workflow import service
 
     def text(d):
-        click.echo(f"{d['year']}: {d['workdays']} working days" + ("" if d["exact"] else "  (PROVISIONAL: no official notice imported; weekends + statutory holidays by rule)"))
-        table([[x["date"], x["weekday"], "上班" if x["workday"] else "休", x["name"]] for x in d["days"]], ["date", "", "", "name"])
-    emit(d, as_json, text)
+        click.echo(f"{d.year}: {d.workdays} working days" + ("" if d.exact else "  (PROVISIONAL: no official notice imported; weekends + statutory holidays by rule)"))
+        table([[x.date, x.weekday, "上班" if x.workday else "休", x.name] for x in d.days], ["date", "", "", "name"])
+    emit(service.calendar_year(store(ctx), year), as_json, text)
 
 
 @calendar_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--actor", envvar="WUZHUAN_ACTOR", metavar="PERSON")
+@admin_opt
 @now_opt
+@json_opt
 @click.pass_context
-def calendar_import(ctx, file, actor, now) -> None:
-    """Load a year's State Council holiday notice and recompute provisional deadlines."""
-    from workflow.calendar_store import import_notice
+def calendar_import(ctx, file, actor, now, as_json) -> None:
+    """Load a year's State Council holiday notice and recompute provisional deadlines (an administrator)."""
+    from workflow import service
 
-    with store(ctx).transaction() as s:
-        r = import_notice(s, file, actor, parse_now(now))
-    click.echo(f"{r['year']}: {r['holidays']} holidays and {r['workdays']} make-up workdays from {r['source']}; "
-               f"{r['recomputed_steps']} provisional deadlines recomputed")
+    r = service.import_calendar(store(ctx), actor, file, parse_now(now))
+    emit(r, as_json, lambda d: click.echo(f"{d.year}: {d.holidays} holidays and {d.workdays} make-up workdays from {d.source}; "
+                                          f"{d.recomputed_steps} provisional deadlines recomputed"))
 
 
 @calendar_group.command("due")
 @click.option("--from", "start", required=True, metavar="DATE")
-@click.option("--amount", type=int, required=True)
+@click.option("--amount", type=click.IntRange(1, 10**6), required=True)
 @click.option("--unit", type=click.Choice(["workdays", "days", "months", "hours"]), required=True)
 @click.option("--before", is_flag=True, help="Count back from DATE (e.g. 20 days before a meeting).")
 @click.option("--no-calendar", is_flag=True, help="Every day counts (a template with calendar: none).")
@@ -597,18 +670,10 @@ def calendar_import(ctx, file, actor, now) -> None:
 @click.pass_context
 def calendar_due(ctx, start, amount, unit, before, no_calendar, as_json) -> None:
     """The due time of a period, with the rule applied, to check a date by hand."""
-    from workflow.calendar import EVERY_DAY, explain_due, parse_date
-    from workflow.calendar_store import calendar_for
-    from workflow.deadlines import fmt
+    from workflow import service
 
-    if no_calendar:
-        cal = EVERY_DAY
-    else:
-        with store(ctx).read() as s:
-            cal = calendar_for(s)
-    d = explain_due(cal, parse_date(start, "--from"), amount, unit, "before" if before else "after")
-    data = {"due": fmt(d.at), "due_utc": d.at.isoformat(), "provisional": d.provisional, "rule": d.rule}
-    emit(data, as_json, lambda x: click.echo(f"{x['due']}  ({x['rule']})" + ("  PROVISIONAL" if x["provisional"] else "")))
+    d = service.calendar_due(None if no_calendar else store(ctx), start, amount, unit, before)
+    emit(d, as_json, lambda x: click.echo(f"{x.due}  ({x.rule})" + ("  PROVISIONAL" if x.provisional else "")))
 
 
 # --- escalation, outbox, scheduler ----------------------------------------------------------------
@@ -616,16 +681,16 @@ def calendar_due(ctx, start, amount, unit, before, no_calendar, as_json) -> None
 @cli.command()
 @click.option("--once", is_flag=True, required=True, help="Run one sweep and exit (for cron); `scheduler run` loops.")
 @now_opt
-@click.option("--batch", default=200, show_default=True)
+@click.option("--batch", default=200, show_default=True, type=click.IntRange(1, 10_000))
 @json_opt
 @click.pass_context
 def escalate(ctx, once, now, batch, as_json) -> None:
     """Fire every escalation rung due now, each exactly once, and queue its notices."""
-    from workflow.sweep import sweep
+    from workflow import service
 
-    r = sweep(store(ctx), parse_now(now), batch=batch)
-    emit(r, as_json, lambda d: click.echo(f"sweep: {d.get('fired', 0)} rungs fired, {d.get('skipped', 0)} skipped, "
-                                          f"{d.get('queued', 0)} notices queued ({d.get('steps', 0)} steps looked at)"))
+    r = service.sweep(store(ctx), parse_now(now), batch=batch)
+    emit(r, as_json, lambda d: click.echo(f"sweep: {d.fired} rungs fired, {d.skipped} skipped, "
+                                          f"{d.queued} notices queued ({d.steps} steps looked at)"))
 
 
 @cli.group()
@@ -639,42 +704,43 @@ def outbox() -> None:
 @click.pass_context
 def outbox_deliver(ctx, now, as_json) -> None:
     """Send pending messages by SMTP, or write .eml files when no SMTP host is configured."""
-    from workflow.delivery import deliver_with
+    from workflow import service
 
     cfg = settings(ctx)
-    r = deliver_with(store(ctx), cfg, parse_now(now))
+    r = service.deliver_with(store(ctx), parse_now(now))
     where = f"SMTP {cfg.smtp_host}:{cfg.smtp_port}" if cfg.smtp_host else f"files in {cfg.outbox_dir}/"
-    emit(r, as_json, lambda d: click.echo(f"delivered {d['sent']} ({where}), {d['failed']} to retry, {d['dead']} dead"))
+    emit(r, as_json, lambda d: click.echo(f"delivered {d.sent} ({where}), {d.failed} to retry, {d.dead} dead"))
 
 
 @outbox.command("list")
 @click.option("--status", type=click.Choice(["pending", "sending", "sent", "dead"]))
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 @json_opt
 @click.pass_context
 def outbox_list(ctx, status, limit, as_json) -> None:
     """Messages, newest first."""
-    from workflow.delivery import list_outbox
+    from workflow import service
 
-    emit(list_outbox(store(ctx), status, limit), as_json, lambda r: table(
-        [[x["id"], x["status"], x["attempts"], x["notice"], x["to"], x["subject"] or "", (x["last_error"] or "")[:60]] for x in r],
+    emit(service.list_outbox(store(ctx), status, limit), as_json, lambda r: table(
+        [[x.id, x.status, x.attempts, x.notice, x.to, x.subject or "", (x.last_error or "")[:60]] for x in r],
         ["id", "status", "tries", "notice", "to", "subject", "last error"]))
 
 
 @outbox.command("retry")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ITEM_ID)
 @click.option("--all", "all_dead", is_flag=True, help="Retry every dead message.")
-@click.option("--actor", envvar="WUZHUAN_ACTOR", metavar="PERSON")
+@admin_opt
 @now_opt
+@json_opt
 @click.pass_context
-def outbox_retry(ctx, ids, all_dead, actor, now) -> None:
-    """Make dead messages pending again."""
-    from workflow.delivery import retry
+def outbox_retry(ctx, ids, all_dead, actor, now, as_json) -> None:
+    """Make dead messages pending again (an administrator)."""
+    from workflow import service
 
     if not ids and not all_dead:
         raise click.UsageError("give message ids or --all")
-    n = retry(store(ctx), parse_now(now), list(ids) or None, actor)
-    click.echo(f"{n} message(s) pending again")
+    r = service.retry_outbox(store(ctx), actor, parse_now(now), list(ids) or None)
+    emit(r, as_json, lambda d: click.echo(f"{d.count} message(s) pending again"))
 
 
 @cli.group()
@@ -683,15 +749,18 @@ def scheduler() -> None:
 
 
 @scheduler.command("run")
-@click.option("--sweep-seconds", type=int, help="Seconds between sweeps (default from settings: 60).")
-@click.option("--deliver-seconds", type=int, help="Seconds between deliveries (default from settings: 30).")
+@click.option("--sweep-seconds", type=click.IntRange(1, 86400), help="Seconds between sweeps (default from settings: 60).")
+@click.option("--deliver-seconds", type=click.IntRange(1, 86400), help="Seconds between deliveries (default from settings: 30).")
+@json_opt
 @click.pass_context
-def scheduler_run(ctx, sweep_seconds, deliver_seconds) -> None:
+def scheduler_run(ctx, sweep_seconds, deliver_seconds, as_json) -> None:
     """Sweep and deliver on intervals in the foreground until SIGTERM/SIGINT."""
     from workflow.scheduler import run
 
     cfg = settings(ctx)
-    run(store(ctx), cfg, sweep_seconds or cfg.sweep_seconds, deliver_seconds or cfg.deliver_seconds)
+    totals = run(store(ctx), sweep_seconds or cfg.sweep_seconds, deliver_seconds or cfg.deliver_seconds)
+    if as_json:
+        emit(totals, True)
 
 
 @cli.group("config")
@@ -712,14 +781,25 @@ def config_show(ctx, as_json) -> None:
 
 @cli.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False), help="Where to create the demo (default: a new folder demo-<time>).")
-def demo(directory: str | None) -> None:
+@json_opt
+def demo(directory: str | None, as_json: bool) -> None:
     """Run the real engine on a fresh SQLite database: a year of five special supervision items."""
     from workflow.demo import run_demo
 
-    run_demo(Path(directory) if directory else None, click.echo)
+    lines: list[str] = []
+    out = run_demo(Path(directory) if directory else None, lines.append if as_json else click.echo)
+    if as_json:
+        emit({"directory": str(out), "database": str(out / "wuzhuan.db"), "log": lines}, True)
+
 
 def main() -> None:
-    cli(obj={}, prog_name="wuzhuan")
+    try:
+        cli(obj={}, prog_name="wuzhuan")
+    except BrokenPipeError:  # `wuzhuan items list | head`: the reader has all it wanted
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - closed by the interpreter at exit
+        finally:
+            os._exit(0)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,25 @@
-"""Fixtures: stores on real SQLite files and on the PostgreSQL named by WUZHUAN_TEST_PG_URL."""
+"""Fixtures: stores on real SQLite files and on the PostgreSQL named by WUZHUAN_TEST_PG_URL.
+
+A SQLite database with the schema migrated, the demo's people imported and the built-in
+templates published is built once per test session and copied for each test that wants one.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from workflow import service, templates
 from workflow.calendar import TZ
-from workflow.db import Store
+from workflow.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
+PEOPLE = ROOT / "workflow" / "demo_people.yaml"
 PG_URL = os.environ.get("WUZHUAN_TEST_PG_URL")
 PG_REQUIRED = os.environ.get("WUZHUAN_REQUIRE_PG") == "1"
 
@@ -20,6 +27,10 @@ PG_REQUIRED = os.environ.get("WUZHUAN_REQUIRE_PG") == "1"
 def at(text_: str) -> datetime:
     """A Shanghai wall-clock time as an aware UTC datetime."""
     return datetime.fromisoformat(text_).replace(tzinfo=TZ).astimezone(UTC)
+
+
+T0 = at("2026-01-05 09:00")
+ADMIN = "wang.fang"  # the demo directory's administrator
 
 
 def pg_url_or_skip() -> str:
@@ -47,6 +58,22 @@ def reset_pg(url: str) -> None:
     eng.dispose()
 
 
+def seed(store: Store, now: datetime = T0) -> None:
+    """Import the demo's people (the first import needs no administrator), then publish the built-ins as 王芳."""
+    service.import_people(store, None, PEOPLE, now)
+    for p in templates.builtin_paths():
+        service.publish(store, ADMIN, p, now)
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("seed") / "seed.db"
+    s = Store(f"sqlite:///{path}")
+    seed(s)
+    s.dispose()  # the last connection closing checkpoints the WAL into the file
+    return path
+
+
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'wuzhuan.db'}"
@@ -61,6 +88,7 @@ def pg_url() -> str:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request, tmp_path) -> str:
+    """An empty database of each kind."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'wuzhuan.db'}"
     url = pg_url_or_skip()
@@ -70,6 +98,7 @@ def db_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def store(db_url):
+    """An empty, migrated store of each kind."""
     s = Store(db_url)
     yield s
     s.dispose()
@@ -82,20 +111,29 @@ def sqlite_store(sqlite_url):
     s.dispose()
 
 
-T0 = at("2026-01-05 09:00")
+def _seeded_sqlite_copy(seeded: Path, tmp_path: Path) -> str:
+    target = tmp_path / "wuzhuan.db"
+    shutil.copyfile(seeded, target)
+    return f"sqlite:///{target}"
 
 
-def setup_directory(store: Store, now: datetime = T0) -> None:
-    """Publish the built-in templates and import the demo's people."""
-    from workflow import people, registry
-
-    with store.transaction() as s:
-        for p in registry.builtin_paths():
-            registry.publish(s, p, "admin", now)
-        people.import_people(s, ROOT / "workflow" / "demo_people.yaml", "admin", now)
+@pytest.fixture(params=["sqlite", "postgres"])
+def ready(request, tmp_path, seeded_sqlite):
+    """A store of each kind with the demo's people and the built-in templates."""
+    if request.param == "sqlite":
+        s = Store(_seeded_sqlite_copy(seeded_sqlite, tmp_path))
+    else:
+        url = pg_url_or_skip()
+        reset_pg(url)
+        s = Store(url)
+        seed(s)
+    yield s
+    s.dispose()
 
 
 @pytest.fixture
-def ready(store):
-    setup_directory(store)
-    return store
+def ready_sqlite(tmp_path, seeded_sqlite):
+    """A seeded SQLite store only (for tests that are about something other than the database)."""
+    s = Store(_seeded_sqlite_copy(seeded_sqlite, tmp_path))
+    yield s
+    s.dispose()

@@ -148,7 +148,7 @@ def test_uncovered_year_is_provisional_and_never_raises():
 
 
 def test_imported_notice_makes_the_year_exact(tmp_path):
-    from workflow.calendar_store import parse_notice
+    from workflow.calendar_notice import parse as parse_notice
 
     p = tmp_path / "2027.yaml"
     p.write_text(NOTICE_2027, encoding="utf-8")
@@ -186,7 +186,7 @@ workdays:
     ("year: 2027\nholidays: [{name: x, from: 2027-13-01}]\n", "is not a date"),
 ])
 def test_bad_notices_are_refused(tmp_path, text, message):
-    from workflow.calendar_store import parse_notice
+    from workflow.calendar_notice import parse as parse_notice
     from workflow.errors import CalendarError
 
     p = tmp_path / "n.yaml"
@@ -196,7 +196,7 @@ def test_bad_notices_are_refused(tmp_path, text, message):
 
 
 def test_holiday_cn_json_format(tmp_path):
-    from workflow.calendar_store import parse_notice
+    from workflow.calendar_notice import parse as parse_notice
 
     p = tmp_path / "2027.json"
     p.write_text('{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true},'
@@ -209,7 +209,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "calendar-example.ya
 
 
 def test_documented_example_notice_parses():
-    from workflow.calendar_store import parse_notice
+    from workflow.calendar_notice import parse as parse_notice
 
     year, _, days = parse_notice(EXAMPLE)
     assert year == 2026 and any(not w for _, w, _ in days)
@@ -218,31 +218,28 @@ def test_documented_example_notice_parses():
 def test_step_crossing_into_an_uncovered_year_is_provisional_until_import(ready, tmp_path):
     """A step due in 2027 (no official data yet) is provisional; importing the notice recomputes it exactly."""
     from conftest import at
-    from workflow import items, views
-    from workflow.calendar_store import import_notice
+    from workflow import service
 
     # topic_selection: 15 working days from 2026-12-21 runs into January 2027
-    item_id = items.create_item(ready, template="special_supervision", title="跨年事项", actor="wang.fang",
-                                now=at("2026-12-21 09:00"), group="g-env")
-    before = views.show_item(ready, item_id, at("2026-12-21 09:00"))
-    assert before["step"]["provisional"]
+    item_id = service.create_item(ready, "wang.fang", template="special_supervision", title="跨年事项",
+                                  now=at("2026-12-21 09:00"), group="g-env").id
+    before = service.show_item(ready, item_id, at("2026-12-21 09:00"))
+    assert before.step.provisional
     # by rule: 12/22..12/31 is 8 working days, 1/1 元旦 and the weekend are off, then 1/4..1/8 and 1/11, 1/12
-    assert before["step"]["due"] == "2027-01-12 24:00"
+    assert before.step.due == "2027-01-12 24:00"
     p = tmp_path / "2027.yaml"
     p.write_text(NOTICE_2027, encoding="utf-8")  # fictional: 元旦 1/1-1/3 and no make-up day before 1/31
-    with ready.transaction() as s:
-        r = import_notice(s, p, "wang.fang", at("2026-12-22 09:00"))
-    assert r["recomputed_steps"] == 1
-    after = views.show_item(ready, item_id, at("2026-12-22 09:00"))
-    assert not after["step"]["provisional"]
-    assert after["step"]["due"] == "2027-01-12 24:00"  # the same days are off in this notice
+    r = service.import_calendar(ready, "wang.fang", p, at("2026-12-22 09:00"))
+    assert r.recomputed_steps == 1
+    after = service.show_item(ready, item_id, at("2026-12-22 09:00"))
+    assert not after.step.provisional
+    assert after.step.due == "2027-01-12 24:00"  # the same days are off in this notice
     # a notice that adds a make-up Sunday inside the period moves the due date one working day earlier
     p2 = tmp_path / "2027b.yaml"
     p2.write_text(NOTICE_2027.replace("date: 2027-01-31", "date: 2027-01-10"), encoding="utf-8")
-    with ready.transaction() as s:
-        import_notice(s, p2, "wang.fang", at("2026-12-22 10:00"))
+    service.import_calendar(ready, "wang.fang", p2, at("2026-12-22 10:00"))
     # the year is exact now, so nothing is provisional to recompute: re-importing changes only new steps
-    assert views.show_item(ready, item_id, at("2026-12-22 10:00"))["step"]["due"] == "2027-01-12 24:00"
-    later = items.create_item(ready, template="special_supervision", title="跨年事项二", actor="wang.fang",
-                              now=at("2026-12-21 09:00"), group="g-env")
-    assert views.show_item(ready, later, at("2026-12-22 10:00"))["step"]["due"] == "2027-01-11 24:00"
+    assert service.show_item(ready, item_id, at("2026-12-22 10:00")).step.due == "2027-01-12 24:00"
+    later = service.create_item(ready, "wang.fang", template="special_supervision", title="跨年事项二",
+                                now=at("2026-12-21 09:00"), group="g-env").id
+    assert service.show_item(ready, later, at("2026-12-22 10:00")).step.due == "2027-01-11 24:00"

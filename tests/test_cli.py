@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from cli import cli
 from conftest import ROOT
-from workflow import views
-from workflow.db import Store
+from workflow import service
+from workflow.store import Store
 
 DEFS = ROOT / "definitions"
 PEOPLE = ROOT / "workflow" / "demo_people.yaml"
@@ -36,8 +36,9 @@ def run(tmp_path, monkeypatch):
 
 @pytest.fixture
 def ready_cli(run):
-    assert run("definitions", "publish", *sorted(DEFS.glob("*.yaml")), "--now", "2026-01-05T09:00").exit_code == 0
-    assert run("people", "import", PEOPLE).exit_code == 0
+    assert run("people", "import", PEOPLE, "--now", "2026-01-05T09:00").exit_code == 0
+    r = run("definitions", "publish", *sorted(DEFS.glob("*.yaml")), "--actor", "wang.fang", "--now", "2026-01-05T09:00")
+    assert r.exit_code == 0, r.output
     r = run("items", "create", "--template", "special_supervision", "--title", "大气污染防治", "--group", "g-env",
             "--actor", "wang.fang", "--now", "2026-01-05T09:00")
     assert r.exit_code == 0, r.output
@@ -103,10 +104,16 @@ def test_diagram_render_without_graphviz_says_how(run, tmp_path, monkeypatch):
     assert r.exit_code == 2 and "apt-get install graphviz" in r.stderr
 
 
-def test_publish_twice_is_unchanged(run):
+def test_publish_needs_an_administrator_and_twice_is_unchanged(run):
     r = run("definitions", "publish", DEFS / "special_supervision.yaml")
-    assert "published special_supervision version 1" in r.output
-    r = run("definitions", "publish", DEFS / "special_supervision.yaml")
+    assert r.exit_code == 2 and "import the people file first" in r.stderr
+    assert run("people", "import", PEOPLE).exit_code == 0
+    r = run("definitions", "publish", DEFS / "special_supervision.yaml", "--actor", "li.ming")
+    assert r.exit_code == 3 and "needs an administrator" in r.stderr
+    r = run("definitions", "publish", DEFS / "special_supervision.yaml", "--actor", "wang.fang", "--json")
+    d = json.loads(r.output)["published"][0]
+    assert d["key"] == "special_supervision" and d["version"] == 1 and len(d["hash"]) == 64 and d["created"]
+    r = run("definitions", "publish", DEFS / "special_supervision.yaml", "--actor", "wang.fang")
     assert "unchanged special_supervision version 1" in r.output
     r = run("definitions", "show", "special_supervision")  # by key, from the store
     assert r.exit_code == 0 and "选题立项" in r.output
@@ -115,8 +122,8 @@ def test_publish_twice_is_unchanged(run):
 def test_advance_exit_codes(ready_cli):
     r = ready_cli("items", "advance", 1, "propose", "--actor", "huang.bo", "--field", "topic=x", "--field", "source=社会关注")
     assert r.exit_code == 3
-    assert r.stderr == ("Error: 黄波 (huang.bo) may not 'propose' item 1 at step '选题立项': it needs one of 常委会办公室 (office), 工作委员会 (committee); "
-                        "黄波 holds 承办部门 (department) on this item\n")
+    assert r.stderr == ("Error: 黄波 (huang.bo) may not 'propose' item 1 at step '选题立项': it needs 常委会办公室 (office): 王芳 or "
+                        "工作委员会 (committee): 陈静; 黄波 holds 承办部门 (department) on this item\n")
     r = ready_cli("items", "advance", 1, "publish", "--actor", "wang.fang")
     assert r.exit_code == 3 and "possible: propose, drop" in r.stderr
     r = ready_cli("items", "advance", 1, "propose", "--actor", "wang.fang")
@@ -131,7 +138,7 @@ def test_advance_exit_codes(ready_cli):
     assert r.exit_code == 2 and r.stderr == "Error: item 99 does not exist\n"
     store = Store(ready_cli.url)
     from conftest import at
-    assert views.show_item(store, 1, at("2026-01-06 10:00"))["state"] == "annual_plan"
+    assert service.show_item(store, 1, at("2026-01-06 10:00")).state == "annual_plan"
     store.dispose()
 
 
@@ -141,6 +148,8 @@ def test_actor_from_environment(ready_cli):
     assert r.exit_code == 0, r.stderr
     r = ready_cli("items", "advance", 1, "adopt_plan")
     assert r.exit_code == 2 and "--actor" in r.stderr
+    r = ready_cli("items", "advance", 1, "adopt_plan", "--actor", "ghost")
+    assert r.exit_code == 3 and "'ghost' is not a person known to wuzhuan" in r.stderr
 
 
 def test_list_show_history_json(ready_cli):
@@ -160,19 +169,21 @@ def test_list_show_history_json(ready_cli):
 
 
 def test_assign_set_pause_extend(ready_cli):
-    assert ready_cli("items", "assign", 1, "department", "song.kai", "--actor", "wang.fang").exit_code == 0
+    r = ready_cli("items", "assign", 1, "department", "song.kai", "--actor", "wang.fang", "--json", "--now", "2026-01-06T09:00")
+    assert r.exit_code == 0 and json.loads(r.output)["holders"] == ["huang.bo", "song.kai"]
     r = ready_cli("items", "pause", 1, "--reason", "调整", "--actor", "li.ming", "--now", "2026-01-12T09:00")
     assert r.exit_code == 0 and "paused" in r.output
     r = ready_cli("items", "resume", 1, "--actor", "li.ming", "--now", "2026-01-19T09:00")
     assert "2026-01-26 24:00 → 2026-02-02 24:00" in r.output
-    r = ready_cli("items", "extend", 1, "--until", "2026-03-01", "--reason", "补充调研", "--actor", "wang.fang", "--now", "2026-01-20T09:00")
-    assert r.exit_code == 0 and "extension request 1" in r.output
+    r = ready_cli("items", "extend", 1, "--until", "2026-03-01", "--reason", "补充调研", "--actor", "wang.fang", "--now", "2026-01-20T09:00",
+                  "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["id"] == 1
     r = ready_cli("extensions", "approve", 1, "--actor", "zhao.hua", "--now", "2026-01-20T10:00")
     assert r.exit_code == 3
     r = ready_cli("extensions", "approve", 1, "--actor", "li.ming", "--now", "2026-01-20T10:00")
     assert r.exit_code == 0 and "due 2026-03-01 24:00" in r.output  # the approved last day is taken as given
-    r = ready_cli("items", "set", 1, "--field", "urgency=急", "--actor", "wang.fang")
-    assert r.exit_code == 0
+    r = ready_cli("items", "set", 1, "--field", "urgency=急", "--actor", "wang.fang", "--now", "2026-01-20T11:00")
+    assert r.exit_code == 0, r.stderr
 
 
 def test_audit_verify(ready_cli, tmp_path):
@@ -200,7 +211,10 @@ def test_calendar_commands(run, tmp_path):
     assert "PROVISIONAL" in run("calendar", "show", 2027).output
     notice = tmp_path / "2027.yaml"
     notice.write_text("year: 2027\nsource: 测试\nholidays:\n  - {name: 元旦, from: 2027-01-01, to: 2027-01-03}\n", encoding="utf-8")
+    assert run("people", "import", PEOPLE).exit_code == 0
     r = run("calendar", "import", notice)
+    assert r.exit_code == 3 and "needs an administrator" in r.stderr
+    r = run("calendar", "import", notice, "--actor", "wang.fang")
     assert r.exit_code == 0 and "2027: 3 holidays" in r.output
     assert "PROVISIONAL" not in run("calendar", "show", 2027).output
     r = run("calendar", "due", "--from", "bad", "--amount", 1, "--unit", "days")
@@ -219,15 +233,17 @@ def test_escalate_deliver_outbox(ready_cli, tmp_path):
     assert {x["status"] for x in rows} == {"sent"}
     r = ready_cli("outbox", "retry")
     assert r.exit_code == 2
-    r = ready_cli("outbox", "retry", 1)
+    r = ready_cli("outbox", "retry", 1, "--actor", "wang.fang")
     assert r.exit_code == 2 and "not dead" in r.stderr
+    r = ready_cli("outbox", "retry", 1, "--actor", "huang.bo")
+    assert r.exit_code == 3 and "needs an administrator" in r.stderr
 
 
 def test_config_errors_are_clear(run, tmp_path):
     cfg = tmp_path / "w.toml"
     cfg.write_text("[smtp]\nhots = 'x'\n")
     r = run("--config", cfg, "outbox", "deliver", db=True)
-    assert r.exit_code == 2 and "unknown setting 'hots'" in r.stderr
+    assert r.exit_code == 2 and "unknown setting '[smtp] hots'" in r.stderr
 
 
 def test_bad_database_url(run):
@@ -239,11 +255,14 @@ def test_bad_database_url(run):
 
 def test_people_import_errors(run, tmp_path):
     p = tmp_path / "p.yaml"
-    p.write_text("people:\n  - {code: a, name: 甲, email: not-an-email}\n")
+    p.write_text("people:\n  - {code: a, name: 甲, email: not-an-email, admin: true}\n")
     r = run("people", "import", p)
-    assert r.exit_code == 2 and "is not an email address" in r.stderr
+    assert r.exit_code == 2 and "p.yaml:2:5: person 'a': 'not-an-email' is not an e-mail address" in r.stderr
+    p.write_text("people:\n  - {code: a, name: 甲, email: a@x.example}\n")
+    r = run("people", "import", p)
+    assert r.exit_code == 2 and "must mark at least one administrator" in r.stderr
     csv = tmp_path / "p.csv"
-    csv.write_text("person,name,email,unit,unit_name,unit_kind,role\nzhang,张三,zhang@x.example,g1,一组,group,group_lead\n", encoding="utf-8")
+    csv.write_text("person,name,email,admin,unit,unit_name,unit_kind,role\nzhang,张三,zhang@x.example,yes,g1,一组,group,group_lead\n", encoding="utf-8")
     r = run("people", "import", csv)
     assert r.exit_code == 0 and "imported 1 people, 1 units, 1 memberships" in r.output
     assert "group_lead@g1" in run("people", "list").output
@@ -251,14 +270,14 @@ def test_people_import_errors(run, tmp_path):
 
 def test_db_upgrade(run):
     r = run("db", "upgrade")
-    assert r.exit_code == 0 and "schema at 0002" in r.output
+    assert r.exit_code == 0 and "schema at 0003" in r.output
     assert "already current" in run("db", "upgrade").output
 
 
 def test_internal_errors_are_one_line(run, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("kaboom")
-    monkeypatch.setattr("workflow.views.list_items", boom)
+    monkeypatch.setattr("workflow.service.list_items", boom)
     r = run("items", "list")
     assert r.exit_code == 1 and "internal error" in r.stderr and "Traceback" not in r.output
 

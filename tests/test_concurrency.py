@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import T0, at, pg_url_or_skip, reset_pg, setup_directory
-from workflow import items
-from workflow.db import Store
-from workflow.models import Escalation, Item, Outbox, Step
+from conftest import T0, at, pg_url_or_skip, reset_pg, seed
+from workflow import service
+from workflow.service.items import create_in
+from workflow.store import Store
+from workflow.store.models import Escalation, Item, Outbox, Step
 
 pytestmark = pytest.mark.slow
 CTX = mp.get_context("spawn")
@@ -41,14 +42,13 @@ def _advancer(url: str, ids: list[int], start, rounds: int, out) -> None:
     start.wait()
     for _ in range(rounds):
         for item_id in ids:
-            with store.read() as s:
-                item = s.get(Item, item_id)
-                version, state = item.version, item.state
+            with store.read() as tx:
+                version, state = tx.execute(select(Item.version, Item.state).where(Item.id == item_id)).one()
             if state not in PATH:
                 continue
             trigger, actor, fields = PATH[state]
             try:
-                items.advance(store, item_id, trigger, actor, T0, fields=fields, expected_version=version)
+                service.advance(store, actor, item_id, trigger, T0, fields=fields, expected_version=version)
                 wins.append((item_id, version))
             except Conflict:
                 conflicts += 1
@@ -60,9 +60,9 @@ def _advancer(url: str, ids: list[int], start, rounds: int, out) -> None:
 
 def run_advancers(url: str, n_procs=8, n_items=50, rounds=3):
     store = Store(url)
-    setup_directory(store)
-    with store.transaction() as s:
-        ids = [items.create_in(s, template="special_supervision", title=f"并发{i}", actor="wang.fang", now=T0, group="g-env")
+    seed(store)
+    with store.transaction() as tx:
+        ids = [create_in(tx, store, "wang.fang", template="special_supervision", title=f"并发{i}", now=T0, group="g-env").id
                for i in range(n_items)]
     store.dispose()
     start, out = CTX.Event(), CTX.Queue()
@@ -111,18 +111,16 @@ def test_eight_processes_on_postgres():
 def _sweeper(url: str, start, batch: int) -> None:
     store = Store(url)
     start.wait()
-    from workflow.sweep import sweep
-
-    sweep(store, at("2026-01-27 09:00"), batch=batch)
+    service.sweep(store, at("2026-01-27 09:00"), batch=batch)
     store.dispose()
 
 
-def run_sweepers(url: str, n_steps=2000, n_procs=4, batch=10):
+def run_sweepers(url: str, n_steps=600, n_procs=4, batch=10):
     store = Store(url)
-    setup_directory(store)
-    with store.transaction() as s:
+    seed(store)
+    with store.transaction() as tx:
         for i in range(n_steps):
-            items.create_in(s, template="special_supervision", title=f"逾期{i}", actor="wang.fang", now=T0, group="g-env")
+            create_in(tx, store, "wang.fang", template="special_supervision", title=f"逾期{i}", now=T0, group="g-env")
     start = CTX.Event()
     procs = [CTX.Process(target=_sweeper, args=(url, start, batch)) for _ in range(n_procs)]
     for p in procs:

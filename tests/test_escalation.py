@@ -9,11 +9,10 @@ from sqlalchemy import func, select
 
 from conftest import T0, at
 from notifier.transports import MemoryTransport
-from workflow import escalation, items, sweep, views
+from workflow import escalation, service
 from workflow.calendar import build_calendar
 from workflow.definition import Duration, Rung, State
-from workflow.delivery import deliver
-from workflow.models import Escalation, Outbox, Step
+from workflow.store.models import Escalation, Outbox, Person, Step
 
 CAL = build_calendar()
 LADDER = (
@@ -62,13 +61,14 @@ def test_urgent_item_starts_at_a_higher_rung():
 # --- the sweep over a real store --------------------------------------------------------------
 
 def new_item(store, urgency="一般", group="g-env") -> int:
-    return items.create_item(store, template="special_supervision", title="专项监督", actor="wang.fang", now=T0,
-                             group=group, fields={"urgency": urgency})
+    return service.create_item(store, "wang.fang", template="special_supervision", title="专项监督", now=T0,
+                               group=group, fields={"urgency": urgency}).id
 
 
 def fired(store, item_id: int) -> list[tuple[str, str]]:
-    with store.read() as s:
-        return [(e.rung, e.status) for e in s.execute(select(Escalation).where(Escalation.item_id == item_id).order_by(Escalation.id)).scalars()]
+    with store.read() as tx:
+        return [(r.rung, r.status) for r in tx.execute(select(Escalation.rung, Escalation.status)
+                                                       .where(Escalation.item_id == item_id).order_by(Escalation.id))]
 
 
 def test_each_rung_fires_once_as_time_passes(ready):
@@ -76,92 +76,89 @@ def test_each_rung_fires_once_as_time_passes(ready):
     times = ["2026-01-20 09:00", "2026-01-23 09:00", "2026-01-23 09:00", "2026-01-27 09:00", "2026-01-30 09:00",
              "2026-02-01 09:00", "2026-02-06 09:00", "2026-02-10 09:00", "2026-03-01 09:00"]
     for t in times:
-        sweep.sweep(ready, at(t))
+        service.sweep(ready, at(t))
     assert fired(ready, item_id) == [("reminder", "fired"), ("blue", "fired"), ("yellow", "fired"), ("red", "fired")]
-    with ready.read() as s:
-        n = s.execute(select(func.count()).select_from(Outbox).where(Outbox.escalation_id.is_not(None))).scalar_one()
+    with ready.read() as tx:
+        n = tx.execute(select(func.count()).select_from(Outbox).where(Outbox.escalation_id.is_not(None))).scalar_one()
         # reminder → owner (王芳); blue → owner + lead; yellow → + committee; red → + council (2)
         assert n == 1 + 2 + 3 + 5
-        step = s.execute(select(Step).where(Step.item_id == item_id)).scalar_one()
+        step = tx.execute(select(Step.next_escalation_at, Step.next_rung).where(Step.item_id == item_id)).one()
         assert step.next_escalation_at is None and step.next_rung == 4
-    kinds = [e["kind"] for e in views.history(ready, item_id)]
+    kinds = [e.kind for e in service.history(ready, item_id)]
     assert kinds.count("escalated") == 4
 
 
 def test_downtime_sends_only_the_highest_rung(ready):
     item_id = new_item(ready)
-    r = sweep.sweep(ready, at("2026-02-04 09:00"))  # past reminder, blue (1/27) and yellow (1/29 24:00)
-    assert r["fired"] == 1 and r["skipped"] == 2
+    r = service.sweep(ready, at("2026-02-04 09:00"))  # past reminder, blue (1/27) and yellow (1/29 24:00)
+    assert r.fired == 1 and r.skipped == 2
     assert fired(ready, item_id) == [("reminder", "skipped"), ("blue", "skipped"), ("yellow", "fired")]
-    ev = views.history(ready, item_id)[-1]
-    assert ev["kind"] == "escalated" and ev["data"]["rung"] == "yellow" and ev["data"]["skipped"] == ["reminder", "blue"]
-    with ready.read() as s:
-        outbox = s.execute(select(Outbox)).scalars().all()
+    ev = service.history(ready, item_id)[-1]
+    assert ev.kind == "escalated" and ev.data["rung"] == "yellow" and ev.data["skipped"] == ["reminder", "blue"]
+    with ready.read() as tx:
+        outbox = tx.execute(select(Outbox.notice, Outbox.escalation_id, Outbox.context)).all()
     assert {o.notice for o in outbox if o.escalation_id} == {"duban_yellow"}
     assert all(o.context["skipped"] == ["到期提醒", "蓝色督办"] for o in outbox if o.escalation_id)
 
 
 def test_finished_and_moved_on_items_do_not_escalate(ready):
     item_id = new_item(ready)
-    items.advance(ready, item_id, "drop", "li.ming", at("2026-01-06 09:00"), comment="不立项")
-    assert sweep.sweep(ready, at("2026-12-01 09:00")).get("fired", 0) == 0
+    service.advance(ready, "li.ming", item_id, "drop", at("2026-01-06 09:00"), comment="不立项")
+    assert service.sweep(ready, at("2026-12-01 09:00")).fired == 0
     other = new_item(ready)
-    items.advance(ready, other, "propose", "wang.fang", at("2026-01-26 09:00"), fields={"topic": "x", "source": "社会关注"})
-    sweep.sweep(ready, at("2026-01-27 09:00"))
+    service.advance(ready, "wang.fang", other, "propose", at("2026-01-26 09:00"), fields={"topic": "x", "source": "社会关注"})
+    service.sweep(ready, at("2026-01-27 09:00"))
     assert all(r != "blue" for r, _ in fired(ready, other))  # the topic step was left before it was due
 
 
 def test_urgent_item_gets_yellow_first(ready):
     item_id = new_item(ready, urgency="急")
-    sweep.sweep(ready, at("2026-01-23 09:00"))
-    sweep.sweep(ready, at("2026-01-27 09:00"))
+    service.sweep(ready, at("2026-01-23 09:00"))
+    service.sweep(ready, at("2026-01-27 09:00"))
     assert fired(ready, item_id) == [("reminder", "fired"), ("yellow", "fired")]
     critical = new_item(ready, urgency="特急")
-    sweep.sweep(ready, at("2026-01-27 09:00"))
+    service.sweep(ready, at("2026-01-27 09:00"))
     assert fired(ready, critical) == [("reminder", "skipped"), ("red", "fired")]
 
 
 def test_repeated_and_overlapping_sweeps_never_fire_twice(ready):
     ids = [new_item(ready) for _ in range(5)]
-    first = sweep.sweep(ready, at("2026-01-27 09:00"), batch=2)
-    again = sweep.sweep(ready, at("2026-01-27 09:00"), batch=2)
-    assert first["fired"] == 5 and again.get("fired", 0) == 0
+    first = service.sweep(ready, at("2026-01-27 09:00"), batch=2)
+    again = service.sweep(ready, at("2026-01-27 09:00"), batch=2)
+    assert first.fired == 5 and again.fired == 0
     for i in ids:
         assert fired(ready, i) == [("reminder", "skipped"), ("blue", "fired")]
 
 
 def test_unique_claim_is_the_last_line_of_defence(ready):
     item_id = new_item(ready)
-    sweep.sweep(ready, at("2026-01-27 09:00"))
+    service.sweep(ready, at("2026-01-27 09:00"))
     # a stale process that still thinks the step is at rung 0 cannot claim blue again
-    with ready.transaction() as s:
-        step = s.execute(select(Step).where(Step.item_id == item_id)).scalar_one()
-        step.next_rung, step.next_escalation_at = 0, at("2026-01-22 00:00")
-    r = sweep.sweep(ready, at("2026-01-27 09:00"))
-    assert r.get("fired", 0) == 0 and r["already_claimed"] == 1
-    with ready.read() as s:
-        assert s.execute(select(func.count()).select_from(Escalation).where(Escalation.rung == "blue")).scalar_one() == 1
+    with ready.transaction() as tx:
+        tx.execute(Step.__table__.update().where(Step.item_id == item_id).values(next_rung=0, next_escalation_at=at("2026-01-22 00:00")))
+    r = service.sweep(ready, at("2026-01-27 09:00"))
+    assert r.fired == 0 and r.already_claimed == 1
+    with ready.read() as tx:
+        assert tx.execute(select(func.count()).select_from(Escalation).where(Escalation.rung == "blue")).scalar_one() == 1
 
 
 def test_people_without_email_are_recorded(ready):
-    item_id = items.create_item(ready, template="special_supervision", title="无邮箱", actor="wang.fang", now=T0,
-                                assign={"office": ["wang.fang"]})
-    with ready.transaction() as s:
-        from workflow.models import Person
-
-        s.execute(Person.__table__.update().where(Person.code == "wang.fang").values(email=None))
-    sweep.sweep(ready, at("2026-01-27 09:00"))
-    ev = views.history(ready, item_id)[-1]
-    assert ev["data"]["no_email"] == ["王芳"]
+    item_id = service.create_item(ready, "wang.fang", template="special_supervision", title="无邮箱", now=T0,
+                                assign={"office": ["wang.fang"]}).id
+    with ready.transaction() as tx:
+        tx.execute(Person.__table__.update().where(Person.code == "wang.fang").values(email=None))
+    service.sweep(ready, at("2026-01-27 09:00"))
+    ev = service.history(ready, item_id)[-1]
+    assert ev.data["no_email"] == ["王芳"]
 
 
 def test_sweep_then_deliver_renders_every_notice(ready):
     new_item(ready)
     new_item(ready, urgency="特急", group="g-edu")
-    sweep.sweep(ready, at("2026-03-01 09:00"))
+    service.sweep(ready, at("2026-03-01 09:00"))
     t = MemoryTransport()
-    r = deliver(ready, t, at("2026-03-01 09:01"))
-    assert r["sent"] == len(t.sent) > 0 and r["dead"] == 0
+    r = service.deliver(ready, t, at("2026-03-01 09:01"))
+    assert r.sent == len(t.sent) > 0 and r.dead == 0
     subjects = {m["Subject"] for m in t.sent}
     assert any(s.startswith("【红色督办单】") for s in subjects)
     assert len({m["Message-ID"] for m in t.sent}) == len(t.sent)
@@ -171,5 +168,5 @@ def test_sweep_requires_aware_time(ready):
     from workflow.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
-        sweep.sweep(ready, datetime(2026, 1, 1))
-    assert sweep.sweep(ready, datetime(2026, 1, 1, tzinfo=UTC)) == {"batches": 0}
+        service.sweep(ready, datetime(2026, 1, 1))
+    assert service.sweep(ready, datetime(2026, 1, 1, tzinfo=UTC)) == service.Swept()

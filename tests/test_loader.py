@@ -17,7 +17,7 @@ from notifier.render import available
 from workflow import loader
 from workflow.errors import DefinitionError
 from workflow.machine import ItemModel, fire, machine_for
-from workflow.registry import builtin_paths, validate_paths
+from workflow.templates import builtin_paths, validate_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFS = ROOT / "definitions"
@@ -220,7 +220,7 @@ def test_garbage_files_give_located_errors(tmp_path, content, message):
 def test_huge_file_is_refused_quickly(tmp_path):
     p = tmp_path / "big.yaml"
     p.write_text("key: x\n" + "# padding\n" * 520_000)
-    with pytest.raises(DefinitionError, match="may be at most 1 MB"):
+    with pytest.raises(DefinitionError, match="may be at most 1.0 MB"):
         loader.load_file(p)
 
 

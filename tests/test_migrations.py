@@ -8,9 +8,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from workflow.db import Store
 from workflow.errors import SchemaOutdated
-from workflow.models import Base
+from workflow.store import Store
+from workflow.store.models import Base
 
 
 def test_migrations_match_the_models(db_url):
@@ -50,7 +50,7 @@ def test_sqlite_runs_in_wal_with_immediate_transactions(sqlite_store):
 
 
 def test_head_constant_matches_alembic():
-    from workflow.db import HEAD, head_revision
+    from workflow.store.engine import HEAD, head_revision
 
     assert HEAD == head_revision()
 
@@ -60,7 +60,7 @@ def test_upgrade_from_0001_keeps_queued_notices_and_drops_the_outbox_key(db_url)
     from alembic import command
     from sqlalchemy import inspect
 
-    from workflow.db import _alembic_config, make_engine, upgrade
+    from workflow.store.engine import _alembic_config, make_engine, upgrade
 
     engine = make_engine(db_url)
     with engine.begin() as conn:
@@ -72,7 +72,7 @@ def test_upgrade_from_0001_keeps_queued_notices_and_drops_the_outbox_key(db_url)
     with engine.begin() as conn:
         conn.execute(text(insert), params)
         assert inspect(conn).get_foreign_keys("outbox") != []
-    assert upgrade(engine) == ("0001", "0002")
+    assert upgrade(engine) == ("0001", "0003")
     with engine.begin() as conn:
         insp = inspect(conn)
         assert insp.get_foreign_keys("outbox") == []
@@ -89,7 +89,7 @@ def test_a_failed_upgrade_leaves_the_database_as_it_was(db_url, monkeypatch):
     import alembic.command
     from sqlalchemy import inspect
 
-    from workflow.db import _alembic_config, make_engine, upgrade
+    from workflow.store.engine import _alembic_config, make_engine, upgrade
 
     engine = make_engine(db_url)
     with engine.begin() as conn:
@@ -108,4 +108,39 @@ def test_a_failed_upgrade_leaves_the_database_as_it_was(db_url, monkeypatch):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
         assert inspect(conn).get_foreign_keys("outbox") != []
+    engine.dispose()
+
+
+def test_upgrade_to_0003_fills_last_action_times_and_round_values_from_the_audit_trail(db_url):
+    """0003: items.updated_at is the last non-refusal event; each visit's values are replayed from the trail."""
+    from alembic import command
+
+    from workflow.store.engine import _alembic_config, make_engine, upgrade
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0002")
+        conn.execute(text("INSERT INTO template_versions (id, key, title, content_hash, source_name, source_text, published_at) "
+                          "VALUES (1, 'k', 't', 'h', 'f', 's', '2026-01-01 00:00:00')"))
+        conn.execute(text("INSERT INTO items (id, template_version_id, template_key, title, state, version, fields, counters, "
+                          "current_step_id, created_at) VALUES (1, 1, 'k', '事项', 'b', 3, '{}', '{}', 2, '2026-01-01 01:00:00')"))
+        for sid, seq, state in ((1, 1, "a"), (2, 2, "b")):
+            conn.execute(text("INSERT INTO steps (id, item_id, seq, state, entered_at, provisional, next_rung, status, extra_units) "
+                              f"VALUES ({sid}, 1, {seq}, '{state}', '2026-01-01 01:00:00', false, 0, 'open', 0)"))
+        events = [("created", {"step_id": 1, "fields": {"topic": "x"}}, "2026-01-01 01:00:00"),
+                  ("fields_set", {"fields_changed": {"source": [None, "社会关注"]}}, "2026-01-02 01:00:00"),
+                  ("advanced", {"step_id": 2, "fields_changed": {"plan": [None, "1号"]}}, "2026-01-03 01:00:00"),
+                  ("fields_set", {"fields_changed": {"vote": [None, "满意"]}}, "2026-01-04 01:00:00"),
+                  ("refused", {"attempt": "advance x"}, "2026-01-09 01:00:00")]
+        for seq, (kind, data, at_) in enumerate(events, start=1):
+            conn.execute(text("INSERT INTO audit_events (seq, at, kind, item_id, data, prev_hash, hash) "
+                              "VALUES (:s, :at, :k, 1, :d, '', '')"),
+                         {"s": seq, "at": at_, "k": kind, "d": __import__("json").dumps(data, ensure_ascii=False)})
+    assert upgrade(engine) == ("0002", "0003")
+    with engine.connect() as conn:
+        assert str(conn.execute(text("SELECT updated_at FROM items")).scalar()).startswith("2026-01-04 01:00:00")
+        fields = dict(conn.execute(text("SELECT id, fields FROM steps ORDER BY id")).all())
+        fields = {k: v if isinstance(v, dict) else __import__("json").loads(v) for k, v in fields.items()}
+        assert fields == {1: {"topic": "x", "source": "社会关注", "plan": "1号"}, 2: {"vote": "满意"}}
+        assert conn.execute(text("SELECT admin FROM people")).all() == []
     engine.dispose()

@@ -10,7 +10,7 @@ import pytest
 from notifier.render import NoticeError, available, environment, render, sample_context
 from notifier.transports import FileTransport, MailConfig, MemoryTransport, Outgoing, build_message
 from workflow.loader import load_file
-from workflow.registry import builtin_paths
+from workflow.templates import builtin_paths
 
 
 def test_every_notice_a_builtin_template_names_exists_and_renders():
@@ -61,7 +61,7 @@ def test_override_directory_wins(tmp_path):
 
 def test_override_that_does_not_render_is_caught_by_validate(tmp_path):
     from workflow.errors import DefinitionError
-    from workflow.registry import validate_paths
+    from workflow.templates import validate_paths
 
     (tmp_path / "reminder.txt.j2").write_text("{{ no_such_thing.attr }}", encoding="utf-8")
     environment.cache_clear()

@@ -9,15 +9,14 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import T0, setup_directory
-from workflow import items
-from workflow.config import Settings
-from workflow.db import Store
+from conftest import T0, seed
+from workflow import service
 from workflow.scheduler import build
+from workflow.store import Store
 
 
 def test_jobs_are_configured_as_documented(sqlite_store):
-    sched = build(sqlite_store, Settings(), 60, 30)
+    sched = build(sqlite_store, 60, 30)
     jobs = {j.id: j for j in sched.get_jobs()}
     assert set(jobs) == {"sweep", "deliver"}
     for j in jobs.values():
@@ -29,8 +28,8 @@ def test_jobs_are_configured_as_documented(sqlite_store):
 def test_scheduler_process_sweeps_delivers_and_stops_on_sigterm(tmp_path):
     url = f"sqlite:///{tmp_path / 's.db'}"
     store = Store(url)
-    setup_directory(store)
-    items.create_item(store, template="special_supervision", title="逾期", actor="wang.fang", now=T0, group="g-env")
+    seed(store)
+    service.create_item(store, "wang.fang", template="special_supervision", title="逾期", now=T0, group="g-env")
     store.dispose()  # created at T0 (January 2026): its rungs are long due by the wall clock
     exe = Path(sys.executable).parent / "wuzhuan"
     env = os.environ | {"WUZHUAN_OUTBOX_DIR": str(tmp_path / "mail")}

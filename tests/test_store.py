@@ -7,10 +7,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from conftest import at
-from workflow.db import Store, connection_of
-from workflow.driver import Prepared, insert_rows, read_scalar
-from workflow.models import Outbox
-from workflow.notices import _INSERT as _INSERT_OUTBOX
+from workflow.store import Store
+from workflow.store.driver import Prepared, insert_rows, read_scalar
+from workflow.store.models import Outbox
+from workflow.store.outbox import _INSERT as _INSERT_OUTBOX
 
 
 def _row(mid: str, **kw):
@@ -21,10 +21,10 @@ def _row(mid: str, **kw):
 
 def test_insert_rows_writes_what_an_insert_would(store):
     with store.transaction() as s:
-        insert_rows(connection_of(s), Outbox.__table__, [_row("<a@x>"), _row("<b@x>", context={"comment": "请于'周五'前\n反馈"})])
-        insert_rows(connection_of(s), Outbox.__table__, [])
+        insert_rows(s, Outbox.__table__, [_row("<a@x>"), _row("<b@x>", context={"comment": "请于'周五'前\n反馈"})])
+        insert_rows(s, Outbox.__table__, [])
     with store.read() as s:
-        got = s.execute(select(Outbox).order_by(Outbox.id)).scalars().all()
+        got = s.execute(select(Outbox.message_id, Outbox.to_name, Outbox.context, Outbox.created_at).order_by(Outbox.id)).all()
     assert [(o.message_id, o.to_name, o.context) for o in got] == [
         ("<a@x>", "王芳", {"step_id": 1, "rung": {"label": "蓝色督办"}}), ("<b@x>", "王芳", {"comment": "请于'周五'前\n反馈"})]
     assert got[0].created_at == at("2026-03-02 09:00")  # stored as UTC, handed back aware
@@ -32,9 +32,9 @@ def test_insert_rows_writes_what_an_insert_would(store):
 
 def test_insert_rows_raises_sqlalchemy_errors_and_keeps_nothing(store):
     with store.transaction() as s:
-        insert_rows(connection_of(s), Outbox.__table__, [_row("<a@x>")])
+        insert_rows(s, Outbox.__table__, [_row("<a@x>")])
     with pytest.raises(IntegrityError), store.transaction() as s:
-        insert_rows(connection_of(s), Outbox.__table__, [_row("<c@x>"), _row("<a@x>")])
+        insert_rows(s, Outbox.__table__, [_row("<c@x>"), _row("<a@x>")])
     with store.read() as s:
         assert s.execute(select(Outbox.message_id)).scalars().all() == ["<a@x>"]
 
@@ -44,7 +44,7 @@ _OUTBOX_BY_ID = Prepared(select(Outbox.message_id, Outbox.context, Outbox.create
 
 def test_prepared_statements_convert_like_sqlalchemy(store):
     with store.transaction() as s:
-        conn = connection_of(s)
+        conn = s
         _INSERT_OUTBOX.run(conn, _row("<p@x>"))
         assert _OUTBOX_BY_ID.first(conn, {"m": "<p@x>"}) == {
             "message_id": "<p@x>", "context": {"step_id": 1, "rung": {"label": "蓝色督办"}}, "created_at": at("2026-03-02 09:00")}
@@ -55,25 +55,41 @@ def test_prepared_statements_convert_like_sqlalchemy(store):
 
 def test_prepared_statements_raise_sqlalchemy_errors(store):
     with store.transaction() as s:
-        _INSERT_OUTBOX.run(connection_of(s), _row("<p@x>"))
+        _INSERT_OUTBOX.run(s, _row("<p@x>"))
     with pytest.raises(IntegrityError), store.transaction() as s:
-        _INSERT_OUTBOX.run(connection_of(s), _row("<p@x>"))
+        _INSERT_OUTBOX.run(s, _row("<p@x>"))
     with pytest.raises(KeyError, match="needs a value for 'message_id'"), store.transaction() as s:
-        _INSERT_OUTBOX.run(connection_of(s), {})
+        _INSERT_OUTBOX.run(s, {})
 
 
 def test_a_lost_postgresql_connection_is_reported_and_replaced(pg_url):
     store = Store(pg_url)
     with pytest.raises(OperationalError) as e, store.transaction() as s:
-        conn = connection_of(s)
-        _INSERT_OUTBOX.run(conn, _row("<q@x>"))
+        _INSERT_OUTBOX.run(s, _row("<q@x>"))
         with store.engine.connect() as other:  # the server drops our connection mid-transaction
-            other.exec_driver_sql(f"SELECT pg_terminate_backend({conn.connection.driver_connection.info.backend_pid})")
-        _INSERT_OUTBOX.run(conn, _row("<r@x>"))
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({s.conn.connection.driver_connection.info.backend_pid})")
+        _INSERT_OUTBOX.run(s, _row("<r@x>"))
     assert e.value.connection_invalidated
     # the pool hands out live connections again; nothing of the broken transaction was kept
     with store.transaction() as s:
-        _INSERT_OUTBOX.run(connection_of(s), _row("<s@x>"))
+        _INSERT_OUTBOX.run(s, _row("<s@x>"))
     assert read_scalar(store.engine, _OUTBOX_BY_ID, {"m": "<q@x>"}) is None
     assert read_scalar(store.engine, _OUTBOX_BY_ID, {"m": "<s@x>"}) == "<s@x>"
     store.dispose()
+
+
+def test_a_prepared_statement_sees_what_the_orm_has_not_flushed_yet(store):
+    """The autoflush promise holds on the driver path: a row added through the ORM is visible to the next statement."""
+    from workflow.store.models import Outbox as OutboxModel
+
+    with store.transaction() as tx:
+        tx.session().add(OutboxModel(**_row("<orm@x>")))
+        assert _OUTBOX_BY_ID.first(tx, {"m": "<orm@x>"})["message_id"] == "<orm@x>"
+        tx.session().add(OutboxModel(**_row("<orm2@x>")))
+        insert_rows(tx, Outbox.__table__, [_row("<bulk@x>")])  # the bulk path flushes first too
+        assert _OUTBOX_BY_ID.first(tx, {"m": "<orm2@x>"}) is not None
+
+
+def test_a_statement_the_driver_path_cannot_run_is_refused_when_it_is_made():
+    with pytest.raises(ValueError, match="expanding IN"):
+        Prepared(select(Outbox.id).where(Outbox.id.in_(bindparam("ids", expanding=True))))

@@ -1,57 +1,68 @@
-"""Due times of steps: computing them on entry, traffic lights, pause/resume, extensions, recomputation."""
+"""Due times of steps, pure: from a step's entry, its date fields, pauses and an extension to its due,
+yellow and first escalation times, and the traffic light at a moment."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from . import escalation
-from .calendar import TZ, Due, WorkCalendar, compute_due, end_of_day, extend, shift
+from .calendar import Due, WorkCalendar, compute_due, end_of_day, extend, shift
 from .definition import Definition, State
-from .models import Item, Step, StepStatus
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
-LIGHT_CN = {GREEN: "绿", YELLOW: "黄", RED: "红"}
+LIGHTS = (GREEN, YELLOW, RED)
 
 
 def start_rung(defn: Definition, fields: dict[str, Any]) -> str | None:
+    """The rung an urgent item starts at (None: the ladder's first)."""
     if defn.urgency is None:
         return None
     return defn.urgency.start_rung.get(str(fields.get(defn.urgency.field)))
 
 
-def due_of(cal: WorkCalendar, state: State, step: Step, item: Item) -> Due | None:
+def due_of(cal: WorkCalendar, state: State, entered_at: datetime, fields: dict[str, Any],
+           extended_to: date | None = None, extra_units: int = 0) -> Due | None:
     """A step's due time from its entry, its date fields, an approved extension and its pauses."""
     if state.deadline is None:
         return None
-    if step.extended_to is not None:
-        due = Due(end_of_day(step.extended_to), not cal.is_exact(step.extended_to),
-                  f"经批准延期至 {step.extended_to}，当日24时")
+    if extended_to is not None:
+        due = Due(end_of_day(extended_to), not cal.is_exact(extended_to), f"经批准延期至 {extended_to}，当日24时")
     else:
-        due = compute_due(cal, step.entered_at, state.deadline, item.fields)
-    if due is None or not step.extra_units:
+        due = compute_due(cal, entered_at, state.deadline, fields)
+    if due is None or not extra_units:
         return due
-    at, prov = extend(cal, due.at, state.deadline.unit, step.extra_units)
+    at, prov = extend(cal, due.at, state.deadline.unit, extra_units)
     unit = {"hours": "秒", "workdays": "个工作日", "days": "日", "months": "日"}[state.deadline.unit]
-    return Due(at, due.provisional or prov, f"{due.rule}；挂起顺延{step.extra_units}{unit}")
+    return Due(at, due.provisional or prov, f"{due.rule}；挂起顺延{extra_units}{unit}")
 
 
-def schedule(cal: WorkCalendar, defn: Definition, state: State, step: Step, item: Item) -> None:
-    """Set the step's due, yellow and next escalation times; rungs already fired stay fired."""
-    due = due_of(cal, state, step, item)
+@dataclass(frozen=True)
+class StepTimes:
+    """What a step's clock says: due, yellow and next escalation time, the rule, provisional or not."""
+
+    due_at: datetime | None
+    due_rule: str | None
+    provisional: bool
+    yellow_at: datetime | None
+    next_escalation_at: datetime | None
+
+
+def step_times(cal: WorkCalendar, defn: Definition, state: State, fields: dict[str, Any], *, entered_at: datetime,
+               extended_to: date | None = None, extra_units: int = 0, next_rung: int = 0,
+               running: bool = True) -> StepTimes:
+    """The times of a step; rungs before `next_rung` have fired already and stay fired.
+
+    `running` is False for a paused step: it keeps its due time but has no next escalation.
+    """
+    due = due_of(cal, state, entered_at, fields, extended_to, extra_units)
     if due is None:
-        step.due_at = step.yellow_at = step.next_escalation_at = None
-        step.due_rule = "待定：" + defn.deadline_text(state) + "（日期未填写）" if state.deadline else None
-        step.provisional = False
-        return
-    step.due_at, step.due_rule = due.at, due.rule
-    step.yellow_at, prov_y = shift(cal, due.at, state.yellow, "before")
-    step.next_escalation_at = (escalation.first_time(cal, state, due.at, start_rung(defn, item.fields), step.next_rung or 0)
-                               if step.status == StepStatus.OPEN else None)
-    step.provisional = due.provisional or prov_y
+        rule = "待定：" + defn.deadline_text(state) + "（日期未填写）" if state.deadline else None
+        return StepTimes(None, rule, False, None, None)
+    yellow_at, prov_y = shift(cal, due.at, state.yellow, "before")
+    nxt = escalation.first_time(cal, state, due.at, start_rung(defn, fields), next_rung) if running else None
+    return StepTimes(due.at, due.rule, due.provisional or prov_y, yellow_at, nxt)
 
 
 def light(due_at: datetime | None, yellow_at: datetime | None, now: datetime, paused_at: datetime | None = None) -> str:
@@ -64,35 +75,3 @@ def light(due_at: datetime | None, yellow_at: datetime | None, now: datetime, pa
     if yellow_at is not None and at >= yellow_at:
         return YELLOW
     return GREEN
-
-
-def fmt(at: datetime | None) -> str:
-    """A due time as a clerk reads it: local time, midnight shown as 24:00 of the day before."""
-    if at is None:
-        return "—"
-    local = at.astimezone(TZ)
-    if local.hour == 0 and local.minute == 0 and local.second == 0:
-        return (local - timedelta(days=1)).strftime("%Y-%m-%d") + " 24:00"
-    return local.strftime("%Y-%m-%d %H:%M")
-
-
-def sync_item(item: Item, step: Step) -> None:
-    item.due_at, item.yellow_at, item.paused_at = step.due_at, step.yellow_at, step.paused_at
-
-
-def recompute_provisional(session: Session, now: datetime) -> int:
-    """Recompute the due times of open steps computed from provisional calendar data."""
-    from . import registry
-    from .calendar_store import calendar_for
-
-    n = 0
-    steps = session.execute(select(Step).where(Step.provisional.is_(True), Step.left_at.is_(None))).scalars().all()
-    for step in steps:
-        item = session.get(Item, step.item_id)
-        defn = registry.definition_by_id(session, item.template_version_id)
-        cal = calendar_for(session, defn)
-        state = defn.states[step.state]
-        schedule(cal, defn, state, step, item)
-        sync_item(item, step)
-        n += 1
-    return n

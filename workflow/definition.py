@@ -1,4 +1,4 @@
-"""A validated process template as frozen dataclasses; no I/O, no parsing."""
+"""A validated process template as frozen dataclasses, and what its guards mean; no I/O, no parsing."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ UNITS = ("hours", "days", "workdays", "months")
 FIELD_TYPES = ("text", "date", "integer", "choice", "person", "list")
 GUARD_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "set", "unset")
 OWNER = "owner"  # pseudo-role in a rung's `notify`: whoever holds the state's owner role
+
+# Who may grant a role on an item, pause a step, approve an extension, when the template does not say.
+DEFAULT_ASSIGNERS = ("office", "council")
+DEFAULT_PAUSE_ROLES = ("council", "committee", "group_lead")
+DEFAULT_EXTENSION_APPROVERS = ("council",)
+# Who may change a `keep` field (such as the meeting date) at any step, when the field does not say.
+DEFAULT_KEEP_EDITORS = ("office", "council")
 
 # Nominal hours per unit: used only to check that rungs are in time order.
 NOMINAL_HOURS = {"hours": 1.0, "days": 24.0, "workdays": 24.0 * 7 / 5, "months": 24.0 * 30.4}
@@ -59,12 +66,50 @@ class Rung:
     notice: str
 
 
+_MISSING = object()
+
+
+def guard_holds(op: str, actual: Any, value: Any) -> bool:
+    """Evaluate one guard comparison; a missing value fails every comparison but `unset`/`ne`/`not_in`."""
+    if op == "set":
+        return actual is not None and actual is not _MISSING
+    if op == "unset":
+        return actual is None or actual is _MISSING
+    if actual is None or actual is _MISSING:
+        return op in ("ne", "not_in")
+    try:
+        if op == "eq":
+            return actual == value
+        if op == "ne":
+            return actual != value
+        if op == "in":
+            return actual in value
+        if op == "not_in":
+            return actual not in value
+        if op == "lt":
+            return actual < value
+        if op == "le":
+            return actual <= value
+        if op == "gt":
+            return actual > value
+        if op == "ge":
+            return actual >= value
+    except TypeError:
+        return False
+    return False
+
+
 @dataclass(frozen=True)
 class Guard:
     kind: str  # "field" | "counter"
     name: str
     op: str
     value: Any = None
+
+    def holds(self, fields: dict[str, Any], counters: dict[str, int]) -> bool:
+        if self.kind == "field":
+            return guard_holds(self.op, fields.get(self.name), self.value)
+        return guard_holds(self.op, counters.get(self.name, 0), self.value)
 
     def describe(self) -> str:
         return f"{self.kind} {self.name} {self.op} {self.value!r}"
@@ -76,6 +121,8 @@ class FieldSpec:
     type: str
     label: str
     choices: tuple[str, ...] = ()
+    keep: bool = False  # a value stays valid in later rounds (e.g. the meeting date)
+    editable_by: tuple[str, ...] | None = None  # None: the default rule (see Definition.field_editors)
 
 
 @dataclass(frozen=True)
@@ -104,6 +151,9 @@ class Transition:
     guards: tuple[Guard, ...] = ()
     increments: tuple[str, ...] = ()
 
+    def guards_hold(self, fields: dict[str, Any], counters: dict[str, int]) -> bool:
+        return all(g.holds(fields, counters) for g in self.guards)
+
 
 @dataclass(frozen=True)
 class Urgency:
@@ -119,7 +169,7 @@ class Definition:
     title: str
     description: str
     calendar: str  # "cn" (China working days) | "none" (every day counts)
-    roles: dict[str, str]
+    roles: dict[str, str]  # role → label
     fields: dict[str, FieldSpec]
     counters: dict[str, str]
     tags: dict[str, str]
@@ -128,6 +178,7 @@ class Definition:
     transitions: tuple[Transition, ...]
     urgency: Urgency | None = None
     handover_notice: str | None = None
+    assignable_by: dict[str, tuple[str, ...]] = field(default_factory=dict)  # role → roles that may grant it
     content_hash: str = ""
     source_name: str = ""
     source_text: str = field(default="", repr=False, compare=False)
@@ -153,3 +204,30 @@ class Definition:
         if self.handover_notice:
             names.add(self.handover_notice)
         return names
+
+    def role_label(self, role: str | None) -> str:
+        return self.roles.get(role or "", role or "—")
+
+    def assigners_of(self, role: str) -> tuple[str, ...]:
+        """The roles on an item whose holders may grant `role` on it (administrators always may)."""
+        if role in self.assignable_by:
+            return self.assignable_by[role]
+        return tuple(r for r in DEFAULT_ASSIGNERS if r in self.roles)
+
+    def field_editors(self, name: str, state: str) -> tuple[str, ...]:
+        """The roles that may change field `name` while the item is at `state`.
+
+        `editable_by` on the field: those roles, at any step. Otherwise a `keep` field may be changed
+        by the office and the council at any step; any other field by the roles of the moves from
+        this step that require it (nobody, at a step where no move needs it).
+        """
+        spec = self.fields[name]
+        if spec.editable_by is not None:
+            return spec.editable_by
+        roles: dict[str, None] = {}
+        if spec.keep:
+            roles.update(dict.fromkeys(r for r in DEFAULT_KEEP_EDITORS if r in self.roles))
+        for t in self.transitions_from(state):
+            if name in t.requires:
+                roles.update(dict.fromkeys(t.roles))
+        return tuple(roles)

@@ -10,13 +10,10 @@ from pathlib import Path
 
 from notifier.transports import FileTransport, MailConfig
 
-from . import audit, items, registry, suspension, views
+from . import service, templates
 from .calendar import TZ
-from .db import Store
-from .delivery import deliver
+from .config import Settings
 from .errors import Conflict, NotPermitted
-from .people import import_people
-from .sweep import sweep
 
 PEOPLE = Path(__file__).parent / "demo_people.yaml"
 
@@ -41,28 +38,27 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
         db.unlink()
         for extra in (directory / "wuzhuan.db-wal", directory / "wuzhuan.db-shm"):
             extra.unlink(missing_ok=True)
-    store = Store(f"sqlite:///{db}")
+    store = service.open_store(f"sqlite:///{db}", Settings(mail_from="duban@rd.example.gov.cn", org_name="市人大常委会"))
     mail = FileTransport(directory / "outbox", MailConfig(sender="duban@rd.example.gov.cn", sender_name="市人大常委会督办系统"))
     say(f"wuzhuan demo — database {db}\n")
 
     t = at("2026-01-05 09:00")
-    with store.transaction() as s:
-        for path in registry.builtin_paths():
-            tv, _ = registry.publish(s, path, "admin", t)
-            say(f"published template {tv.key} (version {tv.id}, {tv.content_hash[:12]})")
-    with store.transaction() as s:
-        r = import_people(s, PEOPLE, "admin", t)
-    say(f"imported {r.people} people in {r.units} units\n")
+    r = service.import_people(store, None, PEOPLE, t)
+    say(f"imported {r.people} people in {r.units} units (the first import needs no administrator; 王芳 is one)")
+    for path in templates.builtin_paths():
+        p = service.publish(store, "wang.fang", path, t)
+        say(f"王芳 published template {p.key} (version {p.version}, {p.hash[:12]})")
+    say("")
 
     ids = []
     for title, group, urgency in ITEMS:
-        ids.append(items.create_item(store, template="special_supervision", title=title, actor="wang.fang", now=t,
-                                     group=group, fields={"urgency": urgency}))
+        ids.append(service.create_item(store, "wang.fang", template="special_supervision", title=title, now=t,
+                                       group=group, fields={"urgency": urgency}).id)
     say(f"王芳 (office) created items {', '.join(map(str, ids))} for the year's five special supervision topics")
 
     def step(item_id: int, trigger: str, actor: str, when: str, **kw) -> None:
-        r = items.advance(store, item_id, trigger, actor, at(when), **kw)
-        say(f"  {when}  item {item_id}: {r['label']} by {actor} → '{r['to']}', due {r['due']}")
+        r = service.advance(store, actor, item_id, trigger, at(when), **kw)
+        say(f"  {when}  item {item_id}: {r.label} by {actor} → '{r.to_label}', due {r.due}")
 
     say("\nMoving the items on, as the right people:")
     for n, item_id in enumerate(ids):
@@ -75,19 +71,19 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
 
     say("\nA refused attempt: the department's clerk tries to adopt the plan himself:")
     try:
-        items.advance(store, ids[4], "adopt_plan", "song.kai", at("2026-01-21 09:00"), fields={"meeting_date": "2026-12-24"})
+        service.advance(store, "song.kai", ids[4], "adopt_plan", at("2026-01-21 09:00"), fields={"meeting_date": "2026-12-24"})
     except NotPermitted as e:
         say(f"  refused (exit 3): {e}")
 
     say("\nA conflict: 李明 and 郑宇 both open item 2 and press 'adopt plan' at the same moment:")
-    seen = items.current_version(store, ids[1])
+    seen = service.current_version(store, ids[1])
     barrier, outcome = threading.Barrier(2), {}
 
     def press(actor: str) -> None:
         barrier.wait()
         try:
-            items.advance(store, ids[1], "adopt_plan", actor, at("2026-01-21 10:00"), fields={"meeting_date": "2026-08-27"},
-                          expected_version=seen)
+            service.advance(store, actor, ids[1], "adopt_plan", at("2026-01-21 10:00"), fields={"meeting_date": "2026-08-27"},
+                            expected_version=seen)
             outcome[actor] = "succeeded"
         except Conflict as e:
             outcome[actor] = f"conflict (exit 4): {e}"
@@ -105,38 +101,41 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     step(ids[0], "finish_research", "zhao.hua", "2026-03-20 17:00", fields={"research_report": "大气污染防治调研报告"})
 
     say("\nThe elderly-care group pauses its plan step while the topic is re-scoped (挂起), then resumes:")
-    r = suspension.pause(store, ids[4], "li.ming", "主任会议要求调整监督重点", at("2026-01-22 09:00"))
-    say(f"  paused at {r['paused_at']} (was due {r['due']})")
-    r = suspension.resume(store, ids[4], "li.ming", at("2026-02-02 09:00"), "重点已调整")
-    say(f"  resumed: due {r['old_due']} → {r['due']} (+{r['added']} {r['unit']})")
+    r = service.pause(store, "li.ming", ids[4], "主任会议要求调整监督重点", at("2026-01-22 09:00"))
+    say(f"  paused at {r.paused_at} (was due {r.due})")
+    r = service.resume(store, "li.ming", ids[4], at("2026-02-02 09:00"), "重点已调整")
+    say(f"  resumed: due {r.old_due} → {r.due} (+{r.added} {r.unit})")
 
     say("\nThe education group asks for more time for its research (延期申请); the council approves:")
-    r = suspension.request_extension(store, ids[2], "sun.li", "需增加两个区县的实地检查", "2026-05-15", at("2026-03-30 10:00"))
-    say(f"  request {r['request']}: due {r['due']} → {r['new_date']}")
-    r = suspension.decide_extension(store, r["request"], "li.ming", True, at("2026-03-31 10:00"), "同意")
-    say(f"  approved by 李明: due now {r['due']}")
+    r = service.request_extension(store, "sun.li", ids[2], "需增加两个区县的实地检查", "2026-05-15", at("2026-03-30 10:00"))
+    say(f"  request {r.id}: due {r.due} → {r.new_date}")
+    try:
+        service.decide_extension(store, "sun.li", r.id, True, at("2026-03-30 10:05"), "同意")
+    except NotPermitted as e:
+        say(f"  孙丽 tries to approve her own request — refused (exit 3): {e}")
+    r = service.decide_extension(store, "li.ming", r.id, True, at("2026-03-31 10:00"), "同意")
+    say(f"  approved by 李明: due now {r.due}")
 
     say("\nThe clock moves on; the scheduler's sweep fires what is due (each rung once):")
     for when in ("2026-02-06 09:00", "2026-02-12 09:00", "2026-03-03 09:00", "2026-03-24 09:00", "2026-04-20 09:00"):
-        r = sweep(store, at(when))
-        say(f"  sweep {when}: {r.get('fired', 0)} rungs fired, {r.get('skipped', 0)} skipped, {r.get('queued', 0)} notices queued")
-    r = sweep(store, at("2026-04-20 09:00"))
-    say(f"  same sweep again: {r.get('fired', 0)} fired (nothing twice)")
+        r = service.sweep(store, at(when))
+        say(f"  sweep {when}: {r.fired} rungs fired, {r.skipped} skipped, {r.queued} notices queued")
+    r = service.sweep(store, at("2026-04-20 09:00"))
+    say(f"  same sweep again: {r.fired} fired (nothing twice)")
 
-    r = deliver(store, mail, at("2026-04-20 09:05"))
+    r = service.deliver(store, mail, at("2026-04-20 09:05"))
     files = sorted((directory / "outbox").glob("*.eml"))
-    say(f"\nDelivered {r['sent']} notices as .eml files in {directory / 'outbox'}:")
+    say(f"\nDelivered {r.sent} notices as .eml files in {directory / 'outbox'}:")
     for f in files[:8]:
         say(f"  {f}")
     if len(files) > 8:
         say(f"  … and {len(files) - 8} more")
 
     say("\nWhere each item stands on 2026-04-20:")
-    for row in reversed(views.list_items(store, at("2026-04-20 09:00"))):
-        say(f"  #{row['id']} [{row['light_cn']}] {row['title']} — {row['state_label']}, due {row['due']}"
-            + (" (paused)" if row["paused"] else ""))
-    with store.read() as s:
-        v = audit.verify(s)
+    for row in reversed(service.list_items(store, at("2026-04-20 09:00"))):
+        say(f"  #{row.id} [{row.light_label}] {row.title} — {row.state_label}, due {row.due}"
+            + (" (paused)" if row.paused else ""))
+    v = service.verify_audit(store)
     exe = sys.argv[0] if Path(sys.argv[0]).name == "wuzhuan" else "wuzhuan"
     say(f"\naudit trail: {'intact' if v.ok else 'BROKEN'}, {v.events} events.\n"
         f"Look around: {exe} --db sqlite:///{db} items list --now 2026-04-20T09:00\n"

@@ -2,12 +2,15 @@
 
     WuzhuanError                 exit 1 (a bug; never raised for bad input)
     ├── InvalidInput             exit 2  bad value on the command line or in a file
-    │   ├── DefinitionError      exit 2  a template is wrong; holds every located problem
-    │   └── CalendarError        exit 2  a calendar file or date is wrong
+    │   ├── FileError            exit 2  a file is wrong; holds every located problem
+    │   │   └── DefinitionError  exit 2  a template is wrong
+    │   ├── CalendarError        exit 2  a calendar file or date is wrong
+    │   └── Backdated            exit 2  an action dated before the item's last event (recorded as refused)
     ├── NotFound                 exit 2  no such item, person, template, message
     ├── NotPermitted             exit 3  this person may not do this now
     │   ├── TriggerNotAllowed    exit 3  no such move from the item's current step
     │   └── GuardFailed          exit 3  the move's conditions do not hold
+    │   (every NotPermitted a use case raises is recorded in the audit trail as refused)
     ├── Conflict                 exit 4  the item changed meanwhile; look again
     └── SchemaOutdated           exit 2  the database needs `wuzhuan db upgrade`
 
@@ -62,6 +65,10 @@ class SchemaOutdated(WuzhuanError):
     exit_code = 2
 
 
+class Backdated(InvalidInput):
+    """An action dated before what already happened to the item; recorded in the audit trail as refused."""
+
+
 class CalendarError(InvalidInput):
     """A holiday notice or a date given by a person is wrong."""
 
@@ -79,9 +86,13 @@ class Problem:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
 
 
-class DefinitionError(InvalidInput):
-    """A template failed validation; `problems` lists every problem found, in file order."""
+class FileError(InvalidInput):
+    """A file failed its checks; `problems` lists every problem found, in file order."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class DefinitionError(FileError):
+    """A template failed validation."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+from . import caches
 from .calendar import WorkCalendar, shift
 from .definition import Rung, State
 
@@ -37,6 +38,9 @@ def effective_ladder(state: State, start_rung: str | None) -> tuple[tuple[int, R
         timing = dropped[0][1] if (i == k and dropped) else r
         out.append((i, r, timing))
     return tuple(out)
+
+
+caches.register("effective_ladders", effective_ladder)
 
 
 def plan(cal: WorkCalendar, state: State, due: datetime, start_rung: str | None = None,

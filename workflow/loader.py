@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Collection
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .definition import (
+    DEFAULT_EXTENSION_APPROVERS,
+    DEFAULT_PAUSE_ROLES,
     OWNER,
     Deadline,
     Definition,
@@ -24,135 +23,13 @@ from .definition import (
     State,
     Transition,
     Urgency,
+    guard_holds,
 )
 from .errors import DefinitionError, Problem
+from .textfile import Doc, FileProblem, Path_, decode, parse_yaml, read_bytes
 
 MAX_BYTES = 1_000_000
-MAX_NODES = 100_000
 RESERVED_TRIGGERS = {"trigger", "state", "fields", "counters", "machine"}
-
-Path_ = tuple  # a path of keys and list indices into the document
-
-
-# --- YAML with marks -------------------------------------------------------------------------
-
-class _Loader(yaml.SafeLoader):
-    """YAML 1.2-ish scalars: only true/false are booleans, dates stay strings."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers
-            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
-class _Doc:
-    """Plain data converted from YAML nodes, with the line:col of every value and key."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.value_marks: dict[Path_, tuple[int, int]] = {}
-        self.key_marks: dict[Path_, tuple[int, int]] = {}
-        self.problems: list[Problem] = []
-        self.nodes = 0
-
-    def problem(self, path: Path_, message: str, at_key: bool = False) -> None:
-        line, col = self.mark(path, at_key)
-        self.problems.append(Problem(self.name, line, col, message))
-
-    def mark(self, path: Path_, at_key: bool = False) -> tuple[int, int]:
-        table = self.key_marks if at_key else self.value_marks
-        p = tuple(path)
-        while p:
-            if p in table:
-                return table[p]
-            if p in self.value_marks:
-                return self.value_marks[p]
-            p = p[:-1]
-        return self.value_marks.get((), (1, 1))
-
-    def convert(self, loader: _Loader, node: yaml.Node, path: Path_) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise _TooBig
-        self.value_marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.MappingNode):
-            loader.flatten_mapping(node)
-            out: dict[str, Any] = {}
-            for knode, vnode in node.value:
-                key = loader.construct_object(knode)
-                kmark = (knode.start_mark.line + 1, knode.start_mark.column + 1)
-                if not isinstance(key, str):
-                    self.problems.append(Problem(self.name, *kmark, f"key {key!r} must be text"))
-                    key = str(key)
-                if key in out:
-                    self.problems.append(Problem(self.name, *kmark, f"duplicate key '{key}'"))
-                self.key_marks[path + (key,)] = kmark
-                out[key] = self.convert(loader, vnode, path + (key,))
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.convert(loader, v, path + (i,)) for i, v in enumerate(node.value)]
-        return loader.construct_object(node)
-
-
-def read_text(path: Path, error: type[Exception]) -> str:
-    """A UTF-8 text file (a BOM is allowed), or `error` with a message naming the file."""
-    try:
-        return path.read_text("utf-8-sig")
-    except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise error(f"{path}: cannot read as UTF-8 text ({e})") from None
-
-
-def safe_load(text: str):
-    """Plain YAML data with this project's scalar rules (dates stay text; only true/false are booleans)."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
-
-
-class _TooBig(Exception):
-    """Raised inside conversion to stop at MAX_NODES (alias bombs, huge files)."""
-
-
-def parse_yaml(text: str, name: str) -> _Doc | None:
-    """Parse text into a _Doc; returns None (with doc.problems set) when it cannot be read."""
-    doc = _Doc(name)
-    try:
-        loader = _Loader(text)
-    except yaml.reader.ReaderError as e:
-        return _reader_problem(doc, text, e)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            doc.problems.append(Problem(name, 1, 1, "the file is empty: a template is a mapping with key, title, roles, states, transitions"))
-            return doc
-        doc.data = doc.convert(loader, node, ())
-    except yaml.reader.ReaderError as e:
-        return _reader_problem(doc, text, e)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        doc.problems.append(Problem(name, line, col, f"not valid YAML: {e.problem or e.context}"))
-    except yaml.YAMLError as e:
-        doc.problems.append(Problem(name, 1, 1, f"not valid YAML: {e}"))
-    except _TooBig:
-        doc.problems.append(Problem(name, 1, 1, f"too many YAML nodes (more than {MAX_NODES}); is this really a template?"))
-    except RecursionError:
-        doc.problems.append(Problem(name, 1, 1, "the YAML is nested too deeply"))
-    finally:
-        loader.dispose()
-    return doc
-
-
-def _reader_problem(doc: _Doc, text: str, e: yaml.reader.ReaderError) -> _Doc:
-    before = text[: e.position]
-    line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
-    doc.problems.append(Problem(doc.name, line, col, f"character U+{e.character:04X} is not allowed in YAML text"))
-    return doc
 
 
 # --- schema ----------------------------------------------------------------------------------
@@ -217,7 +94,7 @@ def _kind(value: Any) -> str:
     return f"'{value}'"
 
 
-def schema_problems(doc: _Doc, data: Any) -> None:
+def schema_problems(doc: Doc, data: Any) -> None:
     import jsonschema  # only when validating a file: keeps every other command's start-up short
 
     validator = jsonschema.Draft202012Validator(schema())
@@ -263,7 +140,7 @@ def _list(value: Any) -> list:
 class _Checker:
     """Reference and graph checks; defensive, because the schema may already have failed."""
 
-    def __init__(self, doc: _Doc, data: dict, notices: Collection[str] | None):
+    def __init__(self, doc: Doc, data: dict, notices: Collection[str] | None):
         self.doc, self.d, self.notices = doc, data, notices
         self.roles = set(_dicts(data.get("roles")))
         self.fields = _dicts(data.get("fields"))
@@ -289,6 +166,7 @@ class _Checker:
         initial = self.d.get("initial")
         if isinstance(initial, str) and self.states and initial not in self.states:
             self.p(("initial",), f"initial state '{initial}' is not among the states")
+        self.check_roles()
         self.check_fields()
         defaults = _dicts(self.d.get("defaults"))
         for key in ("pause_roles", "extension_approvers"):
@@ -307,10 +185,18 @@ class _Checker:
         if not self.doc.problems:
             self.check_graph()
 
+    def check_roles(self) -> None:
+        for name, spec in _dicts(self.d.get("roles")).items():
+            if isinstance(spec, dict):
+                for i, r in enumerate(_list(spec.get("assignable_by"))):
+                    self.role(("roles", name, "assignable_by", i), r)
+
     def check_fields(self) -> None:
         for name, f in self.fields.items():
             if not isinstance(f, dict):
                 continue
+            for i, r in enumerate(_list(f.get("editable_by"))):
+                self.role(("fields", name, "editable_by", i), r)
             if f.get("type") == "choice" and not f.get("choices"):
                 self.p(("fields", name), "a choice field needs `choices`")
             if f.get("type") != "choice" and "choices" in f:
@@ -520,39 +406,6 @@ def _rung_hours(rung: dict) -> float | None:
 
 # --- guard exclusivity -----------------------------------------------------------------------
 
-_MISSING = object()
-
-
-def guard_holds(op: str, actual: Any, value: Any) -> bool:
-    """Evaluate one guard comparison; a missing value fails every comparison but `unset`/`ne`."""
-    if op == "set":
-        return actual is not None and actual is not _MISSING
-    if op == "unset":
-        return actual is None or actual is _MISSING
-    if actual is None or actual is _MISSING:
-        return op in ("ne", "not_in")
-    try:
-        if op == "eq":
-            return actual == value
-        if op == "ne":
-            return actual != value
-        if op == "in":
-            return actual in value
-        if op == "not_in":
-            return actual not in value
-        if op == "lt":
-            return actual < value
-        if op == "le":
-            return actual <= value
-        if op == "gt":
-            return actual > value
-        if op == "ge":
-            return actual >= value
-    except TypeError:
-        return False
-    return False
-
-
 def guards_exclusive(a: list, b: list) -> bool:
     """True when no value of any guarded subject satisfies both guard lists at once."""
     subjects: dict[tuple[str, str], list[dict]] = {}
@@ -592,10 +445,17 @@ def _rungs(raw: list) -> tuple[Rung, ...]:
     return tuple(out)
 
 
+def _role_labels(roles: dict) -> dict[str, str]:
+    return {r: (v["label"] if isinstance(v, dict) else v) for r, v in roles.items()}
+
+
 def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
     defaults = data.get("defaults", {})
     ladders = data.get("ladders", {})
+    roles = _role_labels(data["roles"])
     default_yellow = _duration(defaults.get("yellow"), Duration(3, "workdays"))
+    default_pause = tuple(defaults.get("pause_roles", [r for r in DEFAULT_PAUSE_ROLES if r in roles]))
+    default_approvers = tuple(defaults.get("extension_approvers", [r for r in DEFAULT_EXTENSION_APPROVERS if r in roles]))
     states = {}
     for sname, st in data["states"].items():
         ladder = st.get("ladder")
@@ -605,8 +465,8 @@ def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
             name=sname, label=st["label"], owner=st.get("owner"), tags=tuple(st.get("tags", ())),
             deadline=Deadline(dl["amount"], dl["unit"], dl.get("field"), dl.get("direction", "after")) if dl else None,
             yellow=_duration(st.get("yellow"), default_yellow), ladder=_rungs(raw), final=bool(st.get("final", False)),
-            pause_roles=tuple(st.get("pause_roles", defaults.get("pause_roles", ()))),
-            extension_approvers=tuple(st.get("extension_approvers", defaults.get("extension_approvers", ()))),
+            pause_roles=tuple(st.get("pause_roles", default_pause)),
+            extension_approvers=tuple(st.get("extension_approvers", default_approvers)),
         )
     transitions = tuple(
         Transition(
@@ -620,15 +480,19 @@ def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
         )
         for t in data["transitions"]
     )
-    fields = {n: FieldSpec(n, f["type"], f.get("label", n), tuple(f.get("choices", ()))) for n, f in data.get("fields", {}).items()}
+    fields = {n: FieldSpec(n, f["type"], f.get("label", n), tuple(f.get("choices", ())), bool(f.get("keep", False)),
+                           tuple(f["editable_by"]) if "editable_by" in f else None)
+              for n, f in data.get("fields", {}).items()}
+    assignable = {r: tuple(v["assignable_by"]) for r, v in data["roles"].items() if isinstance(v, dict) and "assignable_by" in v}
     u = data.get("urgency")
     return Definition(
         key=data["key"], title=data["title"], description=data.get("description", ""),
-        calendar=data.get("calendar", "cn"), roles=dict(data["roles"]), fields=fields,
+        calendar=data.get("calendar", "cn"), roles=roles, fields=fields,
         counters=dict(data.get("counters", {})), tags=dict(data.get("tags", {})), initial=data["initial"],
         states=states, transitions=transitions,
         urgency=Urgency(u["field"], dict(u["start_rung"])) if u else None,
-        handover_notice=data.get("handover_notice"), content_hash=content_hash, source_name=name, source_text=text,
+        handover_notice=data.get("handover_notice"), assignable_by=assignable,
+        content_hash=content_hash, source_name=name, source_text=text,
     )
 
 
@@ -637,14 +501,17 @@ def content_hash(data: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+EMPTY_HINT = "a template is a mapping with key, title, roles, states, transitions"
+
+
 def load_text(text: str, name: str = "<template>", notices: Collection[str] | None = None) -> Definition:
     """Validate template text and build its Definition.
 
     Raises DefinitionError listing every problem as FILE:LINE:COL: message.
     `notices`, when given, is the set of notice template names that rungs may name.
     """
-    doc = parse_yaml(text, name)
-    if doc.problems or not hasattr(doc, "data"):
+    doc = parse_yaml(text, name, EMPTY_HINT)
+    if doc.problems or not doc.parsed:
         raise DefinitionError(doc.problems)
     data = doc.data
     if not isinstance(data, dict):
@@ -659,31 +526,16 @@ def load_text(text: str, name: str = "<template>", notices: Collection[str] | No
 def load_trusted(text: str, name: str) -> Definition:
     """Build a Definition from text that was validated before (a stored, hash-checked version)."""
     doc = parse_yaml(text, name)
-    if doc.problems or not isinstance(getattr(doc, "data", None), dict):
+    if doc.problems or not isinstance(doc.data, dict):
         raise DefinitionError(doc.problems or [Problem(name, 1, 1, "stored template is not a mapping")])
     return build(doc.data, content_hash(doc.data), name, text)
 
 
 def load_file(path: str | Path, notices: Collection[str] | None = None) -> Definition:
     """Read and validate one template file; raises DefinitionError (never anything else for bad content)."""
-    p = Path(path)
     name = str(path)
     try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise DefinitionError([Problem(name, 0, 0, "no such file")]) from None
-    except IsADirectoryError:
-        raise DefinitionError([Problem(name, 0, 0, "is a directory, not a template file")]) from None
-    except OSError as e:
-        raise DefinitionError([Problem(name, 0, 0, f"cannot read: {e.strerror}")]) from None
-    if len(raw) > MAX_BYTES:
-        raise DefinitionError([Problem(name, 1, 1, f"the file is {len(raw) / 1e6:.1f} MB; a template may be at most {MAX_BYTES // 1_000_000} MB")])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise DefinitionError([Problem(name, line, 1, "not UTF-8 text (is this a binary file?)")]) from None
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise DefinitionError([Problem(name, line, 1, "contains NUL bytes: not a text file")])
+        text = decode(read_bytes(path, MAX_BYTES, "template"), name)
+    except FileProblem as e:
+        raise DefinitionError([Problem(name, e.line or 1, 1, e.reason)]) from None
     return load_text(text, name, notices)

@@ -7,8 +7,8 @@ from typing import Any
 
 from transitions import Machine
 
-from .definition import Definition, Guard, Transition
-from .loader import guard_holds
+from . import caches
+from .definition import Definition, Transition
 
 
 class ItemModel:
@@ -20,14 +20,8 @@ class ItemModel:
         self.counters = counters
 
 
-def guard_ok(guard: Guard, model: ItemModel) -> bool:
-    source = model.fields if guard.kind == "field" else model.counters
-    default = 0 if guard.kind == "counter" else None
-    return guard_holds(guard.op, source.get(guard.name, default), guard.value)
-
-
 def guards_ok(t: Transition, model: ItemModel) -> bool:
-    return all(guard_ok(g, model) for g in t.guards)
+    return t.guards_hold(model.fields, model.counters)
 
 
 def _condition(t: Transition):
@@ -57,7 +51,7 @@ def build_machine(defn: Definition) -> Machine:
     )
 
 
-_cache: dict[str, Machine] = {}
+_cache: dict[str, Machine] = caches.register("machines", {})
 _lock = threading.Lock()
 
 

@@ -5,30 +5,34 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections import Counter
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from .config import Settings
-from .db import Store
-from .delivery import deliver_with
-from .sweep import sweep
+from .service import Store, deliver_with, sweep
 
 log = logging.getLogger("wuzhuan.scheduler")
 
 
-def build(store: Store, settings: Settings, sweep_seconds: int, deliver_seconds: int) -> BackgroundScheduler:
-    """The scheduler with its two jobs; each job is a function of the current time and safe to run anywhere."""
+def build(store: Store, sweep_seconds: int, deliver_seconds: int, totals: Counter | None = None) -> BackgroundScheduler:
+    """The scheduler with its two jobs; each job is a function of the current time and safe to run anywhere.
+
+    `totals`, when given, adds up what the jobs did (sweeps, fired, queued, deliveries, sent, failed, dead).
+    """
+    totals = totals if totals is not None else Counter()
 
     def sweep_job() -> None:
         r = sweep(store, datetime.now(UTC))
-        log.info("sweep: %s rungs fired, %s skipped, %s notices queued", r.get("fired", 0), r.get("skipped", 0), r.get("queued", 0))
+        totals.update(sweeps=1, fired=r.fired, skipped=r.skipped, queued=r.queued)
+        log.info("sweep: %s rungs fired, %s skipped, %s notices queued", r.fired, r.skipped, r.queued)
 
     def deliver_job() -> None:
-        r = deliver_with(store, settings, datetime.now(UTC))
-        log.info("deliver: %s sent, %s to retry, %s dead", r["sent"], r["failed"], r["dead"])
+        r = deliver_with(store, datetime.now(UTC))
+        totals.update(deliveries=1, sent=r.sent, failed=r.failed, dead=r.dead)
+        log.info("deliver: %s sent, %s to retry, %s dead", r.sent, r.failed, r.dead)
 
     sched = BackgroundScheduler(jobstores={"default": MemoryJobStore()},
                                 executors={"default": ThreadPoolExecutor(2)}, timezone=UTC)
@@ -38,17 +42,20 @@ def build(store: Store, settings: Settings, sweep_seconds: int, deliver_seconds:
     return sched
 
 
-def run(store: Store, settings: Settings, sweep_seconds: int, deliver_seconds: int) -> None:
-    """Run until SIGTERM or SIGINT, then wait for the job in hand to commit before exiting."""
+def run(store: Store, sweep_seconds: int, deliver_seconds: int) -> dict[str, int]:
+    """Run until SIGTERM or SIGINT, then wait for the job in hand to commit; returns what the jobs did."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    sched = build(store, settings, sweep_seconds, deliver_seconds)
+    totals: Counter = Counter()
+    sched = build(store, sweep_seconds, deliver_seconds, totals)
     sched.start()
     log.info("scheduler started: sweep every %ss, deliver every %ss (database %s)", sweep_seconds, deliver_seconds,
-             store.engine.url.render_as_string(hide_password=True))
+             store.display_url)
     stop.wait()
     log.info("stopping: finishing the job in hand")
     sched.shutdown(wait=True)
     log.info("stopped")
+    keys = ("sweeps", "fired", "skipped", "queued", "deliveries", "sent", "failed", "dead")
+    return {k: totals[k] for k in keys}

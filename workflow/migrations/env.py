@@ -2,12 +2,12 @@
 
 from alembic import context
 
-from workflow.models import Base
+from workflow.store.models import Base
 
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:
-    from workflow.db import make_engine
+    from workflow.store.engine import make_engine
 
     connection = make_engine().connect()
 

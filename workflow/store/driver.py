@@ -64,11 +64,20 @@ def _wrapped(dialect, conn, e: Exception, sql: str) -> DBAPIError:
 
 
 class Prepared:
-    """A Core statement run on the driver's cursor of a SQLAlchemy connection (see the module docstring)."""
+    """A Core statement run on the driver's cursor of a transaction's connection (see the module docstring).
+
+    A statement this path cannot run is refused when it is made, not when it first runs: an
+    expanding IN (its SQL depends on the length of the list) needs SQLAlchemy's own execution.
+    """
 
     __slots__ = ("stmt", "_compiled")
 
     def __init__(self, stmt) -> None:
+        binds = stmt.compile().binds
+        expanding = [n for n, b in binds.items() if b.expanding]
+        if expanding:
+            raise ValueError(f"a prepared statement cannot take a list parameter (expanding IN: {', '.join(expanding)}); "
+                             "run it through Tx.execute instead")
         self.stmt = stmt
         self._compiled: dict[str, _Compiled] = {}
 
@@ -79,8 +88,13 @@ class Prepared:
             cp = self._compiled[key] = _Compiled(self.stmt, dialect)
         return cp
 
-    def run(self, conn, params: dict[str, Any] | None = None) -> tuple[_Compiled, Any]:
-        """Execute in `conn`'s transaction (SQLAlchemy Connection); returns (compiled form, driver cursor)."""
+    def run(self, tx, params: dict[str, Any] | None = None) -> tuple[_Compiled, Any]:
+        """Execute in the transaction `tx` (a store Tx); returns (compiled form, driver cursor).
+
+        Pending ORM changes of the transaction are flushed first, as SQLAlchemy's autoflush would.
+        """
+        tx.flush()
+        conn = tx.conn
         cp = self._for(conn.dialect)
         args = cp.args(params or {})
         try:
@@ -88,23 +102,23 @@ class Prepared:
         except cp.error as e:
             raise _wrapped(conn.dialect, conn, e, cp.sql) from e
 
-    def rowcount(self, conn, params: dict[str, Any] | None = None) -> int:
-        return self.run(conn, params)[1].rowcount
+    def rowcount(self, tx, params: dict[str, Any] | None = None) -> int:
+        return self.run(tx, params)[1].rowcount
 
-    def first(self, conn, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    def first(self, tx, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """The first row as {column: value}, or None."""
-        cp, cur = self.run(conn, params)
+        cp, cur = self.run(tx, params)
         raw = cur.fetchone()
         return None if raw is None else dict(zip(cp.keys, cp.row(raw), strict=True))
 
-    def scalar(self, conn, params: dict[str, Any] | None = None) -> Any:
+    def scalar(self, tx, params: dict[str, Any] | None = None) -> Any:
         """The first column of the first row, or None."""
-        cp, cur = self.run(conn, params)
+        cp, cur = self.run(tx, params)
         raw = cur.fetchone()
         return None if raw is None else cp.row(raw)[0]
 
-    def all(self, conn, params: dict[str, Any] | None = None) -> list[tuple]:
-        cp, cur = self.run(conn, params)
+    def all(self, tx, params: dict[str, Any] | None = None) -> list[tuple]:
+        cp, cur = self.run(tx, params)
         rows = cur.fetchall()
         return rows if cp.plain else [cp.row(r) for r in rows]
 
@@ -135,7 +149,7 @@ def begin_immediate(conn) -> None:
         raise _wrapped(conn.dialect, conn, e, sql) from e
 
 
-def insert_rows(conn, table, rows: list[dict]) -> None:
+def insert_rows(tx, table, rows: list[dict]) -> None:
     """Insert many rows that need nothing back: COPY on PostgreSQL, executemany on SQLite.
 
     Every row must carry the same keys. Values go through the columns' own types (aware
@@ -144,6 +158,8 @@ def insert_rows(conn, table, rows: list[dict]) -> None:
     """
     if not rows:
         return
+    tx.flush()
+    conn = tx.conn
     if conn.dialect.name != "postgresql":
         conn.execute(table.insert(), rows)
         return

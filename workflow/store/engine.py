@@ -1,4 +1,4 @@
-"""Database engines and sessions: SQLite (WAL, BEGIN IMMEDIATE) or PostgreSQL, migrated by Alembic."""
+"""Database engines and transactions: SQLite (WAL, BEGIN IMMEDIATE) or PostgreSQL, migrated by Alembic."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..errors import InvalidInput, SchemaOutdated
 from .driver import begin_immediate
-from .errors import InvalidInput, SchemaOutdated
 
 DEFAULT_URL = "sqlite:///wuzhuan.db"
-HEAD = "0002"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
-MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0003"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
 def database_url(url: str | None = None) -> str:
@@ -123,45 +123,92 @@ def ensure_schema(engine: Engine) -> None:
     raise SchemaOutdated(f"the database schema is at revision {rev}, this wuzhuan needs {HEAD}: run `wuzhuan db upgrade`")
 
 
-def connection_of(session: Session):
-    """The session's connection (Store's sessions carry it already; others look it up once)."""
-    c = session.info.get("connection")
-    if c is None:
-        c = session.info["connection"] = session.connection()
-    return c
+class Tx:
+    """One transaction: a SQLAlchemy connection, and an ORM session on it only if a store module asks.
+
+    Every statement goes through here or through a Prepared statement given this Tx, and both
+    flush what the ORM session still holds first: a row added through the ORM is always visible
+    to the next statement of the same transaction, whichever path runs it.
+    """
+
+    __slots__ = ("conn", "_session")
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        self._session: Session | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.conn.dialect.name
+
+    def flush(self) -> None:
+        s = self._session
+        if s is not None and (s.new or s.dirty or s.deleted):
+            s.flush()
+
+    def execute(self, stmt, params=None):
+        self.flush()
+        return self.conn.execute(stmt, params) if params is not None else self.conn.execute(stmt)
+
+    def session(self) -> Session:
+        """An ORM session on this transaction's connection (it never commits: the Tx does)."""
+        if self._session is None:
+            self._session = _sessions(bind=self.conn)
+        return self._session
+
+
+# Sessions ride on the Core transaction the Store owns ("rollback_only": a Session never commits it).
+_sessions = sessionmaker(expire_on_commit=False, join_transaction_mode="rollback_only")
 
 
 class Store:
-    """An engine plus its session factory; the one handle the service layer takes."""
+    """An engine for one database, opening transactions; the one handle the service layer takes.
 
-    def __init__(self, url: str | None = None, migrate: bool = True):
+    `settings` (workflow.config.Settings) travel with the store: the use cases read what they
+    need of them (organisation name, mail domain, links, the clock policy).
+    """
+
+    def __init__(self, url: str | None = None, migrate: bool = True, settings=None):
+        from ..config import Settings
+
         self.url = database_url(url)
+        self.settings = settings or Settings()
         self.engine = make_engine(self.url)
         if migrate:
             ensure_schema(self.engine)
         self.read_engine = self.engine.execution_options(wuzhuan_read=True)
-        # Sessions ride on a Core transaction that the Store owns ("rollback_only": a Session never
-        # commits it): 28 µs less a transaction than a Session beginning and committing its own.
-        self._sessions = sessionmaker(expire_on_commit=False, join_transaction_mode="rollback_only")
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One transaction: commit on success, roll back on any exception."""
-        with self.engine.begin() as conn, self._sessions(bind=conn) as session:
-            session.info["connection"] = conn
-            yield session
-            session.flush()  # what the ORM still holds goes out before the commit
+    @property
+    def display_url(self) -> str:
+        """The database URL without its password."""
+        return self.engine.url.render_as_string(hide_password=True)
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
+    def transaction(self) -> Iterator[Tx]:
+        """One transaction: commit on success, roll back on any exception."""
+        with self.engine.begin() as conn:
+            tx = Tx(conn)
+            try:
+                yield tx
+                tx.flush()  # what the ORM still holds goes out before the commit
+            finally:
+                if tx._session is not None:
+                    tx._session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
         """A read-only transaction (rolled back at the end)."""
-        with self.read_engine.connect() as conn, self._sessions(bind=conn) as session:  # closing rolls back
-            session.info["connection"] = conn
-            yield session
+        with self.read_engine.connect() as conn:  # closing rolls back
+            tx = Tx(conn)
+            try:
+                yield tx
+            finally:
+                if tx._session is not None:
+                    tx._session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,13 +1,33 @@
-"""A Definition as plain data for `definitions show`: states, owners, deadlines, transitions."""
+"""Presentation: times and lights as a clerk reads them, and a template as plain data for display."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from .calendar import TZ
 from .definition import Definition
+
+LIGHT_CN = {"green": "绿", "yellow": "黄", "red": "红"}
+
+
+def fmt(at: datetime | None) -> str:
+    """A due time as a clerk reads it: local time, midnight shown as 24:00 of the day before."""
+    if at is None:
+        return "—"
+    local = at.astimezone(TZ)
+    if local.hour == 0 and local.minute == 0 and local.second == 0:
+        return (local - timedelta(days=1)).strftime("%Y-%m-%d") + " 24:00"
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def local_iso(at: datetime | None) -> str | None:
+    """An aware time as ISO 8601 in Asia/Shanghai (what JSON output carries)."""
+    return None if at is None else at.astimezone(TZ).isoformat(timespec="seconds")
 
 
 def describe(defn: Definition) -> dict[str, Any]:
+    """States, owners, deadlines, ladders and transitions of a template, for `definitions show`."""
     return {
         "key": defn.key, "title": defn.title, "version": defn.content_hash[:12], "calendar": defn.calendar,
         "roles": defn.roles, "tags": defn.tags,

@@ -121,6 +121,7 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Membership(Base):
@@ -158,6 +159,8 @@ class Item(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(64))
     finished_at: Mapped[datetime | None]
+    # The time of the item's last recorded action (not refusals, not escalations): no later action may predate it.
+    updated_at: Mapped[datetime | None]
 
 
 class Step(Base):
@@ -191,6 +194,8 @@ class Step(Base):
     left_at: Mapped[datetime | None]
     left_by: Mapped[str | None] = mapped_column(String(64))
     left_via: Mapped[str | None] = mapped_column(String(64))
+    # The field values entered during this visit (its round): what the moves from it may count on.
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Assignment(Base):

@@ -1,0 +1,184 @@
+"""Administration, each by an administrator: publish templates, import people and calendar years, revive dead notices.
+
+The first people import into an empty directory needs no administrator (it is how the first
+one arrives) and must mark at least one; it is recorded in the audit trail like any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .. import authority, calendar_notice, people_file, templates
+from ..deadlines import step_times
+from ..errors import FileError, InvalidInput, NotFound, NotPermitted, Problem
+from ..rows import PersonRow
+from ..store import OutboxStatus, StepStatus, Store, Tx, directory
+from ..store import audit as audit_store
+from ..store import calendar as calendar_store
+from ..store import items as item_store
+from ..store import outbox as outbox_store
+from ..store import templates as template_store
+from . import common
+
+
+@dataclass(frozen=True)
+class Published:
+    key: str
+    title: str
+    version: int
+    hash: str
+    file: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class PeopleImported:
+    file: str
+    people: int
+    units: int
+    memberships: int
+    new_people: int
+    new_memberships: int
+    bootstrap: bool
+
+
+@dataclass(frozen=True)
+class CalendarImported:
+    year: int
+    source: str
+    holidays: int
+    workdays: int
+    recomputed_steps: int
+
+
+@dataclass(frozen=True)
+class Retried:
+    count: int
+    ids: list[int]
+
+
+def _admin(tx: Tx, actor: str | None, what: str) -> PersonRow:
+    if not actor:
+        raise NotPermitted(f"to {what} needs an administrator: name yourself with --actor CODE (or WUZHUAN_ACTOR)")
+    who = common.acting(tx, actor)
+    authority.administrator(who, what)
+    return who
+
+
+def publish(store: Store, actor: str | None, path: str | Path, now: datetime) -> Published:
+    """Store a validated template as an immutable version (same content → the same version, unchanged)."""
+
+    def run(tx: Tx) -> Published:
+        if directory.count_people(tx) == 0:
+            raise InvalidInput("publishing a template needs an administrator, and there are no people yet: import the "
+                               "people file first (`wuzhuan people import FILE`; the first import needs none), marking "
+                               "administrators with `admin: true`")
+        _admin(tx, actor, "publish templates")
+        (defn,) = templates.validate_paths([path], store.settings.notice_dir)
+        existing = template_store.by_hash(tx, defn.content_hash)
+        if existing is not None:
+            return Published(existing.key, existing.title, existing.id, existing.content_hash, existing.source_name, False)
+        vid = template_store.insert_version(tx, key=defn.key, title=defn.title, content_hash=defn.content_hash,
+                                            source_name=Path(path).name, source_text=defn.source_text, at=now, by=actor)
+        audit_store.append(tx, at=now, actor=actor, kind="template_published",
+                           data={"key": defn.key, "version_id": vid, "hash": defn.content_hash, "file": Path(path).name})
+        return Published(defn.key, defn.title, vid, defn.content_hash, Path(path).name, True)
+
+    return common.guarded(store, actor, now, "publish template", None, run)
+
+
+def import_people(store: Store, actor: str | None, path: str | Path, now: datetime) -> PeopleImported:
+    """Create or update people, units and memberships from a YAML or CSV file; all of it, or nothing.
+
+    Raises FileError listing every located problem (nothing is imported then).
+    """
+
+    def run(tx: Tx) -> PeopleImported:
+        bootstrap = directory.count_people(tx) == 0
+        if not bootstrap:
+            _admin(tx, actor, "import people")
+        data = people_file.read(path)
+        in_file = {p.code for p in data.people}
+        referenced = {m.person for u in data.units for m in u.members}
+        known = directory.known_codes(tx, referenced - in_file)
+        problems = [Problem(data.name, m.line or u.line or 1, 1,
+                            f"unit '{u.code}': unknown person '{m.person}' (list them under `people`)")
+                    for u in data.units for m in u.members if m.person not in in_file and m.person not in known]
+        if problems:
+            raise FileError(problems)
+        if bootstrap and not any(p.admin and p.active for p in data.people):
+            raise FileError([Problem(data.name, 1, 1, "the first people file must mark at least one administrator "
+                                                      "(`admin: true`): nobody could publish templates or import anything after it")])
+        counts = directory.apply_import(tx, data)
+        if not directory.admins(tx):
+            raise FileError([Problem(data.name, 1, 1, "this file would leave no active administrator; keep `admin: true` "
+                                                      "on at least one person")])
+        audit_store.append(tx, at=now, actor=actor if not bootstrap else (actor or "bootstrap"), kind="people_imported",
+                           data={"file": Path(path).name, "people": counts.people, "units": counts.units,
+                                 "memberships": counts.memberships, "bootstrap": bootstrap})
+        return PeopleImported(Path(path).name, counts.people, counts.units, counts.memberships, counts.new_people,
+                              counts.new_memberships, bootstrap)
+
+    return common.guarded(store, actor, now, "import people", None, run)
+
+
+def import_calendar(store: Store, actor: str | None, path: str | Path, now: datetime) -> CalendarImported:
+    """Replace a year's calendar with a State Council notice's days, then recompute provisional open steps."""
+
+    def run(tx: Tx) -> CalendarImported:
+        _admin(tx, actor, "import calendar years")
+        year, source, days = calendar_notice.parse(path)
+        previous = calendar_store.latest_digest(tx)
+        digest = hashlib.sha256(json.dumps([previous, year, [(d.isoformat(), w, n) for d, w, n in days]],
+                                           ensure_ascii=False).encode()).hexdigest()
+        calendar_store.replace_year(tx, year, days, source=source, digest=digest, at=now, by=actor)
+        recomputed = recompute_provisional(tx, now)
+        audit_store.append(tx, at=now, actor=actor, kind="calendar_imported",
+                           data={"year": year, "source": source, "days": len(days), "recomputed_steps": recomputed})
+        return CalendarImported(year, source, sum(1 for _, w, _ in days if not w), sum(1 for _, w, _ in days if w), recomputed)
+
+    return common.guarded(store, actor, now, "import calendar", None, run)
+
+
+def recompute_provisional(tx: Tx, now: datetime) -> int:
+    """Recompute the due times of open steps that were computed from provisional calendar data."""
+    n = 0
+    for step, item in item_store.open_provisional_steps(tx):
+        defn = common.definition(tx, item.template_version_id)
+        t = step_times(common.calendar(tx, defn), defn, defn.states[step.state], item.fields, entered_at=step.entered_at,
+                       extended_to=step.extended_to, extra_units=step.extra_units, next_rung=step.next_rung,
+                       running=step.status == StepStatus.OPEN)
+        item_store.update_step(tx, step.id, due_at=t.due_at, due_rule=t.due_rule, provisional=t.provisional,
+                               yellow_at=t.yellow_at, next_escalation_at=t.next_escalation_at)
+        if item.current_step_id == step.id:
+            item_store.update_item(tx, item.id, due_at=t.due_at, yellow_at=t.yellow_at)
+        n += 1
+    return n
+
+
+def retry_outbox(store: Store, actor: str | None, now: datetime, ids: list[int] | None = None) -> Retried:
+    """Revive dead messages (the given ids, or every dead one): pending again, attempts reset."""
+
+    def run(tx: Tx) -> Retried:
+        _admin(tx, actor, "retry dead notices")
+        if ids:
+            found = outbox_store.by_ids(tx, ids)
+            missing = set(ids) - {r.id for r in found}
+            if missing:
+                raise NotFound(f"no outbox message {', '.join(map(str, sorted(missing)))}")
+            not_dead = [r.id for r in found if r.status != OutboxStatus.DEAD]
+            if not_dead:
+                raise InvalidInput(f"message(s) {', '.join(map(str, not_dead))} are not dead; only dead messages are retried")
+        rows = outbox_store.dead(tx, ids)
+        outbox_store.revive(tx, [r.id for r in rows], now)
+        if rows:
+            audit_store.append(tx, at=now, actor=actor, kind="outbox_retried", data={"messages": [r.id for r in rows]})
+        return Retried(len(rows), [r.id for r in rows])
+
+    return common.guarded(store, actor, now, "retry outbox", None, run)
+
+

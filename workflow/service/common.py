@@ -1,0 +1,177 @@
+"""What every use case shares: the acting person, refusals recorded, time checks, templates and calendars."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from .. import authority, caches, loader
+from ..calendar import EVERY_DAY, WorkCalendar, build_calendar
+from ..definition import Definition
+from ..errors import (
+    Backdated,
+    DefinitionError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    Problem,
+    WuzhuanError,
+)
+from ..present import fmt
+from ..rows import Holder, ItemRow, LockedItem, PersonRow, TemplateVersionRow
+from ..store import Store, Tx, directory
+from ..store import audit as audit_store
+from ..store import calendar as calendar_store
+from ..store import items as item_store
+from ..store import templates as template_store
+
+T = TypeVar("T")
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def check_now(now: datetime) -> datetime:
+    """The time an action is dated: aware, and within the years wuzhuan counts (1970–2199)."""
+    if now.tzinfo is None:
+        raise InvalidInput("times must carry a time zone (e.g. 2026-03-01T09:00+08:00)")
+    if not EARLIEST <= now < LATEST:
+        raise InvalidInput(f"the time {now.isoformat()} is outside the years 1970–2199 that wuzhuan works with")
+    return now
+
+
+def not_backdated(now: datetime, locked: LockedItem) -> None:
+    """Time only moves forward on an item: an action may not be dated before its last recorded event."""
+    last = locked.last_event_at
+    if last is not None and now < last:
+        raise Backdated(f"item {locked.item.id}: the action is dated {fmt(now)}, before the item's last recorded event "
+                           f"at {fmt(last)}; an action cannot be dated earlier than what already happened")
+
+
+def acting(tx: Tx, code: str | None) -> PersonRow:
+    """The person acting: must exist and be active (NotPermitted otherwise)."""
+    if not code:
+        raise NotPermitted("say who is acting (--actor PERSON or WUZHUAN_ACTOR)")
+    return authority.acting_person(directory.person(tx, code), code)
+
+
+def person(tx: Tx, code: str) -> PersonRow:
+    p = directory.person(tx, code)
+    if p is None:
+        raise NotFound(f"no person with code '{code}' (see `wuzhuan people list`)")
+    return p
+
+
+def locked_item(tx: Tx, item_id: int) -> LockedItem:
+    locked = item_store.lock(tx, item_id)
+    if locked is None:
+        raise NotFound(f"item {item_id} does not exist")
+    return locked
+
+
+def item(tx: Tx, item_id: int) -> ItemRow:
+    row = item_store.get(tx, item_id)
+    if row is None:
+        raise NotFound(f"item {item_id} does not exist")
+    return row
+
+
+def held_roles(holders: dict[str, list[Holder]], person_id: int) -> set[str]:
+    return authority.roles_held(holders, person_id)
+
+
+def check_version(item: ItemRow, expected: int | None) -> None:
+    from ..errors import Conflict
+
+    if expected is not None and item.version != expected:
+        raise Conflict(f"item {item.id} changed meanwhile (you saw version {expected}, it is now at version "
+                       f"{item.version}, step '{item.state}'): look again with `wuzhuan items show {item.id}`")
+
+
+def refused(store: Store, item_id: int | None, actor: str | None, now: datetime, what: str, err: WuzhuanError) -> None:
+    """Record a refused attempt in its own transaction (the attempt's own work was rolled back).
+
+    A refusal is not an event of the item for any other rule: it moves no clock and no version.
+    """
+    try:
+        with store.transaction() as tx:
+            state = item_store.get(tx, item_id).state if item_id is not None and item_store.get(tx, item_id) else None
+            audit_store.append(tx, at=now, actor=actor, kind="refused", item_id=item_id if state else None,
+                               from_state=state, to_state=state, data={"attempt": what, "reason": str(err)})
+    except WuzhuanError:
+        pass  # the refusal itself is what the caller must see
+
+
+def guarded(store: Store, actor: str | None, now: datetime, what: str, item_id: int | None,
+            work: Callable[[Tx], T]) -> T:
+    """Run `work` in one write transaction; a refusal it raises (NotPermitted, Backdated) is recorded, then re-raised."""
+    check_now(now)
+    try:
+        with store.transaction() as tx:
+            return work(tx)
+    except (NotPermitted, Backdated) as e:
+        refused(store, item_id, actor, now, what, e)
+        raise
+
+
+# --- templates and calendars, cached by content ------------------------------------------------
+
+_defs: dict[str, Definition] = caches.register("definitions", {})
+_hash_of: weakref.WeakKeyDictionary = caches.register("version_hashes", weakref.WeakKeyDictionary())  # engine → {id: hash}
+_calendars: dict[str, WorkCalendar] = caches.register("calendars", {})
+
+
+def definition_of(tv: TemplateVersionRow) -> Definition:
+    """The Definition of a stored version, parsed once per content hash.
+
+    A stored version was validated when it was published and cannot change (its hash is checked),
+    so it is only parsed here: items finish on their version even if a later wuzhuan checks more.
+    """
+    d = _defs.get(tv.content_hash)
+    if d is None:
+        d = loader.load_trusted(tv.source_text, tv.source_name)
+        if d.content_hash != tv.content_hash:
+            raise DefinitionError([Problem(tv.source_name, 1, 1, f"stored version {tv.id} does not match its hash")])
+        _defs[tv.content_hash] = d
+    return d
+
+
+def definition(tx: Tx, version_id: int) -> Definition:
+    """The Definition of a stored version, cached by content hash (ids repeat across databases, hashes do not)."""
+    known = _hash_of.setdefault(tx.conn.engine, {})
+    h = known.get(version_id)
+    if h is None:
+        h = template_store.hash_of(tx, version_id)
+        if h is None:
+            raise NotFound(f"template version {version_id} does not exist")
+        known[version_id] = h  # a version row never changes
+    d = _defs.get(h)
+    if d is None:
+        d = definition_of(template_store.by_id(tx, version_id))
+    return d
+
+
+def latest_version(tx: Tx, key: str) -> tuple[TemplateVersionRow, Definition]:
+    tv = template_store.latest(tx, key)
+    if tv is None:
+        known = template_store.keys(tx)
+        raise NotFound(f"no published template '{key}' (published: {', '.join(known) or 'none'}; "
+                       "publish one with `wuzhuan definitions publish FILE --actor ADMIN`)")
+    return tv, definition_of(tv)
+
+
+def calendar(tx: Tx, defn: Definition | None = None, digest: str | None = None) -> WorkCalendar:
+    """The calendar a template counts with: China's working days (with imports) or every day.
+
+    `digest` is the latest import's digest when the caller has read it already.
+    """
+    if defn is not None and defn.calendar == "none":
+        return EVERY_DAY
+    key = digest if digest is not None else calendar_store.latest_digest(tx)
+    cal = _calendars.get(key)
+    if cal is None:
+        cal = _calendars[key] = build_calendar(calendar_store.days(tx), calendar_store.imported_years(tx))
+    return cal
+
+

@@ -1,0 +1,461 @@
+"""Use cases that change items, one transaction each: create, advance, set fields, assign and unassign roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .. import authority, notice_data
+from ..calendar import WorkCalendar, parse_date
+from ..deadlines import step_times
+from ..definition import Definition, FieldSpec
+from ..errors import Conflict, GuardFailed, InvalidInput, NotFound, NotPermitted
+from ..machine import ItemModel, fire
+from ..present import fmt, local_iso
+from ..rows import Holder, ItemRow, PersonRow, StepRow
+from ..store import StepStatus, Store, Tx, directory
+from ..store import audit as audit_store
+from ..store import items as item_store
+from ..store import outbox as outbox_store
+from . import common
+
+MAX_TITLE = 500
+MAX_TEXT = 10_000
+
+
+@dataclass(frozen=True)
+class Created:
+    id: int
+    title: str
+    template: str
+    version: int
+    state: str
+    state_label: str
+    due: str
+    due_at: str | None
+
+
+@dataclass(frozen=True)
+class Moved:
+    item: int
+    version: int
+    trigger: str
+    label: str
+    from_state: str
+    from_label: str
+    to_state: str
+    to_label: str
+    step: int
+    due: str
+    due_at: str | None
+    finished: bool
+
+
+@dataclass(frozen=True)
+class FieldsSet:
+    item: int
+    version: int
+    fields_changed: dict[str, list[Any]]
+    due: str
+    due_at: str | None
+    recomputed: bool
+
+
+@dataclass(frozen=True)
+class Assigned:
+    item: int
+    version: int
+    role: str
+    role_label: str
+    holders: list[str]
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    notified: list[str] = field(default_factory=list)
+
+
+# --- field values ------------------------------------------------------------------------------
+
+def coerce(tx: Tx, spec: FieldSpec, value: Any) -> Any:
+    """A field value checked and converted to its type; raises InvalidInput naming the field."""
+    name = f"field '{spec.name}' ({spec.label})"
+    if value is None or value == "":
+        return None
+    if spec.type == "date":
+        d = parse_date(value, name)
+        if not 1970 <= d.year <= 2199:
+            raise InvalidInput(f"{name}: {d} is outside the years 1970–2199")
+        return d.isoformat()
+    if spec.type == "integer":
+        text = str(value).strip()
+        if not text.lstrip("-").isdigit() or len(text) > 15:
+            raise InvalidInput(f"{name}: '{value}' is not a whole number (at most 15 digits)")
+        return int(text)
+    if spec.type == "choice":
+        if str(value) not in [str(c) for c in spec.choices]:
+            raise InvalidInput(f"{name}: '{value}' is not one of {', '.join(map(str, spec.choices))}")
+        return str(value)
+    if spec.type == "person":
+        return common.person(tx, str(value)).code
+    if spec.type == "list":
+        values = value if isinstance(value, list) else str(value).replace("、", ",").replace("，", ",").split(",")
+        out = [str(v).strip() for v in values if str(v).strip()]
+        if sum(len(v) for v in out) > MAX_TEXT:
+            raise InvalidInput(f"{name}: the list is longer than {MAX_TEXT} characters")
+        return out
+    text = str(value)
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"{name}: {len(text)} characters; a field holds at most {MAX_TEXT}")
+    return text
+
+
+def coerce_all(tx: Tx, defn: Definition, raw: dict[str, Any] | None) -> dict[str, Any]:
+    out = {}
+    for name, value in (raw or {}).items():
+        spec = defn.fields.get(name)
+        if spec is None:
+            raise InvalidInput(f"template '{defn.key}' has no field '{name}' (fields: {', '.join(defn.fields) or 'none'})")
+        out[name] = coerce(tx, spec, value)
+    return out
+
+
+def _empty(v: Any) -> bool:
+    return v is None or v == "" or v == []
+
+
+def round_view(defn: Definition, latest: dict[str, Any], this_round: dict[str, Any]) -> dict[str, Any]:
+    """The values that count at a step: `keep` fields at their latest value, the others as entered in this round."""
+    kept = {k: v for k, v in latest.items() if (spec := defn.fields.get(k)) is not None and spec.keep}
+    return kept | this_round
+
+
+# --- entering a step -----------------------------------------------------------------------------
+
+def open_step(tx: Tx, store: Store, defn: Definition, item: ItemRow, state_name: str, now: datetime, cal: WorkCalendar, *,
+              actor: str | None, via: str | None, seq: int, holders: dict[str, list[Holder]], actor_name: str,
+              comment: str | None = None, round_values: dict[str, Any] | None = None) -> StepRow:
+    """Enter a state: a new step row (visit `seq`) with its times, the item's current-step columns, the handover notice.
+
+    The item row is changed here in memory; the caller writes it.
+    """
+    state = defn.states[state_name]
+    step = StepRow(id=0, item_id=item.id, seq=seq, state=state_name, entered_at=now, entered_by=actor, entered_via=via,
+                   due_at=None, due_rule=None, provisional=False, yellow_at=None, next_escalation_at=None, next_rung=0,
+                   status=StepStatus.OPEN, paused_at=None, extra_units=0, extended_to=None, left_at=None, left_by=None,
+                   left_via=None, fields=round_values or {})
+    if state.final:
+        step.status, step.left_at = StepStatus.CLOSED, now
+        item.finished_at = now
+    else:
+        t = step_times(cal, defn, state, item.fields, entered_at=now)
+        step.due_at, step.due_rule, step.provisional = t.due_at, t.due_rule, t.provisional
+        step.yellow_at, step.next_escalation_at = t.yellow_at, t.next_escalation_at
+    step.id = item_store.insert_step(tx, {c: getattr(step, c) for c in item_store.STEP_COLUMNS})
+    item.state, item.current_step_id, item.owner_role = state_name, step.id, state.owner
+    item.due_at, item.yellow_at, item.paused_at = step.due_at, step.yellow_at, None
+    if defn.handover_notice and state.owner and not state.final:
+        to = notice_data.recipients(defn, state_name, (state.owner,), holders)
+        rows, _missing = notice_data.outbox_rows(notice=defn.handover_notice, key=f"h{step.id}", people=to, step_id=step.id,
+                                                 item_id=item.id, now=now, domain=store.settings.message_domain,
+                                                 handed_by=actor_name, comment=comment or "")
+        outbox_store.queue(tx, rows)
+    return step
+
+
+# --- create ------------------------------------------------------------------------------------
+
+def create_item(store: Store, actor: str, *, template: str, title: str, now: datetime, group: str | None = None,
+                units: tuple[str, ...] = (), fields: dict[str, Any] | None = None,
+                assign: dict[str, list[str]] | None = None) -> Created:
+    """Start an item on the newest version of a template; roles default from the group's and all-items units' memberships.
+
+    The creator must be someone who may act on the item's first step (as its roles will be), or an
+    administrator; roles given with `assign` follow the template's `assignable_by`.
+    """
+    return common.guarded(store, actor, now, f"create {template}", None,
+                          lambda tx: create_in(tx, store, actor, template=template, title=title, now=now, group=group,
+                                               units=units, fields=fields, assign=assign))
+
+
+def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, now: datetime, group: str | None = None,
+              units: tuple[str, ...] = (), fields: dict[str, Any] | None = None,
+              assign: dict[str, list[str]] | None = None) -> Created:
+    """create_item inside the caller's transaction (bulk loads, benchmarks)."""
+    who = common.acting(tx, actor)
+    tv, defn = common.latest_version(tx, template)
+    unit_rows = []
+    for code in ((group,) if group else ()) + tuple(units):
+        u = directory.unit(tx, code)
+        if u is None:
+            raise NotFound(f"no organisation unit '{code}' (see `wuzhuan people list`)")
+        unit_rows.append(u)
+    holders_ids = directory.default_holders(tx, [u.id for u in unit_rows], list(defn.roles))
+    for role, codes in (assign or {}).items():
+        if role not in defn.roles:
+            raise InvalidInput(f"template '{defn.key}' has no role '{role}' (roles: {', '.join(defn.roles)})")
+        holders_ids[role] = [_active(tx, c).id for c in codes]
+    held = {r for r, pids in holders_ids.items() if who.id in pids}
+    authority.create(defn, who, held, (assign or {}).keys())
+    if who.code in {c for cs in (assign or {}).values() for c in cs} and not who.admin:
+        raise NotPermitted(f"{who.name} ({who.code}) may not grant himself a role when creating an item")
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("an item needs a title")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"the title is {len(title)} characters long; at most {MAX_TITLE}")
+    values = coerce_all(tx, defn, fields)
+    item_id = item_store.insert_item(
+        tx, template_version_id=tv.id, template_key=defn.key, title=title, state=defn.initial, version=1, fields=values,
+        counters={c: 0 for c in defn.counters}, created_at=now, created_by=actor,
+        group_unit_id=unit_rows[0].id if group else None, updated_at=now)
+    item_store.add_assignments(tx, item_id, holders_ids, now, actor)
+    item = common.item(tx, item_id)
+    holders = item_store.holders(tx, item_id)
+    step = open_step(tx, store, defn, item, defn.initial, now, common.calendar(tx, defn), actor=actor, via=None, seq=1,
+                     holders=holders, actor_name=who.name, round_values=values)
+    item_store.update_item(tx, item_id, current_step_id=item.current_step_id, owner_role=item.owner_role,
+                           due_at=item.due_at, yellow_at=item.yellow_at, finished_at=item.finished_at)
+    audit_store.append(tx, at=now, actor=actor, kind="created", item_id=item_id, to_state=defn.initial,
+                       data={"title": title, "template": defn.key, "version_id": tv.id, "fields": values,
+                             "assignments": {r: [p.code for p in ps] for r, ps in holders.items()},
+                             "step_id": step.id, "due": fmt(step.due_at)})
+    st = defn.states[defn.initial]
+    return Created(item_id, title, defn.key, 1, defn.initial, st.label, fmt(step.due_at), local_iso(step.due_at))
+
+
+def _active(tx: Tx, code: str) -> PersonRow:
+    p = common.person(tx, code)
+    if not p.active:
+        raise InvalidInput(f"{p.name} ({p.code}) is disabled and cannot be given a role")
+    return p
+
+
+# --- advance -----------------------------------------------------------------------------------
+
+def current_version(store: Store, item_id: int) -> int:
+    """The item's version now: what a person acting on what they just saw expects."""
+    v = item_store.version_of(store.engine, item_id)
+    if v is None:
+        raise NotFound(f"item {item_id} does not exist")
+    return v
+
+
+def advance(store: Store, actor: str, item_id: int, trigger: str, now: datetime, *, comment: str | None = None,
+            fields: dict[str, Any] | None = None, expected_version: int | None = None) -> Moved:
+    """Move an item on by a trigger, checking everything in one transaction.
+
+    Order: the person exists and is active → holds a role the move needs → the step is not paused
+    → the time is not before the item's last event → the version is the one the person saw
+    (`expected_version`; Conflict otherwise) → the fields (this round's values) and the guards.
+    Refusals (NotPermitted, TriggerNotAllowed, GuardFailed) are recorded in the audit trail.
+    """
+    if comment is not None and len(comment) > MAX_TEXT:
+        raise InvalidInput(f"the comment is {len(comment)} characters long; at most {MAX_TEXT}")
+    return common.guarded(store, actor, now, f"advance {trigger}", item_id,
+                          lambda tx: _advance(tx, store, actor, item_id, trigger, now, comment, fields, expected_version))
+
+
+def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: datetime, comment: str | None,
+             fields: dict[str, Any] | None, expected: int | None) -> Moved:
+    locked = common.locked_item(tx, item_id)
+    item, step = locked.item, locked.step
+    defn = common.definition(tx, item.template_version_id)
+    holders = item_store.holders(tx, item.id)
+    who = next((p for ps in holders.values() for p in ps if p.code == actor), None)
+    who = authority.acting_person(who if who is not None else directory.person(tx, actor), actor)
+    held = authority.roles_held(holders, who.id)
+    if held and expected is not None and trigger not in defn.triggers_from(item.state):
+        common.check_version(item, expected)  # the move is gone because the item moved since the person looked
+    candidates = authority.advance(defn, item.state, trigger, item.id, who, held, holders)
+    state = defn.states[item.state]
+    if step.status == StepStatus.PAUSED:
+        raise NotPermitted(f"step '{state.label}' of item {item.id} is paused since {fmt(step.paused_at)}: "
+                           f"resume it first (`wuzhuan items resume {item.id}`)")
+    common.not_backdated(now, locked)
+    common.check_version(item, expected)
+    asked_for = {f for t in candidates for f in t.requires}
+    authority.fields_given(defn, item.state, (fields or {}).keys(), asked_for, item.id, who, held, holders)
+    changes = coerce_all(tx, defn, fields)
+    this_round = (step.fields or {}) | changes
+    latest = item.fields | changes
+    view = round_view(defn, latest, this_round)
+    common_req = set.intersection(*(set(t.requires) for t in candidates))
+    _require(tx, defn, item, step, trigger, [f for f in candidates[0].requires if f in common_req], view, latest)
+    chosen = next((t for t in candidates if t.guards_hold(view, item.counters)), None)
+    if chosen is None:
+        conds = " | ".join(" and ".join(g.describe() for g in t.guards) for t in candidates)
+        raise GuardFailed(f"item {item.id} at step '{state.label}': '{trigger}' needs {conds}; now {_guard_values(candidates, view, item.counters)}")
+    authority.chosen_move(defn, chosen, item.state, item.id, who, held, holders)
+    _require(tx, defn, item, step, trigger, list(chosen.requires), view, latest)
+    if chosen.comment_required and not (comment and comment.strip()):
+        raise InvalidInput(f"'{trigger}' ({chosen.label}) on item {item.id} needs a comment (--comment)")
+    model = ItemModel(item.state, view, dict(item.counters))
+    if not fire(defn, model, trigger) or model.state != chosen.dest:
+        raise GuardFailed(f"item {item.id}: '{trigger}' did not fire from '{item.state}'")
+    item_store.close_step(tx, step.id, at=now, by=actor, via=trigger, fields=this_round)
+    before, version, old_fields = item.state, item.version, item.fields
+    item.fields, item.counters, item.updated_at = latest, model.counters, now
+    new_step = open_step(tx, store, defn, item, model.state, now, common.calendar(tx, defn, locked.calendar_digest),
+                         actor=actor, via=trigger, seq=step.seq + 1, holders=holders, actor_name=who.name, comment=comment)
+    # The compare-and-set: the row changes only if it is still at the version read under the lock.
+    if not item_store.move_item(tx, item, version):  # the row lock makes this unreachable; the WHERE is the last defence
+        raise Conflict(f"item {item.id} changed meanwhile (it is no longer at version {version}): "
+                       f"look again with `wuzhuan items show {item.id}`")
+    data: dict[str, Any] = {"trigger": trigger, "label": chosen.label, "step_id": new_step.id, "left_step_id": step.id,
+                            "due": fmt(new_step.due_at)}
+    if comment:
+        data["comment"] = comment
+    if changes:
+        data["fields"] = changes
+        old = {k: [old_fields.get(k), v] for k, v in changes.items() if old_fields.get(k) != v}
+        if old:
+            data["fields_changed"] = old
+    if chosen.increments:
+        data["counters"] = model.counters
+    audit_store.append(tx, at=now, actor=actor, kind="advanced", item_id=item.id, from_state=before, to_state=item.state, data=data)
+    return Moved(item.id, version + 1, trigger, chosen.label, before, state.label, item.state, defn.states[item.state].label,
+                 new_step.id, fmt(new_step.due_at), local_iso(new_step.due_at), item.finished_at is not None)
+
+
+def _require(tx: Tx, defn: Definition, item: ItemRow, step: StepRow, trigger: str, names: list[str],
+             view: dict[str, Any], latest: dict[str, Any]) -> None:
+    """Every field a move requires must count at this step: entered in this round unless `keep`."""
+    missing = [f for f in names if _empty(view.get(f))]
+    if not missing:
+        return
+    text = ", ".join(f"{f} ({defn.fields[f].label})" for f in missing)
+    earlier = [f for f in missing if not _empty(latest.get(f)) and not defn.fields[f].keep]
+    if earlier:
+        n = item_store.visits_of_state(tx, item.id, step.state, step.seq)
+        raise InvalidInput(f"'{trigger}' on item {item.id} needs {text} entered in this round (round {n} of step "
+                           f"'{defn.states[step.state].label}'): the value of an earlier round does not count; "
+                           f"give it with --field {earlier[0]}=…")
+    raise InvalidInput(f"'{trigger}' on item {item.id} needs {text}: give them with --field name=value")
+
+
+def _guard_values(candidates, view: dict[str, Any], counters: dict[str, int]) -> str:
+    seen = {}
+    for t in candidates:
+        for g in t.guards:
+            seen[g.name] = view.get(g.name) if g.kind == "field" else counters.get(g.name, 0)
+    return ", ".join(f"{k}={v!r}" for k, v in seen.items()) or "no values"
+
+
+# --- set fields --------------------------------------------------------------------------------
+
+def set_fields(store: Store, actor: str, item_id: int, fields: dict[str, Any], now: datetime,
+               expected_version: int | None = None) -> FieldsSet:
+    """Change fields without moving the item; values count for the current round; a deadline counted
+    from a changed date is recomputed and the change recorded with the old and new due time."""
+    if not fields:
+        raise InvalidInput("give at least one field to set (--field name=value)")
+    return common.guarded(store, actor, now, "set fields", item_id,
+                          lambda tx: _set_fields(tx, actor, item_id, fields, now, expected_version))
+
+
+def _set_fields(tx: Tx, actor: str, item_id: int, fields: dict[str, Any], now: datetime, expected: int | None) -> FieldsSet:
+    who = common.acting(tx, actor)
+    locked = common.locked_item(tx, item_id)
+    item, step = locked.item, locked.step
+    defn = common.definition(tx, item.template_version_id)
+    holders = item_store.holders(tx, item.id)
+    held = authority.roles_held(holders, who.id)
+    authority.require_role_on_item(defn, who, held, item.id, "change the fields of")
+    authority.fields_given(defn, item.state, fields.keys(), set(), item.id, who, held, holders)
+    common.not_backdated(now, locked)
+    common.check_version(item, expected)
+    changes = coerce_all(tx, defn, fields)
+    old = dict(item.fields)
+    item.fields = old | changes
+    state = defn.states[item.state]
+    recomputed = False
+    step_values: dict[str, Any] = {"fields": (step.fields or {}) | changes}
+    old_due = step.due_at
+    if state.deadline and state.deadline.field in changes and not item.finished_at:
+        t = step_times(common.calendar(tx, defn, locked.calendar_digest), defn, state, item.fields, entered_at=step.entered_at,
+                       extended_to=step.extended_to, extra_units=step.extra_units, next_rung=step.next_rung,
+                       running=step.status == StepStatus.OPEN)
+        step_values.update(due_at=t.due_at, due_rule=t.due_rule, provisional=t.provisional, yellow_at=t.yellow_at,
+                           next_escalation_at=t.next_escalation_at)
+        step.due_at = t.due_at
+        recomputed = True
+    item_store.update_step(tx, step.id, **step_values)
+    item_values: dict[str, Any] = {"fields": item.fields, "version": item.version + 1, "updated_at": now}
+    if recomputed:
+        item_values.update(due_at=step_values["due_at"], yellow_at=step_values["yellow_at"])
+    item_store.update_item(tx, item.id, **item_values)
+    changed = {k: [old.get(k), v] for k, v in changes.items()}
+    audit_store.append(tx, at=now, actor=actor, kind="fields_set", item_id=item.id, from_state=item.state, to_state=item.state,
+                       data={"fields_changed": changed, "step_id": step.id,
+                             **({"old_due": fmt(old_due), "due_recomputed": fmt(step.due_at)} if recomputed else {})})
+    return FieldsSet(item.id, item.version + 1, changed, fmt(step.due_at), local_iso(step.due_at), recomputed)
+
+
+# --- roles -------------------------------------------------------------------------------------
+
+def assign(store: Store, actor: str, item_id: int, role: str, people: list[str], now: datetime,
+           replace: bool = False) -> Assigned:
+    """Give a role on an item to people (adding to, or with `replace` instead of, its holders).
+
+    Who may grant a role is the template's `assignable_by` (default: office and council);
+    nobody grants himself a role unless an administrator. A new holder of the current step's
+    owner role is sent the handover notice, once.
+    """
+    return common.guarded(store, actor, now, f"assign {role}", item_id,
+                          lambda tx: _change_role(tx, store, actor, item_id, role, people, now, replace, add=True))
+
+
+def unassign(store: Store, actor: str, item_id: int, role: str, people: list[str], now: datetime) -> Assigned:
+    """Withdraw a role on an item from people; the current step's owner role is never left empty."""
+    return common.guarded(store, actor, now, f"unassign {role}", item_id,
+                          lambda tx: _change_role(tx, store, actor, item_id, role, people, now, False, add=False))
+
+
+def _change_role(tx: Tx, store: Store, actor: str, item_id: int, role: str, codes: list[str], now: datetime,
+                 replace: bool, *, add: bool) -> Assigned:
+    who = common.acting(tx, actor)
+    locked = common.locked_item(tx, item_id)
+    item, step = locked.item, locked.step
+    defn = common.definition(tx, item.template_version_id)
+    holders = item_store.holders(tx, item.id)
+    held = authority.roles_held(holders, who.id)
+    if not who.admin:
+        authority.require_role_on_item(defn, who, held, item.id, "assign roles on")
+    if role not in defn.roles:
+        raise InvalidInput(f"template '{defn.key}' has no role '{role}' (roles: {', '.join(defn.roles)})")
+    if not codes:
+        raise InvalidInput("name at least one person")
+    authority.assign(defn, role, item.id, who, held, holders, codes, verb="grant" if add else "withdraw")
+    common.not_backdated(now, locked)
+    people = [_active(tx, c) if add else common.person(tx, c) for c in dict.fromkeys(codes)]
+    current = {p.id: p for p in holders.get(role, [])}
+    if add:
+        added = [p for p in people if p.id not in current]
+        removed = [p for p in current.values() if replace and p.id not in {q.id for q in people}]
+    else:
+        not_holding = [p for p in people if p.id not in current]
+        if not_holding:
+            raise InvalidInput(f"{'、'.join(p.name for p in not_holding)} do not hold {defn.role_label(role)} ({role}) on item {item.id}")
+        added, removed = [], people
+    owner_step = role == defn.states[item.state].owner and step is not None and step.left_at is None
+    if owner_step and removed and not (set(current) - {p.id for p in removed}) and not added:
+        raise InvalidInput(f"{defn.role_label(role)} ({role}) owns the current step '{defn.states[item.state].label}' of item "
+                           f"{item.id}: give the role to someone else first (`items assign {item.id} {role} PERSON --replace`)")
+    item_store.remove_assignments(tx, item.id, role, [p.id for p in removed])
+    item_store.add_assignments(tx, item.id, {role: [p.id for p in added]}, now, actor)
+    item_store.update_item(tx, item.id, version=item.version + 1, updated_at=now)
+    notified: list[str] = []
+    if owner_step and added and defn.handover_notice:
+        to = [(defn.role_label(role), Holder(p.id, p.code, p.name, p.email, p.active, p.admin)) for p in added]
+        rows, _missing = notice_data.outbox_rows(notice=defn.handover_notice, key=f"h{step.id}", people=to, step_id=step.id,
+                                                 item_id=item.id, now=now, domain=store.settings.message_domain,
+                                                 handed_by=who.name, comment="")
+        if outbox_store.queue_once(tx, rows):
+            notified = [r["to_name"] for r in rows]
+    now_holders = [p.code for p in item_store.holders(tx, item.id).get(role, [])]
+    audit_store.append(tx, at=now, actor=actor, kind="assigned" if add else "unassigned", item_id=item.id,
+                       from_state=item.state, to_state=item.state,
+                       data={"role": role, "added": [p.code for p in added], "removed": [p.code for p in removed],
+                             "replace": replace, "holders": now_holders, "notified": notified})
+    return Assigned(item.id, item.version + 1, role, defn.role_label(role), now_holders,
+                    [p.code for p in added], [p.code for p in removed], notified)

@@ -1,0 +1,226 @@
+"""Stopping and moving the clock of a step: pause/resume (挂起/恢复) and extension requests (延期申请)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .. import authority
+from ..calendar import last_day, lost_units, parse_date
+from ..deadlines import step_times
+from ..errors import InvalidInput, NotFound, NotPermitted
+from ..present import fmt, local_iso
+from ..store import ExtensionStatus, StepStatus, Store, Tx
+from ..store import audit as audit_store
+from ..store import extensions as ext_store
+from ..store import items as item_store
+from . import common
+
+MAX_REASON = 2000
+
+
+@dataclass(frozen=True)
+class Paused:
+    item: int
+    version: int
+    state: str
+    step_label: str
+    paused_at: str
+    due: str
+
+
+@dataclass(frozen=True)
+class Resumed:
+    item: int
+    version: int
+    state: str
+    step_label: str
+    old_due: str
+    due: str
+    due_at: str | None
+    added: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class ExtensionRequested:
+    id: int
+    item: int
+    state: str
+    step_label: str
+    due: str
+    new_date: str
+    approvers: list[str]
+    approver_labels: list[str]
+
+
+@dataclass(frozen=True)
+class ExtensionDecided:
+    id: int
+    status: str
+    item: int
+    version: int
+    old_due: str
+    due: str
+    due_at: str | None
+
+
+def _reason(reason: str | None, what: str) -> str:
+    if not reason or not reason.strip():
+        raise InvalidInput(f"{what} needs a reason (--reason)")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"the reason is {len(reason)} characters long; at most {MAX_REASON}")
+    return reason.strip()
+
+
+def _context(tx: Tx, actor: str, item_id: int):
+    """The acting person, the locked item, its template, current step and state, its holders and the roles held."""
+    who = common.acting(tx, actor)
+    locked = common.locked_item(tx, item_id)
+    defn = common.definition(tx, locked.item.template_version_id)
+    holders = item_store.holders(tx, item_id)
+    held = authority.roles_held(holders, who.id)
+    return who, locked, defn, holders, held
+
+
+def pause(store: Store, actor: str, item_id: int, reason: str, now: datetime) -> Paused:
+    """Suspend the item's open step: its clock stops, it does not escalate and no move is made until resumed."""
+    reason = _reason(reason, "pausing a step")
+
+    def run(tx: Tx) -> Paused:
+        who, locked, defn, holders, held = _context(tx, actor, item_id)
+        item, step = locked.item, locked.step
+        state = defn.states[item.state]
+        authority.pause(defn, state, item_id, who, held, holders, "pause")
+        if item.finished_at:
+            raise InvalidInput(f"item {item_id} is finished; there is nothing to pause")
+        if step.status == StepStatus.PAUSED:
+            raise InvalidInput(f"step '{state.label}' of item {item_id} is already paused since {fmt(step.paused_at)}")
+        common.not_backdated(now, locked)
+        item_store.update_step(tx, step.id, status=StepStatus.PAUSED, paused_at=now, next_escalation_at=None)
+        item_store.update_item(tx, item.id, version=item.version + 1, paused_at=now, updated_at=now)
+        audit_store.append(tx, at=now, actor=actor, kind="paused", item_id=item.id, from_state=item.state, to_state=item.state,
+                           data={"step_id": step.id, "reason": reason, "due": fmt(step.due_at)})
+        return Paused(item.id, item.version + 1, item.state, state.label, fmt(now), fmt(step.due_at))
+
+    return common.guarded(store, actor, now, "pause", item_id, run)
+
+
+def resume(store: Store, actor: str, item_id: int, now: datetime, reason: str | None = None) -> Resumed:
+    """Restart a paused step's clock; its due time moves by the paused span in the deadline's own unit."""
+    if reason is not None and len(reason) > MAX_REASON:
+        raise InvalidInput(f"the reason is {len(reason)} characters long; at most {MAX_REASON}")
+
+    def run(tx: Tx) -> Resumed:
+        who, locked, defn, holders, held = _context(tx, actor, item_id)
+        item, step = locked.item, locked.step
+        state = defn.states[item.state]
+        authority.pause(defn, state, item_id, who, held, holders, "resume")
+        if step.status != StepStatus.PAUSED:
+            raise InvalidInput(f"step '{state.label}' of item {item_id} is not paused")
+        common.not_backdated(now, locked)
+        cal = common.calendar(tx, defn, locked.calendar_digest)
+        unit = state.deadline.unit if state.deadline else "hours"
+        lost = lost_units(cal, unit, step.paused_at, now)
+        extra = (step.extra_units or 0) + lost
+        t = step_times(cal, defn, state, item.fields, entered_at=step.entered_at, extended_to=step.extended_to,
+                       extra_units=extra, next_rung=step.next_rung)
+        item_store.update_step(tx, step.id, status=StepStatus.OPEN, paused_at=None, extra_units=extra, due_at=t.due_at,
+                               due_rule=t.due_rule, provisional=t.provisional, yellow_at=t.yellow_at,
+                               next_escalation_at=t.next_escalation_at)
+        item_store.update_item(tx, item.id, version=item.version + 1, paused_at=None, due_at=t.due_at, yellow_at=t.yellow_at,
+                               updated_at=now)
+        audit_store.append(tx, at=now, actor=actor, kind="resumed", item_id=item.id, from_state=item.state, to_state=item.state,
+                           data={"step_id": step.id, "reason": (reason or "").strip(), "lost": lost, "unit": unit,
+                                 "old_due": fmt(step.due_at), "new_due": fmt(t.due_at)})
+        counted_in = {"workdays": "working days", "days": "days", "months": "days", "hours": "seconds"}[unit]
+        return Resumed(item.id, item.version + 1, item.state, state.label, fmt(step.due_at), fmt(t.due_at),
+                       local_iso(t.due_at), lost, counted_in)
+
+    return common.guarded(store, actor, now, "resume", item_id, run)
+
+
+def request_extension(store: Store, actor: str, item_id: int, reason: str, new_date: date | str,
+                      now: datetime) -> ExtensionRequested:
+    """The step's owner asks, before the due time, for a later last day; an approver decides."""
+    reason = _reason(reason, "an extension request")
+    wanted = parse_date(new_date, "new date")
+    if not 1970 <= wanted.year <= 2199:
+        raise InvalidInput(f"new date {wanted} is outside the years 1970–2199")
+
+    def run(tx: Tx) -> ExtensionRequested:
+        who, locked, defn, holders, held = _context(tx, actor, item_id)
+        item, step = locked.item, locked.step
+        state = defn.states[item.state]
+        authority.request_extension(defn, state, item_id, who, held, holders)
+        if item.finished_at or step.due_at is None:
+            raise InvalidInput(f"step '{state.label}' of item {item_id} has no due time to extend")
+        common.not_backdated(now, locked)
+        if now >= step.due_at:
+            raise NotPermitted(f"step '{state.label}' of item {item_id} was due {fmt(step.due_at)}: an extension must be "
+                               "asked before the due time")
+        if wanted <= last_day(step.due_at):
+            raise InvalidInput(f"the new date {wanted} must be after the current due day {last_day(step.due_at)}")
+        pending = ext_store.pending_for_step(tx, step.id)
+        if pending is not None:
+            raise InvalidInput(f"extension request {pending.id} for this step is still waiting for a decision")
+        req_id = ext_store.insert_request(tx, item_id=item.id, step_id=step.id, by=actor, at=now, reason=reason,
+                                          old_due_at=step.due_at, new_date=wanted)
+        item_store.update_item(tx, item.id, updated_at=now)
+        audit_store.append(tx, at=now, actor=actor, kind="extension_requested", item_id=item.id, from_state=item.state,
+                           to_state=item.state, data={"request": req_id, "step_id": step.id, "reason": reason,
+                                                      "due": fmt(step.due_at), "new_date": wanted.isoformat()})
+        return ExtensionRequested(req_id, item.id, item.state, state.label, fmt(step.due_at), wanted.isoformat(),
+                                  list(state.extension_approvers), [defn.role_label(r) for r in state.extension_approvers])
+
+    return common.guarded(store, actor, now, "request extension", item_id, run)
+
+
+def decide_extension(store: Store, actor: str, request_id: int, approve: bool, now: datetime,
+                     comment: str | None = None) -> ExtensionDecided:
+    """Approve (the due time and the ladder move to the new day) or reject a pending request.
+
+    The approver holds one of the step's `extension_approvers` roles and is not the requester.
+    """
+    if comment is not None and len(comment) > MAX_REASON:
+        raise InvalidInput(f"the comment is {len(comment)} characters long; at most {MAX_REASON}")
+    common.check_now(now)
+    with store.read() as tx:
+        req0 = ext_store.get(tx, request_id)
+        if req0 is None:
+            raise NotFound(f"extension request {request_id} does not exist")
+        item_id = req0.item_id
+
+    def run(tx: Tx) -> ExtensionDecided:
+        who, locked, defn, holders, held = _context(tx, actor, item_id)
+        item = locked.item
+        req = ext_store.get(tx, request_id)
+        step = item_store.step_by_id(tx, req.step_id)
+        state = defn.states[step.state]
+        authority.decide_extension(defn, state, item.id, who, held, holders, req.requested_by)
+        if req.status != ExtensionStatus.PENDING:
+            raise InvalidInput(f"extension request {request_id} was already {req.status} by {req.decided_by}")
+        if step.left_at is not None:
+            raise InvalidInput(f"extension request {request_id}: step '{state.label}' has already ended")
+        common.not_backdated(now, locked)
+        status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+        ext_store.decide(tx, request_id, status=status, by=actor, at=now, comment=comment)
+        new_due = step.due_at
+        item_values: dict[str, Any] = {"version": item.version + 1, "updated_at": now}
+        if approve:
+            t = step_times(common.calendar(tx, defn, locked.calendar_digest), defn, state, item.fields,
+                           entered_at=step.entered_at, extended_to=req.new_date, extra_units=0, next_rung=step.next_rung,
+                           running=step.status == StepStatus.OPEN)
+            item_store.update_step(tx, step.id, extended_to=req.new_date, extra_units=0, due_at=t.due_at, due_rule=t.due_rule,
+                                   provisional=t.provisional, yellow_at=t.yellow_at, next_escalation_at=t.next_escalation_at)
+            item_values.update(due_at=t.due_at, yellow_at=t.yellow_at)
+            new_due = t.due_at
+        item_store.update_item(tx, item.id, **item_values)
+        audit_store.append(tx, at=now, actor=actor, kind="extension_" + status, item_id=item.id, from_state=item.state,
+                           to_state=item.state, data={"request": request_id, "comment": comment or "",
+                                                      "old_due": fmt(step.due_at), "new_due": fmt(new_due)})
+        return ExtensionDecided(request_id, str(status), item.id, item.version + 1, fmt(step.due_at), fmt(new_due),
+                                local_iso(new_due))
+
+    return common.guarded(store, actor, now, "decide extension", item_id, run)

@@ -1,0 +1,110 @@
+"""The escalation sweep: claim each due rung once in the database and queue its notices."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .. import notice_data
+from ..deadlines import start_rung
+from ..definition import Definition
+from ..escalation import Decision, decide, plan
+from ..present import fmt
+from ..store import RungStatus, Store, Tx
+from ..store import audit as audit_store
+from ..store import escalations as esc_store
+from ..store import items as item_store
+from ..store import outbox as outbox_store
+from . import common
+
+
+@dataclass(frozen=True)
+class Swept:
+    fired: int = 0
+    skipped: int = 0
+    queued: int = 0
+    steps: int = 0
+    already_claimed: int = 0
+    batches: int = 0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _batch(tx: Tx, store: Store, steps: list[Any], now: datetime, worker: str, counts: Counter) -> None:
+    """Decide every step of the batch, then write claims, notices, audit events and pointers in bulk."""
+    items = esc_store.items_of(tx, list({st.item_id for st in steps}))
+    holders = item_store.holders_many(tx, list(items))
+    cals: dict[str, Any] = {}
+    decisions: list[tuple[Any, Any, Definition, Decision, str | None]] = []
+    claims: list[dict[str, Any]] = []
+    for step in steps:
+        item = items[step.item_id]
+        defn = common.definition(tx, item.template_version_id)
+        if defn.calendar not in cals:
+            cals[defn.calendar] = common.calendar(tx, defn)
+        urgent = start_rung(defn, item.fields)
+        d = decide(plan(cals[defn.calendar], defn.states[step.state], step.due_at, urgent, step.next_rung, now), step.next_rung, now)
+        decisions.append((step, item, defn, d, urgent))
+        if d.fire is not None:
+            for p, status in [(sk, RungStatus.SKIPPED) for sk in d.skipped] + [(d.fire, RungStatus.FIRED)]:
+                claims.append({"step_id": step.id, "item_id": step.item_id, "rung": p.rung.name, "status": status,
+                               "due_at": p.at, "claimed_at": now, "claimed_by": worker})
+    claimed = esc_store.claim(tx, claims)
+    outbox: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    domain = store.settings.message_domain
+    for step, item, defn, d, urgent in decisions:
+        counts["steps"] += 1
+        if d.fire is None:
+            continue
+        counts["skipped"] += sum(1 for sk in d.skipped if (step.id, sk.rung.name) in claimed)
+        esc_id = claimed.get((step.id, d.fire.rung.name))
+        if esc_id is None:  # another process fired (or skipped) it already: never twice
+            counts["already_claimed"] += 1
+            continue
+        counts["fired"] += 1
+        rung = d.fire.rung
+        to = notice_data.recipients(defn, step.state, rung.notify, holders[item.id])
+        rows, missing = notice_data.outbox_rows(notice=rung.notice, key=f"e{esc_id}", people=to, step_id=step.id,
+                                                item_id=item.id, now=now, domain=domain, escalation_id=esc_id,
+                                                rung={"name": rung.name, "label": rung.label},
+                                                skipped=[sk.rung.label for sk in d.skipped])
+        outbox += rows
+        events.append({"at": now, "actor": "scheduler", "kind": "escalated", "item_id": item.id, "from_state": step.state,
+                       "to_state": step.state,
+                       "data": {"step_id": step.id, "rung": rung.name, "label": rung.label, "due": fmt(step.due_at),
+                                "rung_due": d.fire.at.isoformat(), "skipped": [sk.rung.name for sk in d.skipped],
+                                "urgent_start": urgent, "recipients": [p.code for _l, p in to], "no_email": missing,
+                                "worker": worker}})
+    outbox_store.queue(tx, outbox)
+    counts["queued"] += len(outbox)
+    audit_store.append_many(tx, events)
+    esc_store.move_pointers(tx, [(st.id, d.next_rung, d.next_at) for st, _i, _d, d, _u in decisions])
+
+
+def sweep(store: Store, now: datetime, *, worker: str | None = None, batch: int = 500, max_batches: int | None = None) -> Swept:
+    """Fire every rung due at `now`, in committed batches; safe to run in several processes at once.
+
+    After downtime a step gets only its highest rung now due; the lower ones are recorded as
+    skipped. Paused steps and finished items have no next escalation time and are never looked at.
+    """
+    common.check_now(now)
+    worker = worker or worker_name()
+    counts: Counter = Counter()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        with store.transaction() as tx:
+            steps = esc_store.due_steps(tx, now, batch)
+            if not steps:
+                break
+            _batch(tx, store, steps, now, worker, counts)
+        batches += 1
+        if len(steps) < batch:
+            break
+    return Swept(counts["fired"], counts["skipped"], counts["queued"], counts["steps"], counts["already_claimed"], batches)

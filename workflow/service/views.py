@@ -1,0 +1,371 @@
+"""Read-only use cases: items (list, show, history), people, template versions, the calendar.
+
+At the command line these need no actor: the operator at the server's shell sees everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from .. import authority, templates
+from ..calendar import EVERY_DAY, explain_due, parse_date
+from ..deadlines import LIGHTS, light
+from ..definition import Definition
+from ..errors import InvalidInput, NotFound
+from ..present import LIGHT_CN, fmt, local_iso
+from ..rows import ItemRow, StepRow
+from ..store import Store, Tx, directory
+from ..store import audit as audit_store
+from ..store import extensions as ext_store
+from ..store import items as item_store
+from ..store import templates as template_store
+from . import common
+from .items import round_view
+
+MAX_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class ItemSummary:
+    id: int
+    title: str
+    template: str
+    version: int
+    state: str
+    state_label: str
+    group: str | None
+    owner_role: str | None
+    owner_role_label: str | None
+    due: str | None
+    due_at: str | None
+    light: str | None
+    light_label: str
+    paused: bool
+    finished: bool
+    created_at: str | None
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    id: int
+    seq: int
+    state: str
+    label: str
+    round: int
+    entered: str
+    entered_by: str | None
+    via: str | None
+    due: str
+    due_at: str | None
+    due_rule: str | None
+    provisional: bool
+    paused_since: str | None
+    next_escalation: str | None
+    left: str | None
+    left_by: str | None
+    status: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MoveInfo:
+    trigger: str
+    label: str
+    to_state: str
+    to_label: str
+    roles: list[str]
+    role_labels: list[str]
+    requires: list[str]
+    comment_required: bool
+    guards: list[str]
+    guards_hold_now: bool
+    allowed_for_actor: bool | None
+
+
+@dataclass(frozen=True)
+class RoleHolders:
+    role: str
+    label: str
+    people: list[str]  # "name (code)"
+
+
+@dataclass(frozen=True)
+class ExtensionInfo:
+    id: int
+    status: str
+    new_date: str
+    reason: str
+    requested_by: str
+    decided_by: str | None
+
+
+@dataclass(frozen=True)
+class ItemDetail:
+    id: int
+    title: str
+    template: str
+    template_title: str
+    template_version: int
+    template_hash: str
+    version: int
+    state: str
+    state_label: str
+    group: str | None
+    owner_role: str | None
+    owner_role_label: str | None
+    owners: list[str]
+    due: str | None
+    due_at: str | None
+    light: str | None
+    light_label: str
+    paused: bool
+    finished: bool
+    created_at: str | None
+    fields: dict[str, Any]
+    counters: dict[str, Any]
+    roles: list[RoleHolders]
+    step: StepInfo
+    next: list[MoveInfo]
+    extensions: list[ExtensionInfo]
+    steps: list[StepInfo]
+    earlier_rounds: list[StepInfo] | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    seq: int
+    at: str
+    at_iso: str | None
+    actor: str | None
+    actor_name: str | None
+    kind: str
+    from_state: str | None
+    to_state: str | None
+    round: int | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UnitRole:
+    unit: str
+    unit_name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    code: str
+    name: str
+    email: str | None
+    title: str | None
+    admin: bool
+    active: bool
+    roles: list[UnitRole] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    id: int
+    key: str
+    title: str
+    hash: str
+    file: str
+    published_at: str | None
+    published_by: str | None
+
+
+@dataclass(frozen=True)
+class CalendarDayInfo:
+    date: str
+    weekday: str
+    workday: bool
+    name: str
+
+
+@dataclass(frozen=True)
+class CalendarYear:
+    year: int
+    exact: bool
+    workdays: int
+    days: list[CalendarDayInfo]
+
+
+@dataclass(frozen=True)
+class DueInfo:
+    due: str
+    due_at: str | None
+    provisional: bool
+    rule: str
+
+
+# --- items -------------------------------------------------------------------------------------
+
+def _summary(defn: Definition, item: ItemRow, group_code: str | None, now: datetime) -> ItemSummary:
+    st = defn.states[item.state]
+    finished = item.finished_at is not None
+    lt = None if finished else light(item.due_at, item.yellow_at, now, item.paused_at)
+    return ItemSummary(
+        id=item.id, title=item.title, template=item.template_key, version=item.version, state=item.state,
+        state_label=st.label, group=group_code, owner_role=item.owner_role,
+        owner_role_label=defn.roles.get(item.owner_role or "") if item.owner_role else None,
+        due=None if finished else fmt(item.due_at), due_at=None if finished else local_iso(item.due_at),
+        light=lt, light_label=LIGHT_CN.get(lt or "", "办结" if finished else "—"), paused=item.paused_at is not None,
+        finished=finished, created_at=local_iso(item.created_at))
+
+
+def list_items(store: Store, now: datetime, *, template: str | None = None, state: str | None = None,
+               group: str | None = None, owner: str | None = None, light_is: str | None = None,
+               include_finished: bool = True, limit: int = 50, offset: int = 0) -> list[ItemSummary]:
+    """Items newest first, filtered; each with its step, due time and light."""
+    common.check_now(now)
+    if light_is is not None and light_is not in LIGHTS:
+        raise InvalidInput(f"light '{light_is}' is not one of {', '.join(LIGHTS)}")
+    if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= 10**12:
+        raise InvalidInput(f"--limit must be between 1 and {MAX_LIMIT} and --offset between 0 and 10^12")
+    with store.read() as tx:
+        owner_id = common.person(tx, owner).id if owner else None
+        rows = item_store.search(tx, now, template=template, state=state, group=group, owner_id=owner_id, light=light_is,
+                                 include_finished=include_finished, limit=limit, offset=offset)
+        return [_summary(common.definition(tx, item.template_version_id), item, code, now) for item, code in rows]
+
+
+def _rounds(steps: list[StepRow]) -> dict[int, int]:
+    """Step id → which visit of its state it is (1, 2, …)."""
+    seen: dict[str, int] = {}
+    out = {}
+    for st in steps:
+        seen[st.state] = seen.get(st.state, 0) + 1
+        out[st.id] = seen[st.state]
+    return out
+
+
+def _step_info(defn: Definition, st: StepRow, round_no: int) -> StepInfo:
+    return StepInfo(
+        id=st.id, seq=st.seq, state=st.state, label=defn.states[st.state].label, round=round_no, entered=fmt(st.entered_at),
+        entered_by=st.entered_by, via=st.entered_via, due=fmt(st.due_at), due_at=local_iso(st.due_at), due_rule=st.due_rule,
+        provisional=bool(st.provisional), paused_since=fmt(st.paused_at) if st.paused_at else None,
+        next_escalation=fmt(st.next_escalation_at) if st.next_escalation_at else None,
+        left=fmt(st.left_at) if st.left_at else None, left_by=st.left_by, status=str(st.status), values=dict(st.fields or {}))
+
+
+def show_item(store: Store, item_id: int, now: datetime, actor: str | None = None, rounds: bool = False) -> ItemDetail:
+    """Everything about one item: step, owner, light, this round's fields, holders, next moves (for `actor`), steps."""
+    common.check_now(now)
+    with store.read() as tx:
+        return item_detail(tx, item_id, now, actor, rounds)
+
+
+def item_detail(tx: Tx, item_id: int, now: datetime, actor: str | None = None, rounds: bool = False) -> ItemDetail:
+    item = common.item(tx, item_id)
+    defn = common.definition(tx, item.template_version_id)
+    tv = template_store.by_id(tx, item.template_version_id)
+    group = directory.unit_by_id(tx, item.group_unit_id).code if item.group_unit_id else None
+    s = _summary(defn, item, group, now)
+    holders = item_store.holders(tx, item_id)
+    steps = item_store.steps_of(tx, item_id)
+    round_of = _rounds(steps)
+    current = next(st for st in steps if st.id == item.current_step_id)
+    held: set[str] = set()
+    if actor:
+        held = authority.roles_held(holders, common.person(tx, actor).id)
+    view = round_view(defn, item.fields, current.fields or {})
+    moves = [MoveInfo(t.trigger, t.label, t.dest, defn.states[t.dest].label, list(t.roles), [defn.role_label(r) for r in t.roles],
+                      list(t.requires), t.comment_required, [g.describe() for g in t.guards], t.guards_hold(view, item.counters),
+                      bool(held & set(t.roles)) if actor else None)
+             for t in defn.transitions_from(item.state)]
+    infos = [_step_info(defn, st, round_of[st.id]) for st in steps]
+    return ItemDetail(
+        id=item.id, title=item.title, template=item.template_key, template_title=defn.title, template_version=tv.id,
+        template_hash=defn.content_hash[:12], version=item.version, state=item.state, state_label=s.state_label,
+        group=group, owner_role=item.owner_role, owner_role_label=s.owner_role_label,
+        owners=[f"{p.name} ({p.code})" for p in holders.get(item.owner_role or "", [])],
+        due=s.due, due_at=s.due_at, light=s.light, light_label=s.light_label, paused=s.paused, finished=s.finished,
+        created_at=s.created_at, fields=view, counters=dict(item.counters),
+        roles=[RoleHolders(r, defn.role_label(r), [f"{p.name} ({p.code})" for p in ps]) for r, ps in holders.items()],
+        step=_step_info(defn, current, round_of[current.id]), next=moves,
+        extensions=[ExtensionInfo(r.id, str(r.status), r.new_date.isoformat(), r.reason, r.requested_by, r.decided_by)
+                    for r in ext_store.of_item(tx, item_id)],
+        steps=infos, earlier_rounds=[i for i in infos if i.id != current.id and i.values] if rounds else None)
+
+
+def history(store: Store, item_id: int) -> list[HistoryEntry]:
+    """The item's audit events, oldest first, each with the round of the step it concerns."""
+    with store.read() as tx:
+        common.item(tx, item_id)
+        names = directory.names(tx)
+        round_of = _rounds(item_store.steps_of(tx, item_id))
+        out = []
+        for e in audit_store.of_item(tx, item_id):
+            data = e.data if isinstance(e.data, dict) else {"value": e.data}
+            step_id = data.get("left_step_id") or data.get("step_id")
+            out.append(HistoryEntry(e.seq, fmt(e.at), local_iso(e.at), e.actor, names.get(e.actor or "", e.actor), e.kind,
+                                    e.from_state, e.to_state, round_of.get(step_id) if isinstance(step_id, int) else None, data))
+        return out
+
+
+# --- directory, templates, calendar --------------------------------------------------------------
+
+def list_people(store: Store) -> list[PersonInfo]:
+    with store.read() as tx:
+        return [PersonInfo(p.code, p.name, p.email, p.title, p.admin, p.active, [UnitRole(*m) for m in ms])
+                for p, ms in directory.list_people(tx)]
+
+
+def template_versions(store: Store) -> list[VersionInfo]:
+    with store.read() as tx:
+        return [VersionInfo(v.id, v.key, v.title, v.content_hash, v.source_name, local_iso(v.published_at), v.published_by)
+                for v in template_store.all_versions(tx)]
+
+
+def template(path_or_key: str, store: Store | None = None, notice_dir: str | None = None) -> Definition:
+    """A template from a file (validated), the newest published version of a key, or a built-in one."""
+    if templates.looks_like_file(path_or_key):
+        return templates.validate_paths([path_or_key], notice_dir)[0]
+    if store is not None:
+        with store.read() as tx:
+            tv = template_store.latest(tx, path_or_key)
+            if tv is not None:
+                return common.definition_of(tv)
+    builtin = templates.builtin(path_or_key)
+    if builtin is not None:
+        return templates.validate_paths([builtin], notice_dir)[0]
+    raise NotFound(f"'{path_or_key}' is neither a template file, a published template nor a built-in template")
+
+
+def calendar_year(store: Store, year: int) -> CalendarYear:
+    """Every holiday and make-up workday of a year, and whether the data is official."""
+    if not 1970 <= year <= 2199:
+        raise InvalidInput(f"year {year} is outside 1970–2199")
+    with store.read() as tx:
+        cal = common.calendar(tx)
+    d, rows, workdays = date(year, 1, 1), [], 0
+    while d.year == year:
+        work, weekend = cal.is_workday(d), d.weekday() >= 5
+        workdays += work
+        if work == weekend:
+            rows.append(CalendarDayInfo(d.isoformat(), "一二三四五六日"[d.weekday()], work, cal.name(d)))
+        d += timedelta(days=1)
+    return CalendarYear(year, cal.is_exact(date(year, 1, 1)), workdays, rows)
+
+
+def calendar_due(store: Store | None, start: str, amount: int, unit: str, before: bool = False) -> DueInfo:
+    """The due time of a period from a date, with the rule spelled out (no store: every day counts)."""
+    begin = parse_date(start, "--from")
+    limits = {"workdays": 2000, "days": 3650, "months": 120, "hours": 8760}
+    if unit not in limits:
+        raise InvalidInput(f"unit '{unit}' is not one of {', '.join(limits)}")
+    if not 1 <= amount <= limits[unit]:
+        raise InvalidInput(f"--amount must be between 1 and {limits[unit]} {unit}")
+    if not 1970 <= begin.year <= 2199:
+        raise InvalidInput(f"--from {begin} is outside the years 1970–2199")
+    if store is None:
+        cal = EVERY_DAY
+    else:
+        with store.read() as tx:
+            cal = common.calendar(tx)
+    d = explain_due(cal, begin, amount, unit, "before" if before else "after")
+    if not 1970 <= d.local.year <= 2199:
+        raise InvalidInput(f"the due date {d.local.date()} is outside the years 1970–2199")
+    return DueInfo(fmt(d.at), local_iso(d.at), d.provisional, d.rule)

@@ -1,0 +1,144 @@
+"""People, organisation units and memberships: lookups, the default role holders of an item, imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, or_, select, update
+
+from ..people_file import PeopleFile
+from ..rows import PersonRow, UnitRow
+from .driver import Prepared
+from .engine import Tx
+from .models import Membership, OrgUnit, Person
+
+_PERSON = Prepared(select(Person.id, Person.code, Person.name, Person.email, Person.title, Person.active, Person.admin)
+                   .where(Person.code == bindparam("code")))
+
+
+def person(tx: Tx, code: str) -> PersonRow | None:
+    row = _PERSON.first(tx, {"code": code})
+    return None if row is None else PersonRow(**row)
+
+
+def people_by_codes(tx: Tx, codes: list[str]) -> dict[str, PersonRow]:
+    if not codes:
+        return {}
+    cols = (Person.id, Person.code, Person.name, Person.email, Person.title, Person.active, Person.admin)
+    rows = tx.execute(select(*cols).where(Person.code.in_(list(codes)))).mappings()
+    return {r["code"]: PersonRow(**r) for r in rows}
+
+
+def people_by_ids(tx: Tx, ids: list[int]) -> dict[int, PersonRow]:
+    if not ids:
+        return {}
+    cols = (Person.id, Person.code, Person.name, Person.email, Person.title, Person.active, Person.admin)
+    rows = tx.execute(select(*cols).where(Person.id.in_(list(ids)))).mappings()
+    return {r["id"]: PersonRow(**r) for r in rows}
+
+
+def names(tx: Tx) -> dict[str, str]:
+    """Person code → name, for everyone."""
+    return dict(tx.execute(select(Person.code, Person.name)).all())
+
+
+def count_people(tx: Tx) -> int:
+    return tx.execute(select(func.count()).select_from(Person)).scalar_one()
+
+
+def admins(tx: Tx) -> list[PersonRow]:
+    cols = (Person.id, Person.code, Person.name, Person.email, Person.title, Person.active, Person.admin)
+    rows = tx.execute(select(*cols).where(Person.admin.is_(True), Person.active.is_(True)).order_by(Person.code)).mappings()
+    return [PersonRow(**r) for r in rows]
+
+
+def unit(tx: Tx, code: str) -> UnitRow | None:
+    row = tx.execute(select(OrgUnit.__table__).where(OrgUnit.code == code)).mappings().first()
+    return None if row is None else UnitRow(**row)
+
+
+def unit_by_id(tx: Tx, unit_id: int) -> UnitRow | None:
+    row = tx.execute(select(OrgUnit.__table__).where(OrgUnit.id == unit_id)).mappings().first()
+    return None if row is None else UnitRow(**row)
+
+
+def list_people(tx: Tx) -> list[tuple[PersonRow, list[tuple[str, str, str]]]]:
+    """Everyone with their memberships as (unit code, unit name, role)."""
+    rows = tx.execute(
+        select(Person.id, Person.code, Person.name, Person.email, Person.title, Person.active, Person.admin,
+               OrgUnit.code.label("unit"), OrgUnit.name.label("unit_name"), Membership.role)
+        .outerjoin(Membership, Membership.person_id == Person.id)
+        .outerjoin(OrgUnit, OrgUnit.id == Membership.unit_id)
+        .order_by(Person.code, OrgUnit.code, Membership.role)
+    ).mappings()
+    out: dict[str, tuple[PersonRow, list]] = {}
+    for r in rows:
+        p = PersonRow(r["id"], r["code"], r["name"], r["email"], r["title"], bool(r["active"]), bool(r["admin"]))
+        entry = out.setdefault(p.code, (p, []))
+        if r["unit"] is not None:
+            entry[1].append((r["unit"], r["unit_name"], r["role"]))
+    return list(out.values())
+
+
+def default_holders(tx: Tx, unit_ids: list[int], roles: list[str]) -> dict[str, list[int]]:
+    """Role → person ids from the memberships of the item's units and of units that apply to all."""
+    rows = tx.execute(
+        select(Membership.role, Membership.person_id)
+        .join(OrgUnit, OrgUnit.id == Membership.unit_id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(Membership.role.in_(roles), Person.active.is_(True),
+               or_(OrgUnit.id.in_(unit_ids or [-1]), OrgUnit.applies_to_all.is_(True)))
+        .order_by(Membership.id)
+    ).all()
+    out: dict[str, list[int]] = {}
+    for role, pid in rows:
+        if pid not in out.setdefault(role, []):
+            out[role].append(pid)
+    return out
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    people: int
+    units: int
+    memberships: int
+    new_people: int
+    new_memberships: int
+
+
+def apply_import(tx: Tx, data: PeopleFile) -> ImportCounts:
+    """Create or update the file's people and units, and add its memberships (none is removed)."""
+    existing = {r.code: r.id for r in tx.execute(select(Person.code, Person.id))}
+    new_people = 0
+    for p in data.people:
+        values: dict[str, Any] = {"name": p.name, "email": p.email, "title": p.title, "admin": p.admin, "active": p.active}
+        if p.code in existing:
+            tx.execute(update(Person).where(Person.id == existing[p.code]).values(**values))
+        else:
+            existing[p.code] = tx.execute(insert(Person).values(code=p.code, **values).returning(Person.id)).scalar_one()
+            new_people += 1
+    units = {r.code: r.id for r in tx.execute(select(OrgUnit.code, OrgUnit.id))}
+    memberships = new_memberships = 0
+    for u in data.units:
+        values = {"name": u.name, "kind": u.kind, "applies_to_all": u.applies_to_all}
+        if u.code in units:
+            tx.execute(update(OrgUnit).where(OrgUnit.id == units[u.code]).values(**values))
+        else:
+            units[u.code] = tx.execute(insert(OrgUnit).values(code=u.code, **values).returning(OrgUnit.id)).scalar_one()
+        have = {(r.person_id, r.role) for r in tx.execute(select(Membership.person_id, Membership.role)
+                                                           .where(Membership.unit_id == units[u.code]))}
+        for m in u.members:
+            key = (existing[m.person], m.role)
+            memberships += 1
+            if key not in have:
+                tx.execute(insert(Membership).values(unit_id=units[u.code], person_id=key[0], role=m.role))
+                have.add(key)
+                new_memberships += 1
+    return ImportCounts(len(data.people), len(data.units), memberships, new_people, new_memberships)
+
+
+def known_codes(tx: Tx, codes: set[str]) -> set[str]:
+    if not codes:
+        return set()
+    return set(tx.execute(select(Person.code).where(Person.code.in_(list(codes)))).scalars())

@@ -1,0 +1,206 @@
+"""Items, their step visits and role assignments: every read and write of those tables, as typed rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+
+from ..rows import Holder, ItemRow, LockedItem, StepRow
+from .calendar import LATEST_DIGEST
+from .driver import Prepared, read_scalar
+from .engine import Tx
+from .models import Assignment, Escalation, Item, OrgUnit, Person, Step, StepStatus
+
+ITEM_COLUMNS = tuple(c.name for c in Item.__table__.columns)
+STEP_COLUMNS = tuple(c.name for c in Step.__table__.columns)
+_STEP_INSERT_COLUMNS = tuple(c for c in STEP_COLUMNS if c != "id")
+
+# The step number comes from a subquery, not a join: on PostgreSQL a row locked FOR UPDATE is
+# re-checked after a concurrent commit, and a join would be re-checked against the old step row.
+_LAST_ESCALATION = select(func.max(Escalation.claimed_at)).where(Escalation.item_id == Item.id).scalar_subquery()
+_LOCK = Prepared(select(Item.__table__, LATEST_DIGEST.label("calendar_digest"),
+                        _LAST_ESCALATION.label("last_escalation_at"))
+                 .where(Item.id == bindparam("id")).with_for_update())
+_STEP = Prepared(select(Step.__table__).where(Step.id == bindparam("id")))
+_ITEM = Prepared(select(Item.__table__).where(Item.id == bindparam("id")))
+_VERSION = Prepared(select(Item.version).where(Item.id == bindparam("id")))
+_INSERT_STEP = Prepared(insert(Step).values({c: bindparam(c) for c in _STEP_INSERT_COLUMNS}).returning(Step.id))
+_CLOSE_STEP = Prepared(update(Step).where(Step.id == bindparam("sid"))
+                       .values(left_at=bindparam("at"), left_by=bindparam("by"), left_via=bindparam("via"),
+                               status=StepStatus.CLOSED, next_escalation_at=None, fields=bindparam("fields")))
+_MOVED = ("state", "owner_role", "fields", "counters", "current_step_id", "due_at", "yellow_at", "paused_at",
+          "finished_at", "updated_at")
+_CAS = Prepared(update(Item).where(Item.id == bindparam("iid"), Item.version == bindparam("expected"))
+                .values(version=bindparam("new_version"), **{c: bindparam(c) for c in _MOVED}))
+_HOLDERS = (select(Assignment.item_id, Assignment.role, Person.id, Person.code, Person.name, Person.email,
+                   Person.active, Person.admin)
+            .join(Person, Person.id == Assignment.person_id).order_by(Assignment.id))
+_HOLDERS_OF_ONE = Prepared(_HOLDERS.where(Assignment.item_id == bindparam("id")))
+_HOLDERS_OF_MANY = _HOLDERS.where(Assignment.item_id.in_(bindparam("ids", expanding=True)))
+
+
+def _item(row: dict[str, Any]) -> ItemRow:
+    return ItemRow(**{c: row[c] for c in ITEM_COLUMNS})
+
+
+def _step(row: dict[str, Any]) -> StepRow:
+    return StepRow(**row)
+
+
+def lock(tx: Tx, item_id: int) -> LockedItem | None:
+    """The item row-locked until commit (see engine.py on row locks), with its current step."""
+    row = _LOCK.first(tx, {"id": item_id})
+    if row is None:
+        return None
+    item = _item(row)
+    step = step_by_id(tx, item.current_step_id) if item.current_step_id else None
+    return LockedItem(item, step, row["calendar_digest"], row["last_escalation_at"])
+
+
+def get(tx: Tx, item_id: int) -> ItemRow | None:
+    row = _ITEM.first(tx, {"id": item_id})
+    return None if row is None else _item(row)
+
+
+def version_of(engine, item_id: int) -> int | None:
+    """The item's version now, read outside any transaction."""
+    return read_scalar(engine, _VERSION, {"id": item_id})
+
+
+def step_by_id(tx: Tx, step_id: int) -> StepRow | None:
+    row = _STEP.first(tx, {"id": step_id})
+    return None if row is None else _step(row)
+
+
+def steps_of(tx: Tx, item_id: int) -> list[StepRow]:
+    rows = tx.execute(select(Step.__table__).where(Step.item_id == item_id).order_by(Step.seq)).mappings()
+    return [_step(dict(r)) for r in rows]
+
+
+def visits_of_state(tx: Tx, item_id: int, state: str, up_to_seq: int) -> int:
+    """How many times the item has entered `state` up to and including visit `up_to_seq` (its round)."""
+    return tx.execute(select(func.count()).select_from(Step)
+                      .where(Step.item_id == item_id, Step.state == state, Step.seq <= up_to_seq)).scalar_one()
+
+
+def insert_item(tx: Tx, **values: Any) -> int:
+    return tx.execute(insert(Item).values(**values).returning(Item.id)).scalar_one()
+
+
+def insert_step(tx: Tx, values: dict[str, Any]) -> int:
+    return _INSERT_STEP.scalar(tx, {c: values.get(c) for c in _STEP_INSERT_COLUMNS})
+
+
+def close_step(tx: Tx, step_id: int, *, at: datetime, by: str | None, via: str | None, fields: dict[str, Any]) -> None:
+    _CLOSE_STEP.run(tx, {"sid": step_id, "at": at, "by": by, "via": via, "fields": fields})
+
+
+def update_step(tx: Tx, step_id: int, **values: Any) -> None:
+    tx.execute(update(Step).where(Step.id == step_id).values(**values))
+
+
+def move_item(tx: Tx, item: ItemRow, expected: int) -> bool:
+    """The compare-and-set: write the item's moving columns only if it is still at version `expected`."""
+    params = {c: getattr(item, c) for c in _MOVED}
+    return _CAS.rowcount(tx, {"iid": item.id, "expected": expected, "new_version": expected + 1, **params}) == 1
+
+
+def update_item(tx: Tx, item_id: int, **values: Any) -> None:
+    """Change columns of an item the caller holds locked."""
+    tx.execute(update(Item).where(Item.id == item_id).values(**values))
+
+
+def holders(tx: Tx, item_id: int) -> dict[str, list[Holder]]:
+    """Role → people assigned on an item, in the order they were assigned."""
+    out: dict[str, list[Holder]] = {}
+    for _item_id, role, pid, code, name, email, active, admin in _HOLDERS_OF_ONE.all(tx, {"id": item_id}):
+        out.setdefault(role, []).append(Holder(pid, code, name, email, bool(active), bool(admin)))
+    return out
+
+
+def holders_many(tx: Tx, item_ids: list[int]) -> dict[int, dict[str, list[Holder]]]:
+    """Role → people assigned, for each item, in one query."""
+    out: dict[int, dict[str, list[Holder]]] = {i: {} for i in item_ids}
+    if not item_ids:
+        return out
+    for item_id, role, pid, code, name, email, active, admin in tx.execute(_HOLDERS_OF_MANY, {"ids": list(item_ids)}):
+        out[item_id].setdefault(role, []).append(Holder(pid, code, name, email, bool(active), bool(admin)))
+    return out
+
+
+def add_assignments(tx: Tx, item_id: int, role_people: dict[str, list[int]], at: datetime, by: str | None) -> None:
+    rows = [{"item_id": item_id, "role": role, "person_id": pid, "assigned_at": at, "assigned_by": by}
+            for role, pids in role_people.items() for pid in pids]
+    if rows:
+        tx.execute(insert(Assignment), rows)
+
+
+def remove_assignments(tx: Tx, item_id: int, role: str, person_ids: list[int]) -> None:
+    if person_ids:
+        tx.execute(delete(Assignment).where(Assignment.item_id == item_id, Assignment.role == role,
+                                            Assignment.person_id.in_(person_ids)))
+
+
+def items_of_person(tx: Tx, person_id: int) -> list[int]:
+    return list(tx.execute(select(Assignment.item_id).where(Assignment.person_id == person_id).distinct()).scalars())
+
+
+def _light_filter(which: str, now: datetime):
+    clock_red = or_(and_(Item.paused_at.is_(None), Item.due_at <= now),
+                    and_(Item.paused_at.is_not(None), Item.due_at <= Item.paused_at))
+    clock_yellow = or_(and_(Item.paused_at.is_(None), Item.yellow_at <= now),
+                       and_(Item.paused_at.is_not(None), Item.yellow_at <= Item.paused_at))
+    if which == "red":
+        return clock_red
+    if which == "yellow":
+        return and_(clock_yellow, ~clock_red)
+    return or_(Item.due_at.is_(None), and_(~clock_yellow, ~clock_red))
+
+
+def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | None = None, group: str | None = None,
+           owner_id: int | None = None, light: str | None = None, include_finished: bool = True,
+           limit: int = 50, offset: int = 0) -> list[tuple[ItemRow, str | None]]:
+    """Items newest first with their group's code, filtered (a light filter leaves finished items out)."""
+    q = select(Item.__table__, OrgUnit.code.label("group_code")).outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
+    if template:
+        q = q.where(Item.template_key == template)
+    if state:
+        q = q.where(Item.state == state)
+    if group:
+        q = q.where(OrgUnit.code == group)
+    if owner_id is not None:
+        q = q.where(Item.finished_at.is_(None)).join(
+            Assignment, and_(Assignment.item_id == Item.id, Assignment.role == Item.owner_role, Assignment.person_id == owner_id))
+    if light:
+        q = q.where(Item.finished_at.is_(None), _light_filter(light, now))
+    elif not include_finished:
+        q = q.where(Item.finished_at.is_(None))
+    rows = tx.execute(q.order_by(Item.id.desc()).limit(limit).offset(offset)).mappings()
+    return [(_item(r), r["group_code"]) for r in rows]
+
+
+def open_provisional_steps(tx: Tx) -> list[tuple[StepRow, ItemRow]]:
+    """Open steps whose due time was computed from provisional calendar data, with their items."""
+    rows = tx.execute(select(Step.__table__, *[Item.__table__.c[c].label(f"it__{c}") for c in ITEM_COLUMNS])
+                      .join(Item, Item.id == Step.item_id)
+                      .where(Step.provisional.is_(True), Step.left_at.is_(None))).mappings()
+    out = []
+    for r in rows:
+        out.append((_step({c: r[c] for c in STEP_COLUMNS}), _item({c: r[f"it__{c}"] for c in ITEM_COLUMNS})))
+    return out
+
+
+def steps_by_ids(tx: Tx, ids: list[int]) -> dict[int, StepRow]:
+    if not ids:
+        return {}
+    rows = tx.execute(select(Step.__table__).where(Step.id.in_(list(ids)))).mappings()
+    return {r["id"]: _step(dict(r)) for r in rows}
+
+
+def items_by_ids(tx: Tx, ids: list[int]) -> dict[int, ItemRow]:
+    if not ids:
+        return {}
+    rows = tx.execute(select(Item.__table__).where(Item.id.in_(list(ids)))).mappings()
+    return {r["id"]: _item(r) for r in rows}
