@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInput
+from .textfile import FileProblem, read_text
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,6 @@ def load_settings(path: str | Path | None = None) -> Settings:
     if path is None and Path("wuzhuan.toml").is_file():
         path = "wuzhuan.toml"
     if path:
-        from .textfile import FileProblem, read_text
-
         try:
             data = tomllib.loads(read_text(path, 1_000_000, "configuration file"))
         except FileProblem as e:

@@ -65,7 +65,10 @@ def check_email(value: str) -> str | None:
     email-validator checks the syntax (RFC 5322/6531, internationalised names allowed) without DNS;
     intranet domains are allowed, special-use ones (.test, .local, localhost) are not.
     """
-    from email_validator import EmailNotValidError, validate_email
+    from email_validator import (  # only when reading people files (start-up time)
+        EmailNotValidError,
+        validate_email,
+    )
 
     try:
         return validate_email(value, check_deliverability=False, globally_deliverable=False).normalized

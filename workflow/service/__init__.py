@@ -6,7 +6,7 @@ transaction and returns a plain dataclass. Refusals raise the errors of workflow
 
 from ..audit_chain import VerifyResult
 from ..config import Settings, load_settings
-from ..store import Store, database_url
+from ..store import Store, database_url, upgrade
 from .admin import (
     CalendarImported,
     PeopleImported,
@@ -68,8 +68,6 @@ def open_store(url: str | None = None, settings: Settings | None = None, *, migr
 
 def upgrade_schema(url: str | None = None) -> tuple[str | None, str]:
     """Apply the schema migrations; returns (revision before, revision after)."""
-    from ..store import upgrade
-
     store = Store(url, migrate=False)
     try:
         return upgrade(store.engine)

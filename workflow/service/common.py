@@ -12,6 +12,7 @@ from ..calendar import EVERY_DAY, WorkCalendar, build_calendar
 from ..definition import Definition
 from ..errors import (
     Backdated,
+    Conflict,
     DefinitionError,
     InvalidInput,
     NotFound,
@@ -82,8 +83,6 @@ def held_roles(holders: dict[str, list[Holder]], person_id: int) -> set[str]:
 
 
 def check_version(item: ItemRow, expected: int | None) -> None:
-    from ..errors import Conflict
-
     if expected is not None and item.version != expected:
         raise Conflict(f"item {item.id} changed meanwhile (you saw version {expected}, it is now at version "
                        f"{item.version}, step '{item.state}'): look again with `wuzhuan items show {item.id}`")

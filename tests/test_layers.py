@@ -1,0 +1,103 @@
+"""The import contract: imports point one way, pure parts stay pure, the shells hold no database code."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+PURE = ["workflow.definition", "workflow.calendar", "workflow.deadlines", "workflow.escalation", "workflow.authority",
+        "workflow.loader", "workflow.machine", "workflow.notice_data", "workflow.present", "workflow.people_file",
+        "workflow.calendar_notice", "workflow.textfile", "workflow.rows", "workflow.audit_chain", "workflow.errors",
+        "workflow.caches", "workflow.config", "workflow.templates"]
+SHELLS = {"cli", "workflow.scheduler", "workflow.demo", "workflow.web"}  # wired together only by cli.py
+DATABASE = ("sqlalchemy", "alembic", "psycopg", "workflow.store", "workflow.models", "workflow.db", "workflow.driver")
+
+
+def _imports(path: Path, package: str) -> list[tuple[str, bool]]:
+    """(module imported, at function level) for each import in a file, relative imports resolved."""
+    tree = ast.parse(path.read_text("utf-8"))
+    funcs = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef) for n in ast.walk(f)}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(a.name, id(node) in funcs) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            out += [(base, id(node) in funcs)] + [(f"{base}.{a.name}", id(node) in funcs) for a in node.names]
+    return out
+
+
+def _module(path: Path) -> tuple[str, str]:
+    rel = path.relative_to(ROOT).with_suffix("")
+    name = ".".join(rel.parts).removesuffix(".__init__")
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    return name, package
+
+
+def _sources():
+    for folder in ("workflow", "notifier"):
+        for p in sorted((ROOT / folder).rglob("*.py")):
+            if "migrations" not in p.parts:
+                yield p
+
+
+def test_pure_modules_import_no_database_code():
+    code = "import sys, importlib\n" + "".join(f"importlib.import_module('{m}')\n" for m in PURE) + \
+           "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic', 'psycopg') or m.startswith('workflow.store')))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]", f"pure modules pulled in: {out}"
+
+
+def test_nothing_below_the_entry_point_imports_the_shells():
+    offenders = []
+    for p in _sources():
+        name, package = _module(p)
+        for mod, _ in _imports(p, package):
+            if any(mod == s or mod.startswith(s + ".") for s in SHELLS) and name not in SHELLS:
+                offenders.append(f"{name} imports {mod}")
+            if name in SHELLS and any(mod == s for s in SHELLS - {name}):
+                offenders.append(f"{name} imports {mod}: only cli.py wires the shells")
+    assert offenders == []
+
+
+def test_cli_imports_no_database_module():
+    found = [mod for mod, _ in _imports(ROOT / "cli.py", "") if mod.startswith(DATABASE)]
+    assert found == []
+
+
+def test_only_the_store_talks_to_the_database():
+    offenders = []
+    for p in _sources():
+        name, package = _module(p)
+        if name.startswith("workflow.store") or name in ("workflow.service", "workflow.service.__init__"):
+            continue
+        for mod, _ in _imports(p, package):
+            if mod.split(".")[0] in ("sqlalchemy", "alembic", "psycopg") or mod.startswith(("workflow.store.models",
+                                                                                              "workflow.store.driver",
+                                                                                              "workflow.store.engine")):
+                offenders.append(f"{name} imports {mod}")
+    assert offenders == []
+
+
+def test_no_function_level_import_of_our_own_modules():
+    """Imports inside functions are for start-up time (third-party libraries), never to dodge a cycle of our own."""
+    offenders = []
+    for p in _sources():
+        name, package = _module(p)
+        for mod, in_function in _imports(p, package):
+            if in_function and mod.split(".")[0] in ("workflow", "notifier"):
+                offenders.append(f"{name}: {mod}")
+    assert offenders == []
+
+
+def test_every_module_says_what_it_owns():
+    missing = [str(p.relative_to(ROOT)) for p in list(_sources()) + [ROOT / "cli.py"]
+               if not (ast.get_docstring(ast.parse(p.read_text("utf-8"))) or "").strip()]
+    assert missing == []
