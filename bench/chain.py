@@ -12,8 +12,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from workflow import items, people, registry
-from workflow.db import Store
+from workflow import service, templates
+from workflow.service.items import create_in
+from workflow.store import Store
 
 T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 PEOPLE = Path(__file__).resolve().parent.parent / "workflow" / "demo_people.yaml"
@@ -39,25 +40,24 @@ CHAIN = [
 
 def prepare(url: str) -> Store:
     store = Store(url)
-    with store.transaction() as s:
-        for p in registry.builtin_paths():
-            registry.publish(s, p, "admin", T0)
-        people.import_people(s, PEOPLE, "admin", T0)
+    service.import_people(store, None, PEOPLE, T0)
+    for p in templates.builtin_paths():
+        service.publish(store, "wang.fang", p, T0)
     return store
 
 
 def engine_chain(store: Store, n: int) -> dict:
     """n items through the whole chain; each step reloads the item, then advances it (one transaction)."""
-    with store.transaction() as s:
-        ids = [items.create_in(s, template="special_supervision", title=f"专项监督{i}", actor="wang.fang", now=T0, group="g-env")
+    with store.transaction() as tx:
+        ids = [create_in(tx, store, "wang.fang", template="special_supervision", title=f"专项监督{i}", now=T0, group="g-env").id
                for i in range(n)]
     steps = 0
     start = time.perf_counter()
     for k, (trigger, actor, fields) in enumerate(CHAIN):
         now = T0 + timedelta(hours=k + 1)
         for item_id in ids:
-            version = items.current_version(store, item_id)  # the reload a CLI call or request makes
-            items.advance(store, item_id, trigger, actor, now, fields=fields, expected_version=version)
+            version = service.current_version(store, item_id)  # the reload a CLI call or request makes
+            service.advance(store, actor, item_id, trigger, now, fields=fields, expected_version=version)
             steps += 1
     return {"steps": steps, "seconds": time.perf_counter() - start, "ids": ids}
 

@@ -11,7 +11,8 @@ import yaml
 
 from .calendar import parse_date
 from .errors import CalendarError
-from .textfile import FileProblem, read_text, safe_load
+from .textfile import FileProblem, read_text
+from .yamltext import safe_load
 
 MAX_BYTES = 1_000_000
 

@@ -214,6 +214,11 @@ class Definition:
             return self.assignable_by[role]
         return tuple(r for r in DEFAULT_ASSIGNERS if r in self.roles)
 
+    def round_view(self, latest: dict[str, Any], this_round: dict[str, Any]) -> dict[str, Any]:
+        """The values that count at a step: `keep` fields at their latest value, the others as entered in this round."""
+        kept = {k: v for k, v in latest.items() if (spec := self.fields.get(k)) is not None and spec.keep}
+        return kept | this_round
+
     def field_editors(self, name: str, state: str) -> tuple[str, ...]:
         """The roles that may change field `name` while the item is at `state`.
 

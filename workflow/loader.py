@@ -26,7 +26,8 @@ from .definition import (
     guard_holds,
 )
 from .errors import DefinitionError, Problem
-from .textfile import Doc, FileProblem, Path_, decode, parse_yaml, read_bytes
+from .textfile import FileProblem, decode, read_bytes
+from .yamltext import Doc, Path_, parse_yaml
 
 MAX_BYTES = 1_000_000
 RESERVED_TRIGGERS = {"trigger", "state", "fields", "counters", "machine"}

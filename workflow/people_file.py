@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FileError, Problem
-from .textfile import FileProblem, decode, parse_yaml, read_bytes
+from .textfile import FileProblem, decode, read_bytes
+from .yamltext import parse_yaml
 
 MAX_BYTES = 5_000_000
 UNIT_KINDS = ("group", "committee", "council", "office", "department", "district", "deputy", "other")

@@ -2,63 +2,79 @@
 
 Each takes the store, the acting person (where someone acts) and `now`, decides who may, runs one
 transaction and returns a plain dataclass. Refusals raise the errors of workflow.errors.
+
+The use cases are imported on first use (PEP 562), so a read command does not pay for the
+template checker, the notice renderer or the people-file parser it never calls.
 """
 
-from ..audit_chain import VerifyResult
+from importlib import import_module
+from typing import Any
+
 from ..config import Settings, load_settings
 from ..store import Store, database_url, upgrade
-from .admin import (
-    CalendarImported,
-    PeopleImported,
-    Published,
-    Retried,
-    import_calendar,
-    import_people,
-    publish,
-    retry_outbox,
-)
-from .audit import verify_audit
-from .delivery import Delivered, Message, deliver, deliver_with, list_outbox, transport_for
-from .items import (
-    Assigned,
-    Created,
-    FieldsSet,
-    Moved,
-    advance,
-    assign,
-    create_item,
-    current_version,
-    set_fields,
-    unassign,
-)
-from .suspension import (
-    ExtensionDecided,
-    ExtensionRequested,
-    Paused,
-    Resumed,
-    decide_extension,
-    pause,
-    request_extension,
-    resume,
-)
-from .sweep import Swept, sweep
-from .views import (
-    CalendarYear,
-    DueInfo,
-    HistoryEntry,
-    ItemDetail,
-    ItemSummary,
-    PersonInfo,
-    VersionInfo,
-    calendar_due,
-    calendar_year,
-    history,
-    list_items,
-    list_people,
-    show_item,
-    template,
-    template_versions,
-)
+
+_LAZY = {
+    "Assigned": ".items",
+    "CalendarImported": ".admin",
+    "CalendarYear": ".views",
+    "Created": ".items",
+    "Delivered": ".delivery",
+    "DueInfo": ".views",
+    "ExtensionDecided": ".suspension",
+    "ExtensionRequested": ".suspension",
+    "FieldsSet": ".items",
+    "HistoryEntry": ".views",
+    "ItemDetail": ".views",
+    "ItemSummary": ".views",
+    "Message": ".delivery",
+    "Moved": ".items",
+    "Paused": ".suspension",
+    "PeopleImported": ".admin",
+    "PersonInfo": ".views",
+    "Published": ".admin",
+    "Resumed": ".suspension",
+    "Retried": ".admin",
+    "Swept": ".sweep",
+    "VersionInfo": ".views",
+    "advance": ".items",
+    "assign": ".items",
+    "calendar_due": ".views",
+    "calendar_year": ".views",
+    "create_item": ".items",
+    "current_version": ".items",
+    "decide_extension": ".suspension",
+    "deliver": ".delivery",
+    "deliver_with": ".delivery",
+    "history": ".views",
+    "import_calendar": ".admin",
+    "import_people": ".admin",
+    "list_items": ".views",
+    "list_outbox": ".delivery",
+    "list_people": ".views",
+    "pause": ".suspension",
+    "publish": ".admin",
+    "request_extension": ".suspension",
+    "resume": ".suspension",
+    "retry_outbox": ".admin",
+    "set_fields": ".items",
+    "show_item": ".views",
+    "sweep": ".sweep",
+    "template": ".definitions",
+    "template_versions": ".views",
+    "transport_for": ".delivery",
+    "unassign": ".items",
+    "VerifyResult": "..audit_chain",
+    "verify_audit": ".audit",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workflow.service' has no attribute '{name}'")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 def open_store(url: str | None = None, settings: Settings | None = None, *, migrate: bool = True) -> Store:
@@ -75,62 +91,4 @@ def upgrade_schema(url: str | None = None) -> tuple[str | None, str]:
         store.dispose()
 
 
-__all__ = [
-    "Assigned",
-    "CalendarImported",
-    "CalendarYear",
-    "Created",
-    "Delivered",
-    "DueInfo",
-    "ExtensionDecided",
-    "ExtensionRequested",
-    "FieldsSet",
-    "HistoryEntry",
-    "ItemDetail",
-    "ItemSummary",
-    "Message",
-    "Moved",
-    "Paused",
-    "PeopleImported",
-    "PersonInfo",
-    "Published",
-    "Resumed",
-    "Retried",
-    "Settings",
-    "Store",
-    "Swept",
-    "VerifyResult",
-    "VersionInfo",
-    "advance",
-    "assign",
-    "calendar_due",
-    "calendar_year",
-    "create_item",
-    "current_version",
-    "database_url",
-    "decide_extension",
-    "deliver",
-    "deliver_with",
-    "history",
-    "import_calendar",
-    "import_people",
-    "list_items",
-    "list_outbox",
-    "list_people",
-    "load_settings",
-    "open_store",
-    "pause",
-    "publish",
-    "request_extension",
-    "resume",
-    "retry_outbox",
-    "set_fields",
-    "show_item",
-    "sweep",
-    "template",
-    "template_versions",
-    "transport_for",
-    "unassign",
-    "upgrade_schema",
-    "verify_audit",
-]
+__all__ = ["Settings", "Store", "database_url", "load_settings", "open_store", "upgrade", "upgrade_schema", *_LAZY]

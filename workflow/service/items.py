@@ -123,12 +123,6 @@ def _empty(v: Any) -> bool:
     return v is None or v == "" or v == []
 
 
-def round_view(defn: Definition, latest: dict[str, Any], this_round: dict[str, Any]) -> dict[str, Any]:
-    """The values that count at a step: `keep` fields at their latest value, the others as entered in this round."""
-    kept = {k: v for k, v in latest.items() if (spec := defn.fields.get(k)) is not None and spec.keep}
-    return kept | this_round
-
-
 # --- entering a step -----------------------------------------------------------------------------
 
 def open_step(tx: Tx, store: Store, defn: Definition, item: ItemRow, state_name: str, now: datetime, cal: WorkCalendar, *,
@@ -278,7 +272,7 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     changes = coerce_all(tx, defn, fields)
     this_round = (step.fields or {}) | changes
     latest = item.fields | changes
-    view = round_view(defn, latest, this_round)
+    view = defn.round_view(latest, this_round)
     common_req = set.intersection(*(set(t.requires) for t in candidates))
     _require(tx, defn, item, step, trigger, [f for f in candidates[0].requires if f in common_req], view, latest)
     chosen = next((t for t in candidates if t.guards_hold(view, item.counters)), None)

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .. import authority, templates
+from .. import authority
 from ..calendar import EVERY_DAY, explain_due, parse_date
 from ..deadlines import LIGHTS, light
 from ..definition import Definition
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput
 from ..present import LIGHT_CN, fmt, local_iso
 from ..rows import ItemRow, StepRow
 from ..store import Store, Tx, directory
@@ -22,7 +22,6 @@ from ..store import extensions as ext_store
 from ..store import items as item_store
 from ..store import templates as template_store
 from . import common
-from .items import round_view
 
 MAX_LIMIT = 10_000
 
@@ -270,7 +269,7 @@ def item_detail(tx: Tx, item_id: int, now: datetime, actor: str | None = None, r
     held: set[str] = set()
     if actor:
         held = authority.roles_held(holders, common.person(tx, actor).id)
-    view = round_view(defn, item.fields, current.fields or {})
+    view = defn.round_view(item.fields, current.fields or {})
     moves = [MoveInfo(t.trigger, t.label, t.dest, defn.states[t.dest].label, list(t.roles), [defn.role_label(r) for r in t.roles],
                       list(t.requires), t.comment_required, [g.describe() for g in t.guards], t.guards_hold(view, item.counters),
                       bool(held & set(t.roles)) if actor else None)
@@ -317,21 +316,6 @@ def template_versions(store: Store) -> list[VersionInfo]:
     with store.read() as tx:
         return [VersionInfo(v.id, v.key, v.title, v.content_hash, v.source_name, local_iso(v.published_at), v.published_by)
                 for v in template_store.all_versions(tx)]
-
-
-def template(path_or_key: str, store: Store | None = None, notice_dir: str | None = None) -> Definition:
-    """A template from a file (validated), the newest published version of a key, or a built-in one."""
-    if templates.looks_like_file(path_or_key):
-        return templates.validate_paths([path_or_key], notice_dir)[0]
-    if store is not None:
-        with store.read() as tx:
-            tv = template_store.latest(tx, path_or_key)
-            if tv is not None:
-                return common.definition_of(tv)
-    builtin = templates.builtin(path_or_key)
-    if builtin is not None:
-        return templates.validate_paths([builtin], notice_dir)[0]
-    raise NotFound(f"'{path_or_key}' is neither a template file, a published template nor a built-in template")
 
 
 def calendar_year(store: Store, year: int) -> CalendarYear:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 
-from ..people_file import PeopleFile
 from ..rows import PersonRow, UnitRow
+
+if TYPE_CHECKING:  # the parser is needed only by imports, not by every command that looks a person up
+    from ..people_file import PeopleFile
 from .driver import Prepared
 from .engine import Tx
 from .models import Membership, OrgUnit, Person

@@ -14,12 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 
 _MISSING = object()
 
 
 class _Compiled:
-    __slots__ = ("sql", "named", "names", "plan", "keys", "results", "plain", "error")
+    __slots__ = ("sql", "named", "names", "plan", "keys", "convert", "plain", "error")
 
     def __init__(self, stmt, dialect) -> None:
         c = stmt.compile(dialect=dialect)
@@ -33,8 +35,9 @@ class _Compiled:
                       binds[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in order]
         cols = stmt.exported_columns  # a SELECT's columns, or an INSERT's RETURNING (empty without)
         self.keys = tuple(cols.keys())
-        self.results = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in cols]
-        self.plain = all(p is None for p in self.results)
+        results = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in cols]
+        self.convert = [(i, p) for i, p in enumerate(results) if p is not None]  # only the columns that need it
+        self.plain = not self.convert
         self.error = dialect.loaded_dbapi.Error
 
     def args(self, params: dict[str, Any]) -> Any:
@@ -46,10 +49,15 @@ class _Compiled:
             values.append(v if convert is None or v is None else convert(v))
         return dict(zip(self.names, values, strict=True)) if self.named else values
 
-    def row(self, raw: tuple) -> tuple:
+    def row(self, raw: tuple) -> tuple | list:
         if self.plain:
             return raw
-        return tuple(v if p is None or v is None else p(v) for p, v in zip(self.results, raw, strict=True))
+        out = list(raw)
+        for i, p in self.convert:
+            v = out[i]
+            if v is not None:
+                out[i] = p(v)
+        return out
 
 
 def _wrapped(dialect, conn, e: Exception, sql: str) -> DBAPIError:
@@ -73,8 +81,7 @@ class Prepared:
     __slots__ = ("stmt", "_compiled")
 
     def __init__(self, stmt) -> None:
-        binds = stmt.compile().binds
-        expanding = [n for n, b in binds.items() if b.expanding]
+        expanding = [b.key for b in visitors.iterate(stmt) if isinstance(b, BindParameter) and b.expanding]
         if expanding:
             raise ValueError(f"a prepared statement cannot take a list parameter (expanding IN: {', '.join(expanding)}); "
                              "run it through Tx.execute instead")
