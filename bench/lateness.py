@@ -10,8 +10,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import bindparam, select, update
 
 from bench.scale import bulk_load, fresh_store
-from workflow.models import Escalation, Item, Step
-from workflow.sweep import sweep
+from workflow.service import sweep
+from workflow.store.models import Escalation, Item, Step
 
 
 def measure(url: str, n_rungs: int = 10_000, window: float = 20.0, tick: float = 1.0) -> dict:

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import chain, lateness, scale  # noqa: E402
+from bench import chain, compare, lateness, scale  # noqa: E402
 
 
 class Table:
@@ -148,6 +148,9 @@ def main() -> int:
     ap.add_argument("--tick", type=float, default=1.0, help="scheduler sweep interval for the lateness run")
     ap.add_argument("--cli-items", type=int, default=10_000)
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--baseline", metavar="REV", nargs="?", const=compare.BASELINE,
+                    help=f"also run this commit and REV interleaved, best of --baseline-repeat (default REV {compare.BASELINE})")
+    ap.add_argument("--baseline-repeat", type=int, default=5)
     ap.add_argument("--json", metavar="FILE", help="also write all figures as JSON")
     ap.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     args = ap.parse_args()
@@ -174,6 +177,19 @@ def main() -> int:
               ok(c["help"] <= 2 * c["click"]))
         t.add(f"CLI: wuzhuan items list --json ({args.cli_items:,} items)", f"{c['list'] * 1000:.0f} ms")
         results["cli"] = c
+        if args.baseline:
+            print(f"\n[against {args.baseline}] full chain interleaved, best of {args.baseline_repeat}", flush=True)
+            b = compare.compare(args.baseline, args.baseline_repeat, args.items)
+            m = b["ms_per_move"]
+            t.add(f"sqlite: engine per move, baseline {args.baseline}", f"{m['baseline']:.3f} ms")
+            t.add("sqlite: engine per move, this checkout", f"{m['current']:.3f} ms ({b['current_over_baseline']:.2f}×)",
+                  "≤ 1.15× baseline", ok(b["current_over_baseline"] <= 1.15))
+            t.add("sqlite: this checkout / plain sqlite3 floor (same run)", f"{b['current_over_floor']:.2f}×", "≤ 3×",
+                  ok(b["current_over_floor"] <= 3))
+            cs = b["cli_show_s"]
+            t.add("CLI: cold `items show 1 --json`, baseline / this checkout", f"{cs['baseline'] * 1000:.0f} / {cs['current'] * 1000:.0f} ms",
+                  "no slower", ok(cs["current"] <= cs["baseline"] * 1.05))
+            results["baseline"] = b
         results["sqlite"] = backend_section(t, "sqlite", f"sqlite:///{work / 'bench.db'}", args, work)
         pg = os.environ.get("WUZHUAN_BENCH_PG_URL") or os.environ.get("WUZHUAN_TEST_PG_URL")
         if pg and not args.no_postgres:

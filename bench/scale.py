@@ -16,8 +16,8 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workflow.db import Store  # noqa: E402
-from workflow.models import Assignment, Item, Person, Step, TemplateVersion  # noqa: E402
+from workflow.store import Store  # noqa: E402
+from workflow.store.models import Assignment, Item, Person, Step, TemplateVersion  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -86,11 +86,13 @@ def fresh_store(url: str) -> Store:
 
 def sweep_child(url: str) -> None:
     """Run in a fresh process: one sweep at NOW; print seconds, counts and peak RSS as JSON."""
-    from workflow.sweep import sweep
+    from dataclasses import asdict
+
+    from workflow.service import sweep
 
     store = Store(url)
     t = time.perf_counter()
-    counts = sweep(store, NOW)
+    counts = asdict(sweep(store, NOW))
     seconds = time.perf_counter() - t
     store.dispose()
     print(json.dumps({"seconds": seconds, "counts": counts, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -102,7 +104,7 @@ def timed_sweep(url: str) -> dict:
 
 
 def red_list(store: Store, n_red: int) -> dict:
-    from workflow.views import list_items
+    from workflow.service import list_items
 
     list_items(store, NOW, light_is="red", limit=10)  # warm the caches
     t = time.perf_counter()

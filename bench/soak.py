@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 
 from notifier.transports import SMTPTransport  # noqa: E402
-from workflow.audit import verify  # noqa: E402
-from workflow.delivery import deliver  # noqa: E402
-from workflow.models import AuditEvent, Escalation, Item, Outbox, Step  # noqa: E402
-from workflow.sweep import sweep  # noqa: E402
+from workflow import service  # noqa: E402
+from workflow.service import deliver, sweep, verify_audit  # noqa: E402
+from workflow.service.items import create_in  # noqa: E402
+from workflow.store.models import AuditEvent, Escalation, Item, Outbox, Step  # noqa: E402
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # simulated start: Monday 09:00 in Shanghai
 SPEED = 43200.0  # simulated seconds per wall second: half a day passes every second
@@ -69,14 +69,13 @@ def sim_now(wall_start: float) -> datetime:
 
 
 def _store(url: str):
-    from workflow.db import Store
+    from workflow.store import Store
 
     return Store(url)
 
 
 def advancer(url: str, wall_start: float, stop, log_path: str, seed: int, n_active: int) -> None:
     """Advance random items among the first n_active, as a person holding the acting role on that item."""
-    from workflow import items
     from workflow.errors import Conflict
 
     rng = random.Random(seed)
@@ -100,8 +99,8 @@ def advancer(url: str, wall_start: float, stop, log_path: str, seed: int, n_acti
                 if trigger == "order_measures":
                     comment = "主任会议决定"
                 log.write(json.dumps(["try", item_id, version]) + "\n")
-                items.advance(store, item_id, trigger, actor, sim_now(wall_start), fields=fields, comment=comment,
-                              expected_version=version)
+                service.advance(store, actor, item_id, trigger, sim_now(wall_start), fields=fields, comment=comment,
+                                expected_version=version)
                 log.write(json.dumps(["ok", item_id, version]) + "\n")
             except Conflict:
                 log.write(json.dumps(["conflict", item_id, version]) + "\n")
@@ -112,8 +111,6 @@ def advancer(url: str, wall_start: float, stop, log_path: str, seed: int, n_acti
 
 def sweeper(url: str, wall_start: float, stop) -> None:
     from sqlalchemy.exc import DBAPIError
-
-    from workflow.sweep import sweep
 
     store = _store(url)
     while not stop.is_set():
@@ -127,9 +124,6 @@ def sweeper(url: str, wall_start: float, stop) -> None:
 
 def deliverer(url: str, wall_start: float, stop, port: int) -> None:
     from sqlalchemy.exc import DBAPIError
-
-    from notifier.transports import SMTPTransport
-    from workflow.delivery import deliver
 
     store = _store(url)
     while not stop.is_set():
@@ -176,7 +170,7 @@ class Smtp:
 def setup(url: str, n_items: int) -> None:
     from sqlalchemy import create_engine, text
 
-    from workflow import items, people, registry
+    from workflow import templates
 
     eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with eng.begin() as c:
@@ -184,15 +178,14 @@ def setup(url: str, n_items: int) -> None:
         c.execute(text("CREATE SCHEMA public"))
     eng.dispose()
     store = _store(url)
-    with store.transaction() as s:
-        for p in registry.builtin_paths():
-            registry.publish(s, p, "admin", T0)
-        people.import_people(s, ROOT / "workflow" / "demo_people.yaml", "admin", T0)
+    service.import_people(store, None, ROOT / "workflow" / "demo_people.yaml", T0)
+    for p in templates.builtin_paths():
+        service.publish(store, "wang.fang", p, T0)
     groups = ["g-env", "g-budget", "g-edu", "g-rural", "g-elderly"]
-    with store.transaction() as s:
+    with store.transaction() as tx:
         for i in range(n_items):
-            items.create_in(s, template="special_supervision", title=f"专项监督{i + 1}", actor="wang.fang", now=T0,
-                            group="g-env" if i % 2 else groups[i % 5], fields={"urgency": ["一般", "一般", "急", "特急"][i % 4]})
+            create_in(tx, store, "wang.fang", template="special_supervision", title=f"专项监督{i + 1}", now=T0,
+                      group="g-env" if i % 2 else groups[i % 5], fields={"urgency": ["一般", "一般", "急", "特急"][i % 4]})
     store.dispose()
 
 
@@ -211,8 +204,8 @@ def check(url: str, inbox: Inbox, logs: list[Path], final_now: datetime) -> tupl
     breaches: list[str] = []
     n = Counter()
     store = _store(url)
+    v = verify_audit(store)
     with store.read() as s:
-        v = verify(s)
         n["audit_events"] = v.events
         if not v.ok:
             breaches.append(f"audit verify: {v.problem}")
@@ -362,9 +355,9 @@ def main() -> int:
     for _ in range(40):
         r = deliver(store, SMTPTransport("127.0.0.1", smtp.port), t, max_attempts=1000, retry_base=60, lease=LEASE)
         t += LEASE + timedelta(hours=2)
-        if r["sent"] == 0 and r["failed"] == 0:
+        if r.sent == 0 and r.failed == 0:
             with store.read() as s:
-                waiting = s.connection().exec_driver_sql("SELECT count(*) FROM outbox WHERE status <> 'sent'").scalar()
+                waiting = s.conn.exec_driver_sql("SELECT count(*) FROM outbox WHERE status <> 'sent'").scalar()
             if not waiting:
                 break
     store.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from .. import authority, caches, loader
@@ -42,10 +42,20 @@ def check_now(now: datetime) -> datetime:
     return now
 
 
+RACE = timedelta(seconds=2)
+
+
 def not_backdated(now: datetime, locked: LockedItem) -> None:
-    """Time only moves forward on an item: an action may not be dated before its last recorded event."""
+    """Time only moves forward on an item: an action may not be dated before its last recorded event.
+
+    Two people acting within a moment of each other, the later-stamped one committing first, is not
+    backdating but a race: that is "changed meanwhile" (Conflict), and the second simply looks again.
+    """
     last = locked.last_event_at
     if last is not None and now < last:
+        if last - now <= RACE:
+            raise Conflict(f"item {locked.item.id} changed meanwhile (at {fmt(last)}): look again with "
+                           f"`wuzhuan items show {locked.item.id}`")
         raise Backdated(f"item {locked.item.id}: the action is dated {fmt(now)}, before the item's last recorded event "
                            f"at {fmt(last)}; an action cannot be dated earlier than what already happened")
 
