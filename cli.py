@@ -60,14 +60,29 @@ def settings(ctx: click.Context):
     return obj["settings"]
 
 
-def store(ctx: click.Context):
+def store(ctx: click.Context, write: bool = True):
+    """The database: read commands open it read-only (on SQLite they never wait behind a writer)."""
     obj = ctx.find_root().obj
     if obj.get("store") is None:
         from workflow import service
 
-        obj["store"] = service.open_store(obj.get("db"), settings(ctx))
+        obj["store"] = service.open_store(obj.get("db"), settings(ctx), readonly=not write)
         ctx.call_on_close(obj["store"].dispose)
     return obj["store"]
+
+
+def reader(ctx: click.Context):
+    return store(ctx, write=False)
+
+
+def calendar_source(ctx: click.Context):
+    """The database's calendar, or None (the built-in holiday data) when there is no wuzhuan database yet."""
+    from workflow.errors import SchemaOutdated
+
+    try:
+        return reader(ctx)
+    except SchemaOutdated:
+        return None
 
 
 def parse_now(value: str | None) -> datetime:
@@ -198,7 +213,7 @@ def _template(ctx: click.Context, path_or_key: str):
     from workflow.templates import looks_like_file
 
     file = looks_like_file(path_or_key)
-    return service.template(path_or_key, None if file else store(ctx), settings(ctx).notice_dir)
+    return service.template(path_or_key, None if file else reader(ctx), settings(ctx).notice_dir)
 
 
 @definitions.command("show")
@@ -271,7 +286,7 @@ def definitions_list(ctx: click.Context, as_json: bool) -> None:
     """Published template versions."""
     from workflow import service
 
-    rows = service.template_versions(store(ctx))
+    rows = service.template_versions(reader(ctx))
     emit(rows, as_json, lambda r: table([[x.id, x.key, x.title, x.hash[:12], (x.published_at or "")[:16].replace("T", " "),
                                           x.published_by] for x in r],
                                         ["version", "key", "title", "hash", "published", "by"]))
@@ -306,7 +321,7 @@ def people_list(ctx: click.Context, as_json: bool) -> None:
     """Everyone, with their units and roles."""
     from workflow import service
 
-    rows = service.list_people(store(ctx))
+    rows = service.list_people(reader(ctx))
     emit(rows, as_json, lambda r: table(
         [[p.code, p.name, p.email, ("管理员" if p.admin else "") + ("" if p.active else " 已停用"),
           "; ".join(f"{x.role}@{x.unit}" for x in p.roles)] for p in r],
@@ -401,7 +416,7 @@ def items_list(ctx, template, state, group, owner, light, open_only, limit, offs
     """Items, newest first, with their step, due time and light."""
     from workflow import service
 
-    rows = service.list_items(store(ctx), parse_now(now), template=template, state=state, group=group, owner=owner,
+    rows = service.list_items(reader(ctx), parse_now(now), template=template, state=state, group=group, owner=owner,
                               light_is=light, include_finished=not open_only, limit=limit, offset=offset)
     emit(rows, as_json, lambda r: table(
         [[x.id, x.light_label, x.title, x.template, x.state_label if not x.finished else "办结",
@@ -423,7 +438,7 @@ def items_show(ctx, item, actor, rounds, now, as_json) -> None:
     """One item: step, owner, light, this round's fields, roles, next moves, steps."""
     from workflow import service
 
-    emit(service.show_item(store(ctx), item, parse_now(now), actor, rounds), as_json, lambda d: _item_text(d, rounds))
+    emit(service.show_item(reader(ctx), item, parse_now(now), actor, rounds), as_json, lambda d: _item_text(d, rounds))
 
 
 @items.command("advance")
@@ -514,7 +529,7 @@ def items_history(ctx, item, as_json) -> None:
                 detail = (detail + " " if detail else "") + _fields_text(given)
             rnd = f"round {e.round}" if e.round and e.round > 1 else ""
             click.echo(f"{e.seq:>6}  {e.at}  {e.actor_name or '—'}  {e.kind}  {move}  {rnd}  {detail}".rstrip())
-    emit(service.history(store(ctx), item), as_json, text)
+    emit(service.history(reader(ctx), item), as_json, text)
 
 
 @items.command("pause")
@@ -615,7 +630,7 @@ def audit_verify(ctx, as_json) -> None:
     from workflow import service
     from workflow.errors import InvalidInput
 
-    r = service.verify_audit(store(ctx))
+    r = service.verify_audit(reader(ctx))
     if as_json:
         emit(r, True)
     if not r.ok:
@@ -642,7 +657,7 @@ def calendar_show(ctx, year, as_json) -> None:
     def text(d):
         click.echo(f"{d.year}: {d.workdays} working days" + ("" if d.exact else "  (PROVISIONAL: no official notice imported; weekends + statutory holidays by rule)"))
         table([[x.date, x.weekday, "上班" if x.workday else "休", x.name] for x in d.days], ["date", "", "", "name"])
-    emit(service.calendar_year(store(ctx), year), as_json, text)
+    emit(service.calendar_year(calendar_source(ctx), year), as_json, text)
 
 
 @calendar_group.command("import")
@@ -672,7 +687,7 @@ def calendar_due(ctx, start, amount, unit, before, no_calendar, as_json) -> None
     """The due time of a period, with the rule applied, to check a date by hand."""
     from workflow import service
 
-    d = service.calendar_due(None if no_calendar else store(ctx), start, amount, unit, before)
+    d = service.calendar_due(None if no_calendar else calendar_source(ctx), start, amount, unit, before, every_day=no_calendar)
     emit(d, as_json, lambda x: click.echo(f"{x.due}  ({x.rule})" + ("  PROVISIONAL" if x.provisional else "")))
 
 
@@ -721,7 +736,7 @@ def outbox_list(ctx, status, limit, as_json) -> None:
     """Messages, newest first."""
     from workflow import service
 
-    emit(service.list_outbox(store(ctx), status, limit), as_json, lambda r: table(
+    emit(service.list_outbox(reader(ctx), status, limit), as_json, lambda r: table(
         [[x.id, x.status, x.attempts, x.notice, x.to, x.subject or "", (x.last_error or "")[:60]] for x in r],
         ["id", "status", "tries", "notice", "to", "subject", "last error"]))
 

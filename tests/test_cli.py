@@ -268,6 +268,14 @@ def test_people_import_errors(run, tmp_path):
     assert "group_lead@g1" in run("people", "list").output
 
 
+def test_read_commands_never_create_or_migrate_a_database(run, tmp_path):
+    r = run("items", "list")
+    assert r.exit_code == 2 and "there is no database at" in r.stderr and "wuzhuan db upgrade" in r.stderr
+    assert not (tmp_path / "cli.db").exists()
+    assert run("db", "upgrade").exit_code == 0
+    assert run("items", "list", "--json").output.strip() == "[]"
+
+
 def test_db_upgrade(run):
     r = run("db", "upgrade")
     assert r.exit_code == 0 and "schema at 0003" in r.output
@@ -277,6 +285,7 @@ def test_db_upgrade(run):
 def test_internal_errors_are_one_line(run, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("kaboom")
+    assert run("db", "upgrade").exit_code == 0
     monkeypatch.setattr("workflow.service.list_items", boom)
     r = run("items", "list")
     assert r.exit_code == 1 and "internal error" in r.stderr and "Traceback" not in r.output

@@ -77,9 +77,14 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def open_store(url: str | None = None, settings: Settings | None = None, *, migrate: bool = True) -> Store:
-    """The store for a database URL (default ./wuzhuan.db, or WUZHUAN_DATABASE_URL), with its settings."""
-    return Store(url, migrate=migrate, settings=settings)
+def open_store(url: str | None = None, settings: Settings | None = None, *, migrate: bool = True,
+               readonly: bool = False) -> Store:
+    """The store for a database URL (default ./wuzhuan.db, or WUZHUAN_DATABASE_URL), with its settings.
+
+    `readonly`: for reading only; never migrates, never takes a write lock (a database that needs a
+    migration is reported with the command that migrates it).
+    """
+    return Store(url, migrate=migrate, settings=settings, readonly=readonly)
 
 
 def upgrade_schema(url: str | None = None) -> tuple[str | None, str]:

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .. import authority
-from ..calendar import EVERY_DAY, explain_due, parse_date
+from ..calendar import EVERY_DAY, build_calendar, explain_due, parse_date
 from ..deadlines import LIGHTS, light
 from ..definition import Definition
 from ..errors import InvalidInput
@@ -318,12 +318,19 @@ def template_versions(store: Store) -> list[VersionInfo]:
                 for v in template_store.all_versions(tx)]
 
 
-def calendar_year(store: Store, year: int) -> CalendarYear:
-    """Every holiday and make-up workday of a year, and whether the data is official."""
+def _calendar(store: Store | None):
+    """The stored calendar, or the built-in data alone when there is no database yet."""
+    if store is None:
+        return build_calendar()
+    with store.read() as tx:
+        return common.calendar(tx)
+
+
+def calendar_year(store: Store | None, year: int) -> CalendarYear:
+    """Every holiday and make-up workday of a year, and whether the data is official (store None: built-in data)."""
     if not 1970 <= year <= 2199:
         raise InvalidInput(f"year {year} is outside 1970–2199")
-    with store.read() as tx:
-        cal = common.calendar(tx)
+    cal = _calendar(store)
     d, rows, workdays = date(year, 1, 1), [], 0
     while d.year == year:
         work, weekend = cal.is_workday(d), d.weekday() >= 5
@@ -334,8 +341,9 @@ def calendar_year(store: Store, year: int) -> CalendarYear:
     return CalendarYear(year, cal.is_exact(date(year, 1, 1)), workdays, rows)
 
 
-def calendar_due(store: Store | None, start: str, amount: int, unit: str, before: bool = False) -> DueInfo:
-    """The due time of a period from a date, with the rule spelled out (no store: every day counts)."""
+def calendar_due(store: Store | None, start: str, amount: int, unit: str, before: bool = False,
+                 every_day: bool = False) -> DueInfo:
+    """The due time of a period from a date, with the rule spelled out (store None: the built-in holiday data)."""
     begin = parse_date(start, "--from")
     limits = {"workdays": 2000, "days": 3650, "months": 120, "hours": 8760}
     if unit not in limits:
@@ -344,11 +352,7 @@ def calendar_due(store: Store | None, start: str, amount: int, unit: str, before
         raise InvalidInput(f"--amount must be between 1 and {limits[unit]} {unit}")
     if not 1970 <= begin.year <= 2199:
         raise InvalidInput(f"--from {begin} is outside the years 1970–2199")
-    if store is None:
-        cal = EVERY_DAY
-    else:
-        with store.read() as tx:
-            cal = common.calendar(tx)
+    cal = EVERY_DAY if every_day else _calendar(store)
     d = explain_due(cal, begin, amount, unit, "before" if before else "after")
     if not 1970 <= d.local.year <= 2199:
         raise InvalidInput(f"the due date {d.local.date()} is outside the years 1970–2199")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Settings
@@ -31,45 +31,65 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, readonly: bool) -> None:
     # pysqlite's own transaction handling would BEGIN DEFERRED; take the write lock at BEGIN
     # instead so that read-then-write transactions never fail with SQLITE_BUSY_SNAPSHOT.
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        if not readonly:  # a read-only connection can neither set nor need these
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
-    # Reads (Store.read) need no write lock: WAL gives them a consistent snapshot.
+    # Reads (Store.read, and every transaction of a read-only store) begin a plain deferred
+    # transaction: WAL gives them a consistent snapshot and they never wait for a writer.
     # Row locks: statements that lock say `.with_for_update()` on both databases. SQLAlchemy renders
     # it on PostgreSQL and leaves it out on SQLite, where BEGIN IMMEDIATE already holds the write lock.
     event.listen(engine, "begin", begin_immediate)
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """An Engine for the URL (default ./wuzhuan.db); raises InvalidInput for a bad URL."""
+def make_engine(url: str | None = None, readonly: bool = False) -> Engine:
+    """An Engine for the URL (default ./wuzhuan.db); raises InvalidInput for a bad URL.
+
+    `readonly`: SQLite opens the file read-only (it must exist) and never takes the write lock;
+    PostgreSQL sessions default to read-only transactions.
+    """
     url = database_url(url)
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise InvalidInput(f"'{url}' is not a database URL (e.g. sqlite:///wuzhuan.db or postgresql+psycopg://user@host/db)") from None
+    except (ValueError, TypeError) as e:
+        raise InvalidInput(f"'{url}' is not a database URL ({e})") from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
+        args: dict = {"timeout": 30}
         if parsed.database and parsed.database != ":memory:":
-            parent = Path(parsed.database).expanduser().resolve().parent
+            path = Path(parsed.database).expanduser()
+            parent = path.resolve().parent
             if not parent.is_dir():
                 raise InvalidInput(f"cannot create the database {parsed.database}: folder {parent} does not exist")
-        engine = create_engine(parsed, connect_args={"timeout": 30}, json_serializer=_json)
-        _sqlite_setup(engine)
+            if path.exists() and not path.is_file():
+                raise InvalidInput(f"{parsed.database} is not a file, so it cannot be a database")
+            if readonly:
+                if not path.is_file():
+                    raise SchemaOutdated(f"there is no database at {parsed.database} yet: create it with `wuzhuan db upgrade` "
+                                         "(commands that act create it by themselves)")
+                parsed = parsed.set(database=f"file:{path.resolve()}?mode=ro", query={"uri": "true"})
+        engine = create_engine(parsed, connect_args=args, json_serializer=_json)
+        if readonly:
+            engine = engine.execution_options(wuzhuan_read=True)
+        _sqlite_setup(engine, readonly)
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise InvalidInput(f"unsupported database '{parsed.get_backend_name()}': use SQLite or PostgreSQL")
-    return create_engine(parsed, pool_pre_ping=True, json_serializer=_json)
+    args = {"options": "-c default_transaction_read_only=on"} if readonly else {}
+    return create_engine(parsed, pool_pre_ping=True, json_serializer=_json, connect_args=args)
 
 
 def _alembic_config(connection):
@@ -107,22 +127,49 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         return before, head_revision()
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Migrate an empty database; refuse an outdated or foreign one (run `wuzhuan db upgrade`)."""
+def _where(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True).replace("?mode=ro&uri=true", "").replace("file:", "")
+
+
+def schema_revision(engine: Engine) -> tuple[str | None, bool]:
+    """(revision, has tables) read without taking any lock; InvalidInput for a file that is not a database."""
+    reader = engine.execution_options(wuzhuan_read=True)
     try:
-        with engine.connect() as conn:
-            tables = set(inspect(conn).get_table_names())
-            rev = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() if "alembic_version" in tables else None
-            conn.rollback()
-    except OperationalError as e:
-        raise InvalidInput(f"cannot open the database {engine.url.render_as_string(hide_password=True)}: {e.orig}") from None
+        with reader.connect() as conn:
+            try:
+                rev = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+                return rev, True
+            except (OperationalError, ProgrammingError):  # no alembic_version table: empty or foreign
+                conn.rollback()
+            return None, bool(inspect(conn).get_table_names())
+    except DatabaseError as e:
+        raise InvalidInput(f"cannot open the database {_where(engine)}: {_orig(e)}") from None
+
+
+def _orig(e: DatabaseError) -> str:
+    text_ = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
+    if "file is not a database" in text_ or "file is encrypted" in text_:
+        return "the file is not an SQLite database (is the path right?)"
+    return text_
+
+
+def ensure_schema(engine: Engine, may_migrate: bool = True) -> None:
+    """Migrate an empty database (if `may_migrate`); refuse an outdated or foreign one (run `wuzhuan db upgrade`).
+
+    The check reads without a write lock, so that it never waits behind a writer; only an empty
+    database is migrated, under the migration's own lock.
+    """
+    rev, has_tables = schema_revision(engine)
     if rev == HEAD:
         return
-    if rev is None and not tables:
+    if rev is None and not has_tables:
+        if not may_migrate:
+            raise SchemaOutdated(f"the database {_where(engine)} is empty: create its tables with `wuzhuan db upgrade` "
+                                 "(commands that act do it by themselves)")
         upgrade(engine)
         return
     if rev is None:
-        raise SchemaOutdated(f"{engine.url.render_as_string(hide_password=True)} holds tables that are not wuzhuan's; use another database")
+        raise SchemaOutdated(f"{_where(engine)} holds tables that are not wuzhuan's; use another database")
     raise SchemaOutdated(f"the database schema is at revision {rev}, this wuzhuan needs {HEAD}: run `wuzhuan db upgrade`")
 
 
@@ -171,12 +218,13 @@ class Store:
     need of them (organisation name, mail domain, links, the clock policy).
     """
 
-    def __init__(self, url: str | None = None, migrate: bool = True, settings=None):
+    def __init__(self, url: str | None = None, migrate: bool = True, settings=None, readonly: bool = False):
         self.url = database_url(url)
         self.settings = settings or Settings()
-        self.engine = make_engine(self.url)
+        self.readonly = readonly
+        self.engine = make_engine(self.url, readonly=readonly)
         if migrate:
-            ensure_schema(self.engine)
+            ensure_schema(self.engine, may_migrate=not readonly)
         self.read_engine = self.engine.execution_options(wuzhuan_read=True)
 
     @property
@@ -186,7 +234,7 @@ class Store:
     @property
     def display_url(self) -> str:
         """The database URL without its password."""
-        return self.engine.url.render_as_string(hide_password=True)
+        return _where(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
