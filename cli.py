@@ -66,7 +66,8 @@ def store(ctx: click.Context, write: bool = True):
     if obj.get("store") is None:
         from workflow import service
 
-        obj["store"] = service.open_store(obj.get("db"), settings(ctx), readonly=not write)
+        # a read needs no settings (no mail, no clock policy): it does not read wuzhuan.toml
+        obj["store"] = service.open_store(obj.get("db"), settings(ctx) if write else None, readonly=not write)
         ctx.call_on_close(obj["store"].dispose)
     return obj["store"]
 

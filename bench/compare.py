@@ -101,15 +101,35 @@ def floor_run(items: int) -> float:
     return r["seconds"] / r["steps"]
 
 
+def _show_command(checkout: Path, db_url: str) -> list[str]:
+    """A cold `wuzhuan items show 1 --json` as the installed entry point runs it (cli imported, from its .pyc)."""
+    argv = ["wuzhuan", "--db", db_url, "items", "show", "1", "--json", "--now", "2026-05-01T09:00"]
+    return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(checkout)!r}); sys.argv = {argv!r}; "
+                                  "import cli; cli.main()"]
+
+
 def cli_start(checkout: Path, db_url: str, runs: int) -> float:
-    """Median seconds of a cold `items show 1 --json` (a read command) from `checkout`'s cli.py."""
+    """Median seconds of a cold `items show 1 --json` (a read command) from `checkout`."""
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([sys.executable, str(checkout / "cli.py"), "--db", db_url, "items", "show", "1", "--json",
-                        "--now", "2026-01-06T09:00"], capture_output=True, check=True, cwd=checkout)
+        subprocess.run(_show_command(checkout, db_url), capture_output=True, check=True, cwd=checkout)
         times.append(time.perf_counter() - t)
     return sorted(times)[len(times) // 2]
+
+
+def cli_instructions(checkout: Path, db_url: str) -> int | None:
+    """Instructions of the same cold command, counted by valgrind (repeatable where wall time is not); None without it."""
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        return None
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + _show_command(checkout, db_url),
+                         capture_output=True, text=True, cwd=checkout, env={**__import__("os").environ, "PYTHONHASHSEED": "0"})
+    for line in out.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1])
+    return None
 
 
 def _demo_db(checkout: Path, where: Path) -> str:
@@ -118,7 +138,8 @@ def _demo_db(checkout: Path, where: Path) -> str:
     return f"sqlite:///{where / 'wuzhuan.db'}"
 
 
-def compare(baseline: str = BASELINE, repeat: int = 5, items: int = 200, cli_runs: int = 9) -> dict:
+def compare(baseline: str = BASELINE, repeat: int = 5, items: int = 200, cli_runs: int = 9,
+            instructions: bool = False) -> dict:
     """Interleaved runs; the best of each. Returns ms per move for baseline, current and floor, and CLI starts."""
     runs: dict[str, list[float]] = {"baseline": [], "current": [], "floor": []}
     with tempfile.TemporaryDirectory(prefix="wuzhuan-baseline-") as tmp:
@@ -132,9 +153,12 @@ def compare(baseline: str = BASELINE, repeat: int = 5, items: int = 200, cli_run
                       f"{runs['current'][-1] * 1e3:.3f} ms, floor {runs['floor'][-1] * 1e3:.3f} ms a move", flush=True)
             base_db, cur_db = _demo_db(base, Path(tmp) / "demo-base"), _demo_db(ROOT, Path(tmp) / "demo-cur")
             starts = {"baseline": [], "current": []}
+            for checkout, db in ((base, base_db), (ROOT, cur_db)):  # compile the .pyc files first, as an installed copy has
+                subprocess.run(_show_command(checkout, db), capture_output=True, cwd=checkout)
             for _ in range(3):  # interleaved too
                 starts["baseline"].append(cli_start(base, base_db, cli_runs))
                 starts["current"].append(cli_start(ROOT, cur_db, cli_runs))
+            counted = {"baseline": cli_instructions(base, base_db), "current": cli_instructions(ROOT, cur_db)} if instructions else {}
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, capture_output=True)
     best = {k: min(v) for k, v in runs.items()}
@@ -143,7 +167,7 @@ def compare(baseline: str = BASELINE, repeat: int = 5, items: int = 200, cli_run
             "runs_ms": {k: [x * 1e3 for x in v] for k, v in runs.items()},
             "current_over_baseline": best["current"] / best["baseline"],
             "current_over_floor": best["current"] / best["floor"],
-            "cli_show_s": {k: min(v) for k, v in starts.items()}}
+            "cli_show_s": {k: min(v) for k, v in starts.items()}, "cli_show_instructions": counted}
 
 
 def main() -> int:
@@ -151,8 +175,9 @@ def main() -> int:
     ap.add_argument("--baseline", default=BASELINE, help=f"the commit to compare with (default {BASELINE})")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--items", type=int, default=200)
+    ap.add_argument("--instructions", action="store_true", help="also count the cold read command's instructions (valgrind)")
     args = ap.parse_args()
-    r = compare(args.baseline, args.repeat, args.items)
+    r = compare(args.baseline, args.repeat, args.items, instructions=args.instructions)
     m = r["ms_per_move"]
     print(f"\nbest of {args.repeat}, {args.items} items × 14 moves, interleaved:")
     print(f"  baseline {args.baseline}: {m['baseline']:.3f} ms a move")
@@ -160,6 +185,10 @@ def main() -> int:
     print(f"  floor (sqlite3):    {m['floor']:.3f} ms a move  (current {r['current_over_floor']:.2f}× the floor; target ≤ 3×)")
     c = r["cli_show_s"]
     print(f"  cold `items show 1 --json`: baseline {c['baseline'] * 1e3:.0f} ms, current {c['current'] * 1e3:.0f} ms")
+    n = r["cli_show_instructions"]
+    if n.get("baseline") and n.get("current"):
+        print(f"  the same, instructions (valgrind): baseline {n['baseline'] / 1e9:.3f} G, current {n['current'] / 1e9:.3f} G "
+              f"({n['current'] / n['baseline']:.2f}×)")
     return 0
 
 

@@ -101,3 +101,13 @@ def test_every_module_says_what_it_owns():
     missing = [str(p.relative_to(ROOT)) for p in list(_sources()) + [ROOT / "cli.py"]
                if not (ast.get_docstring(ast.parse(p.read_text("utf-8"))) or "").strip()]
     assert missing == []
+
+
+def test_a_read_command_loads_no_orm_and_no_renderer():
+    """What every command pays at start: the use case it runs, Core SQLAlchemy, and nothing it does not use."""
+    code = ("import sys, cli\n"
+            "sys.argv = ['wuzhuan', 'calendar', 'due', '--from', '2026-02-12', '--amount', '5', '--unit', 'workdays', '--json']\n"
+            "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('sqlalchemy.orm', 'jinja2', 'alembic', 'jsonschema', 'email_validator', 'transitions') if m in sys.modules), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.stderr.strip().splitlines()[-1] == "[]", out.stderr

@@ -10,13 +10,13 @@ from sqlalchemy.exc import IntegrityError
 
 from workflow.errors import SchemaOutdated
 from workflow.store import Store
-from workflow.store.models import Base
+from workflow.store.models import metadata
 
 
 def test_migrations_match_the_models(db_url):
     store = Store(db_url)
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     store.dispose()
     assert diff == []
 

@@ -9,7 +9,6 @@ Every setting also has an environment variable: WUZHUAN_ and its name in capital
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -112,6 +111,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
     if path is None and Path("wuzhuan.toml").is_file():
         path = "wuzhuan.toml"
     if path:
+        import tomllib  # only when there is a settings file to read (start-up time of every command)
+
         try:
             data = tomllib.loads(read_text(path, 1_000_000, "configuration file"))
         except FileProblem as e:

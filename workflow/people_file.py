@@ -25,7 +25,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 EMPTY_HINT = "a people file is a mapping with `people` (code, name, email) and `units` (code, name, kind, members)"
 
 
-@dataclass(frozen=True)
+@dataclass
 class PersonEntry:
     code: str
     name: str
@@ -36,14 +36,14 @@ class PersonEntry:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass
 class MemberEntry:
     person: str
     role: str
     line: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass
 class UnitEntry:
     code: str
     name: str
@@ -53,7 +53,7 @@ class UnitEntry:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass
 class PeopleFile:
     name: str
     people: tuple[PersonEntry, ...]

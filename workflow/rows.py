@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class ItemRow:
     id: int
     template_version_id: int
@@ -33,7 +33,7 @@ class ItemRow:
     updated_at: datetime | None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class StepRow:
     id: int
     item_id: int
@@ -58,7 +58,7 @@ class StepRow:
     fields: dict[str, Any] | None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, eq=False)
 class PersonRow:
     id: int
     code: str
@@ -69,7 +69,7 @@ class PersonRow:
     admin: bool
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, eq=False)
 class UnitRow:
     id: int
     code: str
@@ -78,7 +78,7 @@ class UnitRow:
     applies_to_all: bool
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, eq=False)
 class Holder:
     """A person as seen through a role on an item (an assignment joined with its person)."""
 
@@ -90,7 +90,7 @@ class Holder:
     admin: bool = False
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, eq=False)
 class TemplateVersionRow:
     id: int
     key: str
@@ -102,7 +102,7 @@ class TemplateVersionRow:
     published_by: str | None = None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, eq=False)
 class AuditEventRow:
     id: int
     seq: int
@@ -117,13 +117,13 @@ class AuditEventRow:
     hash: str
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, eq=False)
 class AuditHeadRow:
     last_seq: int
     last_hash: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class OutboxRow:
     id: int
     message_id: str
@@ -144,7 +144,7 @@ class OutboxRow:
     sent_at: datetime | None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, eq=False)
 class ExtensionRow:
     id: int
     item_id: int
@@ -160,7 +160,7 @@ class ExtensionRow:
     decision_comment: str | None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, eq=False)
 class CalendarImportRow:
     id: int
     year: int
@@ -170,7 +170,7 @@ class CalendarImportRow:
     imported_by: str | None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, eq=False)
 class LockedItem:
     """An item row-locked for a change, with what deciding on it needs from around it."""
 

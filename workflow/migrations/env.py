@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from workflow.store.models import Base
+from workflow.store.models import metadata
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -11,5 +11,5 @@ if connection is None:
 
     connection = make_engine().connect()
 
-context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
 context.run_migrations()

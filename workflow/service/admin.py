@@ -25,7 +25,7 @@ from ..store import templates as template_store
 from . import common
 
 
-@dataclass(frozen=True)
+@dataclass
 class Published:
     key: str
     title: str
@@ -35,7 +35,7 @@ class Published:
     created: bool
 
 
-@dataclass(frozen=True)
+@dataclass
 class PeopleImported:
     file: str
     people: int
@@ -46,7 +46,7 @@ class PeopleImported:
     bootstrap: bool
 
 
-@dataclass(frozen=True)
+@dataclass
 class CalendarImported:
     year: int
     source: str
@@ -55,7 +55,7 @@ class CalendarImported:
     recomputed_steps: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class Retried:
     count: int
     ids: list[int]

@@ -30,14 +30,14 @@ from . import common
 LEASE = timedelta(minutes=5)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Delivered:
     sent: int = 0
     failed: int = 0
     dead: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass
 class Message:
     id: int
     message_id: str

@@ -24,7 +24,7 @@ MAX_TITLE = 500
 MAX_TEXT = 10_000
 
 
-@dataclass(frozen=True)
+@dataclass
 class Created:
     id: int
     title: str
@@ -36,7 +36,7 @@ class Created:
     due_at: str | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Moved:
     item: int
     version: int
@@ -52,7 +52,7 @@ class Moved:
     finished: bool
 
 
-@dataclass(frozen=True)
+@dataclass
 class FieldsSet:
     item: int
     version: int
@@ -62,7 +62,7 @@ class FieldsSet:
     recomputed: bool
 
 
-@dataclass(frozen=True)
+@dataclass
 class Assigned:
     item: int
     version: int

@@ -20,7 +20,7 @@ from . import common
 MAX_REASON = 2000
 
 
-@dataclass(frozen=True)
+@dataclass
 class Paused:
     item: int
     version: int
@@ -30,7 +30,7 @@ class Paused:
     due: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class Resumed:
     item: int
     version: int
@@ -43,7 +43,7 @@ class Resumed:
     unit: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class ExtensionRequested:
     id: int
     item: int
@@ -55,7 +55,7 @@ class ExtensionRequested:
     approver_labels: list[str]
 
 
-@dataclass(frozen=True)
+@dataclass
 class ExtensionDecided:
     id: int
     status: str

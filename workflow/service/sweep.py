@@ -22,7 +22,7 @@ from ..store import outbox as outbox_store
 from . import common
 
 
-@dataclass(frozen=True)
+@dataclass
 class Swept:
     fired: int = 0
     skipped: int = 0

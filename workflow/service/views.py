@@ -26,7 +26,7 @@ from . import common
 MAX_LIMIT = 10_000
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ItemSummary:
     id: int
     title: str
@@ -46,7 +46,7 @@ class ItemSummary:
     created_at: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class StepInfo:
     id: int
     seq: int
@@ -68,7 +68,7 @@ class StepInfo:
     values: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class MoveInfo:
     trigger: str
     label: str
@@ -83,14 +83,14 @@ class MoveInfo:
     allowed_for_actor: bool | None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class RoleHolders:
     role: str
     label: str
     people: list[str]  # "name (code)"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ExtensionInfo:
     id: int
     status: str
@@ -100,7 +100,7 @@ class ExtensionInfo:
     decided_by: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ItemDetail:
     id: int
     title: str
@@ -132,7 +132,7 @@ class ItemDetail:
     earlier_rounds: list[StepInfo] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class HistoryEntry:
     seq: int
     at: str
@@ -146,14 +146,14 @@ class HistoryEntry:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class UnitRole:
     unit: str
     unit_name: str
     role: str
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class PersonInfo:
     code: str
     name: str
@@ -164,7 +164,7 @@ class PersonInfo:
     roles: list[UnitRole] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class VersionInfo:
     id: int
     key: str
@@ -175,7 +175,7 @@ class VersionInfo:
     published_by: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class CalendarDayInfo:
     date: str
     weekday: str
@@ -183,7 +183,7 @@ class CalendarDayInfo:
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class CalendarYear:
     year: int
     exact: bool
@@ -191,7 +191,7 @@ class CalendarYear:
     days: list[CalendarDayInfo]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class DueInfo:
     due: str
     due_at: str | None

@@ -15,10 +15,10 @@ from .driver import Prepared, insert_rows
 from .engine import Tx
 from .models import AuditEvent, AuditHead
 
-_LOCK_HEAD = Prepared(select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update())
-_INSERT = Prepared(insert(AuditEvent).values({c: bindparam(c) for c in (
+_LOCK_HEAD = Prepared(lambda: select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update())
+_INSERT = Prepared(lambda: insert(AuditEvent).values({c: bindparam(c) for c in (
     "seq", "at", "actor", "kind", "item_id", "from_state", "to_state", "data", "prev_hash", "hash")}))
-_ADVANCE_HEAD = Prepared(update(AuditHead).where(AuditHead.id == 1)
+_ADVANCE_HEAD = Prepared(lambda: update(AuditHead).where(AuditHead.id == 1)
                          .values(last_seq=bindparam("last_seq"), last_hash=bindparam("last_hash")))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import delete, func, insert, select
 
@@ -10,13 +11,20 @@ from ..rows import CalendarImportRow
 from .engine import Tx
 from .models import CalendarDay, CalendarImport
 
-_LATEST = select(CalendarImport.digest).order_by(CalendarImport.id.desc()).limit(1)
-LATEST_DIGEST = select(func.coalesce(_LATEST.scalar_subquery(), "")).scalar_subquery()  # for a column of another query
+
+@cache
+def _latest():
+    return select(CalendarImport.digest).order_by(CalendarImport.id.desc()).limit(1)
+
+
+def latest_digest_column():
+    """The latest digest as a column of another query (the item lock reads it in the same round trip)."""
+    return select(func.coalesce(_latest().scalar_subquery(), "")).scalar_subquery()
 
 
 def latest_digest(tx: Tx) -> str:
     """The digest naming the calendar's content now ('' before any import)."""
-    return tx.execute(_LATEST).scalar_one_or_none() or ""
+    return tx.execute(_latest()).scalar_one_or_none() or ""
 
 
 def days(tx: Tx) -> list[tuple[date, bool, str]]:

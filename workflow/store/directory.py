@@ -15,7 +15,7 @@ from .driver import Prepared
 from .engine import Tx
 from .models import Membership, OrgUnit, Person
 
-_PERSON = Prepared(select(Person.id, Person.code, Person.name, Person.email, Person.title, Person.active, Person.admin)
+_PERSON = Prepared(lambda: select(Person.id, Person.code, Person.name, Person.email, Person.title, Person.active, Person.admin)
                    .where(Person.code == bindparam("code")))
 
 
@@ -100,7 +100,7 @@ def default_holders(tx: Tx, unit_ids: list[int], roles: list[str]) -> dict[str, 
     return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class ImportCounts:
     people: int
     units: int

@@ -11,6 +11,7 @@ and driver errors come back as SQLAlchemy's, like those of any other statement.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -74,19 +75,29 @@ def _wrapped(dialect, conn, e: Exception, sql: str) -> DBAPIError:
 class Prepared:
     """A Core statement run on the driver's cursor of a transaction's connection (see the module docstring).
 
-    A statement this path cannot run is refused when it is made, not when it first runs: an
-    expanding IN (its SQL depends on the length of the list) needs SQLAlchemy's own execution.
+    `build` makes the statement; it is called when the statement is first compiled, so a module
+    full of them costs nothing at import (every command imports the store). A statement this path
+    cannot run is refused when it is compiled, before anything runs: an expanding IN (its SQL
+    depends on the length of the list) needs SQLAlchemy's own execution.
     """
 
-    __slots__ = ("stmt", "_compiled")
+    __slots__ = ("_build", "_stmt", "_compiled")
 
-    def __init__(self, stmt) -> None:
-        expanding = [b.key for b in visitors.iterate(stmt) if isinstance(b, BindParameter) and b.expanding]
-        if expanding:
-            raise ValueError(f"a prepared statement cannot take a list parameter (expanding IN: {', '.join(expanding)}); "
-                             "run it through Tx.execute instead")
-        self.stmt = stmt
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._stmt = None
         self._compiled: dict[str, _Compiled] = {}
+
+    @property
+    def stmt(self):
+        if self._stmt is None:
+            stmt = self._build()
+            expanding = [b.key for b in visitors.iterate(stmt) if isinstance(b, BindParameter) and b.expanding]
+            if expanding:
+                raise ValueError(f"a prepared statement cannot take a list parameter (expanding IN: {', '.join(expanding)}); "
+                                 "run it through Tx.execute instead")
+            self._stmt = stmt
+        return self._stmt
 
     def _for(self, dialect) -> _Compiled:
         key = dialect.dialect_description  # e.g. "sqlite+pysqlite", "postgresql+psycopg"
@@ -96,11 +107,7 @@ class Prepared:
         return cp
 
     def run(self, tx, params: dict[str, Any] | None = None) -> tuple[_Compiled, Any]:
-        """Execute in the transaction `tx` (a store Tx); returns (compiled form, driver cursor).
-
-        Pending ORM changes of the transaction are flushed first, as SQLAlchemy's autoflush would.
-        """
-        tx.flush()
+        """Execute in the transaction `tx` (a store Tx); returns (compiled form, driver cursor)."""
         conn = tx.conn
         cp = self._for(conn.dialect)
         args = cp.args(params or {})
@@ -165,7 +172,6 @@ def insert_rows(tx, table, rows: list[dict]) -> None:
     """
     if not rows:
         return
-    tx.flush()
     conn = tx.conn
     if conn.dialect.name != "postgresql":
         conn.execute(table.insert(), rows)

@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, ProgrammingError
-from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Settings
 from ..errors import InvalidInput, SchemaOutdated
@@ -174,41 +173,20 @@ def ensure_schema(engine: Engine, may_migrate: bool = True) -> None:
 
 
 class Tx:
-    """One transaction: a SQLAlchemy connection, and an ORM session on it only if a store module asks.
+    """One transaction on one connection. Every statement runs through here or through a Prepared
+    statement given this Tx; there is no ORM session, so nothing is ever pending unseen."""
 
-    Every statement goes through here or through a Prepared statement given this Tx, and both
-    flush what the ORM session still holds first: a row added through the ORM is always visible
-    to the next statement of the same transaction, whichever path runs it.
-    """
-
-    __slots__ = ("conn", "_session")
+    __slots__ = ("conn",)
 
     def __init__(self, conn) -> None:
         self.conn = conn
-        self._session: Session | None = None
 
     @property
     def dialect(self) -> str:
         return self.conn.dialect.name
 
-    def flush(self) -> None:
-        s = self._session
-        if s is not None and (s.new or s.dirty or s.deleted):
-            s.flush()
-
     def execute(self, stmt, params=None):
-        self.flush()
         return self.conn.execute(stmt, params) if params is not None else self.conn.execute(stmt)
-
-    def session(self) -> Session:
-        """An ORM session on this transaction's connection (it never commits: the Tx does)."""
-        if self._session is None:
-            self._session = _sessions(bind=self.conn)
-        return self._session
-
-
-# Sessions ride on the Core transaction the Store owns ("rollback_only": a Session never commits it).
-_sessions = sessionmaker(expire_on_commit=False, join_transaction_mode="rollback_only")
 
 
 class Store:
@@ -240,24 +218,13 @@ class Store:
     def transaction(self) -> Iterator[Tx]:
         """One transaction: commit on success, roll back on any exception."""
         with self.engine.begin() as conn:
-            tx = Tx(conn)
-            try:
-                yield tx
-                tx.flush()  # what the ORM still holds goes out before the commit
-            finally:
-                if tx._session is not None:
-                    tx._session.close()
+            yield Tx(conn)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read-only transaction (rolled back at the end)."""
         with self.read_engine.connect() as conn:  # closing rolls back
-            tx = Tx(conn)
-            try:
-                yield tx
-            finally:
-                if tx._session is not None:
-                    tx._session.close()
+            yield Tx(conn)
 
     def dispose(self) -> None:
         self.engine.dispose()

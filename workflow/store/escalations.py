@@ -43,7 +43,6 @@ def claim(tx: Tx, claims: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
     """Insert the claims that nobody made before; {(step id, rung): escalation id} for those only."""
     if not claims:
         return {}
-    tx.flush()
     if tx.dialect == "postgresql":
         rows = tx.conn.execute(_CLAIM_PG, {c: [cl[c] for cl in claims] for c in _CLAIM_COLS})
     else:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
 from ..rows import Holder, ItemRow, LockedItem, StepRow
-from .calendar import LATEST_DIGEST
+from .calendar import latest_digest_column
 from .driver import Prepared, read_scalar
 from .engine import Tx
 from .models import Assignment, Escalation, Item, OrgUnit, Person, Step, StepStatus
@@ -19,26 +20,36 @@ _STEP_INSERT_COLUMNS = tuple(c for c in STEP_COLUMNS if c != "id")
 
 # The step number comes from a subquery, not a join: on PostgreSQL a row locked FOR UPDATE is
 # re-checked after a concurrent commit, and a join would be re-checked against the old step row.
-_LAST_ESCALATION = select(func.max(Escalation.claimed_at)).where(Escalation.item_id == Item.id).scalar_subquery()
-_LOCK = Prepared(select(Item.__table__, LATEST_DIGEST.label("calendar_digest"),
-                        _LAST_ESCALATION.label("last_escalation_at"))
-                 .where(Item.id == bindparam("id")).with_for_update())
-_STEP = Prepared(select(Step.__table__).where(Step.id == bindparam("id")))
-_ITEM = Prepared(select(Item.__table__).where(Item.id == bindparam("id")))
-_VERSION = Prepared(select(Item.version).where(Item.id == bindparam("id")))
-_INSERT_STEP = Prepared(insert(Step).values({c: bindparam(c) for c in _STEP_INSERT_COLUMNS}).returning(Step.id))
-_CLOSE_STEP = Prepared(update(Step).where(Step.id == bindparam("sid"))
+_LOCK = Prepared(lambda: select(
+    Item.__table__, latest_digest_column().label("calendar_digest"),
+    select(func.max(Escalation.claimed_at)).where(Escalation.item_id == Item.id).scalar_subquery().label("last_escalation_at"),
+).where(Item.id == bindparam("id")).with_for_update())
+_STEP = Prepared(lambda: select(Step.__table__).where(Step.id == bindparam("id")))
+_ITEM = Prepared(lambda: select(Item.__table__).where(Item.id == bindparam("id")))
+_VERSION = Prepared(lambda: select(Item.version).where(Item.id == bindparam("id")))
+_INSERT_STEP = Prepared(lambda: insert(Step).values({c: bindparam(c) for c in _STEP_INSERT_COLUMNS}).returning(Step.id))
+_CLOSE_STEP = Prepared(lambda: update(Step).where(Step.id == bindparam("sid"))
                        .values(left_at=bindparam("at"), left_by=bindparam("by"), left_via=bindparam("via"),
                                status=StepStatus.CLOSED, next_escalation_at=None, fields=bindparam("fields")))
 _MOVED = ("state", "owner_role", "fields", "counters", "current_step_id", "due_at", "yellow_at", "paused_at",
           "finished_at", "updated_at")
-_CAS = Prepared(update(Item).where(Item.id == bindparam("iid"), Item.version == bindparam("expected"))
+_CAS = Prepared(lambda: update(Item).where(Item.id == bindparam("iid"), Item.version == bindparam("expected"))
                 .values(version=bindparam("new_version"), **{c: bindparam(c) for c in _MOVED}))
-_HOLDERS = (select(Assignment.item_id, Assignment.role, Person.id, Person.code, Person.name, Person.email,
+
+
+@cache
+def _holders_query():
+    return (select(Assignment.item_id, Assignment.role, Person.id, Person.code, Person.name, Person.email,
                    Person.active, Person.admin)
             .join(Person, Person.id == Assignment.person_id).order_by(Assignment.id))
-_HOLDERS_OF_ONE = Prepared(_HOLDERS.where(Assignment.item_id == bindparam("id")))
-_HOLDERS_OF_MANY = _HOLDERS.where(Assignment.item_id.in_(bindparam("ids", expanding=True)))
+
+
+_HOLDERS_OF_ONE = Prepared(lambda: _holders_query().where(Assignment.item_id == bindparam("id")))
+
+
+@cache
+def _holders_of_many():
+    return _holders_query().where(Assignment.item_id.in_(bindparam("ids", expanding=True)))
 
 
 def _item(row: dict[str, Any]) -> ItemRow:
@@ -125,7 +136,7 @@ def holders_many(tx: Tx, item_ids: list[int]) -> dict[int, dict[str, list[Holder
     out: dict[int, dict[str, list[Holder]]] = {i: {} for i in item_ids}
     if not item_ids:
         return out
-    for item_id, role, pid, code, name, email, active, admin in tx.execute(_HOLDERS_OF_MANY, {"ids": list(item_ids)}):
+    for item_id, role, pid, code, name, email, active, admin in tx.execute(_holders_of_many(), {"ids": list(item_ids)}):
         out[item_id].setdefault(role, []).append(Holder(pid, code, name, email, bool(active), bool(admin)))
     return out
 

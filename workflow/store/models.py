@@ -1,26 +1,33 @@
-"""SQLAlchemy tables: template versions, items, step visits, people, audit, escalations, outbox, calendar."""
+"""The tables (SQLAlchemy Core): template versions, items, step visits, people, audit, escalations, outbox, calendar.
+
+Core tables, not ORM classes: nothing in wuzhuan loads objects through a Session, and leaving the
+ORM out spares every command its import (~0.1 s) and the mapping of a dozen classes. Each table is
+wrapped so that its columns read as attributes (`Item.id`, `Step.item_id`), and it can be given to
+`select`, `insert`, `update` and `delete` directly.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
@@ -87,10 +94,6 @@ class UTCDateTime(TypeDecorator):
         return process
 
 
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
-
-
 class StepStatus(StrEnum):
     OPEN = "open"
     PAUSED = "paused"
@@ -115,217 +118,154 @@ class ExtensionStatus(StrEnum):
     REJECTED = "rejected"
 
 
-class TemplateVersion(Base):
-    __tablename__ = "template_versions"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    source_name: Mapped[str] = mapped_column(String(500))
-    source_text: Mapped[str] = mapped_column(Text)
-    published_at: Mapped[datetime]
-    published_by: Mapped[str | None] = mapped_column(String(64))
+
+metadata = MetaData()
 
 
-class OrgUnit(Base):
-    __tablename__ = "org_units"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(32))  # group, committee, council, office, department, district
-    applies_to_all: Mapped[bool] = mapped_column(Boolean, default=False)
+class _Table:
+    """A Core table whose columns are attributes; SQLAlchemy takes it wherever it takes the table."""
+
+    def __init__(self, *args, **kw) -> None:
+        self.__table__ = Table(*args, **kw)
+        for c in self.__table__.columns:
+            setattr(self, c.key, c)
+
+    def __clause_element__(self) -> Table:
+        return self.__table__
 
 
-class Person(Base):
-    __tablename__ = "people"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str | None] = mapped_column(String(200))
-    title: Mapped[str | None] = mapped_column(String(100))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+def _pk() -> Column:
+    return Column("id", Integer, primary_key=True)
 
 
-class Membership(Base):
-    """A person holds `role` for items of a unit (or of every item when the unit applies to all)."""
-
-    __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("unit_id", "person_id", "role"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    role: Mapped[str] = mapped_column(String(64))
+def _when(name: str, nullable: bool = True) -> Column:
+    return Column(name, UTCDateTime(), nullable=nullable)
 
 
-class Item(Base):
-    __tablename__ = "items"
-    __table_args__ = (
-        Index("ix_items_template_state", "template_key", "state"),
-        Index("ix_items_open_due", "due_at", postgresql_where=text("finished_at IS NULL"), sqlite_where=text("finished_at IS NULL")),
-    )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
-    template_key: Mapped[str] = mapped_column(String(64))
-    title: Mapped[str] = mapped_column(String(500))
-    state: Mapped[str] = mapped_column(String(64))
-    owner_role: Mapped[str | None] = mapped_column(String(64))  # the current state's owner role
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    counters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    group_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
-    current_step_id: Mapped[int | None] = mapped_column(Integer)
+def _s(name: str, length: int, nullable: bool = True, **kw) -> Column:
+    return Column(name, String(length), nullable=nullable, **kw)
+
+
+TemplateVersion = _Table(
+    "template_versions", metadata, _pk(),
+    _s("key", 64, False, index=True), _s("title", 200, False), _s("content_hash", 64, False, unique=True),
+    _s("source_name", 500, False), Column("source_text", Text, nullable=False), _when("published_at", False),
+    _s("published_by", 64))
+
+OrgUnit = _Table(
+    "org_units", metadata, _pk(),
+    _s("code", 64, False, unique=True), _s("name", 200, False),
+    _s("kind", 32, False),  # group, committee, council, office, department, district
+    Column("applies_to_all", Boolean, nullable=False, default=False))
+
+Person = _Table(
+    "people", metadata, _pk(),
+    _s("code", 64, False, unique=True), _s("name", 100, False), _s("email", 200), _s("title", 100),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("admin", Boolean, nullable=False, default=False, server_default=text("false")))
+
+# A person holds `role` for items of a unit (or of every item when the unit applies to all).
+Membership = _Table(
+    "memberships", metadata, _pk(),
+    Column("unit_id", Integer, ForeignKey("org_units.id"), nullable=False, index=True),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=False, index=True),
+    _s("role", 64, False),
+    UniqueConstraint("unit_id", "person_id", "role"))
+
+Item = _Table(
+    "items", metadata, _pk(),
+    Column("template_version_id", Integer, ForeignKey("template_versions.id"), nullable=False),
+    _s("template_key", 64, False), _s("title", 500, False), _s("state", 64, False),
+    _s("owner_role", 64),  # the current state's owner role
+    Column("version", Integer, nullable=False, default=1),
+    Column("fields", JSON, nullable=False, default=dict), Column("counters", JSON, nullable=False, default=dict),
+    Column("group_unit_id", Integer, ForeignKey("org_units.id"), index=True),
+    Column("current_step_id", Integer),
     # Denormalised from the current step, so lists and light filters need no join.
-    due_at: Mapped[datetime | None]
-    yellow_at: Mapped[datetime | None]
-    paused_at: Mapped[datetime | None]
-    created_at: Mapped[datetime]
-    created_by: Mapped[str | None] = mapped_column(String(64))
-    finished_at: Mapped[datetime | None]
+    _when("due_at"), _when("yellow_at"), _when("paused_at"), _when("created_at", False), _s("created_by", 64),
+    _when("finished_at"),
     # The time of the item's last recorded action (not refusals, not escalations): no later action may predate it.
-    updated_at: Mapped[datetime | None]
+    _when("updated_at"),
+    Index("ix_items_template_state", "template_key", "state"),
+    Index("ix_items_open_due", "due_at", postgresql_where=text("finished_at IS NULL"), sqlite_where=text("finished_at IS NULL")))
 
-
-class Step(Base):
-    """One visit of an item to a state: entered, due, left, and its escalation progress."""
-
-    __tablename__ = "steps"
-    __table_args__ = (
-        UniqueConstraint("item_id", "seq"),
-        Index("ix_steps_next_escalation", "next_escalation_at",
-              postgresql_where=text("next_escalation_at IS NOT NULL"), sqlite_where=text("next_escalation_at IS NOT NULL")),
-        Index("ix_steps_provisional", "provisional",
-              postgresql_where=text("provisional AND left_at IS NULL"), sqlite_where=text("provisional AND left_at IS NULL")),
-    )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
-    seq: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(64))
-    entered_at: Mapped[datetime]
-    entered_by: Mapped[str | None] = mapped_column(String(64))
-    entered_via: Mapped[str | None] = mapped_column(String(64))  # trigger
-    due_at: Mapped[datetime | None]
-    due_rule: Mapped[str | None] = mapped_column(String(300))
-    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    yellow_at: Mapped[datetime | None]
-    next_escalation_at: Mapped[datetime | None]
-    next_rung: Mapped[int] = mapped_column(Integer, default=0)  # index into the state's ladder
-    status: Mapped[str] = mapped_column(String(16), default=StepStatus.OPEN)
-    paused_at: Mapped[datetime | None]
-    extra_units: Mapped[int] = mapped_column(Integer, default=0)  # clock lost to pauses, in the deadline's unit
-    extended_to: Mapped[date | None] = mapped_column(Date)  # last day granted by an approved extension
-    left_at: Mapped[datetime | None]
-    left_by: Mapped[str | None] = mapped_column(String(64))
-    left_via: Mapped[str | None] = mapped_column(String(64))
+# One visit of an item to a state: entered, due, left, its escalation progress and the values entered in it.
+Step = _Table(
+    "steps", metadata, _pk(),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("seq", Integer, nullable=False), _s("state", 64, False),
+    _when("entered_at", False), _s("entered_by", 64), _s("entered_via", 64),  # trigger
+    _when("due_at"), _s("due_rule", 300), Column("provisional", Boolean, nullable=False, default=False),
+    _when("yellow_at"), _when("next_escalation_at"),
+    Column("next_rung", Integer, nullable=False, default=0),  # index into the state's ladder
+    _s("status", 16, False, default="open"), _when("paused_at"),
+    Column("extra_units", Integer, nullable=False, default=0),  # clock lost to pauses, in the deadline's unit
+    Column("extended_to", Date),  # last day granted by an approved extension
+    _when("left_at"), _s("left_by", 64), _s("left_via", 64),
     # The field values entered during this visit (its round): what the moves from it may count on.
-    fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    Column("fields", JSON),
+    UniqueConstraint("item_id", "seq"),
+    Index("ix_steps_next_escalation", "next_escalation_at",
+          postgresql_where=text("next_escalation_at IS NOT NULL"), sqlite_where=text("next_escalation_at IS NOT NULL")),
+    Index("ix_steps_provisional", "provisional",
+          postgresql_where=text("provisional AND left_at IS NULL"), sqlite_where=text("provisional AND left_at IS NULL")))
 
+Assignment = _Table(
+    "assignments", metadata, _pk(),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False, index=True),
+    _s("role", 64, False), Column("person_id", Integer, ForeignKey("people.id"), nullable=False),
+    _when("assigned_at", False), _s("assigned_by", 64),
+    UniqueConstraint("item_id", "role", "person_id"))
 
-class Assignment(Base):
-    __tablename__ = "assignments"
-    __table_args__ = (UniqueConstraint("item_id", "role", "person_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
-    role: Mapped[str] = mapped_column(String(64))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    assigned_at: Mapped[datetime]
-    assigned_by: Mapped[str | None] = mapped_column(String(64))
+# A single row: the last audit event's sequence number and hash; locked to append.
+AuditHead = _Table(
+    "audit_head", metadata, _pk(),
+    Column("last_seq", Integer, nullable=False, default=0), _s("last_hash", 64, False))
 
+AuditEvent = _Table(
+    "audit_events", metadata, _pk(),
+    Column("seq", Integer, nullable=False, unique=True), _when("at", False), _s("actor", 64), _s("kind", 32, False),
+    Column("item_id", Integer, index=True), _s("from_state", 64), _s("to_state", 64),
+    Column("data", JSON, nullable=False, default=dict), _s("prev_hash", 64, False), _s("hash", 64, False))
 
-class AuditHead(Base):
-    """A single row: the last audit event's sequence number and hash; locked to append."""
+# A claimed rung: the row's uniqueness on (step, rung) is what makes a rung fire once.
+Escalation = _Table(
+    "escalations", metadata, _pk(),
+    Column("step_id", Integer, ForeignKey("steps.id"), nullable=False),
+    Column("item_id", Integer, nullable=False, index=True), _s("rung", 64, False), _s("status", 16, False),
+    _when("due_at", False), _when("claimed_at", False), _s("claimed_by", 100),
+    UniqueConstraint("step_id", "rung"))
 
-    __tablename__ = "audit_head"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    last_seq: Mapped[int] = mapped_column(Integer, default=0)
-    last_hash: Mapped[str] = mapped_column(String(64))
-
-
-class AuditEvent(Base):
-    __tablename__ = "audit_events"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, unique=True)
-    at: Mapped[datetime]
-    actor: Mapped[str | None] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(32))
-    item_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    from_state: Mapped[str | None] = mapped_column(String(64))
-    to_state: Mapped[str | None] = mapped_column(String(64))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
-
-
-class Escalation(Base):
-    """A claimed rung: the row's uniqueness on (step, rung) is what makes a rung fire once."""
-
-    __tablename__ = "escalations"
-    __table_args__ = (UniqueConstraint("step_id", "rung"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"))
-    item_id: Mapped[int] = mapped_column(Integer, index=True)
-    rung: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
-    due_at: Mapped[datetime]
-    claimed_at: Mapped[datetime]
-    claimed_by: Mapped[str | None] = mapped_column(String(100))
-
-
-class Outbox(Base):
-    __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_ready", "status", "next_attempt_at"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+Outbox = _Table(
+    "outbox", metadata, _pk(),
+    _s("message_id", 200, False, unique=True),
     # No indexes on these two: no query looks messages up by them, and each index costs a write per notice.
     # No foreign key either: see migration 0002 (its check made a burst of notices quadratic on PostgreSQL).
-    escalation_id: Mapped[int | None] = mapped_column(Integer)
-    item_id: Mapped[int | None] = mapped_column(Integer)
-    notice: Mapped[str] = mapped_column(String(64))
-    person_id: Mapped[int | None] = mapped_column(Integer)
-    to_addr: Mapped[str] = mapped_column(String(200))
-    to_name: Mapped[str] = mapped_column(String(100))
-    context: Mapped[dict[str, Any]] = mapped_column(JSON)  # rendered at delivery
-    subject: Mapped[str | None] = mapped_column(String(500))  # filled once rendered
-    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime]
-    lease_until: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
+    Column("escalation_id", Integer), Column("item_id", Integer),
+    _s("notice", 64, False), Column("person_id", Integer), _s("to_addr", 200, False), _s("to_name", 100, False),
+    Column("context", JSON, nullable=False),  # rendered at delivery
+    _s("subject", 500),  # filled once rendered
+    _s("status", 16, False, default="pending"), Column("attempts", Integer, nullable=False, default=0),
+    _when("next_attempt_at", False), _when("lease_until"), Column("last_error", Text), _when("created_at", False),
+    _when("sent_at"),
+    Index("ix_outbox_ready", "status", "next_attempt_at"))
 
+ExtensionRequest = _Table(
+    "extension_requests", metadata, _pk(),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False, index=True),
+    Column("step_id", Integer, ForeignKey("steps.id"), nullable=False),
+    _s("requested_by", 64, False), _when("requested_at", False), Column("reason", Text, nullable=False),
+    _when("old_due_at", False), Column("new_date", Date, nullable=False), _s("status", 16, False, default="pending"),
+    _s("decided_by", 64), _when("decided_at"), Column("decision_comment", Text))
 
-class ExtensionRequest(Base):
-    __tablename__ = "extension_requests"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
-    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"))
-    requested_by: Mapped[str] = mapped_column(String(64))
-    requested_at: Mapped[datetime]
-    reason: Mapped[str] = mapped_column(Text)
-    old_due_at: Mapped[datetime]
-    new_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default=ExtensionStatus.PENDING)
-    decided_by: Mapped[str | None] = mapped_column(String(64))
-    decided_at: Mapped[datetime | None]
-    decision_comment: Mapped[str | None] = mapped_column(Text)
+# A day from an imported State Council notice: a holiday or a 调休 make-up workday.
+CalendarDay = _Table(
+    "calendar_days", metadata,
+    Column("day", Date, primary_key=True), Column("year", Integer, nullable=False, index=True),
+    Column("is_workday", Boolean, nullable=False), _s("name", 100, False))
 
-
-class CalendarDay(Base):
-    """A day from an imported State Council notice: a holiday or a 调休 make-up workday."""
-
-    __tablename__ = "calendar_days"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, index=True)
-    is_workday: Mapped[bool] = mapped_column(Boolean)
-    name: Mapped[str] = mapped_column(String(100))
-
-
-class CalendarImport(Base):
-    __tablename__ = "calendar_imports"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, index=True)
-    source: Mapped[str] = mapped_column(String(500))
-    digest: Mapped[str] = mapped_column(String(64))  # sha256 over every import so far: names the calendar's content
-    imported_at: Mapped[datetime]
-    imported_by: Mapped[str | None] = mapped_column(String(64))
+CalendarImport = _Table(
+    "calendar_imports", metadata, _pk(),
+    Column("year", Integer, nullable=False, index=True), _s("source", 500, False),
+    _s("digest", 64, False),  # sha256 over every import so far: names the calendar's content
+    _when("imported_at", False), _s("imported_by", 64))

@@ -15,11 +15,11 @@ from .models import Outbox, OutboxStatus
 
 QUEUE_COLUMNS = ("message_id", "escalation_id", "item_id", "notice", "person_id", "to_addr", "to_name", "context",
                  "status", "attempts", "next_attempt_at", "created_at")
-_INSERT = Prepared(insert(Outbox).values({c: bindparam(c) for c in QUEUE_COLUMNS}))
+_INSERT = Prepared(lambda: insert(Outbox).values({c: bindparam(c) for c in QUEUE_COLUMNS}))
 _INSERT_ONCE = {
-    "sqlite": Prepared(sqlite.insert(Outbox).values({c: bindparam(c) for c in QUEUE_COLUMNS})
+    "sqlite": Prepared(lambda: sqlite.insert(Outbox).values({c: bindparam(c) for c in QUEUE_COLUMNS})
                        .on_conflict_do_nothing(index_elements=["message_id"])),
-    "postgresql": Prepared(postgresql.insert(Outbox).values({c: bindparam(c) for c in QUEUE_COLUMNS})
+    "postgresql": Prepared(lambda: postgresql.insert(Outbox).values({c: bindparam(c) for c in QUEUE_COLUMNS})
                            .on_conflict_do_nothing(index_elements=["message_id"])),
 }
 
