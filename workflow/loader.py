@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import caches
 from .definition import (
     DEFAULT_EXTENSION_APPROVERS,
     DEFAULT_PAUSE_ROLES,
@@ -38,6 +39,9 @@ RESERVED_TRIGGERS = {"trigger", "state", "fields", "counters", "machine"}
 @lru_cache(maxsize=1)
 def schema() -> dict:
     return json.loads(resources.files("definitions").joinpath("schema.json").read_text("utf-8"))
+
+
+caches.register("template_schema", schema)
 
 
 def where(path: Path_, data: Any) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from notifier import render as render_module
 from notifier.render import NoticeError, render
 from notifier.transports import (
     DeliveryError,
@@ -17,7 +18,7 @@ from notifier.transports import (
     Transport,
 )
 
-from .. import notice_data
+from .. import caches, notice_data
 from ..config import Settings
 from ..errors import InvalidInput
 from ..present import local_iso
@@ -28,6 +29,7 @@ from ..store import outbox as outbox_store
 from . import common
 
 LEASE = timedelta(minutes=5)
+caches.register("notice_environments", render_module.environment)  # the notifier keeps its Jinja2 environments
 
 
 @dataclass

@@ -38,7 +38,7 @@ def worker_name() -> str:
 
 def _batch(tx: Tx, store: Store, steps: list[Any], now: datetime, worker: str, counts: Counter) -> None:
     """Decide every step of the batch, then write claims, notices, audit events and pointers in bulk."""
-    items = esc_store.items_of(tx, list({st.item_id for st in steps}))
+    items = item_store.items_by_ids(tx, list({st.item_id for st in steps}))
     holders = item_store.holders_many(tx, list(items))
     cals: dict[str, Any] = {}
     decisions: list[tuple[Any, Any, Definition, Decision, str | None]] = []

@@ -141,7 +141,9 @@ class HistoryEntry:
     actor_name: str | None
     kind: str
     from_state: str | None
+    from_label: str | None
     to_state: str | None
+    to_label: str | None
     round: int | None
     data: dict[str, Any]
 
@@ -292,15 +294,18 @@ def item_detail(tx: Tx, item_id: int, now: datetime, actor: str | None = None, r
 def history(store: Store, item_id: int) -> list[HistoryEntry]:
     """The item's audit events, oldest first, each with the round of the step it concerns."""
     with store.read() as tx:
-        common.item(tx, item_id)
+        defn = common.definition(tx, common.item(tx, item_id).template_version_id)
         names = directory.names(tx)
+        label = lambda s: defn.states[s].label if s in defn.states else s  # noqa: E731
         round_of = _rounds(item_store.steps_of(tx, item_id))
         out = []
         for e in audit_store.of_item(tx, item_id):
             data = e.data if isinstance(e.data, dict) else {"value": e.data}
             step_id = data.get("left_step_id") or data.get("step_id")
             out.append(HistoryEntry(e.seq, fmt(e.at), local_iso(e.at), e.actor, names.get(e.actor or "", e.actor), e.kind,
-                                    e.from_state, e.to_state, round_of.get(step_id) if isinstance(step_id, int) else None, data))
+                                    e.from_state, label(e.from_state) if e.from_state else None, e.to_state,
+                                    label(e.to_state) if e.to_state else None,
+                                    round_of.get(step_id) if isinstance(step_id, int) else None, data))
         return out
 
 

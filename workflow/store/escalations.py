@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..rows import StepRow
 from .engine import Tx
-from .models import Escalation, Item, Step, StepStatus
+from .models import Escalation, Step, StepStatus
 
 _CLAIM_COLS = ("step_id", "item_id", "rung", "status", "due_at", "claimed_at", "claimed_by")
 _RETURN = (Escalation.id, Escalation.step_id, Escalation.rung)
@@ -21,22 +22,16 @@ _CLAIM_PG = (postgresql.insert(Escalation)
              .from_select(_CLAIM_COLS, select(func.unnest(*[bindparam(c, type_=postgresql.ARRAY(Escalation.__table__.c[c].type))
                                                             for c in _CLAIM_COLS]).table_valued(*_CLAIM_COLS).render_derived()))
              .on_conflict_do_nothing(index_elements=["step_id", "rung"]).returning(*_RETURN))
-_ITEMS = select(Item.id, Item.title, Item.fields, Item.template_version_id).where(Item.id.in_(bindparam("ids", expanding=True)))
 _MOVE = (update(Step).where(Step.id == bindparam("sid"))
          .values(next_rung=bindparam("nr"), next_escalation_at=bindparam("na")))
 
 
-def due_steps(tx: Tx, now: datetime, batch: int) -> list[Any]:
+def due_steps(tx: Tx, now: datetime, batch: int) -> list[StepRow]:
     """Open steps whose next rung is due, oldest first, row-locked (others' locked rows are skipped)."""
-    q = (select(Step.id, Step.item_id, Step.state, Step.due_at, Step.due_rule, Step.entered_at, Step.next_rung)
+    q = (select(Step.__table__)
          .where(Step.next_escalation_at <= now, Step.status == StepStatus.OPEN)
          .order_by(Step.next_escalation_at, Step.id).limit(batch).with_for_update(skip_locked=True))
-    return tx.execute(q).all()
-
-
-def items_of(tx: Tx, item_ids: list[int]) -> dict[int, Any]:
-    """id, title, fields and version of each item (what a sweep needs of them)."""
-    return {i.id: i for i in tx.execute(_ITEMS, {"ids": list(item_ids)})}
+    return [StepRow(**r) for r in tx.execute(q).mappings()]
 
 
 def claim(tx: Tx, claims: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
