@@ -60,20 +60,21 @@ def settings(ctx: click.Context):
     return obj["settings"]
 
 
-def store(ctx: click.Context, write: bool = True):
+def store(ctx: click.Context, write: bool = True, with_settings: bool | None = None):
     """The database: read commands open it read-only (on SQLite they never wait behind a writer)."""
     obj = ctx.find_root().obj
     if obj.get("store") is None:
         from workflow import service
 
-        # a read needs no settings (no mail, no clock policy): it does not read wuzhuan.toml
-        obj["store"] = service.open_store(obj.get("db"), settings(ctx) if write else None, readonly=not write)
+        # most reads need no settings (no mail, no clock policy): they do not read wuzhuan.toml
+        cfg = settings(ctx) if (write if with_settings is None else with_settings) else None
+        obj["store"] = service.open_store(obj.get("db"), cfg, readonly=not write)
         ctx.call_on_close(obj["store"].dispose)
     return obj["store"]
 
 
-def reader(ctx: click.Context):
-    return store(ctx, write=False)
+def reader(ctx: click.Context, with_settings: bool = False):
+    return store(ctx, write=False, with_settings=with_settings)
 
 
 def calendar_source(ctx: click.Context):
@@ -624,20 +625,53 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option("--checkpoint", metavar="SEQ:CODE", help="Also check an earlier `audit checkpoint` the office kept.")
 @json_opt
 @click.pass_context
-def audit_verify(ctx, as_json) -> None:
-    """Check the whole chain; exit 2 naming the first event modified, deleted, reordered or inserted."""
+def audit_verify(ctx, checkpoint, as_json) -> None:
+    """Check the whole trail: exit 2 naming the first event modified, deleted, inserted, reordered or cut off.
+
+    With the audit key (setting audit_key_file, or WUZHUAN_AUDIT_KEY) the events' MACs are checked too:
+    a rewrite by someone without the key is found even when every hash was recomputed.
+    """
     from workflow import service
     from workflow.errors import InvalidInput
 
-    r = service.verify_audit(reader(ctx))
+    r = service.verify_audit(reader(ctx, with_settings=True), checkpoint)
     if as_json:
         emit(r, True)
     if not r.ok:
         raise InvalidInput(f"audit trail broken: {r.problem}")
     if not as_json:
-        click.echo(f"audit trail intact: {r.events} events")
+        how = f"authenticity checked with the audit key {r.key_id}" if r.authenticated else "integrity checked"
+        click.echo(f"audit trail intact: {r.events} events; every item accounted for; {how}")
+        for note in r.notes:
+            click.echo(f"note: {note}")
+
+
+@audit_group.command("checkpoint")
+@json_opt
+@click.pass_context
+def audit_checkpoint(ctx, as_json) -> None:
+    """Print the trail's head as SEQ:CODE to keep outside the database (on paper, in the weekly notice)."""
+    from workflow import service
+
+    c = service.checkpoint(reader(ctx, with_settings=True))
+    emit(c, as_json, lambda d: click.echo(f"{d}\n({'the MAC under the audit key' if d.signed else 'the hash: set an audit key so that it cannot be recomputed'}; "
+                                          f"check later with `wuzhuan audit verify --checkpoint {d}`)"))
+
+
+@audit_group.command("init-key")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_opt
+def audit_init_key(file, as_json) -> None:
+    """Make a new audit key in FILE (never overwriting one); then set audit_key_file to it."""
+    from workflow import service
+
+    p = service.init_key(file)
+    emit({"file": str(p)}, as_json, lambda _d: click.echo(
+        f"wrote a new audit key to {p} (readable by its owner only).\nSet it in wuzhuan.toml:  [audit] key_file = \"{p.resolve()}\"\n"
+        "or in the environment: WUZHUAN_AUDIT_KEY_FILE. Keep it outside the database and its backups."))
 
 
 # --- calendar -------------------------------------------------------------------------------------

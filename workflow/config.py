@@ -36,11 +36,15 @@ class Settings:
     sweep_seconds: int = 60
     deliver_seconds: int = 30
     base_url: str | None = None  # where the workbench is reached; links in notices point there
+    audit_key_file: str | None = None  # the file holding the audit key (kept outside the database)
+    audit_key: str | None = field(default=None, repr=False)  # or the key itself, hexadecimal (WUZHUAN_AUDIT_KEY)
+    clock_simulation: bool = False  # allow acting at times ahead of the wall clock (rehearsals, training)
 
     def public(self) -> dict[str, Any]:
         """For display: the password is only ever shown as set or not."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["smtp_password"] = "(set)" if self.smtp_password else None
+        out["audit_key"] = "(set)" if self.audit_key else None
         out["mail_domain"] = self.message_domain
         return out
 

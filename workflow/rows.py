@@ -115,12 +115,14 @@ class AuditEventRow:
     data: Any
     prev_hash: str
     hash: str
+    mac: str | None = None
 
 
 @dataclass(slots=True, eq=False)
 class AuditHeadRow:
     last_seq: int
     last_hash: str
+    mac: str | None = None
 
 
 @dataclass(slots=True, eq=False)

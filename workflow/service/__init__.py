@@ -63,7 +63,11 @@ _LAZY = {
     "template_versions": ".views",
     "transport_for": ".delivery",
     "unassign": ".items",
+    "AuditReport": ".audit",
+    "Checkpoint": ".audit",
     "VerifyResult": "..audit_chain",
+    "checkpoint": ".audit",
+    "init_key": ".audit",
     "verify_audit": ".audit",
 }
 

@@ -7,24 +7,25 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Text, bindparam, case, func, insert, select, type_coerce, update
 
-from ..audit_chain import event_hash
+from ..audit_chain import RawEvent, event_hash, event_mac, head_mac
 from ..rows import AuditEventRow, AuditHeadRow
 from .driver import Prepared, insert_rows
 from .engine import Tx
-from .models import AuditEvent, AuditHead
+from .models import AuditEvent, AuditHead, Item, Step
 
 _LOCK_HEAD = Prepared(lambda: select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update())
 _INSERT = Prepared(lambda: insert(AuditEvent).values({c: bindparam(c) for c in (
-    "seq", "at", "actor", "kind", "item_id", "from_state", "to_state", "data", "prev_hash", "hash")}))
+    "seq", "at", "actor", "kind", "item_id", "from_state", "to_state", "data", "prev_hash", "hash", "mac")}))
 _ADVANCE_HEAD = Prepared(lambda: update(AuditHead).where(AuditHead.id == 1)
-                         .values(last_seq=bindparam("last_seq"), last_hash=bindparam("last_hash")))
+                         .values(last_seq=bindparam("last_seq"), last_hash=bindparam("last_hash"), mac=bindparam("mac")))
 
 
 def _chain(tx: Tx, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events as rows numbered and hashed after the head (locked until commit), and the head moved past them."""
+    """The events as rows numbered, hashed and signed after the head (locked until commit), and the head moved past them."""
     seq, prev = _LOCK_HEAD.all(tx)[0]
+    key = tx.key
     rows = []
     for ev in events:
         seq += 1
@@ -33,8 +34,9 @@ def _chain(tx: Tx, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                "prev_hash": prev}
         row["hash"] = prev = event_hash(seq, row["at"], row["actor"], row["kind"], row["item_id"], row["from_state"],
                                         row["to_state"], row["data"], row["prev_hash"])
+        row["mac"] = event_mac(key, prev) if key else None
         rows.append(row)
-    _ADVANCE_HEAD.run(tx, {"last_seq": seq, "last_hash": prev})
+    _ADVANCE_HEAD.run(tx, {"last_seq": seq, "last_hash": prev, "mac": head_mac(key, seq, prev) if key else None})
     return rows
 
 
@@ -57,22 +59,49 @@ def append_many(tx: Tx, events: list[dict[str, Any]]) -> None:
         insert_rows(tx, AuditEvent.__table__, _chain(tx, events))
 
 
-def head(tx: Tx) -> AuditHeadRow:
-    r = tx.execute(select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1)).one()
-    return AuditHeadRow(r.last_seq, r.last_hash)
+def head(tx: Tx) -> AuditHeadRow | None:
+    r = tx.execute(select(AuditHead.last_seq, AuditHead.last_hash, AuditHead.mac).where(AuditHead.id == 1)).first()
+    return None if r is None else AuditHeadRow(r.last_seq, r.last_hash, r.mac)
 
 
-def iter_events(tx: Tx, batch: int = 5000) -> Iterator[AuditEventRow]:
-    """Every event in storage (id) order, read in batches."""
-    last_id = 0
+def storage_seqs(tx: Tx) -> list[int]:
+    """Every event's number, in the order the events are stored."""
+    return list(tx.execute(select(AuditEvent.seq).order_by(AuditEvent.id)).scalars())
+
+
+def iter_raw(tx: Tx, batch: int = 5000) -> Iterator[RawEvent]:
+    """Every event in number order as stored: time and data unconverted, so a damaged row is reported, not fatal."""
+    cols = [AuditEvent.id, AuditEvent.seq, type_coerce(AuditEvent.at, Text).label("at"), AuditEvent.actor, AuditEvent.kind,
+            AuditEvent.item_id, AuditEvent.from_state, AuditEvent.to_state, type_coerce(AuditEvent.data, Text).label("data"),
+            AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.mac]
+    last = 0
     while True:
-        rows = tx.execute(select(AuditEvent.__table__).where(AuditEvent.id > last_id)
-                          .order_by(AuditEvent.id).limit(batch)).mappings().all()
+        rows = tx.execute(select(*cols).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)).all()
         if not rows:
             return
         for r in rows:
-            last_id = r["id"]
-            yield AuditEventRow(**r)
+            last = r.seq
+            yield RawEvent(*r)
+
+
+def event_at(tx: Tx, seq: int) -> tuple[str, str | None] | None:
+    """(hash, mac) of event `seq`, or None when there is none."""
+    r = tx.execute(select(AuditEvent.hash, AuditEvent.mac).where(AuditEvent.seq == seq)).first()
+    return None if r is None else (r.hash, r.mac)
+
+
+def explained(tx: Tx, version_kinds: tuple[str, ...]) -> list[tuple[int, int, int, int, int, int]]:
+    """For each item: (id, version, steps, 'created' events, 'advanced' events, events that change the version)."""
+    ev = (select(AuditEvent.item_id,
+                 func.sum(case((AuditEvent.kind == "created", 1), else_=0)).label("created"),
+                 func.sum(case((AuditEvent.kind == "advanced", 1), else_=0)).label("advanced"),
+                 func.sum(case((AuditEvent.kind.in_(version_kinds), 1), else_=0)).label("bumps"))
+          .where(AuditEvent.item_id.is_not(None)).group_by(AuditEvent.item_id).subquery())
+    steps = select(Step.item_id, func.count().label("n")).group_by(Step.item_id).subquery()
+    q = (select(Item.id, Item.version, func.coalesce(steps.c.n, 0), func.coalesce(ev.c.created, 0),
+                func.coalesce(ev.c.advanced, 0), func.coalesce(ev.c.bumps, 0))
+         .outerjoin(steps, steps.c.item_id == Item.id).outerjoin(ev, ev.c.item_id == Item.id).order_by(Item.id))
+    return [tuple(r) for r in tx.execute(q)]
 
 
 def of_item(tx: Tx, item_id: int) -> list[AuditEventRow]:

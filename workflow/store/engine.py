@@ -6,19 +6,26 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, ProgrammingError
 
+from ..audit_chain import key_id
+from ..audit_key import load_key
 from ..config import Settings
 from ..errors import InvalidInput, SchemaOutdated
 from .driver import begin_immediate
 
 DEFAULT_URL = "sqlite:///wuzhuan.db"
-HEAD = "0003"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
+HEAD = "0004"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def database_url(url: str | None = None) -> str:
@@ -174,12 +181,14 @@ def ensure_schema(engine: Engine, may_migrate: bool = True) -> None:
 
 class Tx:
     """One transaction on one connection. Every statement runs through here or through a Prepared
-    statement given this Tx; there is no ORM session, so nothing is ever pending unseen."""
+    statement given this Tx; there is no ORM session, so nothing is ever pending unseen.
+    `key` is the audit key that signs the events it appends (None: unsigned)."""
 
-    __slots__ = ("conn",)
+    __slots__ = ("conn", "key")
 
-    def __init__(self, conn) -> None:
+    def __init__(self, conn, key: bytes | None = None) -> None:
         self.conn = conn
+        self.key = key
 
     @property
     def dialect(self) -> str:
@@ -200,6 +209,9 @@ class Store:
         self.url = database_url(url)
         self.settings = settings or Settings()
         self.readonly = readonly
+        self.audit_key = load_key(self.settings.audit_key_file, self.settings.audit_key)
+        self.wall_clock = _wall_clock  # a test may replace it; only the clock policy reads it
+        self._key_checked = self.audit_key is None
         self.engine = make_engine(self.url, readonly=readonly)
         if migrate:
             ensure_schema(self.engine, may_migrate=not readonly)
@@ -218,7 +230,20 @@ class Store:
     def transaction(self) -> Iterator[Tx]:
         """One transaction: commit on success, roll back on any exception."""
         with self.engine.begin() as conn:
-            yield Tx(conn)
+            if not self._key_checked:
+                self._bind_key(conn)
+            yield Tx(conn, self.audit_key)
+
+    def _bind_key(self, conn) -> None:
+        """A trail is signed by one key: record its fingerprint on first use, refuse any other key after."""
+        kid = key_id(self.audit_key)
+        known = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'audit_key_id'").scalar()
+        if known is None:
+            conn.execute(text("INSERT INTO meta (key, value) VALUES ('audit_key_id', :v)"), {"v": kid})
+        elif known != kid:
+            raise InvalidInput(f"the audit trail of {self.display_url} is signed with the key whose fingerprint is {known}; "
+                               f"the key configured now is {kid}: configure the key this database was started with")
+        self._key_checked = True
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

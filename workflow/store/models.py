@@ -220,13 +220,15 @@ Assignment = _Table(
 # A single row: the last audit event's sequence number and hash; locked to append.
 AuditHead = _Table(
     "audit_head", metadata, _pk(),
-    Column("last_seq", Integer, nullable=False, default=0), _s("last_hash", 64, False))
+    Column("last_seq", Integer, nullable=False, default=0), _s("last_hash", 64, False),
+    _s("mac", 64))  # HMAC of (last_seq, last_hash) under the audit key: cutting the tail needs the key
 
 AuditEvent = _Table(
     "audit_events", metadata, _pk(),
     Column("seq", Integer, nullable=False, unique=True), _when("at", False), _s("actor", 64), _s("kind", 32, False),
     Column("item_id", Integer, index=True), _s("from_state", 64), _s("to_state", 64),
-    Column("data", JSON, nullable=False, default=dict), _s("prev_hash", 64, False), _s("hash", 64, False))
+    Column("data", JSON, nullable=False, default=dict), _s("prev_hash", 64, False), _s("hash", 64, False),
+    _s("mac", 64))  # HMAC of `hash` under the audit key (kept outside the database); empty without a key
 
 # A claimed rung: the row's uniqueness on (step, rung) is what makes a rung fire once.
 Escalation = _Table(
@@ -257,6 +259,11 @@ ExtensionRequest = _Table(
     _s("requested_by", 64, False), _when("requested_at", False), Column("reason", Text, nullable=False),
     _when("old_due_at", False), Column("new_date", Date, nullable=False), _s("status", 16, False, default="pending"),
     _s("decided_by", 64), _when("decided_at"), Column("decision_comment", Text))
+
+# Facts about the database itself: that it is a demo's simulation, which audit key signs its trail.
+Meta = _Table(
+    "meta", metadata,
+    _s("key", 64, False, primary_key=True), Column("value", Text, nullable=False))
 
 # A day from an imported State Council notice: a holiday or a 调休 make-up workday.
 CalendarDay = _Table(

@@ -1,0 +1,162 @@
+"""The audit trail against someone who can write to the database: with the key every rewrite is found;
+without it the chain's integrity and the items' accounts still are, and the check says what it could not prove."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from conftest import T0, at, seed
+from workflow import service
+from workflow.audit_chain import event_hash
+from workflow.audit_key import parse_key
+from workflow.config import Settings
+from workflow.errors import InvalidInput
+from workflow.store import Store
+
+KEY = "ab" * 32
+
+
+@pytest.fixture
+def keyed(db_url):
+    """A store whose trail is signed with an audit key, with one item moved twice."""
+    s = Store(db_url, settings=Settings(audit_key=KEY))
+    seed(s)
+    item = service.create_item(s, "wang.fang", template="special_supervision", title="大气", now=T0, group="g-env").id
+    service.advance(s, "wang.fang", item, "propose", at("2026-01-06 09:00"), fields={"topic": "x", "source": "社会关注"})
+    service.advance(s, "li.ming", item, "adopt_plan", at("2026-01-07 09:00"), fields={"meeting_date": "2026-06-25"})
+    yield s
+    s.dispose()
+
+
+def unkeyed(store: Store) -> Store:
+    """The same database opened without the key (as someone who does not hold it)."""
+    return Store(store.url)
+
+
+def sql(store: Store, *statements: str) -> None:
+    with store.transaction() as tx:
+        for st in statements:
+            tx.execute(text(st))
+
+
+def recompute_chain(store: Store, from_seq: int = 1) -> None:
+    """What a forger without the key can do: recompute every hash after his edit, and the head."""
+    with store.transaction() as tx:
+        rows = tx.execute(text("SELECT seq, at, actor, kind, item_id, from_state, to_state, data FROM audit_events ORDER BY seq")).all()
+        prev = tx.execute(text(f"SELECT hash FROM audit_events WHERE seq = {from_seq - 1}")).scalar() or "0" * 64
+        from workflow.audit_chain import _data, _when
+
+        for seq, at_, actor, kind, item_id, fs, ts, data in rows:
+            if seq < from_seq:
+                continue
+            h = event_hash(seq, _when(at_), actor, kind, item_id, fs, ts, _data(data)[1], prev)
+            tx.execute(text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE seq = :s"), {"p": prev, "h": h, "s": seq})
+            prev = h
+        tx.execute(text("UPDATE audit_head SET last_seq = (SELECT max(seq) FROM audit_events), last_hash = :h"), {"h": prev})
+
+
+def test_a_signed_trail_verifies_with_its_key_and_says_what_it_proved(keyed):
+    r = service.verify_audit(keyed)
+    assert r.ok and r.authenticated and r.unsigned == 0 and r.unexplained == [] and r.events == 7
+    plain = unkeyed(keyed)
+    r = service.verify_audit(plain)  # without the key: integrity only, and it says so; still exit 0
+    assert r.ok and not r.authenticated and any("authenticity not checked" in n for n in r.notes)
+    plain.dispose()
+
+
+def test_an_edit_with_every_hash_recomputed_is_found_by_the_key(keyed):
+    sql(keyed, "UPDATE audit_events SET actor = 'huang.bo' WHERE kind = 'advanced' AND actor = 'li.ming'")
+    recompute_chain(keyed)
+    forger = unkeyed(keyed)
+    assert service.verify_audit(forger).ok  # the chain alone cannot tell: the forger recomputed it
+    forger.dispose()
+    r = service.verify_audit(keyed)
+    assert not r.ok and "MAC the audit key did not make" in r.problem
+
+
+def test_deleting_everything_and_resetting_the_head_is_found(keyed):
+    sql(keyed, "DELETE FROM audit_events", "UPDATE audit_head SET last_seq = 0, last_hash = '" + "0" * 64 + "'")
+    plain = unkeyed(keyed)
+    r = service.verify_audit(plain)  # no key needed: the items are no longer accounted for
+    assert not r.ok and "has no 'created' event" in r.problem
+    plain.dispose()
+    assert "MAC is not the audit key's" in service.verify_audit(keyed).problem
+
+
+def test_cutting_the_tail_and_editing_the_head_is_found(keyed):
+    sql(keyed, "DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)")
+    sql(keyed, "UPDATE audit_head SET last_seq = last_seq - 1, last_hash = (SELECT hash FROM audit_events "
+               "WHERE seq = (SELECT max(seq) FROM audit_events))")
+    r = service.verify_audit(keyed)
+    assert not r.ok and "head" in r.problem and "MAC" in r.problem
+    plain = unkeyed(keyed)
+    r = service.verify_audit(plain)  # without the key the item whose move vanished is still not accounted for
+    assert not r.ok and "not accounted for" in r.problem
+    plain.dispose()
+
+
+def test_a_checkpoint_kept_outside_finds_a_cut_even_of_events_that_explain_nothing(keyed):
+    c = service.checkpoint(keyed)
+    assert c.signed and str(c).startswith(f"{c.seq}:")
+    service.publish(keyed, "wang.fang", __import__("workflow.templates", fromlist=["x"]).builtin("deputy_suggestion"), T0)  # unchanged: no event
+    assert service.verify_audit(keyed, str(c)).ok
+    sql(keyed, f"DELETE FROM audit_events WHERE seq = {c.seq}")
+    recompute_chain(keyed)
+    r = service.verify_audit(unkeyed(keyed), str(c))
+    assert not r.ok
+
+
+def test_swapped_events_are_reported_as_reordered(keyed):
+    sql(keyed, "UPDATE audit_events SET seq = -1 WHERE seq = 4", "UPDATE audit_events SET seq = 4 WHERE seq = 5",
+        "UPDATE audit_events SET seq = 5 WHERE seq = -1")
+    r = service.verify_audit(keyed)
+    assert not r.ok and r.problem == "events 4 and 5 are stored out of order: events were reordered"
+
+
+def test_an_edited_head_is_named(keyed):
+    sql(keyed, "UPDATE audit_head SET last_hash = '" + "f" * 64 + "'")
+    r = service.verify_audit(unkeyed(keyed))
+    assert not r.ok and "the head row was modified" in r.problem
+
+
+def test_a_missing_head_or_unreadable_rows_are_reported_not_crashed_on(keyed):
+    plain = unkeyed(keyed)
+    sql(keyed, "DELETE FROM audit_head")
+    assert "head row is missing" in service.verify_audit(plain).problem
+    plain.dispose()
+
+
+@pytest.mark.parametrize("column, value", [("at", "'not a time'"), ("data", "'{not json'")])
+def test_garbage_in_an_event_is_a_modification(sqlite_url, column, value):
+    s = Store(sqlite_url)
+    seed(s)
+    sql(s, f"UPDATE audit_events SET {column} = {value} WHERE seq = 3")
+    r = service.verify_audit(s)
+    assert not r.ok and r.first_bad_seq == 3 and "cannot be read" in r.problem
+    s.dispose()
+
+
+def test_a_database_refuses_a_second_key(keyed):
+    other = Store(keyed.url, settings=Settings(audit_key="cd" * 32))
+    with pytest.raises(InvalidInput, match="is signed with the key whose fingerprint is"):
+        service.create_item(other, "wang.fang", template="special_supervision", title="x", now=at("2026-01-08 09:00"), group="g-env")
+    with pytest.raises(InvalidInput, match="not the one that signs this trail"):
+        service.verify_audit(other)
+    other.dispose()
+
+
+def test_key_files(tmp_path):
+    p = service.init_key(tmp_path / "audit.key")
+    assert oct(p.stat().st_mode & 0o777) == "0o600" and len(parse_key(p.read_text(), "x")) == 32
+    with pytest.raises(InvalidInput, match="is never overwritten"):
+        service.init_key(p)
+    bad = tmp_path / "bad.key"
+    bad.write_text("not hex\n")
+    with pytest.raises(InvalidInput, match="does not hold an audit key"):
+        Store(f"sqlite:///{tmp_path / 'x.db'}", settings=Settings(audit_key_file=str(bad)))
+    with pytest.raises(InvalidInput, match="cannot read the audit key"):
+        Store(f"sqlite:///{tmp_path / 'x.db'}", settings=Settings(audit_key_file=str(tmp_path / "missing.key")))
+    assert json.dumps(Settings(audit_key=KEY).public()).count(KEY) == 0
