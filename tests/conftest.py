@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from workflow import service, templates
 from workflow.calendar import TZ
+from workflow.config import Settings
 from workflow.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,8 @@ def at(text_: str) -> datetime:
 
 T0 = at("2026-01-05 09:00")
 ADMIN = "wang.fang"  # the demo directory's administrator
+# The tests act on dates of 2026 and 2027, some ahead of the wall clock: their stores are simulations.
+SIM = Settings(clock_simulation=True)
 
 
 def pg_url_or_skip() -> str:
@@ -68,7 +71,7 @@ def seed(store: Store, now: datetime = T0) -> None:
 @pytest.fixture(scope="session")
 def seeded_sqlite(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("seed") / "seed.db"
-    s = Store(f"sqlite:///{path}")
+    s = Store(f"sqlite:///{path}", settings=SIM)
     seed(s)
     s.dispose()  # the last connection closing checkpoints the WAL into the file
     return path
@@ -99,14 +102,14 @@ def db_url(request, tmp_path) -> str:
 @pytest.fixture
 def store(db_url):
     """An empty, migrated store of each kind."""
-    s = Store(db_url)
+    s = Store(db_url, settings=SIM)
     yield s
     s.dispose()
 
 
 @pytest.fixture
 def sqlite_store(sqlite_url):
-    s = Store(sqlite_url)
+    s = Store(sqlite_url, settings=SIM)
     yield s
     s.dispose()
 
@@ -121,11 +124,11 @@ def _seeded_sqlite_copy(seeded: Path, tmp_path: Path) -> str:
 def ready(request, tmp_path, seeded_sqlite):
     """A store of each kind with the demo's people and the built-in templates."""
     if request.param == "sqlite":
-        s = Store(_seeded_sqlite_copy(seeded_sqlite, tmp_path))
+        s = Store(_seeded_sqlite_copy(seeded_sqlite, tmp_path), settings=SIM)
     else:
         url = pg_url_or_skip()
         reset_pg(url)
-        s = Store(url)
+        s = Store(url, settings=SIM)
         seed(s)
     yield s
     s.dispose()
@@ -134,6 +137,6 @@ def ready(request, tmp_path, seeded_sqlite):
 @pytest.fixture
 def ready_sqlite(tmp_path, seeded_sqlite):
     """A seeded SQLite store only (for tests that are about something other than the database)."""
-    s = Store(_seeded_sqlite_copy(seeded_sqlite, tmp_path))
+    s = Store(_seeded_sqlite_copy(seeded_sqlite, tmp_path), settings=SIM)
     yield s
     s.dispose()

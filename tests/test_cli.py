@@ -23,6 +23,7 @@ def run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("WUZHUAN_DATABASE_URL", raising=False)
     monkeypatch.delenv("WUZHUAN_ACTOR", raising=False)
+    monkeypatch.setenv("WUZHUAN_CLOCK_SIMULATION", "true")  # the tests act on 2026 dates, some ahead of today
     runner = CliRunner()
     url = f"sqlite:///{tmp_path / 'cli.db'}"
 
@@ -291,13 +292,39 @@ def test_internal_errors_are_one_line(run, monkeypatch):
     assert r.exit_code == 1 and "internal error" in r.stderr and "Traceback" not in r.output
 
 
-def test_demo_runs(tmp_path):
+def test_demo_runs(tmp_path, monkeypatch):
+    monkeypatch.delenv("WUZHUAN_CLOCK_SIMULATION", raising=False)
     runner = CliRunner()
     r = runner.invoke(cli, ["demo", "--dir", str(tmp_path / "demo")], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert "conflict (exit 4)" in r.output and "refused (exit 3)" in r.output
     assert "audit trail: intact" in r.output
     assert list((tmp_path / "demo" / "outbox").glob("*.eml"))
+    # its database is marked as a simulation inside itself: a copy acts ahead of the clock too
+    copy = tmp_path / "copy.db"
+    copy.write_bytes((tmp_path / "demo" / "wuzhuan.db").read_bytes())
+    r = runner.invoke(cli, ["--db", f"sqlite:///{copy}", "escalate", "--once", "--now", "2031-01-01T09:00"])
+    assert r.exit_code == 0, r.output
+
+
+def test_demo_never_touches_an_existing_database(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wuzhuan.db").write_bytes(b"the committee's real database")
+    r = CliRunner().invoke(cli, ["demo", "--dir", "."])
+    assert r.exit_code == 2 and "is not empty" in r.stderr and "never touches an existing one" in r.stderr
+    assert (tmp_path / "wuzhuan.db").read_bytes() == b"the committee's real database"
+
+
+def test_acting_ahead_of_the_clock_is_refused_on_a_real_database(run, monkeypatch):
+    monkeypatch.delenv("WUZHUAN_CLOCK_SIMULATION")
+    assert run("people", "import", PEOPLE, "--now", "2026-01-05T09:00").exit_code == 0
+    r = run("escalate", "--once", "--now", "2100-01-01T09:00")
+    assert r.exit_code == 2 and "ahead of the clock" in r.stderr and "clock.simulation = true" in r.stderr
+    r = run("escalate", "--once", "--now", "9999-12-31T09:00")
+    assert r.exit_code == 2 and "1970–2199" in r.stderr
+    assert run("escalate", "--once").exit_code == 0  # now is fine
+    monkeypatch.setenv("WUZHUAN_CLOCK_SIMULATION", "true")
+    assert run("escalate", "--once", "--now", "2100-01-01T09:00").exit_code == 0
 
 
 def test_version_option():

@@ -13,7 +13,7 @@ from notifier.transports import FileTransport, MailConfig
 from . import service, templates
 from .calendar import TZ
 from .config import Settings
-from .errors import Conflict, NotPermitted
+from .errors import Conflict, InvalidInput, NotPermitted
 
 PEOPLE = Path(__file__).parent / "demo_people.yaml"
 
@@ -31,14 +31,17 @@ def at(text: str) -> datetime:
 
 
 def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
+    """Run the demo in `directory`, which must be new or empty: the demo never touches an existing database."""
     directory = directory or Path(f"demo-{datetime.now():%Y%m%d-%H%M%S}")
+    if directory.exists() and not directory.is_dir():
+        raise InvalidInput(f"{directory} is a file: the demo needs a new or empty folder")
+    if directory.is_dir() and any(directory.iterdir()):
+        raise InvalidInput(f"{directory} is not empty: the demo creates its own database and never touches an existing "
+                           "one; give a new or empty folder with --dir")
     directory.mkdir(parents=True, exist_ok=True)
     db = directory / "wuzhuan.db"
-    if db.exists():
-        db.unlink()
-        for extra in (directory / "wuzhuan.db-wal", directory / "wuzhuan.db-shm"):
-            extra.unlink(missing_ok=True)
     store = service.open_store(f"sqlite:///{db}", Settings(mail_from="duban@rd.example.gov.cn", org_name="市人大常委会"))
+    service.mark_simulation(store, "demo", at("2026-01-05 09:00"))
     mail = FileTransport(directory / "outbox", MailConfig(sender="duban@rd.example.gov.cn", sender_name="市人大常委会督办系统"))
     say(f"wuzhuan demo — database {db}\n")
 

@@ -68,6 +68,7 @@ _LAZY = {
     "VerifyResult": "..audit_chain",
     "checkpoint": ".audit",
     "init_key": ".audit",
+    "mark_simulation": ".admin",
     "verify_audit": ".audit",
 }
 

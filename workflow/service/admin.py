@@ -20,6 +20,7 @@ from ..store import OutboxStatus, StepStatus, Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import calendar as calendar_store
 from ..store import items as item_store
+from ..store import meta as meta_store
 from ..store import outbox as outbox_store
 from ..store import templates as template_store
 from . import common
@@ -67,6 +68,21 @@ def _admin(tx: Tx, actor: str | None, what: str) -> PersonRow:
     who = common.acting(tx, actor)
     authority.administrator(who, what)
     return who
+
+
+def mark_simulation(store: Store, why: str, now: datetime) -> None:
+    """Mark a new, empty database as a simulation (the demo's): its actions may be dated ahead of the clock.
+
+    The mark lives in the database, so a copy of the file stays a simulation; a database that holds
+    people already cannot be marked (a real one cannot be turned into a rehearsal to dodge the clock).
+    """
+    common.check_now(now)
+    with store.transaction() as tx:
+        if directory.count_people(tx):
+            raise InvalidInput("only a new, empty database can be marked as a simulation")
+        meta_store.put(tx, meta_store.SIMULATION, why)
+        audit_store.append(tx, at=now, actor=None, kind="simulation_marked", data={"why": why})
+    store._simulation = why
 
 
 def publish(store: Store, actor: str | None, path: str | Path, now: datetime) -> Published:

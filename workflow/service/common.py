@@ -26,6 +26,7 @@ from ..store import Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import calendar as calendar_store
 from ..store import items as item_store
+from ..store import meta as meta_store
 from ..store import templates as template_store
 
 T = TypeVar("T")
@@ -43,6 +44,29 @@ def check_now(now: datetime) -> datetime:
 
 
 RACE = timedelta(seconds=2)
+AHEAD = timedelta(minutes=5)
+
+
+def simulation(store: Store) -> str | None:
+    """Why this store may act at times ahead of the clock (a demo's database, or the setting), or None."""
+    if store.settings.clock_simulation:
+        return "the setting clock.simulation"
+    cached = getattr(store, "_simulation", False)
+    if cached is False:
+        with store.read() as tx:
+            cached = meta_store.get(tx, meta_store.SIMULATION)
+        store._simulation = cached
+    return f"a {cached} database" if cached else None
+
+
+def check_clock(store: Store, now: datetime) -> datetime:
+    """check_now, and no action dated more than five minutes ahead of the wall clock on a real database."""
+    check_now(now)
+    wall = store.wall_clock()
+    if now > wall + AHEAD and simulation(store) is None:
+        raise InvalidInput(f"the time {fmt(now)} is ahead of the clock ({fmt(wall)}): acting in the future is refused on a "
+                           "real database; set `clock.simulation = true` in wuzhuan.toml for rehearsals")
+    return now
 
 
 def not_backdated(now: datetime, locked: LockedItem) -> None:
@@ -115,7 +139,7 @@ def refused(store: Store, item_id: int | None, actor: str | None, now: datetime,
 def guarded(store: Store, actor: str | None, now: datetime, what: str, item_id: int | None,
             work: Callable[[Tx], T]) -> T:
     """Run `work` in one write transaction; a refusal it raises (NotPermitted, Backdated) is recorded, then re-raised."""
-    check_now(now)
+    check_clock(store, now)
     try:
         with store.transaction() as tx:
             return work(tx)

@@ -103,7 +103,7 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
 
     A failed message waits retry_base × 2^(attempts−1) seconds, at most retry_max, before the next try.
     """
-    common.check_now(now)
+    common.check_clock(store, now)
     notice_dir = store.settings.notice_dir
     counts = {"sent": 0, "failed": 0, "dead": 0}
     batches = 0

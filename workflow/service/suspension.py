@@ -185,7 +185,7 @@ def decide_extension(store: Store, actor: str, request_id: int, approve: bool, n
     """
     if comment is not None and len(comment) > MAX_REASON:
         raise InvalidInput(f"the comment is {len(comment)} characters long; at most {MAX_REASON}")
-    common.check_now(now)
+    common.check_clock(store, now)
     with store.read() as tx:
         req0 = ext_store.get(tx, request_id)
         if req0 is None:

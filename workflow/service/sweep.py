@@ -94,7 +94,7 @@ def sweep(store: Store, now: datetime, *, worker: str | None = None, batch: int 
     After downtime a step gets only its highest rung now due; the lower ones are recorded as
     skipped. Paused steps and finished items have no next escalation time and are never looked at.
     """
-    common.check_now(now)
+    common.check_clock(store, now)
     worker = worker or worker_name()
     counts: Counter = Counter()
     batches = 0
