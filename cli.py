@@ -6,7 +6,6 @@ import dataclasses
 import json
 import os
 import sys
-import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,9 @@ class DomainError(click.ClickException):
             for p in self.problems:
                 click.echo(str(p), err=True)
         else:
-            click.echo(f"Error: {self.message}", err=True)
+            from workflow.present import safe
+
+            click.echo(f"Error: {safe(self.message, 2000)}", err=True)
 
 
 class App(click.Group):
@@ -134,17 +135,25 @@ def emit(data: Any, as_json: bool, text=None) -> None:
         text(data)
 
 
-def _w(s: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+CELL = 48  # columns a table cell may take before it is cut with …
 
 
 def table(rows: list[list[Any]], headers: list[str]) -> None:
-    cells = [[("" if c is None else str(c)) for c in r] for r in [headers] + rows]
-    widths = [max(_w(r[i]) for r in cells) for i in range(len(headers))]
+    from workflow.present import safe, width
+
+    cells = [[safe(c, CELL) for c in r] for r in [headers] + rows]
+    widths = [max(width(r[i]) for r in cells) for i in range(len(headers))]
     for n, r in enumerate(cells):
-        click.echo("  ".join(c + " " * (widths[i] - _w(c)) for i, c in enumerate(r)).rstrip())
+        click.echo("  ".join(c + " " * (widths[i] - width(c)) for i, c in enumerate(r)).rstrip())
         if n == 0:
             click.echo("  ".join("-" * w for w in widths))
+
+
+def line(text: Any, limit: int = 300) -> str:
+    """A value from users, safe to print on a terminal line."""
+    from workflow.present import safe
+
+    return safe(text, limit)
 
 
 json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
@@ -338,11 +347,11 @@ def items() -> None:
 
 
 def _fields_text(values: dict) -> str:
-    return "; ".join(f"{k}={'、'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in values.items())
+    return "; ".join(f"{k}={line('、'.join(map(str, v)) if isinstance(v, list) else v, 120)}" for k, v in values.items())
 
 
 def _item_text(d, rounds: bool = False) -> None:
-    click.echo(f"#{d.id} {d.title}  [{d.template_title} · version {d.template_version} ({d.template_hash})]")
+    click.echo(f"#{d.id} {line(d.title)}  [{d.template_title} · version {d.template_version} ({d.template_hash})]")
     click.echo(f"step      {d.state_label} ({d.state})  light {d.light_label}" + ("  PAUSED" if d.paused else ""))
     click.echo(f"owner     {d.owner_role_label or '—'}: {', '.join(d.owners) or '—'}")
     st = d.step
@@ -359,7 +368,7 @@ def _item_text(d, rounds: bool = False) -> None:
                 "yes" if m.allowed_for_actor else ("no" if m.allowed_for_actor is False else "?")] for m in d.next],
               ["trigger", "label", "to", "roles", "requires", "you may"])
     for x in d.extensions:
-        click.echo(f"extension request {x.id}: {x.status} → {x.new_date} ({x.reason}, by {x.requested_by})")
+        click.echo(f"extension request {x.id}: {x.status} → {x.new_date} ({line(x.reason, 120)}, by {x.requested_by})")
     if d.earlier_rounds:
         click.echo("\nvalues entered in earlier steps and rounds:")
         table([[s.seq, s.label, s.round, _fields_text(s.values)] for s in d.earlier_rounds], ["#", "step", "round", "values"])
@@ -399,7 +408,7 @@ def items_create(ctx, template, title, group, units, fields, assigns, actor, now
     if as_json:
         emit(service.show_item(store(ctx), r.id, t, actor), True)
     else:
-        click.echo(f"created item {r.id}: {r.title} — at '{r.state_label}', due {r.due}")
+        click.echo(f"created item {r.id}: {line(r.title)} — at '{r.state_label}', due {r.due}")
 
 
 @items.command("list")
@@ -530,7 +539,7 @@ def items_history(ctx, item, as_json) -> None:
             if given:
                 detail = (detail + " " if detail else "") + _fields_text(given)
             rnd = f"round {e.round}" if e.round and e.round > 1 else ""
-            click.echo(f"{e.seq:>6}  {e.at}  {e.actor_name or '—'}  {e.kind}  {move}  {rnd}  {detail}".rstrip())
+            click.echo(f"{e.seq:>6}  {e.at}  {line(e.actor_name or '—', 40)}  {e.kind}  {move}  {rnd}  {line(detail, 200)}".rstrip())
     emit(service.history(reader(ctx), item), as_json, text)
 
 

@@ -19,7 +19,8 @@ from jinja2 import (
 )
 
 PARTS = ("subject", "txt", "html")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+")
+SUBJECT_MAX = 150  # characters: a mail client shows less, and a 1 MB title must not become a 1 MB header
 
 
 class NoticeError(Exception):
@@ -73,7 +74,10 @@ def render(notice: str, context: dict[str, Any], override_dir: str | None = None
             out[part] = env.get_template(name).render(**context)
         except TemplateError as e:
             raise NoticeError(f"notice '{notice}' ({name}): {e.message or e}") from None
-    return Rendered(subject=one_line(out["subject"]), text=out["txt"], html=out["html"])
+    subject = one_line(out["subject"])
+    if len(subject) > SUBJECT_MAX:
+        subject = subject[: SUBJECT_MAX - 1] + "…"
+    return Rendered(subject=subject, text=out["txt"], html=out["html"])
 
 
 def sample_context() -> dict[str, Any]:

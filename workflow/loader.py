@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from . import caches
+from .calendar import EVERY_DAY, build_calendar
+from .deadlines import step_times
 from .definition import (
     DEFAULT_EXTENSION_APPROVERS,
     DEFAULT_PAUSE_ROLES,
@@ -26,11 +29,13 @@ from .definition import (
     Urgency,
     guard_holds,
 )
-from .errors import DefinitionError, Problem
+from .errors import DefinitionError, Problem, WuzhuanError
+from .escalation import plan
 from .textfile import FileProblem, decode, read_bytes
 from .yamltext import Doc, Path_, parse_yaml
 
 MAX_BYTES = 1_000_000
+AMOUNT_LIMITS = {"days": 3650, "workdays": 2000, "months": 120, "hours": 8760}
 RESERVED_TRIGGERS = {"trigger", "state", "fields", "counters", "machine"}
 
 
@@ -122,6 +127,8 @@ def schema_problems(doc: Doc, data: Any) -> None:
             doc.problem(path, f"{here}: expected {' or '.join(_TYPE_NAMES.get(w, w) for w in want)}, found {_kind(inst)}")
         elif v == "enum":
             doc.problem(path, f"{here}: {_kind(inst)} is not one of: {', '.join(map(str, err.validator_value))}")
+        elif v == "maximum" and path and path[-1] == "amount":
+            continue  # the checker says it with the unit (check_amounts)
         elif v == "minimum":
             doc.problem(path, f"{here}: {path[-1]} must be at least {err.validator_value}, found {inst}")
         elif v in ("minItems", "minProperties", "minLength"):
@@ -187,8 +194,8 @@ class _Checker:
         hn = self.d.get("handover_notice")
         if isinstance(hn, str) and self.notices is not None and hn not in self.notices:
             self.p(("handover_notice",), f"no notice template named '{hn}' (available: {', '.join(sorted(self.notices))})")
-        if not self.doc.problems:
-            self.check_graph()
+        self.check_graph()
+        self.check_amounts()
 
     def check_roles(self) -> None:
         for name, spec in _dicts(self.d.get("roles")).items():
@@ -242,6 +249,24 @@ class _Checker:
             for key in ("deadline", "ladder"):
                 if key in st:
                     self.p(base + (key,), f"a final state has no {key}")
+
+    def check_amounts(self) -> None:
+        """Amounts a committee could mean: at most 10 years in days, 2000 working days, 10 years in months, a year in hours."""
+        def visit(path: Path_, d: Any) -> None:
+            if isinstance(d, dict) and isinstance(d.get("amount"), int) and not isinstance(d.get("amount"), bool):
+                unit = d.get("unit")
+                limit = AMOUNT_LIMITS.get(unit) if isinstance(unit, str) else None
+                if limit is not None and d["amount"] > limit:
+                    self.p(path + ("amount",), f"{d['amount']} {d['unit']} is more than a committee can mean "
+                                               f"(at most {limit} {d['unit']})")
+            if isinstance(d, dict):
+                for k, v in d.items():
+                    visit(path + (k,), v)
+            elif isinstance(d, list):
+                for i, v in enumerate(d):
+                    visit(path + (i,), v)
+        for key in ("states", "ladders", "defaults"):
+            visit((key,), self.d.get(key))
 
     @staticmethod
     def _uses_owner(ladder: list) -> bool:
@@ -365,16 +390,26 @@ class _Checker:
         return out
 
     def check_graph(self) -> None:
+        """Reachability, dead ends, a way to finish: over whatever transitions are well formed, so that graph
+        problems are reported together with every other problem."""
         edges: dict[str, set[str]] = {s: set() for s in self.states}
         for t in _list(self.d.get("transitions")):
-            src = t["source"]
-            for s in [src] if isinstance(src, str) else src:
-                edges[s].add(t["dest"])
-        finals = {s for s, st in self.states.items() if st.get("final") is True}
+            if not isinstance(t, dict) or not isinstance(t.get("dest"), str) or t["dest"] not in self.states:
+                continue
+            src = t.get("source")
+            for s in [src] if isinstance(src, str) else _list(src):
+                if isinstance(s, str) and s in edges:
+                    edges[s].add(t["dest"])
+        finals = {s for s, st in self.states.items() if isinstance(st, dict) and st.get("final") is True}
+        if not self.states:
+            return
         if not finals:
             self.doc.problem(("states",), "no state is final: mark the end of the chain with `final: true`", at_key=True)
             return
-        reach = _closure({self.d["initial"]}, edges)
+        initial = self.d.get("initial")
+        if not isinstance(initial, str) or initial not in self.states:
+            return  # reported already; reachability needs a starting point
+        reach = _closure({initial}, edges)
         reverse: dict[str, set[str]] = {s: set() for s in self.states}
         for s, dests in edges.items():
             for d in dests:
@@ -382,8 +417,10 @@ class _Checker:
         can_finish = _closure(finals, reverse)
         for s, st in self.states.items():
             path = ("states", s)
+            if not isinstance(st, dict):
+                continue
             if s not in reach:
-                self.doc.problem(path, f"state '{s}' cannot be reached from the initial state '{self.d['initial']}'", at_key=True)
+                self.doc.problem(path, f"state '{s}' cannot be reached from the initial state '{initial}'", at_key=True)
             if not st.get("final") and not edges[s]:
                 self.doc.problem(path, f"state '{s}' is a dead end: it is not final and no transition leaves it", at_key=True)
             elif s not in can_finish:
@@ -525,7 +562,32 @@ def load_text(text: str, name: str = "<template>", notices: Collection[str] | No
     _Checker(doc, data, notices).run()
     if doc.problems:
         raise DefinitionError(doc.problems)
-    return build(data, content_hash(data), name, text)
+    defn = build(data, content_hash(data), name, text)
+    sample_deadlines(doc, defn)
+    if doc.problems:
+        raise DefinitionError(doc.problems)
+    return defn
+
+
+# Items entered at both ends of the years wuzhuan works with: a published template must be able to
+# compute every deadline, yellow threshold and rung of every step for them.
+SAMPLE_ENTRIES = (datetime(1970, 1, 2, 1, 0, tzinfo=UTC), datetime(2199, 11, 30, 1, 0, tzinfo=UTC))
+
+
+def sample_deadlines(doc: Doc, defn: Definition) -> None:
+    cal = EVERY_DAY if defn.calendar == "none" else build_calendar()
+    for state in defn.states.values():
+        if state.deadline is None:
+            continue
+        for entered in SAMPLE_ENTRIES:
+            fields = {state.deadline.field: entered.date().isoformat()} if state.deadline.field else {}
+            try:
+                t = step_times(cal, defn, state, fields, entered_at=entered)
+                plan(cal, state, t.due_at)
+            except (OverflowError, ValueError, ArithmeticError, WuzhuanError) as e:
+                doc.problem(("states", state.name, "deadline"),
+                            f"state '{state.name}': its deadline or escalation cannot be computed for an item entered on "
+                            f"{entered.date()} ({type(e).__name__}: {e}); use smaller amounts")
 
 
 def load_trusted(text: str, name: str) -> Definition:

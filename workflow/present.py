@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,6 +11,34 @@ from .calendar import TZ
 from .definition import Definition
 
 LIGHT_CN = {"green": "绿", "yellow": "黄", "red": "红"}
+
+# Characters that would move the cursor, end a line, hide text or reverse its direction on a terminal.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def _escape(m: re.Match) -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c <= 0xFF else f"\\u{c:04x}"
+
+
+def width(text: str) -> int:
+    """Columns a text takes on a terminal (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def safe(value: Any, limit: int | None = None) -> str:
+    """Text from users as one line for a terminal: control and direction characters shown escaped, cut with … at
+    `limit` columns."""
+    text = _UNSAFE.sub(_escape, "" if value is None else str(value))
+    if limit is not None and width(text) > limit:
+        out, used = [], 0
+        for c in text:
+            used += 2 if unicodedata.east_asian_width(c) in "WF" else 1
+            if used > limit - 1:
+                break
+            out.append(c)
+        text = "".join(out) + "…"
+    return text
 
 
 def fmt(at: datetime | None) -> str:

@@ -9,6 +9,7 @@ from notifier import render as notices
 from . import loader
 from .definition import Definition
 from .errors import DefinitionError, Problem
+from .yamltext import parse_yaml
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "definitions"
 
@@ -33,14 +34,36 @@ def validate_paths(paths: list[str | Path], notice_dir: str | None = None) -> li
         except DefinitionError as e:
             problems.extend(e.problems)
             continue
+        failed = {}
         for name in sorted(defn.notices()):
             try:
                 notices.render(name, notices.sample_context(), notice_dir)
             except notices.NoticeError as e:
-                problems.append(Problem(str(path), 1, 1, f"notice does not render: {e}"))
+                failed[name] = str(e)
+        if failed:
+            problems.extend(_located(defn, str(path), failed))
         out.append(defn)
     if problems:
         raise DefinitionError(problems)
+    return out
+
+
+def _located(defn: Definition, file: str, failed: dict[str, str]) -> list[Problem]:
+    """A problem at every place in the template that names a notice that does not render."""
+    doc = parse_yaml(defn.source_text, file)
+    out = []
+
+    def visit(path: tuple, value) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                visit(path + (k,), v)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                visit(path + (i,), v)
+        elif isinstance(value, str) and value in failed and path and path[-1] in ("notice", "handover_notice"):
+            line, col = doc.mark(path)
+            out.append(Problem(file, line, col, f"{loader.where(path, doc.data)}: notice '{value}' does not render: {failed[value]}"))
+    visit((), doc.data)
     return out
 
 

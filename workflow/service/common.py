@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -88,7 +89,18 @@ def acting(tx: Tx, code: str | None) -> PersonRow:
     """The person acting: must exist and be active (NotPermitted otherwise)."""
     if not code:
         raise NotPermitted("say who is acting (--actor PERSON or WUZHUAN_ACTOR)")
+    if not _CODE.match(code):
+        raise NotPermitted(f"'{shown(code)}' is not a person known to wuzhuan and may not act (see `wuzhuan people list`)")
     return authority.acting_person(directory.person(tx, code), code)
+
+
+_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def shown(text: str, limit: int = 64) -> str:
+    """Text from outside as a message may quote it: control characters escaped, cut at `limit`."""
+    out = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def person(tx: Tx, code: str) -> PersonRow:
@@ -127,11 +139,12 @@ def refused(store: Store, item_id: int | None, actor: str | None, now: datetime,
 
     A refusal is not an event of the item for any other rule: it moves no clock and no version.
     """
+    actor = shown(actor) if actor else actor  # as given: possibly not a person at all, so made safe to store
     try:
         with store.transaction() as tx:
             state = item_store.get(tx, item_id).state if item_id is not None and item_store.get(tx, item_id) else None
             audit_store.append(tx, at=now, actor=actor, kind="refused", item_id=item_id if state else None,
-                               from_state=state, to_state=state, data={"attempt": what, "reason": str(err)})
+                               from_state=state, to_state=state, data={"attempt": shown(what, 200), "reason": str(err)})
     except WuzhuanError:
         pass  # the refusal itself is what the caller must see
 

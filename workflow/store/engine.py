@@ -11,12 +11,19 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DataError,
+    DBAPIError,
+    OperationalError,
+    ProgrammingError,
+)
 
 from ..audit_chain import key_id
 from ..audit_key import load_key
 from ..config import Settings
-from ..errors import InvalidInput, SchemaOutdated
+from ..errors import Conflict, InvalidInput, SchemaOutdated
 from .driver import begin_immediate
 
 DEFAULT_URL = "sqlite:///wuzhuan.db"
@@ -179,6 +186,26 @@ def ensure_schema(engine: Engine, may_migrate: bool = True) -> None:
     raise SchemaOutdated(f"the database schema is at revision {rev}, this wuzhuan needs {HEAD}: run `wuzhuan db upgrade`")
 
 
+def translated(e: DBAPIError, where: str) -> Exception | None:
+    """The domain error for a database failure a person can act on (None: not one of those, a bug)."""
+    text_ = str(e.orig or e).lower()
+    first = str(e.orig or e).strip().splitlines()[0] if str(e.orig or e).strip() else type(e).__name__
+    if "readonly database" in text_ or "read-only" in text_:
+        return InvalidInput(f"the database {where} cannot be written (the file or its folder is read-only for this "
+                            "user, or it was opened for reading only)")
+    if "database or disk is full" in text_ or "no space left" in text_ or "disk i/o error" in text_:
+        return InvalidInput(f"the database {where} cannot be written: {first} (free some space, then try again)")
+    if "database is locked" in text_ or "lock timeout" in text_ or "could not obtain lock" in text_:
+        return Conflict(f"the database {where} is busy (another process has held it for 30 seconds): try again")
+    if "unable to open database file" in text_ or "file is not a database" in text_:
+        return InvalidInput(f"cannot open the database {where}: {first}")
+    if isinstance(e, OperationalError) and e.connection_invalidated or "connection" in text_ and "refused" in text_:
+        return InvalidInput(f"cannot reach the database {where}: {first}")
+    if isinstance(e, DataError):
+        return InvalidInput(f"a value cannot be stored in the database: {first}")
+    return None
+
+
 class Tx:
     """One transaction on one connection. Every statement runs through here or through a Prepared
     statement given this Tx; there is no ORM session, so nothing is ever pending unseen.
@@ -228,11 +255,15 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        """One transaction: commit on success, roll back on any exception."""
-        with self.engine.begin() as conn:
-            if not self._key_checked:
-                self._bind_key(conn)
-            yield Tx(conn, self.audit_key)
+        """One transaction: commit on success, roll back on any exception (database trouble a person can act on
+        comes out as a domain error)."""
+        try:
+            with self.engine.begin() as conn:
+                if not self._key_checked:
+                    self._bind_key(conn)
+                yield Tx(conn, self.audit_key)
+        except DBAPIError as e:
+            raise (translated(e, self.display_url) or e) from None
 
     def _bind_key(self, conn) -> None:
         """A trail is signed by one key: record its fingerprint on first use, refuse any other key after."""
@@ -248,8 +279,11 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read-only transaction (rolled back at the end)."""
-        with self.read_engine.connect() as conn:  # closing rolls back
-            yield Tx(conn)
+        try:
+            with self.read_engine.connect() as conn:  # closing rolls back
+                yield Tx(conn)
+        except DBAPIError as e:
+            raise (translated(e, self.display_url) or e) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
