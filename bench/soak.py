@@ -36,10 +36,15 @@ from sqlalchemy import func, select  # noqa: E402
 
 from notifier.transports import SMTPTransport  # noqa: E402
 from workflow import service  # noqa: E402
+from workflow.errors import Unavailable  # noqa: E402
 from workflow.service import deliver, sweep, verify_audit  # noqa: E402
 from workflow.service.items import create_in  # noqa: E402
 from workflow.store.models import AuditEvent, Escalation, Item, Outbox, Step  # noqa: E402
 
+# The only exceptions an advancer may meet besides Conflict and Backdated: the database connection that
+# the harness resets under it. Anything else (a TypeError, a refusal, a guard failure) is a breach.
+EXPECTED_ERRORS = {"Unavailable", "OperationalError", "InterfaceError", "DBAPIError"}
+MIN_MOVES_PER_MINUTE = 150  # measured: about 1,900 a minute on two slow cores; far fewer means the advancers were stuck
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # simulated start: Monday 09:00 in Shanghai
 SPEED = 43200.0  # simulated seconds per wall second: half a day passes every second
 LEASE = timedelta(seconds=10 * SPEED)  # a delivery lease of 10 wall seconds
@@ -69,14 +74,15 @@ def sim_now(wall_start: float) -> datetime:
 
 
 def _store(url: str):
+    from workflow.config import Settings
     from workflow.store import Store
 
-    return Store(url)
+    return Store(url, settings=Settings(clock_simulation=True))  # simulated time runs ahead of the wall clock
 
 
 def advancer(url: str, wall_start: float, stop, log_path: str, seed: int, n_active: int) -> None:
     """Advance random items among the first n_active, as a person holding the acting role on that item."""
-    from workflow.errors import Conflict
+    from workflow.errors import Backdated, Conflict
 
     rng = random.Random(seed)
     store = _store(url)
@@ -104,7 +110,9 @@ def advancer(url: str, wall_start: float, stop, log_path: str, seed: int, n_acti
                 log.write(json.dumps(["ok", item_id, version]) + "\n")
             except Conflict:
                 log.write(json.dumps(["conflict", item_id, version]) + "\n")
-            except Exception as e:  # counted and reported: a connection reset, a refusal would show here
+            except Backdated:  # simulated time runs 43,200× fast: a commit a millisecond later is 40 s later
+                log.write(json.dumps(["backdated", item_id, version]) + "\n")
+            except Exception as e:  # a connection reset is expected (injected); check() treats any other type as a breach
                 log.write(json.dumps(["error", item_id, version, type(e).__name__]) + "\n")
                 time.sleep(0.05)
 
@@ -116,7 +124,7 @@ def sweeper(url: str, wall_start: float, stop) -> None:
     while not stop.is_set():
         try:
             sweep(store, sim_now(wall_start), batch=50)
-        except DBAPIError:
+        except (DBAPIError, Unavailable):
             continue  # the connection was reset under it (a fault the harness injects): next tick
         finally:
             time.sleep(0.3)
@@ -130,7 +138,7 @@ def deliverer(url: str, wall_start: float, stop, port: int) -> None:
         try:
             deliver(store, SMTPTransport("127.0.0.1", port, timeout=5), sim_now(wall_start), max_attempts=1000,
                     retry_base=60, batch=50, lease=LEASE)
-        except DBAPIError:
+        except (DBAPIError, Unavailable):
             continue  # as in sweeper(): a reset connection; the lease brings its batch back
         finally:
             time.sleep(0.3)
@@ -225,13 +233,16 @@ def check(url: str, inbox: Inbox, logs: list[Path], final_now: datetime) -> tupl
                     n["error_" + why[0]] += 1
                 if kind == "try":
                     tries[(item_id, version)] = 1
-                elif kind in ("ok", "conflict", "error"):
+                elif kind in ("ok", "conflict", "backdated", "error"):
                     tries.pop((item_id, version), None)
                     if kind == "ok":
                         ok[item_id] += 1
                     n["ops_" + kind] += 1
             for (item_id, _v) in tries:  # killed mid-call: it may or may not have committed
                 unknown[item_id] += 1
+        unexpected = {k: c for k, c in n.items() if k.startswith("error_") and k[6:] not in EXPECTED_ERRORS}
+        if unexpected:
+            breaches.append(f"advancers met unexpected errors: {unexpected} (only connection losses are injected)")
         for item_id, version in versions.items():
             moved = version - 1
             if steps.get(item_id, 0) != moved + 1 or advanced.get(item_id, 0) != moved:
@@ -368,6 +379,10 @@ def main() -> int:
         breaches.append(f"{counts['crashed']} processes died without being killed")
     if n["rungs_fired"] == 0:
         breaches.append("no rung fell due: the run proved nothing about escalation")
+    least = int(MIN_MOVES_PER_MINUTE * seconds / 60)
+    if n["ops_ok"] < least:
+        breaches.append(f"only {n['ops_ok']} moves succeeded (at least {least} expected in {seconds:.0f} s): "
+                        "the run proved little about concurrent moves")
     print("\nsoak counts: " + json.dumps(dict(sorted(n.items())), ensure_ascii=False))
     print(f"simulated time {T0:%Y-%m-%d} → {final:%Y-%m-%d}, wall {time.time() - wall_start:.0f} s")
     if breaches:

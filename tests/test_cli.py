@@ -350,3 +350,29 @@ def test_diagram_renders_svg_with_graphviz(run, tmp_path):
     r = run("definitions", "diagram", DEFS / "special_supervision.yaml", "--output", out, db=False)
     assert r.exit_code == 0, r.stderr
     assert out.read_text().lstrip().startswith(("<?xml", "<svg")) and "满意度测评" in out.read_text()
+
+
+def test_read_commands_never_wait_for_a_writer(ready_cli, tmp_path):
+    """Another process holds SQLite's write lock (a long transaction); every read command still answers at once."""
+    import subprocess
+    import sys
+    import time
+
+    path = ready_cli.url.removeprefix("sqlite:///")
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        f"c = sqlite3.connect({path!r}, isolation_level=None)\n"
+        "c.execute('BEGIN IMMEDIATE'); c.execute(\"UPDATE items SET title = title || '（改）'\")\n"
+        "print('locked', flush=True); time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        for args in (["items", "show", 1, "--json"], ["items", "list", "--json"], ["items", "history", 1],
+                     ["people", "list"], ["definitions", "list"], ["outbox", "list"], ["audit", "verify"]):
+            t = time.monotonic()
+            r = ready_cli(*args)
+            assert r.exit_code == 0, (args, r.stderr)
+            assert time.monotonic() - t < 5, f"{args} waited for the writer"  # the busy timeout is 30 s
+        assert "（改）" not in ready_cli("items", "show", 1).output  # a consistent snapshot: not the uncommitted title
+    finally:
+        holder.kill()
+        holder.wait()

@@ -148,14 +148,82 @@ def run_sweepers(url: str, n_steps=600, n_procs=4, batch=10):
         per_esc = s.execute(select(Outbox.escalation_id, func.count()).where(Outbox.escalation_id.is_not(None))
                             .group_by(Outbox.escalation_id)).all()
         open_due = s.execute(select(func.count()).select_from(Step).where(Step.next_escalation_at <= at("2026-01-27 09:00"))).scalar_one()
-        message_ids = s.execute(select(func.count(Outbox.message_id.distinct()))).scalar_one()
-        rows = s.execute(select(func.count()).select_from(Outbox).where(Outbox.escalation_id.is_not(None))).scalar_one()
+        per_rung = notices_per_rung(s)
     store.dispose()
     assert len(fired) == n_steps, f"{len(fired)} of {n_steps} steps escalated"
     assert all(n == 1 for _, n in fired)
     assert len(per_esc) == n_steps and all(n == 2 for _, n in per_esc)  # owner + group lead, once each
     assert open_due == 0
-    assert rows <= message_ids  # no message queued twice
+    check_each_rung_told_each_person_once(per_rung, n_steps)
+
+
+def notices_per_rung(tx):
+    """(step, rung, person) → notices queued for it, over every escalation."""
+    rows = tx.execute(select(Escalation.step_id, Escalation.rung, Outbox.person_id, func.count())
+                      .join(Outbox, Outbox.escalation_id == Escalation.id)
+                      .group_by(Escalation.step_id, Escalation.rung, Outbox.person_id)).all()
+    return {(step, rung, person): n for step, rung, person, n in rows}
+
+
+def check_each_rung_told_each_person_once(per_rung: dict, n_steps: int) -> None:
+    twice = {k: n for k, n in per_rung.items() if n != 1}
+    assert twice == {}, f"told more than once: {list(twice.items())[:5]}"
+    steps_told = {(step, rung) for step, rung, _p in per_rung}
+    assert len(steps_told) == n_steps, f"{len(steps_told)} (step, rung) pairs told, {n_steps} expected"
+    assert len(per_rung) == 2 * n_steps  # the owner and the group lead of each step
+
+
+def _sweeper_that_stops_inside(url: str, flag: str) -> None:
+    """Sweep, but stop for good inside the transaction, after claiming its rungs and queuing their notices."""
+    from workflow.store import outbox
+
+    real = outbox.queue
+
+    def queue_then_hang(tx, rows):
+        real(tx, rows)
+        Path(flag).write_text("inside")
+        time.sleep(600)  # killed here, with claims, notices and events written but not committed
+
+    outbox.queue = queue_then_hang
+    service.sweep(Store(url), at("2026-01-27 09:00"), batch=1000)
+
+
+def run_killed_inside(url: str, tmp_path: Path, n_steps: int = 40) -> None:
+    store = Store(url)
+    seed(store)
+    with store.transaction() as tx:
+        for i in range(n_steps):
+            create_in(tx, store, "wang.fang", template="special_supervision", title=f"逾期{i}", now=T0, group="g-env")
+    flag = tmp_path / "inside"
+    victim = CTX.Process(target=_sweeper_that_stops_inside, args=(url, str(flag)))
+    victim.start()
+    deadline = time.monotonic() + 60
+    while not flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert flag.exists(), "the sweeper never got inside its transaction"
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.join()
+    with store.read() as s:  # nothing of the killed transaction is visible
+        assert s.execute(select(func.count()).select_from(Escalation)).scalar_one() == 0
+        assert s.execute(select(func.count()).select_from(Outbox).where(Outbox.escalation_id.is_not(None))).scalar_one() == 0
+    r = service.sweep(store, at("2026-01-27 09:00"))  # its lock went with it: the next sweep does the work, once
+    assert r.fired == n_steps
+    assert service.sweep(store, at("2026-01-27 09:00")).fired == 0
+    with store.read() as s:
+        check_each_rung_told_each_person_once(notices_per_rung(s), n_steps)
+    assert service.verify_audit(store).ok
+    store.dispose()
+
+
+def test_a_sweeper_killed_inside_its_transaction_sqlite(tmp_path):
+    run_killed_inside(f"sqlite:///{tmp_path / 'inside.db'}", tmp_path)
+
+
+@pytest.mark.postgres
+def test_a_sweeper_killed_inside_its_transaction_postgres(tmp_path):
+    url = pg_url_or_skip()
+    reset_pg(url)
+    run_killed_inside(url, tmp_path)
 
 
 def test_four_sweepers_one_killed_sqlite(tmp_path):

@@ -5,7 +5,8 @@
     │   ├── FileError            exit 2  a file is wrong; holds every located problem
     │   │   └── DefinitionError  exit 2  a template is wrong
     │   ├── CalendarError        exit 2  a calendar file or date is wrong
-    │   └── Backdated            exit 2  an action dated before the item's last event (recorded as refused)
+    │   ├── Backdated            exit 2  an action dated before the item's last event (recorded as refused)
+    │   └── Unavailable          exit 2  the database cannot be reached or written (full, read-only, gone)
     ├── NotFound                 exit 2  no such item, person, template, message
     ├── NotPermitted             exit 3  this person may not do this now
     │   ├── TriggerNotAllowed    exit 3  no such move from the item's current step
@@ -63,6 +64,10 @@ class Conflict(WuzhuanError):
 
 class SchemaOutdated(WuzhuanError):
     exit_code = 2
+
+
+class Unavailable(InvalidInput):
+    """The database cannot be reached or written now (connection lost, disk full, read-only): not a bug, try again."""
 
 
 class Backdated(InvalidInput):

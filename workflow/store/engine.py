@@ -23,7 +23,7 @@ from sqlalchemy.exc import (
 from ..audit_chain import key_id
 from ..audit_key import load_key
 from ..config import Settings
-from ..errors import Conflict, InvalidInput, SchemaOutdated
+from ..errors import Conflict, InvalidInput, SchemaOutdated, Unavailable
 from .driver import begin_immediate
 
 DEFAULT_URL = "sqlite:///wuzhuan.db"
@@ -191,16 +191,16 @@ def translated(e: DBAPIError, where: str) -> Exception | None:
     text_ = str(e.orig or e).lower()
     first = str(e.orig or e).strip().splitlines()[0] if str(e.orig or e).strip() else type(e).__name__
     if "readonly database" in text_ or "read-only" in text_:
-        return InvalidInput(f"the database {where} cannot be written (the file or its folder is read-only for this "
+        return Unavailable(f"the database {where} cannot be written (the file or its folder is read-only for this "
                             "user, or it was opened for reading only)")
     if "database or disk is full" in text_ or "no space left" in text_ or "disk i/o error" in text_:
-        return InvalidInput(f"the database {where} cannot be written: {first} (free some space, then try again)")
+        return Unavailable(f"the database {where} cannot be written: {first} (free some space, then try again)")
     if "database is locked" in text_ or "lock timeout" in text_ or "could not obtain lock" in text_:
         return Conflict(f"the database {where} is busy (another process has held it for 30 seconds): try again")
     if "unable to open database file" in text_ or "file is not a database" in text_:
         return InvalidInput(f"cannot open the database {where}: {first}")
     if isinstance(e, OperationalError) and e.connection_invalidated or "connection" in text_ and "refused" in text_:
-        return InvalidInput(f"cannot reach the database {where}: {first}")
+        return Unavailable(f"cannot reach the database {where}: {first}")
     if isinstance(e, DataError):
         return InvalidInput(f"a value cannot be stored in the database: {first}")
     return None
