@@ -376,3 +376,30 @@ def test_read_commands_never_wait_for_a_writer(ready_cli, tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_stored_control_characters_are_printed_escaped(ready_cli):
+    """Titles and names stored before they were checked (or written behind wuzhuan's back) cannot move the cursor."""
+    import sqlite3
+
+    con = sqlite3.connect(ready_cli.url.removeprefix("sqlite:///"))
+    con.execute("UPDATE items SET title = ? WHERE id = 1", ("大气\r\x01\u202e污染" + "长" * 300,))
+    con.commit()
+    con.close()
+    out = ready_cli("items", "list", "--now", "2026-01-10T09:00").output
+    assert "\r" not in out and "\x01" not in out and "\u202e" not in out
+    assert "\\x0d\\x01\\u202e" in out and "…" in out
+    assert "\u202e" not in ready_cli("items", "show", 1, "--now", "2026-01-10T09:00").output
+
+
+@pytest.mark.parametrize("damage", ["DELETE FROM audit_head", "UPDATE audit_events SET data = '{not json' WHERE seq = 2",
+                                    "UPDATE audit_events SET at = 'yesterday' WHERE seq = 2"])
+def test_audit_verify_on_a_damaged_trail_is_one_line(ready_cli, damage):
+    import sqlite3
+
+    con = sqlite3.connect(ready_cli.url.removeprefix("sqlite:///"))
+    con.execute(damage)
+    con.commit()
+    con.close()
+    r = ready_cli("audit", "verify")
+    assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("Error: audit trail broken:")

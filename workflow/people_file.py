@@ -103,10 +103,10 @@ class _Checker:
         if not isinstance(value, str | int) or isinstance(value, bool):
             self.p(line, col, f"{what} must be text")
             return None
-        text = str(value).strip()
-        if _CONTROL.search(text):
+        if _CONTROL.search(str(value)):  # before stripping: a line break after an address is a careless file, not a blank
             self.p(line, col, f"{what} contains control or direction-override characters")
             return None
+        text = str(value).strip()
         if len(text) > limit:
             self.p(line, col, f"{what} is {len(text)} characters long; at most {limit}")
             return None

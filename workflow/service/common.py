@@ -97,6 +97,19 @@ def acting(tx: Tx, code: str | None) -> PersonRow:
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
+_NUL_OR_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKING = re.compile("[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def text_in(value: str, what: str, one_line: bool = False) -> str:
+    """Text from outside, refused (InvalidInput) if it holds NUL or control characters (line breaks and tabs
+    are fine in free text; a one-line text such as a title holds no line breaks or direction overrides)."""
+    bad = (_LINE_BREAKING if one_line else _NUL_OR_CONTROL).search(value)
+    if bad:
+        raise InvalidInput(f"{what} contains the control character U+{ord(bad.group()):04X}: type it without")
+    return value
+
+
 def shown(text: str, limit: int = 64) -> str:
     """Text from outside as a message may quote it: control characters escaped, cut at `limit`."""
     out = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text

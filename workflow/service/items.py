@@ -99,11 +99,11 @@ def coerce(tx: Tx, spec: FieldSpec, value: Any) -> Any:
         return common.person(tx, str(value)).code
     if spec.type == "list":
         values = value if isinstance(value, list) else str(value).replace("、", ",").replace("，", ",").split(",")
-        out = [str(v).strip() for v in values if str(v).strip()]
+        out = [common.text_in(str(v).strip(), name, one_line=True) for v in values if str(v).strip()]
         if sum(len(v) for v in out) > MAX_TEXT:
             raise InvalidInput(f"{name}: the list is longer than {MAX_TEXT} characters")
         return out
-    text = str(value)
+    text = common.text_in(str(value), name)
     if len(text) > MAX_TEXT:
         raise InvalidInput(f"{name}: {len(text)} characters; a field holds at most {MAX_TEXT}")
     return text
@@ -192,7 +192,7 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
     authority.create(defn, who, held, (assign or {}).keys())
     if who.code in {c for cs in (assign or {}).values() for c in cs} and not who.admin:
         raise NotPermitted(f"{who.name} ({who.code}) may not grant himself a role when creating an item")
-    title = (title or "").strip()
+    title = common.text_in((title or "").strip(), "the title", one_line=True)
     if not title:
         raise InvalidInput("an item needs a title")
     if len(title) > MAX_TITLE:
@@ -245,6 +245,8 @@ def advance(store: Store, actor: str, item_id: int, trigger: str, now: datetime,
     """
     if comment is not None and len(comment) > MAX_TEXT:
         raise InvalidInput(f"the comment is {len(comment)} characters long; at most {MAX_TEXT}")
+    if comment is not None:
+        common.text_in(comment, "the comment")
     return common.guarded(store, actor, now, f"advance {trigger}", item_id,
                           lambda tx: _advance(tx, store, actor, item_id, trigger, now, comment, fields, expected_version))
 

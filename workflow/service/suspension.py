@@ -71,7 +71,7 @@ def _reason(reason: str | None, what: str) -> str:
         raise InvalidInput(f"{what} needs a reason (--reason)")
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"the reason is {len(reason)} characters long; at most {MAX_REASON}")
-    return reason.strip()
+    return common.text_in(reason.strip(), "the reason")
 
 
 def _context(tx: Tx, actor: str, item_id: int):
