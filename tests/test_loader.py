@@ -319,3 +319,16 @@ def test_docs_describe_every_key_of_the_schema():
         keys |= set(d.get("properties", {}))
     missing = sorted(k for k in keys if f"`{k}`" not in doc and f"{k}:" not in doc)
     assert missing == []
+
+
+def test_graph_problems_come_with_every_other_problem():
+    text = MINIMAL.replace("roles: {office: 办公室}", "roles: {office: 办公室}\nfields: {f: {type: colour}}")
+    text = text.replace("  done: {label: 完成, final: true}", "  done: {label: 完成, final: true}\n  orphan: {label: 孤儿, owner: office}")
+    found = problems(text)
+    assert any("is not one of" in p for p in found) and any("'orphan' cannot be reached" in p for p in found)
+
+
+def test_amounts_a_committee_could_mean():
+    found = problems(MINIMAL.replace("deadline: {amount: 3, unit: workdays}", "deadline: {amount: 121, unit: months}"))
+    assert any("121 months is more than a committee can mean (at most 120 months)" in p for p in found)
+    load(MINIMAL.replace("deadline: {amount: 3, unit: workdays}", "deadline: {amount: 120, unit: months}"))
