@@ -325,6 +325,73 @@ def people_import(ctx: click.Context, file: str, actor: str | None, now: str | N
                                           + (" (first import: no administrator needed)" if d.bootstrap else "")))
 
 
+@people_group.command("set-password")
+@click.argument("code")
+@click.option("--password-stdin", is_flag=True, required=True,
+              help="Read the password from standard input (one line; the newline is not part of it).")
+@json_opt
+@click.pass_context
+def people_set_password(ctx, code, password_stdin, as_json) -> None:
+    """Set CODE's workbench password (at least 10 characters; argon2id); his open sessions end."""
+    from workflow.service import accounts
+
+    line = sys.stdin.readline()
+    password = line[:-1] if line.endswith("\n") else line
+    if password.endswith("\r"):
+        password = password[:-1]
+    r = accounts.set_password(store(ctx), code, password, datetime.now(UTC))
+    emit(r, as_json, lambda d: click.echo(f"password set for {d.person}" + (f"; {d.sessions_ended} session(s) ended" if d.sessions_ended else "")))
+
+
+@people_group.command("disable")
+@click.argument("code")
+@json_opt
+@click.pass_context
+def people_disable(ctx, code, as_json) -> None:
+    """Disable CODE: he can no longer log in or act; his sessions and API tokens end."""
+    from workflow.service import accounts
+
+    r = accounts.set_active(store(ctx), code, False, datetime.now(UTC))
+    emit(r, as_json, lambda d: click.echo(f"{d.person} disabled; {d.sessions_ended} session(s) ended, {d.tokens_revoked} token(s) revoked"))
+
+
+@people_group.command("enable")
+@click.argument("code")
+@json_opt
+@click.pass_context
+def people_enable(ctx, code, as_json) -> None:
+    """Enable CODE again (a new password or token is still needed to use the workbench)."""
+    from workflow.service import accounts
+
+    r = accounts.set_active(store(ctx), code, True, datetime.now(UTC))
+    emit(r, as_json, lambda d: click.echo(f"{d.person} enabled"))
+
+
+@people_group.command("token")
+@click.argument("code")
+@json_opt
+@click.pass_context
+def people_token(ctx, code, as_json) -> None:
+    """Make a new API token for CODE, printed once, on the last line (only its SHA-256 is kept)."""
+    from workflow.service import accounts
+
+    r = accounts.issue_token(store(ctx), code, datetime.now(UTC))
+    emit(r, as_json, lambda d: click.echo(f"API token {d.id} for {d.person} (shown once; revoke with `wuzhuan people revoke-token {d.person}`):\n{d.token}"))
+
+
+@people_group.command("revoke-token")
+@click.argument("code")
+@click.option("--id", "token_id", type=click.IntRange(1, 2**31 - 1), help="Revoke only this token (default: all of CODE's).")
+@json_opt
+@click.pass_context
+def people_revoke_token(ctx, code, token_id, as_json) -> None:
+    """Revoke CODE's API tokens."""
+    from workflow.service import accounts
+
+    r = accounts.revoke_token(store(ctx), code, datetime.now(UTC), token_id)
+    emit(r, as_json, lambda d: click.echo(f"{d.tokens_revoked} token(s) of {d.person} revoked"))
+
+
 @people_group.command("list")
 @json_opt
 @click.pass_context
@@ -820,6 +887,47 @@ def scheduler_run(ctx, sweep_seconds, deliver_seconds, as_json) -> None:
     totals = run(store(ctx), sweep_seconds or cfg.sweep_seconds, deliver_seconds or cfg.deliver_seconds)
     if as_json:
         emit(totals, True)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (PostgreSQL only; SQLite serves from one process).")
+@click.option("--base-url", metavar="URL", help="Where people reach the workbench (links in notices; https makes cookies Secure).")
+@click.option("--trust-forwarded", is_flag=True, help="Behind a reverse proxy: honour X-Forwarded-For/-Proto (setting trust_forwarded).")
+@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True, metavar="IPS",
+              help="With --trust-forwarded: the proxy addresses whose X-Forwarded-* headers count.")
+@click.pass_context
+def serve(ctx, host, port, workers, base_url, trust_forwarded, forwarded_allow_ips) -> None:
+    """Run the workbench (督办工作台) for people's browsers and the JSON API, until SIGTERM/SIGINT."""
+    import dataclasses
+
+    import uvicorn
+
+    from workflow.errors import InvalidInput
+
+    cfg = settings(ctx)
+    if base_url:
+        cfg = dataclasses.replace(cfg, base_url=base_url)
+        os.environ["WUZHUAN_BASE_URL"] = base_url
+    st = store(ctx)  # opened here: a bad URL or an outdated database is reported before the server starts
+    if st.dialect == "sqlite" and workers > 1:
+        raise InvalidInput("SQLite serves from one process: use --workers 1, or PostgreSQL for several workers")
+    proxy = trust_forwarded or cfg.trust_forwarded
+    click.echo(f"wuzhuan workbench on http://{host}:{port}/ (database {st.display_url}; {workers} worker(s))", err=True)
+    if workers == 1:
+        from workflow.web import create_app
+
+        st.settings = cfg
+        uvicorn.run(create_app(st), host=host, port=port, proxy_headers=proxy, forwarded_allow_ips=forwarded_allow_ips,
+                    server_header=False, log_level="info")
+    else:
+        os.environ["WUZHUAN_DATABASE_URL"] = st.url
+        if ctx.find_root().obj.get("config"):
+            os.environ["WUZHUAN_CONFIG"] = str(ctx.find_root().obj["config"])
+        uvicorn.run("workflow.web:from_environment", factory=True, host=host, port=port, workers=workers,
+                    proxy_headers=proxy, forwarded_allow_ips=forwarded_allow_ips, server_header=False, log_level="info")
 
 
 @cli.group("config")

@@ -245,6 +245,14 @@ def shift(cal: WorkCalendar, at: datetime, offset: Duration, direction: str) -> 
     return datetime.combine(new, local.timetz()).astimezone(UTC), t.provisional
 
 
+def overdue_workdays(cal: WorkCalendar, due: datetime, now: datetime) -> int:
+    """Working days that have begun since a due time passed (0 when not yet due): how late a step is."""
+    if now <= due:
+        return 0
+    first, today = last_day(due) + timedelta(days=1), local_date(now)
+    return sum(1 for i in range((today - first).days + 1) if cal.is_workday(first + timedelta(days=i)))
+
+
 def lost_units(cal: WorkCalendar, unit: str, paused_at: datetime, resumed_at: datetime) -> int:
     """Clock time a pause took, in the deadline's unit: working days, days, or seconds for hours."""
     if unit == "hours":

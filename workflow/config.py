@@ -39,6 +39,9 @@ class Settings:
     audit_key_file: str | None = None  # the file holding the audit key (kept outside the database)
     audit_key: str | None = field(default=None, repr=False)  # or the key itself, hexadecimal (WUZHUAN_AUDIT_KEY)
     clock_simulation: bool = False  # allow acting at times ahead of the wall clock (rehearsals, training)
+    session_idle_minutes: int = 480  # a workbench session ends after this long unused (8 hours) …
+    session_max_hours: int = 168  # … and after this long at most (7 days)
+    trust_forwarded: bool = False  # behind a reverse proxy: take the client's address and scheme from X-Forwarded-*
 
     def public(self) -> dict[str, Any]:
         """For display: the password is only ever shown as set or not."""

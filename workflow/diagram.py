@@ -34,13 +34,16 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def dot(defn: Definition) -> str:
+def dot(defn: Definition, current: str | None = None) -> str:
+    """Graphviz DOT text; `current` (a state) is drawn filled, as the step an item is at."""
     lines = [f"digraph {_q(defn.key)} {{", "    rankdir=TB;", '    node [shape=box, style=rounded, fontname="Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, Microsoft YaHei, SimHei, sans"];',
              '    edge [fontname="Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, Microsoft YaHei, SimHei, sans", fontsize=10];', f"    label={_q(defn.title)};",
              '    __start [shape=point, label=""];']
     for s in defn.states.values():
         label = _q(s.label) + (f' + "\\n" + {_q(defn.deadline_text(s))}' if s.deadline else "")
         shape = ", peripheries=2" if s.final else ""
+        if s.name == current:
+            shape += ', style="rounded,filled,bold", fillcolor="#fde68a", color="#b45309", penwidth=2'
         lines.append(f"    {s.name} [label={label}{shape}];")
     lines.append(f"    __start -> {defn.initial};")
     for t in defn.transitions:
@@ -57,6 +60,17 @@ def chinese_font_missing() -> bool:
         return False  # cannot tell; Graphviz may use another font system
     out = subprocess.run([fc, ":lang=zh", "family"], capture_output=True, text=True)
     return out.returncode == 0 and not out.stdout.strip()
+
+
+def svg(dot_text: str) -> str | None:
+    """DOT text rendered to SVG by Graphviz, or None when `dot` is not installed."""
+    exe = shutil.which("dot")
+    if exe is None:
+        return None
+    proc = subprocess.run([exe, "-Tsvg"], input=dot_text.encode(), capture_output=True, timeout=30)
+    if proc.returncode != 0:
+        raise InvalidInput(f"Graphviz failed to draw the diagram: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.stdout.decode("utf-8")
 
 
 def render(dot_text: str, output: Path) -> list[str]:

@@ -186,3 +186,37 @@ class LockedItem:
         """When the item last changed or escalated: an action may not be dated before it."""
         times = [t for t in (self.item.updated_at, self.last_escalation_at) if t is not None]
         return max(times) if times else None
+
+
+@dataclass(slots=True, eq=False)
+class AccountRow:
+    """A person as the login sees him: his password hash and how his recent logins failed."""
+
+    person: PersonRow
+    password_hash: str | None
+    login_failures: int
+    failures_since: datetime | None
+    locked_until: datetime | None
+
+
+@dataclass(slots=True, eq=False)
+class SessionRow:
+    id: str
+    person_id: int
+    csrf: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    client: str | None
+
+
+@dataclass(slots=True, eq=False)
+class ApiTokenRow:
+    id: int
+    person_id: int
+    digest: str
+    created_at: datetime
+    created_by: str | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None

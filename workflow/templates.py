@@ -23,6 +23,24 @@ def builtin(key: str) -> Path | None:
     return p if p.is_file() else None
 
 
+def validate_text(text: str, name: str, notice_dir: str | None = None) -> Definition:
+    """Validate template text (an upload): the same checks as a file, every notice it names rendered."""
+    defn = loader.load_text(text, name, notices=notices.available(notice_dir))
+    _check_notices(defn, name, notice_dir)
+    return defn
+
+
+def _check_notices(defn: Definition, file: str, notice_dir: str | None) -> None:
+    failed = {}
+    for name in sorted(defn.notices()):
+        try:
+            notices.render(name, notices.sample_context(), notice_dir)
+        except notices.NoticeError as e:
+            failed[name] = str(e)
+    if failed:
+        raise DefinitionError(_located(defn, file, failed))
+
+
 def validate_paths(paths: list[str | Path], notice_dir: str | None = None) -> list[Definition]:
     """Validate every file, naming notices that are missing or fail to render; raises DefinitionError with all problems."""
     available = notices.available(notice_dir)
@@ -34,14 +52,10 @@ def validate_paths(paths: list[str | Path], notice_dir: str | None = None) -> li
         except DefinitionError as e:
             problems.extend(e.problems)
             continue
-        failed = {}
-        for name in sorted(defn.notices()):
-            try:
-                notices.render(name, notices.sample_context(), notice_dir)
-            except notices.NoticeError as e:
-                failed[name] = str(e)
-        if failed:
-            problems.extend(_located(defn, str(path), failed))
+        try:
+            _check_notices(defn, str(path), notice_dir)
+        except DefinitionError as e:
+            problems.extend(e.problems)
         out.append(defn)
     if problems:
         raise DefinitionError(problems)

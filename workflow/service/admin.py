@@ -86,23 +86,31 @@ def mark_simulation(store: Store, why: str, now: datetime) -> None:
 
 
 def publish(store: Store, actor: str | None, path: str | Path, now: datetime) -> Published:
-    """Store a validated template as an immutable version (same content → the same version, unchanged)."""
+    """Store a validated template file as an immutable version (same content → the same version, unchanged)."""
+    return _publish(store, actor, now, Path(path).name, lambda: templates.validate_paths([path], store.settings.notice_dir)[0])
 
+
+def publish_text(store: Store, actor: str | None, name: str, text: str, now: datetime) -> Published:
+    """publish() for template text (an upload to the workbench)."""
+    return _publish(store, actor, now, name, lambda: templates.validate_text(text, name, store.settings.notice_dir))
+
+
+def _publish(store: Store, actor: str | None, now: datetime, name: str, validated) -> Published:
     def run(tx: Tx) -> Published:
         if directory.count_people(tx) == 0:
             raise InvalidInput("publishing a template needs an administrator, and there are no people yet: import the "
                                "people file first (`wuzhuan people import FILE`; the first import needs none), marking "
                                "administrators with `admin: true`")
         _admin(tx, actor, "publish templates")
-        (defn,) = templates.validate_paths([path], store.settings.notice_dir)
+        defn = validated()
         existing = template_store.by_hash(tx, defn.content_hash)
         if existing is not None:
             return Published(existing.key, existing.title, existing.id, existing.content_hash, existing.source_name, False)
         vid = template_store.insert_version(tx, key=defn.key, title=defn.title, content_hash=defn.content_hash,
-                                            source_name=Path(path).name, source_text=defn.source_text, at=now, by=actor)
+                                            source_name=name, source_text=defn.source_text, at=now, by=actor)
         audit_store.append(tx, at=now, actor=actor, kind="template_published",
-                           data={"key": defn.key, "version_id": vid, "hash": defn.content_hash, "file": Path(path).name})
-        return Published(defn.key, defn.title, vid, defn.content_hash, Path(path).name, True)
+                           data={"key": defn.key, "version_id": vid, "hash": defn.content_hash, "file": name})
+        return Published(defn.key, defn.title, vid, defn.content_hash, name, True)
 
     return common.guarded(store, actor, now, "publish template", None, run)
 

@@ -97,6 +97,11 @@ def acting(tx: Tx, code: str | None) -> PersonRow:
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
+def is_code(text: str) -> bool:
+    """Whether text could be a person's code (letters, digits, '.', '-', '_'; at most 64)."""
+    return bool(_CODE.match(text))
+
+
 _NUL_OR_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAKING = re.compile("[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 

@@ -218,8 +218,9 @@ def _summary(defn: Definition, item: ItemRow, group_code: str | None, now: datet
 
 def list_items(store: Store, now: datetime, *, template: str | None = None, state: str | None = None,
                group: str | None = None, owner: str | None = None, light_is: str | None = None,
-               include_finished: bool = True, limit: int = 50, offset: int = 0) -> list[ItemSummary]:
-    """Items newest first, filtered; each with its step, due time and light."""
+               include_finished: bool = True, limit: int = 50, offset: int = 0, member: int | None = None) -> list[ItemSummary]:
+    """Items newest first, filtered; each with its step, due time and light (`member`: only those this person
+    holds a role on)."""
     common.check_now(now)
     if light_is is not None and light_is not in LIGHTS:
         raise InvalidInput(f"light '{light_is}' is not one of {', '.join(LIGHTS)}")
@@ -228,7 +229,7 @@ def list_items(store: Store, now: datetime, *, template: str | None = None, stat
     with store.read() as tx:
         owner_id = common.person(tx, owner).id if owner else None
         rows = item_store.search(tx, now, template=template, state=state, group=group, owner_id=owner_id, light=light_is,
-                                 include_finished=include_finished, limit=limit, offset=offset)
+                                 include_finished=include_finished, limit=limit, offset=offset, member_id=member)
         return [_summary(common.definition(tx, item.template_version_id), item, code, now) for item, code in rows]
 
 

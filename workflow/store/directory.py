@@ -55,6 +55,12 @@ def admins(tx: Tx) -> list[PersonRow]:
     return [PersonRow(**r) for r in rows]
 
 
+def is_staff(tx: Tx, person_id: int) -> bool:
+    """Whether a person belongs to the office or the council (who see every item)."""
+    return tx.execute(select(func.count()).select_from(Membership).join(OrgUnit, OrgUnit.id == Membership.unit_id)
+                      .where(Membership.person_id == person_id, OrgUnit.kind.in_(("office", "council")))).scalar_one() > 0
+
+
 def unit(tx: Tx, code: str) -> UnitRow | None:
     row = tx.execute(select(OrgUnit.__table__).where(OrgUnit.code == code)).mappings().first()
     return None if row is None else UnitRow(**row)

@@ -27,7 +27,7 @@ from ..errors import Conflict, InvalidInput, SchemaOutdated, Unavailable
 from .driver import begin_immediate
 
 DEFAULT_URL = "sqlite:///wuzhuan.db"
-HEAD = "0004"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
+HEAD = "0005"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 

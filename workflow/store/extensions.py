@@ -22,6 +22,13 @@ def pending_for_step(tx: Tx, step_id: int) -> ExtensionRow | None:
     return None if r is None else ExtensionRow(**r)
 
 
+def pending(tx: Tx) -> list[ExtensionRow]:
+    """Every request waiting for a decision (a handful at any time)."""
+    rows = tx.execute(select(ExtensionRequest.__table__).where(ExtensionRequest.status == ExtensionStatus.PENDING)
+                      .order_by(ExtensionRequest.id)).mappings()
+    return [ExtensionRow(**r) for r in rows]
+
+
 def of_item(tx: Tx, item_id: int) -> list[ExtensionRow]:
     rows = tx.execute(select(ExtensionRequest.__table__).where(ExtensionRequest.item_id == item_id)
                       .order_by(ExtensionRequest.id)).mappings()

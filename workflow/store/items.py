@@ -6,7 +6,20 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from ..rows import Holder, ItemRow, LockedItem, StepRow
 from .calendar import latest_digest_column
@@ -172,7 +185,7 @@ def _light_filter(which: str, now: datetime):
 
 def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | None = None, group: str | None = None,
            owner_id: int | None = None, light: str | None = None, include_finished: bool = True,
-           limit: int = 50, offset: int = 0) -> list[tuple[ItemRow, str | None]]:
+           limit: int = 50, offset: int = 0, member_id: int | None = None) -> list[tuple[ItemRow, str | None]]:
     """Items newest first with their group's code, filtered (a light filter leaves finished items out)."""
     q = select(Item.__table__, OrgUnit.code.label("group_code")).outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
     if template:
@@ -184,6 +197,8 @@ def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | N
     if owner_id is not None:
         q = q.where(Item.finished_at.is_(None)).join(
             Assignment, and_(Assignment.item_id == Item.id, Assignment.role == Item.owner_role, Assignment.person_id == owner_id))
+    if member_id is not None:
+        q = q.where(exists().where(Assignment.item_id == Item.id, Assignment.person_id == member_id))
     if light:
         q = q.where(Item.finished_at.is_(None), _light_filter(light, now))
     elif not include_finished:
@@ -215,3 +230,63 @@ def items_by_ids(tx: Tx, ids: list[int]) -> dict[int, ItemRow]:
         return {}
     rows = tx.execute(select(Item.__table__).where(Item.id.in_(list(ids)))).mappings()
     return {r["id"]: _item(r) for r in rows}
+
+
+def _actionable(person_id: int, moves: list[tuple[str, int, str]], pauses: list[tuple[str, int, str]]):
+    """Open items on which `person_id` holds a role that may act at the item's step: (role, version, state) pairs
+    for moves (a running step) and for resuming (a paused one)."""
+    a = Assignment.__table__
+    key = tuple_(a.c.role, Item.template_version_id, Item.state)
+    may = []
+    if moves:
+        may.append(and_(Item.paused_at.is_(None), key.in_(moves)))
+    if pauses:
+        may.append(and_(Item.paused_at.is_not(None), key.in_(pauses)))
+    if not may:
+        return and_(false())
+    return and_(Item.finished_at.is_(None),
+                exists().where(a.c.item_id == Item.id, a.c.person_id == person_id, or_(*may)))
+
+
+def inbox(tx: Tx, person_id: int, moves: list, pauses: list, now: datetime, *, light: str | None, template: str | None,
+          group_id: int | None, limit: int, offset: int) -> tuple[list[tuple[ItemRow, str | None]], dict[str, int]]:
+    """The items a person may act on now, soonest due first, and how many there are by light (before the light filter)."""
+    where = [_actionable(person_id, moves, pauses)]
+    if template:
+        where.append(Item.template_key == template)
+    if group_id is not None:
+        where.append(Item.group_unit_id == group_id)
+    red = _light_filter("red", now)
+    yellow = _light_filter("yellow", now)
+    counts = tx.execute(select(func.count(), func.sum(case((red, 1), else_=0)), func.sum(case((yellow, 1), else_=0)))
+                        .select_from(Item).where(*where)).one()
+    total, reds, yellows = counts[0], counts[1] or 0, counts[2] or 0
+    if light:
+        where.append(_light_filter(light, now))
+    q = (select(Item.__table__, OrgUnit.code.label("group_code")).outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
+         .where(*where).order_by(Item.due_at.is_(None), Item.due_at, Item.id).limit(limit).offset(offset))
+    rows = [(_item(r), r["group_code"]) for r in tx.execute(q).mappings()]
+    return rows, {"red": reds, "yellow": yellows, "green": total - reds - yellows, "all": total}
+
+
+def moved_by(tx: Tx, code: str, limit: int, offset: int) -> list[tuple[ItemRow, str | None]]:
+    """Items a person moved on (已办), the most recent move first."""
+    last = (select(Step.item_id, func.max(Step.left_at).label("at")).where(Step.left_by == code)
+            .group_by(Step.item_id).subquery())
+    q = (select(Item.__table__, OrgUnit.code.label("group_code")).join(last, last.c.item_id == Item.id)
+         .outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id).order_by(last.c.at.desc(), Item.id.desc())
+         .limit(limit).offset(offset))
+    return [(_item(r), r["group_code"]) for r in tx.execute(q).mappings()]
+
+
+def involving(tx: Tx, person_id: int, limit: int, offset: int) -> list[tuple[ItemRow, str | None]]:
+    """Items on which a person holds any role (我参与的), newest first."""
+    mine = select(Assignment.item_id).where(Assignment.person_id == person_id).distinct().subquery()
+    q = (select(Item.__table__, OrgUnit.code.label("group_code")).join(mine, mine.c.item_id == Item.id)
+         .outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id).order_by(Item.id.desc()).limit(limit).offset(offset))
+    return [(_item(r), r["group_code"]) for r in tx.execute(q).mappings()]
+
+
+def holds_any_role(tx: Tx, item_id: int, person_id: int) -> bool:
+    return tx.execute(select(exists().where(Assignment.item_id == item_id, Assignment.person_id == person_id))).scalar()
+

@@ -162,7 +162,10 @@ Person = _Table(
     "people", metadata, _pk(),
     _s("code", 64, False, unique=True), _s("name", 100, False), _s("email", 200), _s("title", 100),
     Column("active", Boolean, nullable=False, default=True),
-    Column("admin", Boolean, nullable=False, default=False, server_default=text("false")))
+    Column("admin", Boolean, nullable=False, default=False, server_default=text("false")),
+    # The workbench: an argon2id hash (set by the operator), and failed logins counted for throttling.
+    Column("password_hash", Text), Column("login_failures", Integer, nullable=False, default=0, server_default=text("0")),
+    _when("failures_since"), _when("locked_until"))
 
 # A person holds `role` for items of a unit (or of every item when the unit applies to all).
 Membership = _Table(
@@ -205,6 +208,7 @@ Step = _Table(
     # The field values entered during this visit (its round): what the moves from it may count on.
     Column("fields", JSON),
     UniqueConstraint("item_id", "seq"),
+    Index("ix_steps_left_by", "left_by", "left_at"),  # the items a person moved (已办)
     Index("ix_steps_next_escalation", "next_escalation_at",
           postgresql_where=text("next_escalation_at IS NOT NULL"), sqlite_where=text("next_escalation_at IS NOT NULL")),
     Index("ix_steps_provisional", "provisional",
@@ -215,7 +219,8 @@ Assignment = _Table(
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False, index=True),
     _s("role", 64, False), Column("person_id", Integer, ForeignKey("people.id"), nullable=False),
     _when("assigned_at", False), _s("assigned_by", 64),
-    UniqueConstraint("item_id", "role", "person_id"))
+    UniqueConstraint("item_id", "role", "person_id"),
+    Index("ix_assignments_person", "person_id", "item_id"))  # a person's items (the workbench's lists)
 
 # A single row: the last audit event's sequence number and hash; locked to append.
 AuditHead = _Table(
@@ -259,6 +264,21 @@ ExtensionRequest = _Table(
     _s("requested_by", 64, False), _when("requested_at", False), Column("reason", Text, nullable=False),
     _when("old_due_at", False), Column("new_date", Date, nullable=False), _s("status", 16, False, default="pending"),
     _s("decided_by", 64), _when("decided_at"), Column("decision_comment", Text))
+
+# A logged-in browser: the cookie holds a random token, the table only its SHA-256 (`id`).
+Session = _Table(
+    "sessions", metadata,
+    _s("id", 64, False, primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=False, index=True),
+    _s("csrf", 64, False), _when("created_at", False), _when("last_seen_at", False), _when("expires_at", False),
+    _when("revoked_at"), _s("client", 200))
+
+# An API token: random 256 bits shown once; the table keeps its SHA-256.
+ApiToken = _Table(
+    "api_tokens", metadata, _pk(),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=False, index=True),
+    _s("digest", 64, False, unique=True), _when("created_at", False), _s("created_by", 64),
+    _when("revoked_at"), _when("last_used_at"))
 
 # Facts about the database itself: that it is a demo's simulation, which audit key signs its trail.
 Meta = _Table(

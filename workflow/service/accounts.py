@@ -1,0 +1,265 @@
+"""Accounts of the workbench: passwords and API tokens set by the operator, logins (throttled), sessions.
+
+Passwords are hashed with argon2id; API tokens and session cookies are random 256-bit values of
+which the database keeps only the SHA-256. Every login, failure, lock and logout is in the audit trail.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import hmac
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..errors import InvalidInput, NotFound, NotPermitted
+from ..present import fmt
+from ..rows import AccountRow, PersonRow
+from ..store import Store, Tx, directory
+from ..store import accounts as account_store
+from ..store import audit as audit_store
+from . import common
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1000
+FAILURES = 5  # failed logins of one account …
+WINDOW = timedelta(minutes=15)  # … within this long …
+LOCK = timedelta(minutes=1)  # … make it wait this long
+TOUCH_EVERY = timedelta(seconds=60)  # a session's last-seen time is written at most this often
+
+
+class LoginRefused(NotPermitted):
+    """Wrong name or password, or a disabled account: the message never says which."""
+
+
+class LoginLocked(NotPermitted):
+    """Too many failed logins for one account: it waits a minute."""
+
+
+@dataclass
+class AccountChanged:
+    person: str
+    what: str
+    sessions_ended: int = 0
+    tokens_revoked: int = 0
+
+
+@dataclass
+class IssuedToken:
+    person: str
+    id: int
+    token: str  # shown once; only its SHA-256 is kept
+
+
+@dataclass
+class LoggedIn:
+    person: PersonRow
+    cookie: str  # the session cookie's value (only its SHA-256 is stored)
+    csrf: str
+    expires_at: datetime
+
+
+@dataclass
+class SessionInfo:
+    id: str
+    person: PersonRow
+    csrf: str
+
+
+def operator() -> str:
+    """Who runs an operator command at the server's shell, as the audit trail records it."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return common.shown(f"operator:{user}@{socket.gethostname()}", 64)
+
+
+def _hasher():
+    from argon2 import PasswordHasher  # argon2-cffi: only where passwords are set or checked
+
+    return PasswordHasher()  # argon2id with the library's current recommended costs
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _account(tx: Tx, code: str) -> AccountRow:
+    acc = _find(tx, code)
+    if acc is None:
+        raise NotFound(f"no person with code '{common.shown(code)}' (see `wuzhuan people list`)")
+    return acc
+
+
+def _find(tx: Tx, code: str) -> AccountRow | None:
+    return account_store.account(tx, code) if common.is_code(code) else None
+
+
+def set_password(store: Store, code: str, password: str, now: datetime, by: str | None = None) -> AccountChanged:
+    """Set a person's workbench password (an operator at the server's shell); his open sessions end."""
+    common.check_now(now)
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidInput(f"a password has at least {MIN_PASSWORD} characters (and at most {MAX_PASSWORD})")
+    common.text_in(password, "the password", one_line=True)
+    hashed = _hasher().hash(password)
+    by = by or operator()
+    with store.transaction() as tx:
+        acc = _account(tx, code)
+        account_store.update_account(tx, acc.person.id, password_hash=hashed, login_failures=0, failures_since=None,
+                                     locked_until=None)
+        ended = account_store.revoke_sessions_of(tx, acc.person.id, now)
+        audit_store.append(tx, at=now, actor=by, kind="password_set", data={"person": acc.person.code, "sessions_ended": ended})
+    return AccountChanged(acc.person.code, "password set", sessions_ended=ended)
+
+
+def set_active(store: Store, code: str, active: bool, now: datetime, by: str | None = None) -> AccountChanged:
+    """Disable a person (he can no longer log in or act; his sessions and tokens end) or enable him again."""
+    common.check_now(now)
+    by = by or operator()
+    with store.transaction() as tx:
+        acc = _account(tx, code)
+        if not active and acc.person.admin:
+            others = [a for a in _admins(tx) if a != acc.person.code]
+            if not others:
+                raise InvalidInput(f"{acc.person.name} ({acc.person.code}) is the last active administrator: enable or "
+                                   "mark another one first")
+        account_store.update_account(tx, acc.person.id, active=active)
+        ended = revoked = 0
+        if not active:
+            ended = account_store.revoke_sessions_of(tx, acc.person.id, now)
+            revoked = len(account_store.revoke_tokens(tx, acc.person.id, now))
+        audit_store.append(tx, at=now, actor=by, kind="person_enabled" if active else "person_disabled",
+                           data={"person": acc.person.code, "sessions_ended": ended, "tokens_revoked": revoked})
+    return AccountChanged(acc.person.code, "enabled" if active else "disabled", ended, revoked)
+
+
+def _admins(tx: Tx) -> list[str]:
+    return [p.code for p in directory.admins(tx)]
+
+
+def issue_token(store: Store, code: str, now: datetime, by: str | None = None) -> IssuedToken:
+    """A new API token for a person (shown once); the person acts through it with his own rights."""
+    common.check_now(now)
+    by = by or operator()
+    token = "wz_" + secrets.token_urlsafe(32)
+    with store.transaction() as tx:
+        acc = _account(tx, code)
+        if not acc.person.active:
+            raise InvalidInput(f"{acc.person.name} ({acc.person.code}) is disabled: enable the account first")
+        tid = account_store.insert_token(tx, acc.person.id, digest(token), now, by)
+        audit_store.append(tx, at=now, actor=by, kind="token_issued", data={"person": acc.person.code, "token_id": tid})
+    return IssuedToken(acc.person.code, tid, token)
+
+
+def revoke_token(store: Store, code: str, now: datetime, token_id: int | None = None, by: str | None = None) -> AccountChanged:
+    """Revoke a person's API tokens (all of them, or the one with `token_id`)."""
+    common.check_now(now)
+    by = by or operator()
+    with store.transaction() as tx:
+        acc = _account(tx, code)
+        ids = account_store.revoke_tokens(tx, acc.person.id, now, token_id)
+        if token_id is not None and not ids:
+            raise NotFound(f"{acc.person.code} has no live token {token_id}")
+        audit_store.append(tx, at=now, actor=by, kind="token_revoked", data={"person": acc.person.code, "token_ids": ids})
+    return AccountChanged(acc.person.code, "tokens revoked", tokens_revoked=len(ids))
+
+
+# --- logging in ----------------------------------------------------------------------------------
+
+def login(store: Store, username: str, password: str, now: datetime, client: str = "") -> LoggedIn:
+    """Check a name and password; a new session on success. Raises LoginRefused (never saying whether the name
+    exists) or LoginLocked (five failures within 15 minutes make the account wait a minute)."""
+    common.check_now(now)
+    username = (username or "").strip()
+    client = common.shown(client or "", 200)
+    outcome, detail = None, {}
+    with store.transaction() as tx:  # the failure is counted and recorded even though the login is refused
+        acc = _find(tx, username)
+        if acc is not None and acc.locked_until is not None and now < acc.locked_until:
+            outcome, detail = "locked", {"until": fmt(acc.locked_until)}
+        elif acc is None or not acc.person.active or not acc.password_hash or not _verify(acc.password_hash, password):
+            outcome = "failed"
+            if acc is not None:
+                recent = acc.failures_since is not None and now - acc.failures_since < WINDOW
+                failures = acc.login_failures + 1 if recent else 1
+                since = acc.failures_since if recent else now
+                if failures >= FAILURES:
+                    account_store.update_account(tx, acc.person.id, login_failures=0, failures_since=None, locked_until=now + LOCK)
+                    outcome, detail = "locking", {"until": fmt(now + LOCK), "failures": failures}
+                else:
+                    account_store.update_account(tx, acc.person.id, login_failures=failures, failures_since=since)
+        else:
+            cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            expires = now + timedelta(hours=store.settings.session_max_hours)
+            account_store.insert_session(tx, id=digest(cookie), person_id=acc.person.id, csrf=csrf, created_at=now,
+                                         last_seen_at=now, expires_at=expires, client=client)
+            updates = {"login_failures": 0, "failures_since": None, "locked_until": None}
+            if _hasher().check_needs_rehash(acc.password_hash):
+                updates["password_hash"] = _hasher().hash(password)
+            account_store.update_account(tx, acc.person.id, **updates)
+            audit_store.append(tx, at=now, actor=acc.person.code, kind="login", data={"client": client})
+            return LoggedIn(acc.person, cookie, csrf, expires)
+        who = acc.person.code if acc is not None else common.shown(username) or "(empty)"
+        kind = {"failed": "login_failed", "locking": "login_locked", "locked": "login_refused_locked"}[outcome]
+        audit_store.append(tx, at=now, actor=who, kind=kind, data={"client": client, **detail})
+    if outcome == "failed":
+        raise LoginRefused("用户名或密码不正确 (wrong name or password)")
+    raise LoginLocked(f"登录失败次数过多，请于 {detail['until']} 后再试 (too many failed logins: wait until {detail['until']})")
+
+
+def _verify(hashed: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return _hasher().verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def session(store: Store, cookie: str | None, now: datetime) -> SessionInfo | None:
+    """The live session a cookie names (None: none, revoked, idle too long, past its end, or its person disabled)."""
+    if not cookie or len(cookie) > 200:
+        return None
+    sid = digest(cookie)
+    with store.read() as tx:
+        found = account_store.session(tx, sid)
+    if found is None:
+        return None
+    s, person = found
+    idle = timedelta(minutes=store.settings.session_idle_minutes)
+    if s.revoked_at is not None or now >= s.expires_at or now - s.last_seen_at >= idle or not person.active:
+        return None
+    if now - s.last_seen_at >= TOUCH_EVERY:  # idle time is kept to the minute: no write on every request
+        with store.transaction() as tx:
+            account_store.touch_session(tx, sid, now)
+    return SessionInfo(sid, person, s.csrf)
+
+
+def csrf_ok(info: SessionInfo, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(info.csrf, token)
+
+
+def logout(store: Store, info: SessionInfo, now: datetime) -> None:
+    with store.transaction() as tx:
+        account_store.revoke_session(tx, info.id, now)
+        audit_store.append(tx, at=now, actor=info.person.code, kind="logout", data={})
+
+
+def token_person(store: Store, token: str | None, now: datetime) -> PersonRow | None:
+    """The person an API token acts for (None: unknown, revoked, or a disabled person)."""
+    if not token or len(token) > 200:
+        return None
+    with store.read() as tx:
+        found = account_store.token(tx, digest(token))
+    if found is None:
+        return None
+    t, person = found
+    if t.revoked_at is not None or not person.active:
+        return None
+    if t.last_used_at is None or now - t.last_used_at >= TOUCH_EVERY:
+        with store.transaction() as tx:
+            account_store.touch_token(tx, t.id, now)
+    return person

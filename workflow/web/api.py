@@ -1,0 +1,206 @@
+"""The JSON API under /api/: bearer tokens (no cookies, so no CSRF), the same use cases as the CLI and the pages.
+
+Status codes mirror the CLI's exit codes: 200 ok, 400 invalid (exit 2), 401 no or bad token, 403 not
+permitted (exit 3), 404 not found or not visible, 409 changed meanwhile (exit 4).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .. import service
+from ..errors import Conflict, InvalidInput, NotFound, NotPermitted, WuzhuanError
+from ..service import accounts, workbench
+from ..store import Store
+
+MAX_BODY = 1_000_000
+
+
+def plain(data: Any) -> Any:
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        return {f.name: plain(getattr(data, f.name)) for f in dataclasses.fields(data)}
+    if isinstance(data, dict):
+        return {str(k): plain(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [plain(v) for v in data]
+    if isinstance(data, datetime | date):
+        return data.isoformat()
+    return data
+
+
+def answer(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(plain(data), ensure_ascii=False), status_code=status, media_type="application/json")
+
+
+def problem(status: int, message: str) -> Response:
+    return answer({"error": message, "status": status}, status)
+
+
+def _status(e: WuzhuanError) -> int:
+    for cls, code in ((NotFound, 404), (Conflict, 409), (NotPermitted, 403), (InvalidInput, 400)):
+        if isinstance(e, cls):
+            return code
+    return 503
+
+
+def routes(store: Store, clock) -> list[Route]:
+    async def person(request: Request):
+        auth = request.headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return await run_in_threadpool(accounts.token_person, store, token.strip(), clock())
+
+    def guarded(handler):
+        async def endpoint(request: Request) -> Response:
+            who = await person(request)
+            if who is None:
+                return problem(401, "an API token is needed: Authorization: Bearer TOKEN (`wuzhuan people token CODE`)")
+            try:
+                return await handler(request, who)
+            except WuzhuanError as e:
+                return problem(_status(e), "not found (or not visible to you)" if isinstance(e, NotFound) else str(e))
+        return endpoint
+
+    async def list_items(request: Request, who) -> Response:
+        q = request.query_params
+        filters = {"template": q.get("template") or None, "state": q.get("state") or None, "group": q.get("group") or None,
+                   "owner": q.get("owner") or None, "light_is": q.get("light") or None,
+                   "include_finished": q.get("open") not in ("1", "true"),
+                   "limit": _int(q.get("limit"), 50), "offset": _int(q.get("offset"), 0)}
+        rows = await run_in_threadpool(workbench.visible_items, store, who, clock(), **filters)
+        return answer(rows)
+
+    async def get_item(request: Request, who) -> Response:
+        d = await run_in_threadpool(workbench.item_for_api, store, who, request.path_params["item_id"], clock())
+        return answer(d)
+
+    async def get_history(request: Request, who) -> Response:
+        rows = await run_in_threadpool(workbench.item_history, store, who, request.path_params["item_id"])
+        return answer(rows)
+
+    async def advance(request: Request, who) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return problem(400, f"the request body is larger than {MAX_BODY:,} bytes")
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            return problem(400, "the request body is not JSON")
+        if not isinstance(data, dict) or not isinstance(data.get("trigger"), str):
+            return problem(400, 'the body is a JSON object with "trigger" (and "fields", "comment", "expect_version")')
+        fields, comment, expect = data.get("fields") or {}, data.get("comment"), data.get("expect_version")
+        if not isinstance(fields, dict) or not all(isinstance(v, str | int | float | list) or v is None for v in fields.values()):
+            return problem(400, '"fields" is an object of field names and values')
+        if comment is not None and not isinstance(comment, str):
+            return problem(400, '"comment" is text')
+        if expect is not None and (isinstance(expect, bool) or not isinstance(expect, int) or not 1 <= expect < 2**31):
+            return problem(400, '"expect_version" is a whole number (the item\'s version you saw)')
+        item_id, now = request.path_params["item_id"], clock()
+        visible = True
+        try:
+            await run_in_threadpool(workbench.item_for_api, store, who, item_id, now)
+        except NotFound:
+            visible = False  # still attempted below, so that the refusal is recorded; answered as not found
+        try:
+            moved = await run_in_threadpool(service.advance, store, who.code, item_id, data["trigger"], now,
+                                            comment=comment, fields={k: ("" if v is None else v) for k, v in fields.items()},
+                                            expected_version=expect)
+        except WuzhuanError as e:
+            if not visible:
+                return problem(404, "not found (or not visible to you)")
+            raise e
+        return answer(moved)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(OPENAPI)
+
+    return [
+        Route("/api/items", guarded(list_items), methods=["GET"]),
+        Route("/api/items/{item_id:int}", guarded(get_item), methods=["GET"]),
+        Route("/api/items/{item_id:int}/history", guarded(get_history), methods=["GET"]),
+        Route("/api/items/{item_id:int}/advance", guarded(advance), methods=["POST"]),
+        Route("/api/openapi.json", openapi, methods=["GET"]),
+    ]
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return default if value is None else -1  # out of range: the use case says so
+
+
+_ERRORS = {code: {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+           for code, text in (("400", "invalid input (exit 2 at the command line)"), ("401", "no token, or not a live one"),
+                              ("403", "not permitted: the message names who may (exit 3)"),
+                              ("404", "not found, or not visible to the token's person"),
+                              ("409", "the item changed meanwhile: look again (exit 4)"))}
+_ITEM_PARAM = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "wuzhuan 督办工作台 API", "version": "1",
+             "description": "Items of the supervision workflow, as the token's person may see and move them."},
+    "components": {
+        "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
+                                      "description": "An API token from `wuzhuan people token CODE`."}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["error", "status"],
+                      "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
+            "ItemSummary": {"type": "object", "required": ["id", "version", "state", "title"], "properties": {
+                "id": {"type": "integer"}, "title": {"type": "string"}, "template": {"type": "string"},
+                "version": {"type": "integer"}, "state": {"type": "string"}, "state_label": {"type": "string"},
+                "group": {"type": ["string", "null"]}, "owner_role": {"type": ["string", "null"]},
+                "owner_role_label": {"type": ["string", "null"]}, "due": {"type": ["string", "null"]},
+                "due_at": {"type": ["string", "null"], "format": "date-time"},
+                "light": {"type": ["string", "null"], "enum": ["green", "yellow", "red", None]},
+                "light_label": {"type": "string"}, "paused": {"type": "boolean"}, "finished": {"type": "boolean"}}},
+            "Item": {"type": "object", "required": ["id", "version", "state", "next"],
+                     "description": "Everything about one item (the JSON of `wuzhuan items show --json`).",
+                     "properties": {"id": {"type": "integer"}, "version": {"type": "integer"}, "state": {"type": "string"},
+                                    "fields": {"type": "object"}, "next": {"type": "array", "items": {"type": "object"}},
+                                    "steps": {"type": "array", "items": {"type": "object"}}}},
+            "Advance": {"type": "object", "required": ["trigger"], "properties": {
+                "trigger": {"type": "string", "description": "the move, e.g. adopt_plan"},
+                "fields": {"type": "object", "additionalProperties": True, "description": "values the move needs"},
+                "comment": {"type": ["string", "null"]},
+                "expect_version": {"type": ["integer", "null"], "description": "the version you saw; 409 if it changed"}}},
+            "Moved": {"type": "object", "properties": {
+                "item": {"type": "integer"}, "version": {"type": "integer"}, "trigger": {"type": "string"},
+                "label": {"type": "string"}, "from_state": {"type": "string"}, "to_state": {"type": "string"},
+                "to_label": {"type": "string"}, "due": {"type": "string"}, "finished": {"type": "boolean"}}},
+        },
+    },
+    "security": [{"token": []}],
+    "paths": {
+        "/api/items": {"get": {
+            "summary": "Items newest first, as `wuzhuan items list` (only those the person may see)",
+            "parameters": [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
+                ("template", "string"), ("state", "string"), ("group", "string"), ("owner", "string"),
+                ("light", "string"), ("open", "boolean"), ("limit", "integer"), ("offset", "integer"))],
+            "responses": {"200": {"description": "items", "content": {"application/json": {"schema": {
+                "type": "array", "items": {"$ref": "#/components/schemas/ItemSummary"}}}}},
+                **{k: v for k, v in _ERRORS.items() if k in ("400", "401")}}}},
+        "/api/items/{item_id}": {"get": {
+            "summary": "One item with its id and version", "parameters": [_ITEM_PARAM],
+            "responses": {"200": {"description": "the item", "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/Item"}}}}, **{k: v for k, v in _ERRORS.items() if k in ("401", "404")}}}},
+        "/api/items/{item_id}/history": {"get": {
+            "summary": "The item's audit events, oldest first", "parameters": [_ITEM_PARAM],
+            "responses": {"200": {"description": "events", "content": {"application/json": {"schema": {
+                "type": "array", "items": {"type": "object"}}}}}, **{k: v for k, v in _ERRORS.items() if k in ("401", "404")}}}},
+        "/api/items/{item_id}/advance": {"post": {
+            "summary": "Move the item on, as the token's person", "parameters": [_ITEM_PARAM],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Advance"}}}},
+            "responses": {"200": {"description": "moved", "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/Moved"}}}}, **_ERRORS}}},
+    },
+}

@@ -1,0 +1,378 @@
+"""The workbench as an ASGI application: sessions and CSRF, pages and forms; every decision is a use case's.
+
+Requests run the (blocking) use cases in Starlette's thread pool. The acting person is always the one
+of the session (or, in the API, of the token): no form or API field names an actor.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import service
+from ..errors import Conflict, InvalidInput, NotFound, NotPermitted, WuzhuanError
+from ..service import accounts, workbench
+from ..service.accounts import SessionInfo
+from ..store import Store
+from . import api
+from .render import HERE, diagram_svg, page
+
+SESSION_COOKIE = "wz_session"
+LOGIN_COOKIE = "wz_login"  # the login form's CSRF token (double submit: cookie and field must match)
+STATUS = {NotFound: 404, Conflict: 409, NotPermitted: 403, InvalidInput: 400}
+HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; "
+                               "frame-ancestors 'none'",
+}
+OK_MESSAGES = {"moved": "已办理。", "paused": "已挂起。", "resumed": "已恢复。", "extension": "延期申请已提交，待审批。",
+               "decided": "已作出决定。", "assigned": "角色已变更。", "retried": "已重新排队发送。", "published": "已发布。"}
+
+
+def status_of(e: Exception) -> int:
+    for cls, code in STATUS.items():
+        if isinstance(e, cls):
+            return code
+    return 503 if isinstance(e, WuzhuanError) else 500
+
+
+def now() -> datetime:
+    """The server acts at the wall clock."""
+    return datetime.now(UTC)
+
+
+class Workbench:
+    def __init__(self, store: Store, clock=None):
+        self.store = store
+        self.now = clock or now  # the wall clock; tests pass their own
+        base = store.settings.base_url or ""
+        self.secure = base.startswith("https://")
+
+    async def call(self, fn, *args, **kwargs):
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+    async def who(self, request: Request) -> SessionInfo | None:
+        return await self.call(accounts.session, self.store, request.cookies.get(SESSION_COOKIE), self.now())
+
+    def html(self, request: Request, name: str, status: int = 200, who: SessionInfo | None = None, **context) -> HTMLResponse:
+        ctx = {"who": who.person if who else None, "csrf": who.csrf if who else "", "request_path": request.url.path,
+               "staff": context.pop("staff", False), "tab": context.pop("tab", ""), **context}
+        return HTMLResponse(page(name, **ctx), status_code=status)
+
+    def error(self, request: Request, e: Exception, who: SessionInfo | None) -> HTMLResponse:
+        code = status_of(e)
+        message = "未找到（或您无权查看）。" if code == 404 else str(e)
+        return self.html(request, "error.html", code, who, code=code, message=message)
+
+    def login_redirect(self, request: Request) -> RedirectResponse:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    # --- login ----------------------------------------------------------------------------------
+
+    async def login_form(self, request: Request) -> Response:
+        token = secrets.token_urlsafe(24)
+        r = self.html(request, "login.html", login_csrf=token, message="", username="", next=_next(request))
+        self.cookie(r, LOGIN_COOKIE, token, max_age=3600)
+        return r
+
+    async def login(self, request: Request) -> Response:
+        form = await request.form()
+        cookie = request.cookies.get(LOGIN_COOKIE)
+        if not cookie or not secrets.compare_digest(cookie, str(form.get("csrf", ""))):
+            return PlainTextResponse("403 表单已过期，请刷新登录页后重试 (the form's CSRF token is missing or wrong)", status_code=403)
+        username, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:1000]
+        try:
+            done = await self.call(accounts.login, self.store, username, password, self.now(), _client(request))
+        except NotPermitted as e:
+            token = secrets.token_urlsafe(24)
+            r = self.html(request, "login.html", 401, login_csrf=token, message=str(e), username=username, next=_next(request))
+            self.cookie(r, LOGIN_COOKIE, token, max_age=3600)
+            return r
+        r = RedirectResponse(_next(request) or "/", status_code=303)
+        self.cookie(r, SESSION_COOKIE, done.cookie, max_age=int((done.expires_at - self.now()).total_seconds()))
+        r.delete_cookie(LOGIN_COOKIE, path="/")
+        return r
+
+    def cookie(self, response: Response, name: str, value: str, max_age: int) -> None:
+        response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax", secure=self.secure)
+
+    async def logout(self, request: Request) -> Response:
+        who, form = await self.posted(request)
+        if isinstance(who, Response):
+            return who
+        await self.call(accounts.logout, self.store, who, self.now())
+        r = RedirectResponse("/login", status_code=303)
+        r.delete_cookie(SESSION_COOKIE, path="/")
+        return r
+
+    async def posted(self, request: Request) -> tuple[SessionInfo | Response, Any]:
+        """The session of a form post, and its form; a Response (403) when either is missing or the CSRF token is wrong."""
+        who = await self.who(request)
+        form = await request.form(max_files=1, max_fields=200)
+        if who is None:
+            return PlainTextResponse("403 请先登录 (log in first)", status_code=403), form
+        if not accounts.csrf_ok(who, str(form.get("csrf", ""))):
+            return PlainTextResponse("403 表单已过期，请刷新页面后重试 (the form's CSRF token is missing or wrong)", status_code=403), form
+        return who, form
+
+    # --- lists -----------------------------------------------------------------------------------
+
+    async def inbox(self, request: Request) -> Response:
+        who = await self.who(request)
+        if who is None:
+            return self.login_redirect(request)
+        q = request.query_params
+        try:
+            offset = _int(q.get("offset"), 0)
+            box = await self.call(workbench.inbox, self.store, who.person, self.now(), light=q.get("light") or None,
+                                  template=q.get("template") or None, group=q.get("group") or None, offset=offset)
+            staff = await self.call(workbench.is_staff, self.store, who.person)
+        except WuzhuanError as e:
+            return self.error(request, e, who)
+        return self.html(request, "inbox.html", who=who, box=box, q=q, offset=offset, page_size=workbench.PAGE, staff=staff,
+                         tab="inbox")
+
+    async def listing(self, request: Request) -> Response:
+        who = await self.who(request)
+        if who is None:
+            return self.login_redirect(request)
+        tab = "done" if request.url.path == "/done" else "involved"
+        offset = _int(request.query_params.get("offset"), 0)
+        try:
+            fn = workbench.moved if tab == "done" else workbench.involved
+            rows = await self.call(fn, self.store, who.person, self.now(), offset)
+            staff = await self.call(workbench.is_staff, self.store, who.person)
+        except WuzhuanError as e:
+            return self.error(request, e, who)
+        return self.html(request, "list.html", who=who, rows=rows, tab=tab, offset=offset, page_size=workbench.PAGE, staff=staff)
+
+    # --- one item --------------------------------------------------------------------------------
+
+    async def item(self, request: Request, notice: str = "", problem: str = "", status: int = 200,
+                   who: SessionInfo | None = None) -> Response:
+        who = who or await self.who(request)
+        if who is None:
+            return self.login_redirect(request)
+        item_id = request.path_params["item_id"]
+        try:
+            p = await self.call(workbench.item_page, self.store, who.person, item_id, self.now())
+        except WuzhuanError as e:
+            return self.error(request, e, who)
+        ok = OK_MESSAGES.get(request.query_params.get("ok", ""), "")
+        return self.html(request, "item.html", status, who, p=p, d=p.detail, notice=notice or ok, problem=problem, staff=p.staff)
+
+    async def act(self, request: Request) -> Response:
+        """Every form on an item page: one use case each; a refusal or a stale form shows the page again, fresh."""
+        who, form = await self.posted(request)
+        if isinstance(who, Response):
+            return who
+        item_id = request.path_params["item_id"]
+        action = request.path_params["action"]
+        try:
+            visible = await self.call(workbench.item_page, self.store, who.person, item_id, self.now())
+        except NotFound as e:
+            return self.error(request, e, who)
+        code = who.person.code
+        try:
+            if action == "advance":
+                fields = {k[6:]: v for k, v in form.multi_items() if k.startswith("field:") and str(v).strip() != ""}
+                await self.call(service.advance, self.store, code, item_id, str(form.get("trigger", "")), self.now(),
+                                comment=str(form.get("comment", "")) or None, fields=fields,
+                                expected_version=_int(form.get("version"), None))
+                done = "moved"
+            elif action == "pause":
+                await self.call(service.pause, self.store, code, item_id, str(form.get("reason", "")), self.now())
+                done = "paused"
+            elif action == "resume":
+                await self.call(service.resume, self.store, code, item_id, self.now(), str(form.get("reason", "")) or None)
+                done = "resumed"
+            elif action == "extend":
+                await self.call(service.request_extension, self.store, code, item_id, str(form.get("reason", "")),
+                                str(form.get("until", "")), self.now())
+                done = "extension"
+            elif action == "decide":
+                await self.call(service.decide_extension, self.store, code, _int(form.get("request"), 0),
+                                form.get("decision") == "approve", self.now(), str(form.get("comment", "")) or None)
+                done = "decided"
+            elif action in ("assign", "unassign"):
+                people = [c.strip() for c in str(form.get("people", "")).replace("，", ",").split(",") if c.strip()]
+                if action == "assign":
+                    await self.call(service.assign, self.store, code, item_id, str(form.get("role", "")), people, self.now(),
+                                    form.get("replace") == "on")
+                else:
+                    await self.call(service.unassign, self.store, code, item_id, str(form.get("role", "")), people, self.now())
+                done = "assigned"
+            else:
+                raise HTTPException(404)
+        except Conflict:
+            return await self.item(request, notice="已被他人更新：您打开页面之后，事项已经变化。以下是最新状态，请确认后再办理。",
+                                   status=409, who=who)
+        except WuzhuanError as e:
+            return await self.item(request, problem=str(e), status=status_of(e), who=who)
+        del visible
+        return RedirectResponse(f"/items/{item_id}?ok={done}", status_code=303)
+
+    async def diagram(self, request: Request) -> Response:
+        who = await self.who(request)
+        if who is None:
+            return self.login_redirect(request)
+        try:
+            p = await self.call(workbench.item_page, self.store, who.person, request.path_params["item_id"], self.now())
+            defn = await self.call(_definition_of_version, self.store, p.detail.template_version)
+            svg = await self.call(diagram_svg, defn, p.detail.state)
+        except WuzhuanError as e:
+            return self.error(request, e, who)
+        if svg is None:
+            return PlainTextResponse("Graphviz (dot) is not installed on the server: the diagram cannot be drawn", status_code=404)
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"})
+
+    # --- templates and the outbox ----------------------------------------------------------------
+
+    async def definitions(self, request: Request) -> Response:
+        who = await self.who(request)
+        if who is None:
+            return self.login_redirect(request)
+        versions = await self.call(service.template_versions, self.store)
+        staff = await self.call(workbench.is_staff, self.store, who.person)
+        return self.html(request, "definitions.html", who=who, versions=versions, result=None, staff=staff, tab="definitions")
+
+    async def definition_diagram(self, request: Request) -> Response:
+        who = await self.who(request)
+        if who is None:
+            return self.login_redirect(request)
+        try:
+            defn = await self.call(_definition_of_version, self.store, request.path_params["version"])
+            svg = await self.call(diagram_svg, defn, None)
+        except WuzhuanError as e:
+            return self.error(request, e, who)
+        if svg is None:
+            return PlainTextResponse("Graphviz (dot) is not installed on the server: the diagram cannot be drawn", status_code=404)
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
+
+    async def upload(self, request: Request) -> Response:
+        """An administrator uploads a template to check it (every problem next to its line) or to publish it."""
+        who, form = await self.posted(request)
+        if isinstance(who, Response):
+            return who
+        upload = form.get("file")
+        data = await upload.read(service.MAX_TEMPLATE_BYTES + 1) if hasattr(upload, "read") else str(form.get("text", "")).encode()
+        name = getattr(upload, "filename", None) or "upload.yaml"
+        publish = form.get("publish") == "1"
+        try:
+            result = await self.call(service.check_template_upload, self.store, who.person.code, name, data, self.now(), publish)
+        except WuzhuanError as e:
+            return self.error(request, e, who)
+        versions = await self.call(service.template_versions, self.store)
+        staff = await self.call(workbench.is_staff, self.store, who.person)
+        return self.html(request, "definitions.html", 200 if result.ok else 400, who, versions=versions, result=result, staff=staff, tab="definitions")
+
+    async def outbox(self, request: Request) -> Response:
+        who = await self.who(request)
+        if who is None:
+            return self.login_redirect(request)
+        if not who.person.admin:
+            return self.error(request, NotPermitted("发件箱仅管理员可见 (the outbox is for administrators)"), who)
+        status = request.query_params.get("status") or None
+        try:
+            rows = await self.call(service.list_outbox, self.store, status, 200)
+        except WuzhuanError as e:
+            return self.error(request, e, who)
+        ok = OK_MESSAGES.get(request.query_params.get("ok", ""), "")
+        return self.html(request, "outbox.html", who=who, rows=rows, shown_status=status or "", notice=ok, staff=True, tab="outbox")
+
+    async def retry(self, request: Request) -> Response:
+        who, form = await self.posted(request)
+        if isinstance(who, Response):
+            return who
+        ids = [_int(v, 0) for v in form.getlist("id")] or None
+        try:
+            await self.call(service.retry_outbox, self.store, who.person.code, self.now(), ids)
+        except WuzhuanError as e:
+            return self.error(request, e, who)
+        return RedirectResponse("/outbox?ok=retried", status_code=303)
+
+
+def _definition_of_version(store: Store, version_id: int):
+    return service.definition_of_version(store, version_id)
+
+
+def _int(value: Any, default: int | None) -> int | None:
+    try:
+        n = int(str(value))
+    except (TypeError, ValueError):
+        return default
+    return n if 0 <= n < 2**31 else default
+
+
+def _next(request: Request) -> str:
+    """Where to go after logging in: a path on this site only."""
+    target = request.query_params.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else ""
+
+
+def _client(request: Request) -> str:
+    host = request.client.host if request.client else "?"
+    return f"{host} {request.headers.get('user-agent', '')}"[:200]
+
+
+def create_app(store: Store, clock=None) -> Starlette:
+    """The workbench over `store` (its settings give base_url, session lengths and the proxy policy).
+
+    `clock` (a function returning an aware datetime) is for tests; the server acts at the wall clock.
+    """
+    w = Workbench(store, clock)
+    routes = [
+        Route("/login", w.login_form, methods=["GET"]),
+        Route("/login", w.login, methods=["POST"]),
+        Route("/logout", w.logout, methods=["POST"]),
+        Route("/", w.inbox, methods=["GET"]),
+        Route("/done", w.listing, methods=["GET"]),
+        Route("/involved", w.listing, methods=["GET"]),
+        Route("/items/{item_id:int}", w.item, methods=["GET"]),
+        Route("/items/{item_id:int}/diagram.svg", w.diagram, methods=["GET"]),
+        Route("/items/{item_id:int}/{action:str}", w.act, methods=["POST"]),
+        Route("/definitions", w.definitions, methods=["GET"]),
+        Route("/definitions/upload", w.upload, methods=["POST"]),
+        Route("/definitions/{version:int}/diagram.svg", w.definition_diagram, methods=["GET"]),
+        Route("/outbox", w.outbox, methods=["GET"]),
+        Route("/outbox/retry", w.retry, methods=["POST"]),
+        *api.routes(store, w.now),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    app.state.store = store
+    return app
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: the security headers on every response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k.lower().encode(), v.encode()) for k, v in HEADERS.items() if k.lower().encode() not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+        await self.app(scope, receive, send_with_headers)
