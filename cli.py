@@ -606,7 +606,7 @@ def items_history(ctx, item, as_json) -> None:
             if given:
                 detail = (detail + " " if detail else "") + _fields_text(given)
             rnd = f"round {e.round}" if e.round and e.round > 1 else ""
-            click.echo(f"{e.seq:>6}  {e.at}  {line(e.actor_name or '—', 40)}  {e.kind}  {move}  {rnd}  {line(detail, 200)}".rstrip())
+            click.echo(f"{e.seq:>6}  {e.at}  {line(e.actor_name or '—', 40)}  {e.kind_label}  {move}  {rnd}  {line(detail, 200)}".rstrip())
     emit(service.history(reader(ctx), item), as_json, text)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from workflow import service, templates
 from workflow.calendar import TZ
 from workflow.config import Settings
+from workflow.service import accounts
 from workflow.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,28 @@ T0 = at("2026-01-05 09:00")
 ADMIN = "wang.fang"  # the demo directory's administrator
 # The tests act on dates of 2026 and 2027, some ahead of the wall clock: their stores are simulations.
 SIM = Settings(clock_simulation=True)
+
+
+PW = "correct horse battery"  # every demo person's workbench password in the web tests
+_HASH: list[str] = []
+
+
+class Clock:
+    """A server's clock, moved by the test (time is passed in, never slept on)."""
+
+    def __init__(self, t: datetime):
+        self.t = t
+
+    def __call__(self) -> datetime:
+        return self.t
+
+
+def passwords(store: Store) -> None:
+    """Everyone in the demo directory gets the password PW (one argon2 hash, computed once)."""
+    if not _HASH:
+        _HASH.append(accounts._hasher().hash(PW))
+    with store.transaction() as tx:
+        tx.execute(text("UPDATE people SET password_hash = :h"), {"h": _HASH[0]})
 
 
 def pg_url_or_skip() -> str:

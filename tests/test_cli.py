@@ -166,7 +166,7 @@ def test_list_show_history_json(ready_cli):
     assert d["next"][0]["trigger"] == "propose"
     hist = json.loads(ready_cli("items", "history", 1, "--json").output)
     assert hist[0]["kind"] == "created"
-    assert "created" in ready_cli("items", "history", 1).output
+    assert "立项" in ready_cli("items", "history", 1).output
 
 
 def test_assign_set_pause_extend(ready_cli):

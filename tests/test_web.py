@@ -10,33 +10,12 @@ from sqlalchemy import text
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
-from conftest import T0, at
+from conftest import PW, T0, Clock, at, passwords
 from workflow import service
 from workflow.config import Settings
 from workflow.service import accounts
 from workflow.store import Store
 from workflow.web import create_app
-
-PW = "correct horse battery"
-_HASH: list[str] = []
-
-
-class Clock:
-    """The server's clock, moved by the test (time is passed in, never slept on)."""
-
-    def __init__(self, t):
-        self.t = t
-
-    def __call__(self):
-        return self.t
-
-
-def passwords(store: Store) -> None:
-    """Everyone in the demo directory gets the password PW (one argon2 hash, computed once)."""
-    if not _HASH:
-        _HASH.append(accounts._hasher().hash(PW))
-    with store.transaction() as tx:
-        tx.execute(text("UPDATE people SET password_hash = :h"), {"h": _HASH[0]})
 
 
 @pytest.fixture

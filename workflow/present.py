@@ -11,6 +11,14 @@ from .calendar import TZ
 from .definition import Definition
 
 LIGHT_CN = {"green": "绿", "yellow": "黄", "red": "红"}
+# What each kind of audit event is called on a page or in `items history` (the kind itself stays in --json).
+KIND_CN = {"created": "立项", "advanced": "办理", "fields_set": "修改填报", "assigned": "授予角色", "unassigned": "撤回角色",
+           "paused": "挂起", "resumed": "恢复", "extension_requested": "申请延期", "extension_approved": "同意延期",
+           "extension_rejected": "不同意延期", "escalated": "督办", "refused": "被拒绝的操作", "migrated": "迁移版本"}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_CN.get(kind, kind)
 
 # Characters that would move the cursor, end a line, hide text or reverse its direction on a terminal.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")

@@ -14,7 +14,7 @@ from ..calendar import EVERY_DAY, build_calendar, explain_due, parse_date
 from ..deadlines import LIGHTS, light
 from ..definition import Definition
 from ..errors import InvalidInput
-from ..present import LIGHT_CN, fmt, local_iso
+from ..present import LIGHT_CN, fmt, kind_label, local_iso
 from ..rows import ItemRow, StepRow
 from ..store import Store, Tx, directory
 from ..store import audit as audit_store
@@ -140,6 +140,7 @@ class HistoryEntry:
     actor: str | None
     actor_name: str | None
     kind: str
+    kind_label: str
     from_state: str | None
     from_label: str | None
     to_state: str | None
@@ -303,7 +304,7 @@ def history(store: Store, item_id: int) -> list[HistoryEntry]:
         for e in audit_store.of_item(tx, item_id):
             data = e.data if isinstance(e.data, dict) else {"value": e.data}
             step_id = data.get("left_step_id") or data.get("step_id")
-            out.append(HistoryEntry(e.seq, fmt(e.at), local_iso(e.at), e.actor, names.get(e.actor or "", e.actor), e.kind,
+            out.append(HistoryEntry(e.seq, fmt(e.at), local_iso(e.at), e.actor, names.get(e.actor or "", e.actor), e.kind, kind_label(e.kind),
                                     e.from_state, label(e.from_state) if e.from_state else None, e.to_state,
                                     label(e.to_state) if e.to_state else None,
                                     round_of.get(step_id) if isinstance(step_id, int) else None, data))
