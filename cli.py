@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -916,6 +917,9 @@ def serve(ctx, host, port, workers, base_url, trust_forwarded, forwarded_allow_i
         raise InvalidInput("SQLite serves from one process: use --workers 1, or PostgreSQL for several workers")
     proxy = trust_forwarded or cfg.trust_forwarded
     click.echo(f"wuzhuan workbench on http://{host}:{port}/ (database {st.display_url}; {workers} worker(s))", err=True)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the handler it found:
+    # this one, so that a stop asked for is exit 0 (as `scheduler run`), not death by signal.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if workers == 1:
         from workflow.web import create_app
 

@@ -84,7 +84,8 @@ def sample_context() -> dict[str, Any]:
     """Data of the shape the engine passes, used to check that every notice renders."""
     return {
         "org": "某市人大常委会",
-        "item": {"id": 1, "title": "示例专项监督事项", "template": "专项监督（五专全链条）", "urgency": "一般"},
+        "item": {"id": 1, "title": "示例专项监督事项", "template": "专项监督（五专全链条）", "urgency": "一般",
+                 "link": "https://duban.example.gov.cn/items/1"},
         "step": {"name": "rectification", "label": "整改落实", "owner_role": "承办部门", "owners": ["示例承办人"],
                  "entered": "2026-03-01 09:00", "due": "2026-06-01 24:00", "due_rule": "进入后3个月"},
         "rung": {"name": "blue", "label": "蓝色督办"},

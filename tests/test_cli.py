@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import create_engine, text
 
 from cli import cli
 from conftest import ROOT
 from workflow import service
+from workflow.errors import NotPermitted
+from workflow.service import accounts
 from workflow.store import Store
 
 DEFS = ROOT / "definitions"
@@ -300,6 +304,10 @@ def test_demo_runs(tmp_path, monkeypatch):
     assert "conflict (exit 4)" in r.output and "refused (exit 3)" in r.output
     assert "audit trail: intact" in r.output
     assert list((tmp_path / "demo" / "outbox").glob("*.eml"))
+    assert "serve" in r.output and "password wuzhuan-demo" in r.output  # how to open the workbench
+    demo = Store(f"sqlite:///{tmp_path / 'demo' / 'wuzhuan.db'}")
+    assert accounts.login(demo, "zhao.hua", "wuzhuan-demo", datetime.now(UTC)).person.code == "zhao.hua"
+    demo.dispose()
     # its database is marked as a simulation inside itself: a copy acts ahead of the clock too
     copy = tmp_path / "copy.db"
     copy.write_bytes((tmp_path / "demo" / "wuzhuan.db").read_bytes())
@@ -403,3 +411,80 @@ def test_audit_verify_on_a_damaged_trail_is_one_line(ready_cli, damage):
     con.close()
     r = ready_cli("audit", "verify")
     assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("Error: audit trail broken:")
+
+
+# --- operator commands of the workbench -------------------------------------------------------
+
+def _audit(url: str, kind: str) -> list[tuple]:
+    eng = create_engine(url)
+    with eng.connect() as c:
+        rows = c.execute(text("SELECT actor, data FROM audit_events WHERE kind = :k ORDER BY seq"), {"k": kind}).all()
+    eng.dispose()
+    return rows
+
+
+def test_set_password_reads_one_line_from_stdin(ready_cli):
+    run = ready_cli
+    r = run("people", "set-password", "li.ming")
+    assert r.exit_code == 2 and "--password-stdin" in r.stderr  # never on the command line
+    runner = CliRunner()
+
+    def set_pw(code, given):
+        return runner.invoke(cli, ["--db", run.url, "people", "set-password", code, "--password-stdin"], input=given)
+    r = set_pw("li.ming", "too short\n")
+    assert r.exit_code == 2 and "at least 10 characters" in r.stderr and "Traceback" not in r.output
+    r = set_pw("li.ming", "tab\there is bad\n")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    r = set_pw("no.body", "a long enough password\n")
+    assert r.exit_code == 2 and "no.body" in r.stderr
+    r = set_pw("li.ming", "a long enough password\r\n")  # the newline (and a Windows CR) is not part of it
+    assert r.exit_code == 0 and r.output.strip() == "password set for li.ming"
+    store = Store(run.url, readonly=False)
+    try:
+        now = datetime.now(UTC)
+        assert accounts.login(store, "li.ming", "a long enough password", now).person.code == "li.ming"
+        actor, data = _audit(run.url, "password_set")[0]
+        assert actor.startswith("operator:") and "li.ming" in str(data)
+    finally:
+        store.dispose()
+
+
+def test_disable_enable_token_and_revoke(ready_cli):
+    run = ready_cli
+    r = run("people", "token", "zheng.yu")
+    assert r.exit_code == 0 and "shown once" in r.output
+    token = r.output.strip().splitlines()[-1]
+    assert len(token) >= 43 and " " not in token  # 256 random bits, on the last line alone
+    store = Store(run.url)
+    try:
+        now = datetime.now(UTC)
+        assert accounts.token_person(store, token, now).code == "zheng.yu"
+        r = run("people", "disable", "zheng.yu")
+        assert r.exit_code == 0 and "zheng.yu disabled" in r.output and "1 token(s) revoked" in r.output
+        assert accounts.token_person(store, token, now) is None
+        r = run("items", "advance", 1, "drop", "--actor", "zheng.yu", "--comment", "x")
+        assert r.exit_code == 3 and "disabled" in r.stderr
+        assert run("people", "enable", "zheng.yu").exit_code == 0
+        token2 = run("people", "token", "zheng.yu").output.strip().splitlines()[-1]
+        assert accounts.token_person(store, token2, now).code == "zheng.yu"
+        r = run("people", "revoke-token", "zheng.yu")
+        assert r.exit_code == 0 and "1 token(s) of zheng.yu revoked" in r.output
+        assert accounts.token_person(store, token2, now) is None
+        assert run("people", "revoke-token", "zheng.yu", "--id", "99999999999").exit_code == 2
+        kinds = [k for k in ("token_issued", "person_disabled", "person_enabled", "token_revoked") if _audit(run.url, k)]
+        assert len(kinds) == 4
+    finally:
+        store.dispose()
+
+
+def test_serve_refuses_several_workers_on_sqlite(run):
+    assert run("db", "upgrade").exit_code == 0
+    r = run("serve", "--workers", "2")
+    assert r.exit_code == 2 and "SQLite serves from one process" in r.stderr and "Traceback" not in r.output
+    r = run("serve", "--port", "70000")
+    assert r.exit_code == 2
+
+
+def test_one_password_for_everyone_is_for_the_demo_only(ready_sqlite):
+    with pytest.raises(NotPermitted, match="demo's database only"):
+        accounts.demo_passwords(ready_sqlite, "wuzhuan-demo", datetime.now(UTC))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -170,3 +171,21 @@ def test_sweep_requires_aware_time(ready):
     with pytest.raises(InvalidInput):
         service.sweep(ready, datetime(2026, 1, 1))
     assert service.sweep(ready, datetime(2026, 1, 1, tzinfo=UTC)) == service.Swept()
+
+
+def test_with_a_base_url_notices_link_to_the_item_page(ready):
+    item_id = new_item(ready)
+    service.sweep(ready, at("2026-01-23 09:00"))  # the reminder
+    plain = MemoryTransport()
+    service.deliver(ready, plain, at("2026-01-23 09:01"))
+    assert plain.sent and not any("/items/" in m.as_string() for m in plain.sent)  # no setting, no link
+    ready.settings = dataclasses.replace(ready.settings, base_url="https://duban.rd.example.gov.cn/")
+    service.sweep(ready, at("2026-03-01 09:00"))  # the red 督办单
+    linked = MemoryTransport()
+    service.deliver(ready, linked, at("2026-03-01 09:01"))
+    assert linked.sent
+    for m in linked.sent:
+        text_part = m.get_body(("plain",)).get_content()
+        html_part = m.get_body(("html",)).get_content()
+        assert f"在线办理：https://duban.rd.example.gov.cn/items/{item_id}" in text_part
+        assert f'<a href="https://duban.rd.example.gov.cn/items/{item_id}">' in html_part

@@ -14,8 +14,10 @@ from . import service, templates
 from .calendar import TZ
 from .config import Settings
 from .errors import Conflict, InvalidInput, NotPermitted
+from .service import accounts
 
 PEOPLE = Path(__file__).parent / "demo_people.yaml"
+PASSWORD = "wuzhuan-demo"  # everyone's workbench password, on the demo's own simulation database only
 
 ITEMS = [  # (title, group, urgency)
     ("《大气污染防治法》实施情况专项监督", "g-env", "一般"),
@@ -138,10 +140,16 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     for row in reversed(service.list_items(store, at("2026-04-20 09:00"))):
         say(f"  #{row.id} [{row.light_label}] {row.title} — {row.state_label}, due {row.due}"
             + (" (paused)" if row.paused else ""))
+    n = accounts.demo_passwords(store, PASSWORD, at("2026-04-20 09:10"))
     v = service.verify_audit(store)
     exe = sys.argv[0] if Path(sys.argv[0]).name == "wuzhuan" else "wuzhuan"
     say(f"\naudit trail: {'intact' if v.ok else 'BROKEN'}, {v.events} events.\n"
         f"Look around: {exe} --db sqlite:///{db} items list --now 2026-04-20T09:00\n"
-        f"             {exe} --db sqlite:///{db} items show 1 --now 2026-04-20T09:00")
+        f"             {exe} --db sqlite:///{db} items show 1 --now 2026-04-20T09:00\n"
+        f"\nOpen the workbench (督办工作台) on this database:\n"
+        f"             {exe} --db sqlite:///{db} serve\n"
+        f"  then browse http://127.0.0.1:8000/ and log in as li.ming (主任会议), zhao.hua (组长), chen.jing (工委),\n"
+        f"  wang.fang (办公室, administrator) or huang.bo (承办单位) — the demo gave its {n} people the password {PASSWORD}.\n"
+        f"  The workbench acts at the wall clock, not at the demo's 2026-04-20: its lights are today's.")
     store.dispose()
     return directory

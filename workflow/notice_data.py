@@ -29,8 +29,13 @@ def recipients(defn: Definition, step_state: str, roles: tuple[str, ...], holder
     return list(out.values())
 
 
+def item_link(base_url: str | None, item_id: int) -> str:
+    """The item's page on the workbench, or "" when no base_url is set."""
+    return f"{base_url.rstrip('/')}/items/{item_id}" if base_url else ""
+
+
 def context(defn: Definition, item: Any, step: Any, holders: dict[str, list[Holder]], now: datetime, *, org: str,
-            contact_roles: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+            contact_roles: tuple[str, ...] = (), base_url: str | None = None, **extra: Any) -> dict[str, Any]:
     """The data every notice renders from (see notifier.render.sample_context for its shape)."""
     state = defn.states[step.state]
     owners = [p.name for p in holders.get(state.owner or "", [])]
@@ -41,7 +46,8 @@ def context(defn: Definition, item: Any, step: Any, holders: dict[str, list[Hold
     urgency = item.fields.get(defn.urgency.field, "") if defn.urgency else ""
     return {
         "org": org,
-        "item": {"id": item.id, "title": item.title, "template": defn.title, "urgency": urgency},
+        "item": {"id": item.id, "title": item.title, "template": defn.title, "urgency": urgency,
+                 "link": item_link(base_url, item.id)},
         "step": {"name": step.state, "label": state.label, "owner_role": defn.roles.get(state.owner or "", "—"),
                  "owners": owners, "entered": fmt(step.entered_at), "due": fmt(step.due_at), "due_rule": step.due_rule or "无时限"},
         "rung": {"name": "", "label": ""}, "days_late": late, "days_left": left,

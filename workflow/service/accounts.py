@@ -20,6 +20,7 @@ from ..rows import AccountRow, PersonRow
 from ..store import Store, Tx, directory
 from ..store import accounts as account_store
 from ..store import audit as audit_store
+from ..store import meta as meta_store
 from . import common
 
 MIN_PASSWORD = 10
@@ -113,6 +114,23 @@ def set_password(store: Store, code: str, password: str, now: datetime, by: str 
         ended = account_store.revoke_sessions_of(tx, acc.person.id, now)
         audit_store.append(tx, at=now, actor=by, kind="password_set", data={"person": acc.person.code, "sessions_ended": ended})
     return AccountChanged(acc.person.code, "password set", sessions_ended=ended)
+
+
+def demo_passwords(store: Store, password: str, now: datetime) -> int:
+    """Give everyone the same password — only on a database marked as the demo's simulation (never a real one)."""
+    common.check_now(now)
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidInput(f"a password has at least {MIN_PASSWORD} characters (and at most {MAX_PASSWORD})")
+    hashed = _hasher().hash(password)
+    with store.transaction() as tx:
+        if meta_store.get(tx, meta_store.SIMULATION) != "demo":
+            raise NotPermitted("one password for everyone is for the demo's database only; "
+                               "set each person's own with `wuzhuan people set-password CODE --password-stdin`")
+        people = [p for p, _ in directory.list_people(tx)]
+        for p in people:
+            account_store.update_account(tx, p.id, password_hash=hashed)
+        audit_store.append(tx, at=now, actor=None, kind="demo_passwords_set", data={"people": len(people)})
+    return len(people)
 
 
 def set_active(store: Store, code: str, active: bool, now: datetime, by: str | None = None) -> AccountChanged:

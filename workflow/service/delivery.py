@@ -90,7 +90,7 @@ def expand(tx: Tx, store: Store, rows: list[OutboxRow]) -> dict[int, dict[str, A
         contact_roles = ladder[rung["name"]].notify if rung["name"] in ladder else ()
         extra = {k: v for k, v in c.items() if k != "step_id"}
         ctx = notice_data.context(defn, item, step, holders[item.id], r.created_at, org=store.settings.org_name,
-                                  contact_roles=contact_roles, **extra)
+                                  contact_roles=contact_roles, base_url=store.settings.base_url, **extra)
         ctx["recipient"] = {"name": r.to_name, "email": r.to_addr}
         ctx["contacts"] = [x for x in ctx["contacts"] if x.get("email") != r.to_addr]
         out[r.id] = ctx

@@ -1,0 +1,115 @@
+"""`wuzhuan serve` as people start it: a real process on a loopback port, logged into over HTTP, stopped by SIGTERM.
+
+SQLite from one process; PostgreSQL with two worker processes sharing the store.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from conftest import PW, ROOT, passwords, pg_url_or_skip, reset_pg, seed
+from workflow.store import Store
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """`wuzhuan --db URL serve --port P ARGS…` in a child process."""
+
+    def __init__(self, url: str, *args: str):
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WUZHUAN_")}
+        self.proc = subprocess.Popen([sys.executable, "cli.py", "--db", url, "serve", "--port", str(self.port), *args],
+                                     cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def wait_up(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # waiting for the port to open, not for domain time to pass
+            if self.proc.poll() is not None:
+                raise AssertionError(f"serve exited {self.proc.returncode}: {self.proc.stdout.read()}")
+            try:
+                if httpx.get(f"{self.base}/login", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("serve did not answer within 60 s")
+
+    def stop(self) -> tuple[int, str]:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        return self.proc.returncode, out
+
+
+def _cookies(r: httpx.Response) -> dict[str, str]:
+    return dict(c.split(";", 1)[0].split("=", 1) for c in r.headers.get_list("set-cookie"))
+
+
+def log_in(base: str, code: str) -> dict[str, str]:
+    """The session cookie, carried by hand: behind an https base_url the cookies are Secure, and this is plain http."""
+    page = httpx.get(f"{base}/login")
+    csrf = re.search(r'name="csrf" value="([^"]*)"', page.text).group(1)
+    r = httpx.post(f"{base}/login", data={"username": code, "password": PW, "csrf": csrf},
+                   headers={"Cookie": "; ".join(f"{k}={v}" for k, v in _cookies(page).items())})
+    assert r.status_code == 303 and r.headers["location"] == "/", r.text
+    return {"Cookie": f"wz_session={_cookies(r)['wz_session']}"}
+
+
+def _exercise(served: Served) -> None:
+    served.wait_up()
+    session = log_in(served.base, "li.ming")
+    for _ in range(6):  # several requests, so that both workers of the PostgreSQL case answer some
+        r = httpx.get(f"{served.base}/", headers=session)
+        assert r.status_code == 200 and "李明" in r.text
+    assert httpx.get(f"{served.base}/definitions", headers=session).status_code == 200
+    assert httpx.get(f"{served.base}/", follow_redirects=False).status_code == 303  # nobody: to the login page
+
+
+def test_serve_on_sqlite_answers_and_stops_on_sigterm(ready_sqlite):
+    passwords(ready_sqlite)
+    served = Served(ready_sqlite.url)
+    try:
+        _exercise(served)
+        assert "Secure" not in httpx.get(f"{served.base}/login").headers["set-cookie"]
+    finally:
+        code, out = served.stop()
+    assert code == 0, out
+    assert "Traceback" not in out and f"wuzhuan workbench on http://127.0.0.1:{served.port}/" in out
+
+
+def test_serve_on_postgresql_with_two_workers(tmp_path):
+    url = pg_url_or_skip()
+    reset_pg(url)
+    store = Store(url)
+    seed(store)
+    passwords(store)
+    store.dispose()
+    served = Served(url, "--workers", "2", "--base-url", "https://duban.example.gov.cn")
+    try:
+        _exercise(served)
+        # the setting reaches the worker processes: an https base_url makes the cookies Secure
+        assert "Secure" in httpx.get(f"{served.base}/login").headers["set-cookie"]
+    finally:
+        code, out = served.stop()
+    assert code == 0, out
+    assert "Traceback" not in out and out.count("Started server process") == 2, out
