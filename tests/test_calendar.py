@@ -243,3 +243,16 @@ def test_step_crossing_into_an_uncovered_year_is_provisional_until_import(ready,
     later = service.create_item(ready, "wang.fang", template="special_supervision", title="跨年事项二",
                                 now=at("2026-12-21 09:00"), group="g-env").id
     assert service.show_item(ready, later, at("2026-12-22 10:00")).step.due == "2027-01-11 24:00"
+
+
+def test_workdays_counted_equal_workdays_walked():
+    """overdue_workdays counts working days by arithmetic: the same as walking the days one by one."""
+    import random
+
+    cal = build_calendar()
+    rng = random.Random(1)
+    for _ in range(400):
+        first = date(2019, 1, 1) + timedelta(days=rng.randint(0, 3600))
+        last = first + timedelta(days=rng.randint(-3, 900))
+        walked = sum(1 for i in range((last - first).days + 1) if cal.is_workday(first + timedelta(days=i)))
+        assert cal.workdays_in(first, last) == walked, (first, last)

@@ -192,6 +192,7 @@ def test_security_headers(web):
     _store, _clock, client, _ = web
     r = client().get("/login")
     assert r.headers["x-frame-options"] == "DENY" and "default-src 'self'" in r.headers["content-security-policy"]
+    assert re.fullmatch(r"app;dur=\d+\.\d\d", r.headers["server-timing"])  # the server's own time, for the bench
 
 
 # --- pages --------------------------------------------------------------------------------------
@@ -220,6 +221,20 @@ def test_done_and_involved(web):
     assert f'href="/items/{a}"' in c.get("/done").text and f'href="/items/{b}"' not in c.get("/done").text
     hb = signed_in(client, "huang.bo")
     assert f'href="/items/{a}"' in hb.get("/involved").text and f'href="/items/{b}"' not in hb.get("/involved").text
+
+
+def test_a_role_given_on_one_item_brings_it_to_the_inbox(web):
+    """何燕 is no 组长 anywhere in the directory; given the role on item 1 alone, its research is hers to finish."""
+    store, clock, client, (a, _b) = web
+    service.advance(store, "li.ming", a, "adopt_plan", clock.t, fields={"meeting_date": "2026-06-25"})
+    service.advance(store, "chen.jing", a, "approve_work_plan", clock.t, fields={"plan_doc": "方案"})
+    he = signed_in(client, "he.yan")
+    assert "没有待办事项" in he.get("/").text and f'href="/items/{a}"' not in he.get("/involved").text
+    service.assign(store, "wang.fang", a, "group_lead", ["he.yan"], clock.t)
+    inbox = he.get("/").text
+    assert f'href="/items/{a}"' in inbox and "调研检查完成" in inbox and "全部 <b>1</b>" in inbox
+    assert f'href="/items/{a}"' in he.get("/involved").text
+    assert "没有待办事项" in signed_in(client, "chen.jing").get("/").text  # the committee has nothing to do at research
 
 
 def test_an_item_is_shown_to_its_role_holders_and_staff_and_to_nobody_else(web):

@@ -15,6 +15,7 @@ time that looked at such a day is *provisional*.
 from __future__ import annotations
 
 import calendar as _cal
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -41,6 +42,7 @@ class WorkCalendar:
         self.exact_years = set(exact_years)
         self.every_day = every_day
         self._fallback_years: set[int] = set()
+        self._sorted: tuple[list[date], list[date]] | None = None  # weekday holidays, weekend make-up days
 
     def _ensure(self, year: int) -> None:
         if year in self.exact_years or year in self._fallback_years:
@@ -48,6 +50,7 @@ class WorkCalendar:
         self._fallback_years.add(year)
         for d, name in rule_based_holidays(year).items():
             self.off.setdefault(d, name)
+        self._sorted = None
 
     def is_workday(self, d: date) -> bool:
         if self.every_day:
@@ -57,6 +60,24 @@ class WorkCalendar:
         if d in self.on:
             return True
         return d.weekday() < 5 and d not in self.off
+
+    def workdays_in(self, first: date, last: date) -> int:
+        """How many working days from `first` to `last`, both included (0 when last < first); counted, not walked."""
+        if last < first:
+            return 0
+        if self.every_day:
+            return (last - first).days + 1
+        for year in range(first.year, last.year + 1):
+            if year not in self.exact_years:
+                self._ensure(year)
+        weeks, rest = divmod((last - first).days + 1, 7)
+        weekdays = weeks * 5 + sum(1 for i in range(rest) if (first.weekday() + i) % 7 < 5)
+        if self._sorted is None:
+            self._sorted = (sorted(d for d in self.off if d.weekday() < 5 and d not in self.on),
+                            sorted(d for d in self.on if d.weekday() >= 5))
+        off, on = self._sorted
+        return (weekdays - (bisect_right(off, last) - bisect_left(off, first))
+                + (bisect_right(on, last) - bisect_left(on, first)))
 
     def is_exact(self, d: date) -> bool:
         return self.every_day or d.year in self.exact_years
@@ -249,8 +270,7 @@ def overdue_workdays(cal: WorkCalendar, due: datetime, now: datetime) -> int:
     """Working days that have begun since a due time passed (0 when not yet due): how late a step is."""
     if now <= due:
         return 0
-    first, today = last_day(due) + timedelta(days=1), local_date(now)
-    return sum(1 for i in range((today - first).days + 1) if cal.is_workday(first + timedelta(days=i)))
+    return cal.workdays_in(last_day(due) + timedelta(days=1), local_date(now))
 
 
 def lost_units(cal: WorkCalendar, unit: str, paused_at: datetime, resumed_at: datetime) -> int:

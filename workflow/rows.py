@@ -34,6 +34,24 @@ class ItemRow:
 
 
 @dataclass(slots=True, eq=False)
+class ItemBrief:
+    """An item as a list shows it: no field values (the lists never need them, and they are the row's bulk)."""
+
+    id: int
+    template_version_id: int
+    template_key: str
+    title: str
+    state: str
+    owner_role: str | None
+    version: int
+    due_at: datetime | None
+    yellow_at: datetime | None
+    paused_at: datetime | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(slots=True, eq=False)
 class StepRow:
     id: int
     item_id: int

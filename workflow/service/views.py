@@ -15,7 +15,7 @@ from ..deadlines import LIGHTS, light
 from ..definition import Definition
 from ..errors import InvalidInput
 from ..present import LIGHT_CN, fmt, kind_label, local_iso
-from ..rows import ItemRow, StepRow
+from ..rows import ItemBrief, ItemRow, StepRow
 from ..store import Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import extensions as ext_store
@@ -204,7 +204,7 @@ class DueInfo:
 
 # --- items -------------------------------------------------------------------------------------
 
-def _summary(defn: Definition, item: ItemRow, group_code: str | None, now: datetime) -> ItemSummary:
+def _summary(defn: Definition, item: ItemRow | ItemBrief, group_code: str | None, now: datetime) -> ItemSummary:
     st = defn.states[item.state]
     finished = item.finished_at is not None
     lt = None if finished else light(item.due_at, item.yellow_at, now, item.paused_at)
@@ -260,55 +260,82 @@ def show_item(store: Store, item_id: int, now: datetime, actor: str | None = Non
         return item_detail(tx, item_id, now, actor, rounds)
 
 
-def item_detail(tx: Tx, item_id: int, now: datetime, actor: str | None = None, rounds: bool = False) -> ItemDetail:
-    item = common.item(tx, item_id)
+@dataclass(eq=False)
+class Loaded:
+    """What an item's page is made of, read once: the item, its template, group, holders, steps, extensions."""
+
+    item: ItemRow
+    defn: Definition
+    version_id: int
+    group: str | None
+    holders: dict[str, list[Any]]
+    steps: list[StepRow]
+    extensions: list[Any]
+
+
+def load(tx: Tx, item: ItemRow) -> Loaded:
     defn = common.definition(tx, item.template_version_id)
-    tv = template_store.by_id(tx, item.template_version_id)
     group = directory.unit_by_id(tx, item.group_unit_id).code if item.group_unit_id else None
-    s = _summary(defn, item, group, now)
-    holders = item_store.holders(tx, item_id)
-    steps = item_store.steps_of(tx, item_id)
+    return Loaded(item, defn, item.template_version_id, group, item_store.holders(tx, item.id),
+                  item_store.steps_of(tx, item.id), ext_store.of_item(tx, item.id))
+
+
+def item_detail(tx: Tx, item_id: int, now: datetime, actor: str | None = None, rounds: bool = False) -> ItemDetail:
+    loaded = load(tx, common.item(tx, item_id))
+    held = authority.roles_held(loaded.holders, common.person(tx, actor).id) if actor else None
+    return detail(loaded, now, held, rounds)
+
+
+def detail(loaded: Loaded, now: datetime, held: set[str] | None, rounds: bool = False) -> ItemDetail:
+    """The item as `items show` and the item page give it; `held` (the viewer's roles) marks the moves he may make."""
+    item, defn, holders, steps = loaded.item, loaded.defn, loaded.holders, loaded.steps
+    s = _summary(defn, item, loaded.group, now)
     round_of = _rounds(steps)
     current = next(st for st in steps if st.id == item.current_step_id)
-    held: set[str] = set()
-    if actor:
-        held = authority.roles_held(holders, common.person(tx, actor).id)
     view = defn.round_view(item.fields, current.fields or {})
     moves = [MoveInfo(t.trigger, t.label, t.dest, defn.states[t.dest].label, list(t.roles), [defn.role_label(r) for r in t.roles],
                       list(t.requires), t.comment_required, [g.describe() for g in t.guards], t.guards_hold(view, item.counters),
-                      bool(held & set(t.roles)) if actor else None)
+                      bool(held & set(t.roles)) if held is not None else None)
              for t in defn.transitions_from(item.state)]
     infos = [_step_info(defn, st, round_of[st.id]) for st in steps]
     return ItemDetail(
-        id=item.id, title=item.title, template=item.template_key, template_title=defn.title, template_version=tv.id,
+        id=item.id, title=item.title, template=item.template_key, template_title=defn.title, template_version=loaded.version_id,
         template_hash=defn.content_hash[:12], version=item.version, state=item.state, state_label=s.state_label,
-        group=group, owner_role=item.owner_role, owner_role_label=s.owner_role_label,
+        group=loaded.group, owner_role=item.owner_role, owner_role_label=s.owner_role_label,
         owners=[f"{p.name} ({p.code})" for p in holders.get(item.owner_role or "", [])],
         due=s.due, due_at=s.due_at, light=s.light, light_label=s.light_label, paused=s.paused, finished=s.finished,
         created_at=s.created_at, fields=view, counters=dict(item.counters),
         roles=[RoleHolders(r, defn.role_label(r), [f"{p.name} ({p.code})" for p in ps]) for r, ps in holders.items()],
         step=_step_info(defn, current, round_of[current.id]), next=moves,
         extensions=[ExtensionInfo(r.id, str(r.status), r.new_date.isoformat(), r.reason, r.requested_by, r.decided_by)
-                    for r in ext_store.of_item(tx, item_id)],
+                    for r in loaded.extensions],
         steps=infos, earlier_rounds=[i for i in infos if i.id != current.id and i.values] if rounds else None)
 
 
 def history(store: Store, item_id: int) -> list[HistoryEntry]:
     """The item's audit events, oldest first, each with the round of the step it concerns."""
     with store.read() as tx:
-        defn = common.definition(tx, common.item(tx, item_id).template_version_id)
-        names = directory.names(tx)
-        label = lambda s: defn.states[s].label if s in defn.states else s  # noqa: E731
-        round_of = _rounds(item_store.steps_of(tx, item_id))
-        out = []
-        for e in audit_store.of_item(tx, item_id):
-            data = e.data if isinstance(e.data, dict) else {"value": e.data}
-            step_id = data.get("left_step_id") or data.get("step_id")
-            out.append(HistoryEntry(e.seq, fmt(e.at), local_iso(e.at), e.actor, names.get(e.actor or "", e.actor), e.kind, kind_label(e.kind),
-                                    e.from_state, label(e.from_state) if e.from_state else None, e.to_state,
-                                    label(e.to_state) if e.to_state else None,
-                                    round_of.get(step_id) if isinstance(step_id, int) else None, data))
-        return out
+        item = common.item(tx, item_id)
+        return history_in(tx, item_id, common.definition(tx, item.template_version_id), item_store.steps_of(tx, item_id))
+
+
+def history_in(tx: Tx, item_id: int, defn: Definition, steps: list[StepRow],
+               known: dict[str, str] | None = None) -> list[HistoryEntry]:
+    """The history inside a transaction; `known` names (code → name, the item's role holders) spare a lookup."""
+    events = audit_store.of_item(tx, item_id)
+    names = dict(known or {})
+    names |= directory.names_of(tx, {e.actor for e in events if e.actor and e.actor not in names})
+    label = lambda s: defn.states[s].label if s in defn.states else s  # noqa: E731
+    round_of = _rounds(steps)
+    out = []
+    for e in events:
+        data = e.data if isinstance(e.data, dict) else {"value": e.data}
+        step_id = data.get("left_step_id") or data.get("step_id")
+        out.append(HistoryEntry(e.seq, fmt(e.at), local_iso(e.at), e.actor, names.get(e.actor or "", e.actor), e.kind, kind_label(e.kind),
+                                e.from_state, label(e.from_state) if e.from_state else None, e.to_state,
+                                label(e.to_state) if e.to_state else None,
+                                round_of.get(step_id) if isinstance(step_id, int) else None, data))
+    return out
 
 
 # --- directory, templates, calendar --------------------------------------------------------------

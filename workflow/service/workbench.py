@@ -10,12 +10,12 @@ from .. import authority
 from ..calendar import overdue_workdays
 from ..definition import Definition
 from ..errors import InvalidInput, NotFound
-from ..rows import ExtensionRow, PersonRow
+from ..rows import PersonRow
 from ..store import ExtensionStatus, Store, Tx, directory
 from ..store import extensions as ext_store
 from ..store import items as item_store
 from ..store import templates as template_store
-from . import common
+from . import common, views
 from .views import HistoryEntry, ItemDetail, ItemSummary, _summary, history, item_detail, list_items
 
 PAGE = 50
@@ -57,19 +57,39 @@ def _acting(tx: Tx, person: PersonRow) -> PersonRow:
     return common.acting(tx, person.code)
 
 
-def _pairs(tx: Tx) -> tuple[list, list]:
-    """(role, version, state) where a role may move an item on, and where it may resume a paused one."""
-    moves, pauses = [], []
-    for v in template_store.all_versions(tx):
-        defn = common.definition(tx, v.id)
-        for state in defn.states.values():
-            if state.final:
-                continue
-            for role in {r for t in defn.transitions_from(state.name) for r in t.roles}:
-                moves.append((role, v.id, state.name))
-            for role in state.pause_roles:
-                pauses.append((role, v.id, state.name))
-    return moves, pauses
+@dataclass(eq=False)
+class _Pairs:
+    """Where each role may act, over every published version: what an inbox query is built from."""
+
+    moves: list[tuple[str, int, str]]  # (role, version, state): the role may move an item on from there
+    pauses: list[tuple[str, int, str]]  # (role, version, state): the role may resume a paused item there
+    key_of: dict[int, str]  # version id → template key
+    roles: list[str]  # every role that may do either
+    all_roles: list[str]  # every role a template names (held, perhaps, without acting anywhere)
+    templates: list[tuple[str, str]]  # (key, title) for the filter
+
+
+_PAIRS: dict[tuple[int, ...], _Pairs] = {}  # versions are immutable: the same set of ids, the same pairs
+
+
+def _pairs(tx: Tx) -> _Pairs:
+    index = template_store.index(tx)
+    ids = tuple(v for v, _k, _t in index)
+    found = _PAIRS.get(ids)
+    if found is None:
+        moves, pauses = [], []
+        for vid, _key, _title in index:
+            defn = common.definition(tx, vid)
+            for state in defn.states.values():
+                if state.final:
+                    continue
+                moves += [(role, vid, state.name) for role in sorted({r for t in defn.transitions_from(state.name) for r in t.roles})]
+                pauses += [(role, vid, state.name) for role in state.pause_roles]
+        roles = sorted({r for r, _v, _s in moves + pauses})
+        every = sorted({r for vid, _k, _t in index for r in common.definition(tx, vid).roles})
+        found = _PAIRS[ids] = _Pairs(moves, pauses, {v: k for v, k, _t in index}, roles, every,
+                                     sorted({(k, t) for _v, k, t in index}))
+    return found
 
 
 def inbox(store: Store, person: PersonRow, now: datetime, *, light: str | None = None, template: str | None = None,
@@ -88,20 +108,23 @@ def inbox(store: Store, person: PersonRow, now: datetime, *, light: str | None =
             if unit is None:
                 raise NotFound(f"no organisation unit '{common.shown(group)}'")
             group_id = unit.id
-        moves, pauses = _pairs(tx)
-        rows, counts = item_store.inbox(tx, who.id, moves, pauses, now, light=light, template=template, group_id=group_id,
-                                        limit=limit, offset=offset)
+        pairs = _pairs(tx)
+        mine = item_store.roles_anywhere(tx, who.id, pairs.roles)
+        moves = [p for p in pairs.moves if p[0] in mine]
+        pauses = [p for p in pairs.pauses if p[0] in mine]
+        page, counts = item_store.inbox(tx, who.id, moves, pauses, pairs.key_of, now, light=light, template=template,
+                                        group_id=group_id, limit=limit, offset=offset)
+        by_id = item_store.by_ids(tx, page)
+        rows = [by_id[i] for i in page]
         cal = common.calendar(tx)
-        entries = [_entry(tx, who, item, code, now, cal) for item, code in rows]
-        decisions = _decisions(tx, who, now, cal)
-        keys = sorted({(v.key, v.title) for v in template_store.all_versions(tx)})
-        return Inbox(counts, entries, decisions, keys)
+        held = item_store.roles_on(tx, who.id, sorted(mine), [item.id for item, _g in rows])
+        entries = [_entry(tx, item, code, held[item.id], now, cal) for item, code in rows]
+        decisions = _decisions(tx, who, sorted(mine), now)
+        return Inbox(counts, entries, decisions, pairs.templates)
 
 
-def _entry(tx: Tx, who: PersonRow, item, group_code, now: datetime, cal) -> InboxEntry:
+def _entry(tx: Tx, item, group_code, held: set[str], now: datetime, cal) -> InboxEntry:
     defn = common.definition(tx, item.template_version_id)
-    holders = item_store.holders(tx, item.id)
-    held = authority.roles_held(holders, who.id)
     if item.paused_at is not None:
         actions = ["恢复（挂起中）"] if held & set(defn.states[item.state].pause_roles) else []
     else:
@@ -110,9 +133,9 @@ def _entry(tx: Tx, who: PersonRow, item, group_code, now: datetime, cal) -> Inbo
     return InboxEntry(_summary(defn, item, group_code, now), late, actions)
 
 
-def _decisions(tx: Tx, who: PersonRow, now: datetime, cal) -> list[InboxEntry]:
+def _decisions(tx: Tx, who: PersonRow, roles: list[str], now: datetime) -> list[InboxEntry]:
     out = []
-    for req in ext_store.pending(tx):
+    for req in ext_store.pending_for(tx, who.id, roles):
         if req.requested_by == who.code:
             continue
         item = item_store.get(tx, req.item_id)
@@ -120,7 +143,7 @@ def _decisions(tx: Tx, who: PersonRow, now: datetime, cal) -> list[InboxEntry]:
         step = item_store.step_by_id(tx, req.step_id)
         if step.left_at is not None:  # the step moved on: nothing left to decide
             continue
-        held = authority.roles_held(item_store.holders(tx, item.id), who.id)
+        held = item_store.roles_on(tx, who.id, roles, [item.id])[item.id]
         if held & set(defn.states[step.state].extension_approvers):
             out.append(InboxEntry(_summary(defn, item, None, now), 0, [f"审批延期申请 #{req.id}（至 {req.new_date}）"]))
     return out
@@ -138,8 +161,9 @@ def involved(store: Store, person: PersonRow, now: datetime, offset: int = 0, li
     """Items on which the person holds any role (我参与的), newest first."""
     with store.read() as tx:
         who = _acting(tx, person)
+        roles = sorted(item_store.roles_anywhere(tx, who.id, _pairs(tx).all_roles))
         return [_summary(common.definition(tx, i.template_version_id), i, code, now)
-                for i, code in item_store.involving(tx, who.id, limit, offset)]
+                for i, code in item_store.involving(tx, who.id, roles, limit, offset)]
 
 
 def is_staff(store: Store, person: PersonRow) -> bool:
@@ -152,38 +176,45 @@ def _visible(tx: Tx, who: PersonRow, item_id: int) -> bool:
     return who.admin or directory.is_staff(tx, who.id) or item_store.holds_any_role(tx, item_id, who.id)
 
 
+def visible(store: Store, person: PersonRow, item_id: int) -> bool:
+    """Whether the item exists and the person may see it (a few indexed reads: the check before an action)."""
+    with store.read() as tx:
+        who = _acting(tx, person)
+        return item_store.get(tx, item_id) is not None and _visible(tx, who, item_id)
+
+
 def item_page(store: Store, person: PersonRow, item_id: int, now: datetime) -> ItemPage:
     """The item as the person may see it (NotFound when he may not: he learns nothing, not even that it exists)."""
     common.check_now(now)
     with store.read() as tx:
         who = _acting(tx, person)
-        if item_store.get(tx, item_id) is None or not _visible(tx, who, item_id):
-            raise NotFound(f"item {item_id} does not exist")
-        d = item_detail(tx, item_id, now, who.code, rounds=True)
         item = item_store.get(tx, item_id)
-        defn = common.definition(tx, item.template_version_id)
-        holders = item_store.holders(tx, item_id)
-        held = authority.roles_held(holders, who.id)
-        state = defn.states[item.state]
+        if item is None:
+            raise NotFound(f"item {item_id} does not exist")
+        loaded = views.load(tx, item)
+        held = authority.roles_held(loaded.holders, who.id)
+        staff = who.admin or directory.is_staff(tx, who.id)
+        if not (held or staff):
+            raise NotFound(f"item {item_id} does not exist")
+        defn, state = loaded.defn, loaded.defn.states[item.state]
+        d = views.detail(loaded, now, held, rounds=True)
         running = item.finished_at is None and item.paused_at is None
         moves = [_move_form(defn, t) for t in defn.transitions_from(item.state) if held & set(t.roles)] if running else []
-        pending = [r for r in ext_store.of_item(tx, item_id) if r.status == ExtensionStatus.PENDING]
-        decidable = [r.id for r in pending if r.requested_by != who.code and _approver(tx, defn, r, held)]
+        pending = [r for r in loaded.extensions if r.status == ExtensionStatus.PENDING]
+        steps = {st.id: st for st in loaded.steps}
+        decidable = [r.id for r in pending if r.requested_by != who.code and r.step_id in steps
+                     and held & set(defn.states[steps[r.step_id].state].extension_approvers)]
         assignable = [(r, defn.role_label(r)) for r in defn.roles if who.admin or held & set(defn.assigners_of(r))]
         late = overdue_workdays(common.calendar(tx, defn), item.due_at, now) if item.due_at and running else 0
-        staff = who.admin or directory.is_staff(tx, who.id)
+        known = {p.code: p.name for ps in loaded.holders.values() for p in ps}
+        hist = views.history_in(tx, item_id, defn, loaded.steps, known)
     return ItemPage(
-        detail=d, history=history(store, item_id), moves=moves,
+        detail=d, history=hist, moves=moves,
         may_pause=running and bool(held & set(state.pause_roles)),
         may_resume=item.paused_at is not None and bool(held & set(state.pause_roles)),
         may_request_extension=running and state.owner in held and bool(state.extension_approvers) and not pending
         and item.due_at is not None and now < item.due_at,
         decidable=decidable, assignable=assignable, overdue_workdays=late, staff=staff)
-
-
-def _approver(tx: Tx, defn: Definition, req: ExtensionRow, held: set[str]) -> bool:
-    step = item_store.step_by_id(tx, req.step_id)
-    return bool(held & set(defn.states[step.state].extension_approvers))
 
 
 def _move_form(defn: Definition, t) -> dict:

@@ -104,6 +104,8 @@ def explained(tx: Tx, version_kinds: tuple[str, ...]) -> list[tuple[int, int, in
     return [tuple(r) for r in tx.execute(q)]
 
 
+_OF_ITEM = Prepared(lambda: select(AuditEvent.__table__).where(AuditEvent.item_id == bindparam("id")).order_by(AuditEvent.seq))
+
+
 def of_item(tx: Tx, item_id: int) -> list[AuditEventRow]:
-    rows = tx.execute(select(AuditEvent.__table__).where(AuditEvent.item_id == item_id).order_by(AuditEvent.seq)).mappings()
-    return [AuditEventRow(**r) for r in rows]
+    return [AuditEventRow(**r) for r in _OF_ITEM.dicts(tx, {"id": item_id})]

@@ -45,6 +45,11 @@ def names(tx: Tx) -> dict[str, str]:
     return dict(tx.execute(select(Person.code, Person.name)).all())
 
 
+def names_of(tx: Tx, codes: set[str]) -> dict[str, str]:
+    """Person code → name, for these codes (those that are people)."""
+    return dict(tx.execute(select(Person.code, Person.name).where(Person.code.in_(sorted(codes)))).all()) if codes else {}
+
+
 def count_people(tx: Tx) -> int:
     return tx.execute(select(func.count()).select_from(Person)).scalar_one()
 
@@ -55,10 +60,13 @@ def admins(tx: Tx) -> list[PersonRow]:
     return [PersonRow(**r) for r in rows]
 
 
+_IS_STAFF = Prepared(lambda: select(Membership.id).join(OrgUnit, OrgUnit.id == Membership.unit_id)
+                     .where(Membership.person_id == bindparam("p"), or_(OrgUnit.kind == "office", OrgUnit.kind == "council")).limit(1))
+
+
 def is_staff(tx: Tx, person_id: int) -> bool:
     """Whether a person belongs to the office or the council (who see every item)."""
-    return tx.execute(select(func.count()).select_from(Membership).join(OrgUnit, OrgUnit.id == Membership.unit_id)
-                      .where(Membership.person_id == person_id, OrgUnit.kind.in_(("office", "council")))).scalar_one() > 0
+    return _IS_STAFF.scalar(tx, {"p": person_id}) is not None
 
 
 def unit(tx: Tx, code: str) -> UnitRow | None:
@@ -66,8 +74,11 @@ def unit(tx: Tx, code: str) -> UnitRow | None:
     return None if row is None else UnitRow(**row)
 
 
+_UNIT_BY_ID = Prepared(lambda: select(OrgUnit.__table__).where(OrgUnit.id == bindparam("id")))
+
+
 def unit_by_id(tx: Tx, unit_id: int) -> UnitRow | None:
-    row = tx.execute(select(OrgUnit.__table__).where(OrgUnit.id == unit_id)).mappings().first()
+    row = _UNIT_BY_ID.first(tx, {"id": unit_id})
     return None if row is None else UnitRow(**row)
 
 

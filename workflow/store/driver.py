@@ -131,6 +131,11 @@ class Prepared:
         raw = cur.fetchone()
         return None if raw is None else cp.row(raw)[0]
 
+    def dicts(self, tx, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every row as {column: value}."""
+        cp, cur = self.run(tx, params)
+        return [dict(zip(cp.keys, cp.row(r), strict=True)) for r in cur.fetchall()]
+
     def all(self, tx, params: dict[str, Any] | None = None) -> list[tuple]:
         cp, cur = self.run(tx, params)
         rows = cur.fetchall()

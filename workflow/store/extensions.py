@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 
 from ..rows import ExtensionRow
+from .driver import Prepared
 from .engine import Tx
-from .models import ExtensionRequest, ExtensionStatus
+from .models import Assignment, ExtensionRequest, ExtensionStatus
 
 
 def get(tx: Tx, request_id: int) -> ExtensionRow | None:
@@ -22,17 +23,23 @@ def pending_for_step(tx: Tx, step_id: int) -> ExtensionRow | None:
     return None if r is None else ExtensionRow(**r)
 
 
-def pending(tx: Tx) -> list[ExtensionRow]:
-    """Every request waiting for a decision (a handful at any time)."""
-    rows = tx.execute(select(ExtensionRequest.__table__).where(ExtensionRequest.status == ExtensionStatus.PENDING)
-                      .order_by(ExtensionRequest.id)).mappings()
+def pending_for(tx: Tx, person_id: int, roles: list[str]) -> list[ExtensionRow]:
+    """Requests waiting for a decision on items where the person holds one of `roles`."""
+    if not roles:
+        return []
+    rows = tx.execute(select(ExtensionRequest.__table__).where(
+        ExtensionRequest.status == ExtensionStatus.PENDING,
+        exists().where(Assignment.item_id == ExtensionRequest.item_id, Assignment.person_id == person_id,
+                       Assignment.role.in_(roles))).order_by(ExtensionRequest.id)).mappings()
     return [ExtensionRow(**r) for r in rows]
+
+
+_OF_ITEM = Prepared(lambda: select(ExtensionRequest.__table__).where(ExtensionRequest.item_id == bindparam("id"))
+                    .order_by(ExtensionRequest.id))
 
 
 def of_item(tx: Tx, item_id: int) -> list[ExtensionRow]:
-    rows = tx.execute(select(ExtensionRequest.__table__).where(ExtensionRequest.item_id == item_id)
-                      .order_by(ExtensionRequest.id)).mappings()
-    return [ExtensionRow(**r) for r in rows]
+    return [ExtensionRow(**r) for r in _OF_ITEM.dicts(tx, {"id": item_id})]
 
 
 def insert_request(tx: Tx, *, item_id: int, step_id: int, by: str, at: datetime, reason: str, old_due_at: datetime,

@@ -12,16 +12,17 @@ from sqlalchemy import (
     case,
     delete,
     exists,
-    false,
     func,
     insert,
     or_,
     select,
     tuple_,
+    union,
+    union_all,
     update,
 )
 
-from ..rows import Holder, ItemRow, LockedItem, StepRow
+from ..rows import Holder, ItemBrief, ItemRow, LockedItem, StepRow
 from .calendar import latest_digest_column
 from .driver import Prepared, read_scalar
 from .engine import Tx
@@ -69,6 +70,18 @@ def _item(row: dict[str, Any]) -> ItemRow:
     return ItemRow(**{c: row[c] for c in ITEM_COLUMNS})
 
 
+BRIEF_COLUMNS = tuple(f for f in ItemBrief.__slots__)
+
+
+def _listed():
+    """Items as lists show them, with their group's code."""
+    return select(*(Item.__table__.c[c] for c in BRIEF_COLUMNS), OrgUnit.code.label("group_code"))
+
+
+def _brief(row) -> tuple[ItemBrief, str | None]:
+    return ItemBrief(*row[:-1]), row[-1]
+
+
 def _step(row: dict[str, Any]) -> StepRow:
     return StepRow(**row)
 
@@ -98,9 +111,11 @@ def step_by_id(tx: Tx, step_id: int) -> StepRow | None:
     return None if row is None else _step(row)
 
 
+_STEPS_OF = Prepared(lambda: select(Step.__table__).where(Step.item_id == bindparam("id")).order_by(Step.seq))
+
+
 def steps_of(tx: Tx, item_id: int) -> list[StepRow]:
-    rows = tx.execute(select(Step.__table__).where(Step.item_id == item_id).order_by(Step.seq)).mappings()
-    return [_step(dict(r)) for r in rows]
+    return [_step(r) for r in _STEPS_OF.dicts(tx, {"id": item_id})]
 
 
 def visits_of_state(tx: Tx, item_id: int, state: str, up_to_seq: int) -> int:
@@ -167,27 +182,27 @@ def remove_assignments(tx: Tx, item_id: int, role: str, person_ids: list[int]) -
                                             Assignment.person_id.in_(person_ids)))
 
 
-def items_of_person(tx: Tx, person_id: int) -> list[int]:
-    return list(tx.execute(select(Assignment.item_id).where(Assignment.person_id == person_id).distinct()).scalars())
+def _clocks(now: datetime, c=Item):
+    """(red, yellow reached) as SQL conditions on columns due_at, yellow_at, paused_at of `c` (a paused clock stands still)."""
+    red = or_(and_(c.paused_at.is_(None), c.due_at <= now), and_(c.paused_at.is_not(None), c.due_at <= c.paused_at))
+    yellow = or_(and_(c.paused_at.is_(None), c.yellow_at <= now), and_(c.paused_at.is_not(None), c.yellow_at <= c.paused_at))
+    return red, yellow
 
 
 def _light_filter(which: str, now: datetime):
-    clock_red = or_(and_(Item.paused_at.is_(None), Item.due_at <= now),
-                    and_(Item.paused_at.is_not(None), Item.due_at <= Item.paused_at))
-    clock_yellow = or_(and_(Item.paused_at.is_(None), Item.yellow_at <= now),
-                       and_(Item.paused_at.is_not(None), Item.yellow_at <= Item.paused_at))
+    clock_red, clock_yellow = _clocks(now)
     if which == "red":
         return clock_red
     if which == "yellow":
         return and_(clock_yellow, ~clock_red)
-    return or_(Item.due_at.is_(None), and_(~clock_yellow, ~clock_red))
+    return or_(Item.due_at.is_(None), and_(~clock_red, or_(Item.yellow_at.is_(None), ~clock_yellow)))
 
 
 def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | None = None, group: str | None = None,
            owner_id: int | None = None, light: str | None = None, include_finished: bool = True,
-           limit: int = 50, offset: int = 0, member_id: int | None = None) -> list[tuple[ItemRow, str | None]]:
+           limit: int = 50, offset: int = 0, member_id: int | None = None) -> list[tuple[ItemBrief, str | None]]:
     """Items newest first with their group's code, filtered (a light filter leaves finished items out)."""
-    q = select(Item.__table__, OrgUnit.code.label("group_code")).outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
+    q = _listed().outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
     if template:
         q = q.where(Item.template_key == template)
     if state:
@@ -203,8 +218,7 @@ def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | N
         q = q.where(Item.finished_at.is_(None), _light_filter(light, now))
     elif not include_finished:
         q = q.where(Item.finished_at.is_(None))
-    rows = tx.execute(q.order_by(Item.id.desc()).limit(limit).offset(offset)).mappings()
-    return [(_item(r), r["group_code"]) for r in rows]
+    return [_brief(r) for r in tx.execute(q.order_by(Item.id.desc()).limit(limit).offset(offset))]
 
 
 def open_provisional_steps(tx: Tx) -> list[tuple[StepRow, ItemRow]]:
@@ -232,59 +246,135 @@ def items_by_ids(tx: Tx, ids: list[int]) -> dict[int, ItemRow]:
     return {r["id"]: _item(r) for r in rows}
 
 
-def _actionable(person_id: int, moves: list[tuple[str, int, str]], pauses: list[tuple[str, int, str]]):
-    """Open items on which `person_id` holds a role that may act at the item's step: (role, version, state) pairs
-    for moves (a running step) and for resuming (a paused one)."""
+_HAS_ROLE = Prepared(lambda: select(Assignment.item_id).where(Assignment.person_id == bindparam("p"),
+                                                               Assignment.role == bindparam("r")).limit(1))
+
+
+def roles_anywhere(tx: Tx, person_id: int, roles: list[str]) -> set[str]:
+    """Which of `roles` the person holds on any item (one index probe each, whatever his number of items)."""
+    return {r for r in roles if _HAS_ROLE.scalar(tx, {"p": person_id, "r": r}) is not None}
+
+
+def roles_on(tx: Tx, person_id: int, roles: list[str], item_ids: list[int]) -> dict[int, set[str]]:
+    """Item id → the roles (of `roles`) the person holds on it."""
+    out: dict[int, set[str]] = {i: set() for i in item_ids}
+    if item_ids and roles:
+        q = select(Assignment.item_id, Assignment.role).where(
+            Assignment.person_id == person_id, Assignment.role.in_(roles), Assignment.item_id.in_(item_ids))
+        for item_id, role in tx.execute(q):
+            out[item_id].add(role)
+    return out
+
+
+def inbox(tx: Tx, person_id: int, moves: list[tuple[str, int, str]], pauses: list[tuple[str, int, str]],
+          key_of: dict[int, str], now: datetime, *, light: str | None, template: str | None, group_id: int | None,
+          limit: int, offset: int) -> tuple[list[int], dict[str, int]]:
+    """The ids of one page of the open items a person may act on now, soonest due first, and how many there
+    are by light (before the light filter).
+
+    `moves` and `pauses` are (role, version, state): where the role may move an item on (a running step)
+    or resume it (a paused one), only for roles the person holds somewhere."""
+    if not moves and not pauses:
+        return [], {"red": 0, "yellow": 0, "green": 0, "all": 0}
+    roles = sorted({role for role, _v, _s in moves + pauses})
+    few = tx.execute(select(func.count()).select_from(
+        select(Assignment.item_id).where(Assignment.person_id == person_id, Assignment.role.in_(roles))
+        .limit(FEW_ITEMS).subquery())).scalar_one() < FEW_ITEMS
+    shape = (tuple(moves), tuple(pauses), template, group_id is not None, light is not None, few)
+    built = _INBOX.get(shape)
+    if built is None:
+        if len(_INBOX) > 500:
+            _INBOX.clear()
+        built = _INBOX[shape] = _inbox_statements(moves, pauses, key_of, template, group_id is not None, light is not None, few)
+    page, counts = built
+    params = {"p": person_id, "now": now, "g": group_id, "light": light, "lim": limit, "off": offset}
+    rows = tx.execute(page, params).all() if page is not None else []
+    if rows:
+        total, reds, yellows = rows[0][1], rows[0][2], rows[0][3]
+    else:  # an empty page (past the end, or no item of that light): count without it
+        total, reds, yellows = tx.execute(counts, params).one() if counts is not None else (0, 0, 0)
+    total, reds, yellows = int(total or 0), int(reds or 0), int(yellows or 0)
+    return [r[0] for r in rows], {"red": reds, "yellow": yellows, "green": total - reds - yellows, "all": total}
+
+
+_INBOX: dict[tuple, tuple] = {}  # statement shape → (page, counts): built once, executed with parameters
+# Below this many role assignments (a group's members, a department) the inbox starts from the person's
+# items; above it (council and office staff hold a role on every item) from the open items at his steps.
+FEW_ITEMS = 3000
+
+
+def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | None, by_group: bool, by_light: bool,
+                      few: bool):
+    """One SELECT per template and kind (running or paused) on the covering index of open items — an OR
+    over templates would not use it on SQLite — probing the person's role on each item; when he holds
+    few roles, starting from his items instead. The lights, the counts (a window over all of them) and
+    the page in SQL."""
     a = Assignment.__table__
-    key = tuple_(a.c.role, Item.template_version_id, Item.state)
-    may = []
-    if moves:
-        may.append(and_(Item.paused_at.is_(None), key.in_(moves)))
-    if pauses:
-        may.append(and_(Item.paused_at.is_not(None), key.in_(pauses)))
-    if not may:
-        return and_(false())
-    return and_(Item.finished_at.is_(None),
-                exists().where(a.c.item_id == Item.id, a.c.person_id == person_id, or_(*may)))
+    triple = tuple_(a.c.role, Item.template_version_id, Item.state)
+    parts = []
+    for triples, running in ((moves, True), (pauses, False)):  # few steps are paused: their own, small, part
+        states: dict[str, set[str]] = {}
+        for _role, version, state in triples:
+            states.setdefault(key_of[version], set()).add(state)
+        roles = sorted({role for role, _v, _s in triples})
+        for key, at in sorted(states.items()):
+            if template and key != template:
+                continue
+            where = [Item.finished_at.is_(None), Item.template_key == key,
+                     Item.paused_at.is_(None) if running else Item.paused_at.is_not(None), Item.state.in_(sorted(at)),
+                     select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles),
+                                               a.c.item_id == Item.id, triple.in_(triples)).exists()]
+            if by_group:
+                where.append(Item.group_unit_id == bindparam("g"))
+            if few:
+                where.append(Item.id.in_(select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles))))
+            parts.append(select(Item.id, Item.due_at, Item.yellow_at, Item.paused_at).where(*where))
+    if not parts:
+        return None, None
+    u = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    red, yellow = _clocks(bindparam("now", type_=Item.due_at.type), u.c)
+    lt = case((red, "red"), (yellow, "yellow"), else_="green")
+    lit = select(u.c.id, u.c.due_at, lt.label("lt"), func.count().over().label("total"),
+                 func.sum(case((red, 1), else_=0)).over().label("reds"),
+                 func.sum(case((red, 0), (yellow, 1), else_=0)).over().label("yellows")).subquery()
+    page = select(lit.c.id, lit.c.total, lit.c.reds, lit.c.yellows)
+    if by_light:
+        page = page.where(lit.c.lt == bindparam("light"))
+    page = page.order_by(lit.c.due_at.is_(None), lit.c.due_at, lit.c.id).limit(bindparam("lim")).offset(bindparam("off"))
+    counts = select(func.count(), func.sum(case((red, 1), else_=0)), func.sum(case((red, 0), (yellow, 1), else_=0))).select_from(u)
+    return page, counts
 
 
-def inbox(tx: Tx, person_id: int, moves: list, pauses: list, now: datetime, *, light: str | None, template: str | None,
-          group_id: int | None, limit: int, offset: int) -> tuple[list[tuple[ItemRow, str | None]], dict[str, int]]:
-    """The items a person may act on now, soonest due first, and how many there are by light (before the light filter)."""
-    where = [_actionable(person_id, moves, pauses)]
-    if template:
-        where.append(Item.template_key == template)
-    if group_id is not None:
-        where.append(Item.group_unit_id == group_id)
-    red = _light_filter("red", now)
-    yellow = _light_filter("yellow", now)
-    counts = tx.execute(select(func.count(), func.sum(case((red, 1), else_=0)), func.sum(case((yellow, 1), else_=0)))
-                        .select_from(Item).where(*where)).one()
-    total, reds, yellows = counts[0], counts[1] or 0, counts[2] or 0
-    if light:
-        where.append(_light_filter(light, now))
-    q = (select(Item.__table__, OrgUnit.code.label("group_code")).outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
-         .where(*where).order_by(Item.due_at.is_(None), Item.due_at, Item.id).limit(limit).offset(offset))
-    rows = [(_item(r), r["group_code"]) for r in tx.execute(q).mappings()]
-    return rows, {"red": reds, "yellow": yellows, "green": total - reds - yellows, "all": total}
+def by_ids(tx: Tx, item_ids: list[int]) -> dict[int, tuple[ItemBrief, str | None]]:
+    """Items with their group's code, by id."""
+    if not item_ids:
+        return {}
+    q = _listed().outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id).where(Item.id.in_(item_ids))
+    return {r[0]: _brief(r) for r in tx.execute(q)}
 
 
-def moved_by(tx: Tx, code: str, limit: int, offset: int) -> list[tuple[ItemRow, str | None]]:
+def moved_by(tx: Tx, code: str, limit: int, offset: int) -> list[tuple[ItemBrief, str | None]]:
     """Items a person moved on (已办), the most recent move first."""
     last = (select(Step.item_id, func.max(Step.left_at).label("at")).where(Step.left_by == code)
             .group_by(Step.item_id).subquery())
-    q = (select(Item.__table__, OrgUnit.code.label("group_code")).join(last, last.c.item_id == Item.id)
+    q = (_listed().join(last, last.c.item_id == Item.id)
          .outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id).order_by(last.c.at.desc(), Item.id.desc())
          .limit(limit).offset(offset))
-    return [(_item(r), r["group_code"]) for r in tx.execute(q).mappings()]
+    return [_brief(r) for r in tx.execute(q)]
 
 
-def involving(tx: Tx, person_id: int, limit: int, offset: int) -> list[tuple[ItemRow, str | None]]:
-    """Items on which a person holds any role (我参与的), newest first."""
-    mine = select(Assignment.item_id).where(Assignment.person_id == person_id).distinct().subquery()
-    q = (select(Item.__table__, OrgUnit.code.label("group_code")).join(mine, mine.c.item_id == Item.id)
-         .outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id).order_by(Item.id.desc()).limit(limit).offset(offset))
-    return [(_item(r), r["group_code"]) for r in tx.execute(q).mappings()]
+def involving(tx: Tx, person_id: int, roles: list[str], limit: int, offset: int) -> list[tuple[ItemBrief, str | None]]:
+    """Items on which a person holds any of `roles` (我参与的), newest first: the newest of each role, merged."""
+    if not roles:
+        return []
+    a = Assignment.__table__
+    per_role = [select(a.c.item_id).where(a.c.person_id == person_id, a.c.role == r)
+                .order_by(a.c.item_id.desc()).limit(limit + offset).subquery() for r in roles]
+    merged = union(*(select(sq.c.item_id) for sq in per_role)).subquery()
+    page = select(merged.c.item_id).order_by(merged.c.item_id.desc()).limit(limit).offset(offset)
+    q = (_listed().outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
+         .where(Item.id.in_(page.scalar_subquery())).order_by(Item.id.desc()))
+    return [_brief(r) for r in tx.execute(q)]
 
 
 def holds_any_role(tx: Tx, item_id: int, person_id: int) -> bool:

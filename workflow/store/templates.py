@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 
 from ..rows import TemplateVersionRow
+from .driver import Prepared
 from .engine import Tx
 from .models import TemplateVersion
 
@@ -38,6 +39,14 @@ def latest(tx: Tx, key: str) -> TemplateVersionRow | None:
 
 def keys(tx: Tx) -> list[str]:
     return sorted(tx.execute(select(TemplateVersion.key).distinct()).scalars())
+
+
+_INDEX = Prepared(lambda: select(TemplateVersion.id, TemplateVersion.key, TemplateVersion.title).order_by(TemplateVersion.id))
+
+
+def index(tx: Tx) -> list[tuple[int, str, str]]:
+    """(id, key, title) of every version, oldest first — without the source texts."""
+    return [tuple(r) for r in _INDEX.all(tx)]
 
 
 def all_versions(tx: Tx) -> list[TemplateVersionRow]:

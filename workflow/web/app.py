@@ -7,12 +7,12 @@ of the session (or, in the API, of the token): no form or API field names an act
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -26,6 +26,7 @@ from ..service import accounts, workbench
 from ..service.accounts import SessionInfo
 from ..store import Store
 from . import api
+from .pool import Pool
 from .render import HERE, diagram_svg, page
 
 SESSION_COOKIE = "wz_session"
@@ -58,11 +59,12 @@ class Workbench:
     def __init__(self, store: Store, clock=None):
         self.store = store
         self.now = clock or now  # the wall clock; tests pass their own
+        self.pool = Pool()
         base = store.settings.base_url or ""
         self.secure = base.startswith("https://")
 
     async def call(self, fn, *args, **kwargs):
-        return await run_in_threadpool(fn, *args, **kwargs)
+        return await self.pool(fn, *args, **kwargs)
 
     async def who(self, request: Request) -> SessionInfo | None:
         return await self.call(accounts.session, self.store, request.cookies.get(SESSION_COOKIE), self.now())
@@ -183,8 +185,9 @@ class Workbench:
         item_id = request.path_params["item_id"]
         action = request.path_params["action"]
         try:
-            visible = await self.call(workbench.item_page, self.store, who.person, item_id, self.now())
-        except NotFound as e:
+            if not await self.call(workbench.visible, self.store, who.person, item_id):
+                raise NotFound(f"item {item_id} does not exist")
+        except WuzhuanError as e:
             return self.error(request, e, who)
         code = who.person.code
         try:
@@ -223,7 +226,6 @@ class Workbench:
                                    status=409, who=who)
         except WuzhuanError as e:
             return await self.item(request, problem=str(e), status=status_of(e), who=who)
-        del visible
         return RedirectResponse(f"/items/{item_id}?ok={done}", status_code=303)
 
     async def diagram(self, request: Request) -> Response:
@@ -350,7 +352,7 @@ def create_app(store: Store, clock=None) -> Starlette:
         Route("/definitions/{version:int}/diagram.svg", w.definition_diagram, methods=["GET"]),
         Route("/outbox", w.outbox, methods=["GET"]),
         Route("/outbox/retry", w.retry, methods=["POST"]),
-        *api.routes(store, w.now),
+        *api.routes(store, w.now, w.pool),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
@@ -359,7 +361,7 @@ def create_app(store: Store, clock=None) -> Starlette:
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware: the security headers on every response."""
+    """Pure ASGI middleware: the security headers, and the time spent (Server-Timing), on every response."""
 
     def __init__(self, app):
         self.app = app
@@ -368,11 +370,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
+        started = time.perf_counter()
+
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers += [(k.lower().encode(), v.encode()) for k, v in HEADERS.items() if k.lower().encode() not in present]
+                # the time inside the server until the answer starts (bench/web.py reads it; so can a proxy's log)
+                headers.append((b"server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.2f}".encode()))
                 message = {**message, "headers": headers}
             await send(message)
         await self.app(scope, receive, send_with_headers)

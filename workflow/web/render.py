@@ -23,7 +23,8 @@ def environment() -> Environment:
     global _env
     if _env is None:
         env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
-                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                          auto_reload=False)  # the templates are part of the installed package
         env.filters["fmt"] = fmt
         env.filters["safe_text"] = safe
         env.filters["local"] = lambda t: t.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if t else "—"

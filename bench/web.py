@@ -1,0 +1,456 @@
+"""The workbench under load: `python bench/web.py [--items 100000] [--rate 100] [--seconds 30] [--clients 20]`.
+
+A database of a thousand people (council, office, 98 supervision groups) and --items items, 10% of them
+open, is built once per backend (people imported and templates published by the engine, the items bulk-
+loaded as the engine would have made them, 200 of them created and moved by the engine so that their pages
+have a history). `wuzhuan serve` runs in its own process (SQLite: one; PostgreSQL: --pg-workers) and
+httpx on loopback plays the staff:
+
+- open loop: requests arrive at --rate per second (Poisson, whatever the answers), half the inbox and half
+  an item page, each from one of 300 logged-in people; latency counts from the planned arrival, so a
+  server that falls behind is charged for the wait (no coordinated omission);
+- saturation: --clients clients with no think time, the same mix: the throughput;
+- worst cases: the inbox of a council member (every open item the council may act on) and of a department;
+- the API move: POST /api/items/{id}/advance timed inside the server (its Server-Timing header) against
+  the same move made by calling the service in this process on the same database.
+
+SQLite always; PostgreSQL when WUZHUAN_BENCH_PG_URL (or WUZHUAN_TEST_PG_URL) is set — its public schema is
+dropped. Prints a table with the targets of issue 12; --markdown FILE writes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from workflow import service, templates  # noqa: E402
+from workflow.definition import Definition  # noqa: E402
+from workflow.service import accounts  # noqa: E402
+from workflow.store import Store  # noqa: E402
+from workflow.store.models import Assignment, Item, Step, TemplateVersion  # noqa: E402
+
+GROUPS = 98
+COUNCIL, OFFICE = 8, 12
+PER_GROUP = {"group_lead": 1, "committee": 3, "department": 6}
+PASSWORD = "bench-password-1"
+RICH_ITEMS = 200  # created and moved by the engine: pages with a history
+CHAIN = [  # trigger, role of the actor, fields
+    ("propose", "office", {"topic": "题目", "source": "社会关注"}),
+    ("adopt_plan", "council", {"meeting_date": "2026-06-25"}),
+    ("approve_work_plan", "committee", {"plan_doc": "工作方案"}),
+    ("finish_research", "group_lead", {"research_report": "调研报告"}),
+    ("hand_over_views", "office", {}),
+    ("submit_report", "department", {}),
+    ("deliberate", "committee", {}),
+    ("draft_opinions", "committee", {"opinions": "审议意见"}),
+    ("hand_over_opinions", "office", {"departments": "市生态环境局"}),
+    ("finish_rectification", "department", {}),
+    ("submit_rectification_report", "department", {"rectification_report": "整改报告"}),
+]
+
+
+# --- the data ------------------------------------------------------------------------------------
+
+def people_file(path: Path) -> dict[str, list[str]]:
+    """Write the directory as a people file; return role → codes ('g017:department' for a group's)."""
+    lines = ["people:"]
+    roles: dict[str, list[str]] = {}
+
+    def person(code: str, name: str, role_key: str, admin: bool = False) -> None:
+        lines.append(f"  - {{code: {code}, name: {name}, email: {code}@rd.example.gov.cn{', admin: true' if admin else ''}}}")
+        roles.setdefault(role_key, []).append(code)
+    for i in range(COUNCIL):
+        person(f"c{i:02d}", f"主任{i}", "council")
+    for i in range(OFFICE):
+        person(f"o{i:02d}", f"秘书{i}", "office", admin=i == 0)
+    for g in range(GROUPS):
+        for role, n in PER_GROUP.items():
+            for k in range(n):
+                person(f"g{g:03d}.{role[:4]}{k}", f"组{g}{role[:2]}{k}", f"g{g:03d}:{role}")
+    lines.append("units:")
+    lines += ["  - {code: council, name: 主任会议, kind: council, applies_to_all: true, members: ["
+              + ", ".join(f"{{person: {c}, role: council}}" for c in roles["council"]) + "]}",
+              "  - {code: office, name: 常委会办公室, kind: office, applies_to_all: true, members: ["
+              + ", ".join(f"{{person: {c}, role: office}}" for c in roles["office"]) + "]}"]
+    for g in range(GROUPS):
+        members = [f"{{person: {c}, role: {role}}}" for role in PER_GROUP for c in roles[f"g{g:03d}:{role}"]]
+        lines.append(f"  - {{code: g{g:03d}, name: 第{g}专项监督小组, kind: group, members: [{', '.join(members)}]}}")
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return roles
+
+
+def open_states(defn: Definition) -> list[str]:
+    return [s.name for s in defn.states.values() if not s.final]
+
+
+def bulk_items(store: Store, n: int, now: datetime, open_share: float = 0.10, chunk: int = 10_000) -> None:
+    """n items as the engine would have made them: 10% open at any step, due from 20 days ago to 40 days
+    ahead; the rest archived. Thirty role holders each (council, office, the group's ten)."""
+    with store.read() as tx:
+        tv = tx.execute(select(TemplateVersion.id).where(TemplateVersion.key == "special_supervision")
+                        .order_by(TemplateVersion.id.desc())).scalars().first()
+        units = dict(tx.execute(text("SELECT code, id FROM org_units")).all())
+        members = tx.execute(text("SELECT u.code, m.role, m.person_id FROM memberships m JOIN org_units u ON u.id = m.unit_id")).all()
+    defn = service.definition_of_version(store, tv)
+    by_unit: dict[str, list[tuple[str, int]]] = {}
+    for code, role, pid in members:
+        by_unit.setdefault(code, []).append((role, pid))
+    states = open_states(defn)
+    rng = random.Random(7)
+    entered = now - timedelta(days=30)
+    with store.engine.begin() as conn:
+        for lo in range(1, n + 1, chunk):
+            items, steps, assigns = [], [], []
+            for i in range(lo, min(lo + chunk, n + 1)):
+                g = f"g{i % GROUPS:03d}"
+                opened = rng.random() < open_share
+                state = rng.choice(states) if opened else "archived"
+                due = now + timedelta(days=rng.uniform(-20, 40)) if opened else None
+                yellow = due - timedelta(days=3) if due else None
+                created = entered - timedelta(days=rng.randint(0, 1500))
+                items.append({"id": i, "template_version_id": tv, "template_key": "special_supervision",
+                              "title": f"专项监督事项{i}", "state": state, "owner_role": defn.states[state].owner,
+                              "version": 1, "fields": {}, "counters": {"unsatisfied_rounds": 0}, "group_unit_id": units[g],
+                              "current_step_id": i, "due_at": due, "yellow_at": yellow, "created_at": created,
+                              "created_by": "o00", "finished_at": None if opened else entered, "updated_at": entered})
+                steps.append({"id": i, "item_id": i, "seq": 1, "state": state, "entered_at": entered, "entered_by": "o00",
+                              "due_at": due, "due_rule": "进入后15个工作日" if due else None, "provisional": False,
+                              "yellow_at": yellow, "next_escalation_at": None, "next_rung": 0,
+                              "status": "open" if opened else "closed", "extra_units": 0, "fields": {}})
+                for unit in ("council", "office", g):
+                    assigns += [{"item_id": i, "role": role, "person_id": pid, "assigned_at": created} for role, pid in by_unit[unit]]
+            conn.execute(Item.__table__.insert(), items)
+            conn.execute(Step.__table__.insert(), steps)
+            conn.execute(Assignment.__table__.insert(), assigns)
+        if conn.dialect.name == "postgresql":
+            for table in ("items", "steps", "assignments"):
+                conn.exec_driver_sql(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
+        conn.exec_driver_sql("ANALYZE")
+
+
+def rich_items(store: Store, roles: dict[str, list[str]], now: datetime, n: int = RICH_ITEMS) -> list[int]:
+    """n items created and moved 1–11 steps by the engine (the right people, ten days apart, ending before now)."""
+    rng = random.Random(3)
+    ids = []
+    for k in range(n):
+        g = f"g{k % GROUPS:03d}"
+        moves = rng.randint(1, len(CHAIN))
+        t = now - timedelta(days=10 * (moves + 1), hours=1)
+        item = service.create_item(store, "o00", template="special_supervision", title=f"有经过的专项监督{k}", now=t, group=g)
+        for trigger, role, fields in CHAIN[:moves]:
+            t += timedelta(days=10)
+            actor = roles[role][0] if role in ("office", "council") else roles[f"{g}:{role}"][0]
+            service.advance(store, actor, item.id, trigger, t, fields=fields)
+        ids.append(item.id)
+    return ids
+
+
+def build(url: str, n: int, work: Path) -> tuple[dict[str, list[str]], list[int], float]:
+    now = datetime.now(UTC)
+    t0 = time.perf_counter()
+    store = _empty(url)
+    roles = people_file(work / "people.yaml")
+    service.import_people(store, None, work / "people.yaml", now - timedelta(days=2000))
+    for p in templates.builtin_paths():
+        service.publish(store, "o00", p, now - timedelta(days=2000))
+    bulk_items(store, n, now)
+    rich = rich_items(store, roles, now)
+    hashed = accounts._hasher().hash(PASSWORD)
+    with store.transaction() as tx:
+        tx.execute(text("UPDATE people SET password_hash = :h"), {"h": hashed})
+    store.dispose()
+    return roles, rich, time.perf_counter() - t0
+
+
+def _empty(url: str) -> Store:
+    """A fresh, migrated, empty store (the SQLite file removed, or the PostgreSQL schema dropped)."""
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    else:
+        from sqlalchemy import create_engine
+
+        eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with eng.begin() as c:
+            c.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            c.execute(text("CREATE SCHEMA public"))
+        eng.dispose()
+    return Store(url)
+
+
+# --- the server and its users ----------------------------------------------------------------------
+
+class Server:
+    def __init__(self, url: str, workers: int):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WUZHUAN_")}
+        self.proc = subprocess.Popen([sys.executable, "cli.py", "--db", url, "serve", "--port", str(self.port),
+                                      "--workers", str(workers)], cwd=ROOT, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/login", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("wuzhuan serve did not start")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(60)
+
+
+@dataclass
+class User:
+    code: str
+    cookie: str
+    items: list[int] = field(default_factory=list)  # item pages he opens
+
+
+async def log_in(client: httpx.AsyncClient, code: str) -> str:
+    page = await client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]*)"', page.text).group(1)
+    r = await client.post("/login", data={"username": code, "password": PASSWORD, "csrf": csrf},
+                          headers={"Cookie": f"wz_login={page.cookies['wz_login']}"})
+    if r.status_code != 303:
+        raise RuntimeError(f"login of {code} failed: {r.status_code}")
+    return r.cookies["wz_session"]
+
+
+def group_items(url: str, rich: list[int]) -> dict[str, list[int]]:
+    """Per group code, a sample of its item ids (its engine-made ones first)."""
+    store = Store(url, readonly=True)
+    out: dict[str, list[int]] = {}
+    with store.read() as tx:
+        rows = tx.execute(text("SELECT i.id, u.code FROM items i JOIN org_units u ON u.id = i.group_unit_id "
+                               "WHERE i.id % 97 = 0 OR i.id > :n"), {"n": min(rich) - 1}).all()
+    store.dispose()
+    rich_set = set(rich)
+    for item_id, g in rows:
+        out.setdefault(g, []).append(item_id)
+    for ids in out.values():
+        ids.sort(key=lambda i: (i not in rich_set, i))
+        del ids[12:]
+    return out
+
+
+async def users(base: str, roles: dict[str, list[str]], items_of: dict[str, list[int]], n: int) -> list[User]:
+    """n people logged in, in proportion to who works here: most from the groups, some office and council staff."""
+    rng = random.Random(5)
+    codes = rng.sample(roles["council"], 3) + rng.sample(roles["office"], 6)
+    group_people = [c for k, cs in roles.items() if ":" in k for c in cs]
+    codes += rng.sample(group_people, n - len(codes))
+    everything = [i for ids in items_of.values() for i in ids]
+    out = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        for code in codes:
+            u = User(code, await log_in(client, code))
+            u.items = items_of.get(code.split(".")[0], []) if "." in code else rng.sample(everything, 12)
+            out.append(u)
+    return out
+
+
+# --- load ------------------------------------------------------------------------------------------
+
+@dataclass
+class Sample:
+    kind: str
+    latency: float  # seconds, from the planned arrival (open loop) or the send (closed loop)
+    server_ms: float
+    status: int
+
+
+async def one(client: httpx.AsyncClient, user: User, kind: str, rng: random.Random, planned: float | None = None) -> Sample:
+    path = "/" if kind == "inbox" else f"/items/{rng.choice(user.items)}"
+    start = time.perf_counter() if planned is None else planned
+    r = await client.get(path, headers={"Cookie": f"wz_session={user.cookie}"})
+    took = time.perf_counter() - start
+    timing = r.headers.get("server-timing", "app;dur=0").split("dur=")[-1]
+    return Sample(kind, took, float(timing), r.status_code)
+
+
+async def open_loop(base: str, people: list[User], rate: float, seconds: float) -> tuple[list[Sample], float]:
+    rng = random.Random(11)
+    arrivals, t = [], 0.0
+    while True:
+        t += rng.expovariate(rate)
+        if t >= seconds:
+            break
+        arrivals.append(t)
+    limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        t0 = time.perf_counter()
+
+        async def fire(at: float) -> Sample:
+            delay = t0 + at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            return await one(client, rng.choice(people), rng.choice(("inbox", "item")), rng, planned=t0 + at)
+        samples = await asyncio.gather(*(fire(a) for a in arrivals))
+        elapsed = time.perf_counter() - t0
+    return list(samples), len(arrivals) / elapsed
+
+
+async def closed_loop(base: str, people: list[User], clients: int, seconds: float) -> tuple[list[Sample], float]:
+    rng = random.Random(13)
+    samples: list[Sample] = []
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=clients)) as client:
+        stop = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < stop:
+                samples.append(await one(client, rng.choice(people), rng.choice(("inbox", "item")), rng))
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - t0
+    return samples, len(samples) / elapsed
+
+
+async def sequential(base: str, user: User, kind: str, n: int) -> list[Sample]:
+    rng = random.Random(17)
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        await one(client, user, kind, rng)
+        return [await one(client, user, kind, rng) for _ in range(n)]
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+# --- the API move against the service call ---------------------------------------------------------
+
+def api_move(base: str, url: str, n: int) -> dict:
+    """n proposals through POST /api/items/{id}/advance (the server's own time) and n through service.advance."""
+    store = Store(url)
+    now = datetime.now(UTC)
+    made = [service.create_item(store, "o00", template="special_supervision", title=f"接口办理{k}", now=now, group="g001").id
+            for k in range(2 * n + 20)]
+    token = accounts.issue_token(store, "o01", now, by="bench").token
+    fields = {"topic": "题目", "source": "社会关注"}
+    served = []
+    with httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
+        for item_id in made[:n + 10]:
+            r = client.post(f"/api/items/{item_id}/advance", json={"trigger": "propose", "fields": fields, "expect_version": 1})
+            assert r.status_code == 200, r.text
+            served.append(float(r.headers["server-timing"].split("dur=")[-1]))
+    direct = []
+    for item_id in made[n + 10:]:
+        t = time.perf_counter()
+        service.advance(store, "o01", item_id, "propose", datetime.now(UTC), fields=fields, expected_version=1)
+        direct.append((time.perf_counter() - t) * 1000)
+    store.dispose()
+    served, direct = served[10:], direct[10:]  # the first ten of each warm the caches
+    return {"server_ms": statistics.median(served), "service_ms": statistics.median(direct),
+            "ratio": statistics.median(served) / statistics.median(direct)}
+
+
+# --- a backend -------------------------------------------------------------------------------------
+
+def backend(name: str, url: str, args, work: Path, table) -> None:
+    print(f"\n[{name}] building {args.items:,} items and 1,000 people …", flush=True)
+    roles, rich, took = build(url, args.items, work)
+    table.add(f"{name}: build ({args.items:,} items, 1,000 people, {RICH_ITEMS} moved by the engine)", f"{took:.0f} s")
+    workers = 1 if name == "sqlite" else args.pg_workers
+    server = Server(url, workers)
+    try:
+        items_of = group_items(url, rich)
+        people = asyncio.run(users(server.base, roles, items_of, args.people))
+        asyncio.run(closed_loop(server.base, people, 4, 5))  # warm every worker's caches
+        samples, achieved = asyncio.run(open_loop(server.base, people, args.rate, args.seconds))
+        bad = [s for s in samples if s.status != 200]
+        assert not bad, f"{len(bad)} answers were not 200: {bad[:3]}"
+        for kind in ("inbox", "item"):
+            lat = [s.latency * 1000 for s in samples if s.kind == kind]
+            srv = [s.server_ms for s in samples if s.kind == kind]
+            p95 = pct(lat, 95)
+            table.add(f"{name}: {kind} at {args.rate:.0f} req/s open loop ({workers} worker(s)), p50 / p95 / p99",
+                      f"{pct(lat, 50):.1f} / {p95:.1f} / {pct(lat, 99):.1f} ms", "p95 ≤ 50 ms", ok(p95 <= 50))
+            table.add(f"{name}: {kind}, time inside the server, p50 / p95", f"{pct(srv, 50):.1f} / {pct(srv, 95):.1f} ms")
+        table.add(f"{name}: arrivals achieved", f"{achieved:.1f} req/s of {args.rate:.0f}")
+        samples, throughput = asyncio.run(closed_loop(server.base, people, args.clients, args.seconds))
+        lat = [s.latency * 1000 for s in samples]
+        table.add(f"{name}: saturation, {args.clients} clients, no think time", f"{throughput:.0f} req/s, p95 {pct(lat, 95):.0f} ms")
+        council = next(u for u in people if u.code.startswith("c"))
+        dept = next(u for u in people if ".depa" in u.code)
+        for who, u in (("council member", council), ("department", dept)):
+            s = asyncio.run(sequential(server.base, u, "inbox", 30))
+            table.add(f"{name}: inbox of a {who} ({u.code}), alone, p50 / max",
+                      f"{pct([x.latency * 1000 for x in s], 50):.1f} / {max(x.latency * 1000 for x in s):.1f} ms")
+        m = api_move(server.base, url, args.moves)
+        table.add(f"{name}: API move inside the server / service call (medians)",
+                  f"{m['server_ms']:.1f} / {m['service_ms']:.1f} ms = {m['ratio']:.2f}×", "≤ 2×", ok(m["ratio"] <= 2))
+    finally:
+        server.stop()
+
+
+def ok(cond: bool) -> str:
+    return "met" if cond else "MISSED"
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str]] = []
+
+    def add(self, what: str, value: str, target: str = "", verdict: str = "") -> None:
+        self.rows.append((what, value, target, verdict))
+        print(f"  {what:<74} {value:>30}  {target:<14} {verdict}", flush=True)
+
+    def markdown(self) -> str:
+        return "\n".join(["| measure | value | target | |", "|---|---:|---|---|"]
+                         + [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in self.rows])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--items", type=int, default=100_000)
+    ap.add_argument("--rate", type=float, default=100.0, help="open-loop arrivals per second (default 100)")
+    ap.add_argument("--seconds", type=float, default=30.0, help="length of each load phase (default 30)")
+    ap.add_argument("--clients", type=int, default=20, help="clients of the saturation phase (default 20)")
+    ap.add_argument("--people", type=int, default=300, help="people logged in (default 300)")
+    ap.add_argument("--moves", type=int, default=100, help="API moves and service moves compared (default 100)")
+    ap.add_argument("--pg-workers", type=int, default=2, help="server processes on PostgreSQL (default 2)")
+    ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--markdown", metavar="FILE")
+    args = ap.parse_args()
+    print(f"wuzhuan workbench bench — {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
+    table = Table()
+    with tempfile.TemporaryDirectory(prefix="wuzhuan-web-") as tmp:
+        work = Path(tmp)
+        if not args.no_sqlite:
+            backend("sqlite", f"sqlite:///{work / 'web.db'}", args, work, table)
+        pg = os.environ.get("WUZHUAN_BENCH_PG_URL") or os.environ.get("WUZHUAN_TEST_PG_URL")
+        if pg and not args.no_postgres:
+            backend("postgres", pg, args, work, table)
+    if args.markdown:
+        Path(args.markdown).write_text(table.markdown() + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
