@@ -21,7 +21,8 @@ def upgrade() -> None:
         batch_op.drop_index("ix_assignments_item_id")
         batch_op.create_index("ix_assignments_person_role", ["person_id", "role", "item_id"], unique=False)
     with op.batch_alter_table("items") as batch_op:
-        batch_op.create_index("ix_items_open_state", ["template_key", "state"], unique=False,
+        batch_op.create_index("ix_items_open_state", ["template_key", "paused_at", "state", "template_version_id", "due_at",
+                                                      "yellow_at", "group_unit_id", "finished_at"], unique=False,
                               postgresql_where=sa.text("finished_at IS NULL"), sqlite_where=sa.text("finished_at IS NULL"))
 
 
