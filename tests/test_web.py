@@ -363,3 +363,107 @@ def test_openapi_document(api):
     assert doc["openapi"].startswith("3.") and set(doc["paths"]) == {
         "/api/items", "/api/items/{item_id}", "/api/items/{item_id}/history", "/api/items/{item_id}/advance"}
     assert set(doc["paths"]["/api/items/{item_id}/advance"]["post"]["responses"]) == {"200", "400", "401", "403", "404", "409"}
+
+
+# --- hostile input: 4xx with one clear line, nothing changed but the audited refusal ------------------
+
+def _state(store: Store) -> tuple:
+    """Everything a refusal may not change: items, steps, assignments, extensions, outbox (and not the audit
+    trail beyond refusals and logins)."""
+    with store.read() as tx:
+        counts = tuple(tx.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                       for t in ("items", "steps", "assignments", "extension_requests", "outbox", "template_versions"))
+        versions = tuple(tx.execute(text("SELECT id, version, state FROM items ORDER BY id")).all())
+        kinds = tuple(k for (k,) in tx.execute(text("SELECT kind FROM audit_events ORDER BY seq"))
+                      if k not in ("refused", "login", "login_failed"))
+    return counts, versions, kinds
+
+
+PAGE_CASES = [  # (method, path, form, expected statuses[, who]): 王芳 (office, administrator) unless said
+    ("GET", "/items/99999999999999999999999999", None, {404}),
+    ("GET", "/items/0", None, {404}),
+    ("GET", "/items/-1", None, {404}),
+    ("GET", "/items/abc", None, {404}),
+    ("GET", "/?light=purple", None, {400}),
+    ("GET", "/?offset=-1", None, {400}),
+    ("GET", "/?offset=1000000000000000000000", None, {400}),
+    ("GET", "/?group=%00%1b%5b31m", None, {400, 404}),
+    ("GET", "/?template=" + "x" * 5000, None, {200, 400}),
+    ("GET", "/done?offset=1e99", None, {400}),
+    ("GET", "/definitions/99999999999999999999/diagram.svg", None, {404}),
+    ("POST", "/items/{a}/advance", {"trigger": "adopt_plan", "field:meeting_date": "99999-01-01", "version": "2"}, {400}, "li.ming"),
+    ("POST", "/items/{a}/advance", {"trigger": "adopt_plan", "field:meeting_date": "2026-06-25", "version": "99999999999999999999"}, {400, 409}),
+    ("POST", "/items/{a}/advance", {"trigger": "adopt_plan\x00", "version": "2"}, {400, 403}),
+    ("POST", "/items/{a}/advance", {"trigger": "adopt_plan", "field:meeting_date": "2026-06-25", "comment": "好\x1b[2J", "version": "2"}, {400}, "li.ming"),
+    ("POST", "/items/{a}/advance", {"trigger": "x" * 100_000, "version": "2"}, {400, 403}),
+    ("POST", "/items/{b}/extend", {"until": "0000-00-00", "reason": "r"}, {400}),
+    ("POST", "/items/{b}/extend", {"until": "2026-03-31", "reason": "响铃\x07"}, {400}),
+    ("POST", "/items/{b}/decide", {"request": "99999999999999999999", "decision": "approve"}, {400, 404}),
+    ("POST", "/items/{a}/assign", {"role": "council\n", "people": "li.ming"}, {400, 403}),
+    ("POST", "/items/{a}/nonsense", {}, {404}),
+    ("POST", "/items/{a}/pause", {"reason": "r" * 100_000}, {400}),
+]
+
+
+@pytest.mark.parametrize("case", PAGE_CASES, ids=[f"{c[0]} {c[1][:40]}" for c in PAGE_CASES])
+def test_hostile_page_requests(web, case):
+    method, path, form, expected = case[:4]
+    store, clock, client, (a, b) = web
+    c = signed_in(client, case[4] if len(case) > 4 else "wang.fang")  # someone who may make the move, but for the input
+    before = _state(store)
+    path = path.format(a=a, b=b)
+    if method == "GET":
+        r = c.get(path, follow_redirects=False)
+    else:
+        r = post(c, f"/items/{a}", path, form)
+    assert r.status_code in expected, (r.status_code, r.text[:300])
+    assert "Traceback" not in r.text and r.status_code < 500
+    assert _state(store) == before
+
+
+API_CASES = [  # (path, json body or raw bytes, expected)
+    ("/api/items/99999999999999999999999", {"trigger": "adopt_plan"}, {404}),
+    ("/api/items/{a}", b"\xff\xfe not json", {400}),
+    ("/api/items/{a}", b"[1, 2, 3]", {400}),
+    ("/api/items/{a}", {"trigger": 5}, {400}),
+    ("/api/items/{a}", {"trigger": "adopt_plan", "expect_version": 2 ** 80}, {400}),
+    ("/api/items/{a}", {"trigger": "adopt_plan", "expect_version": True}, {400}),
+    ("/api/items/{a}", {"trigger": "adopt_plan", "fields": {"meeting_date": {"nested": 1}}, "expect_version": 2}, {400}),
+    ("/api/items/{a}", {"trigger": "adopt_plan", "fields": {"meeting_date": "2026-13-45"}, "expect_version": 2}, {400}),
+    ("/api/items/{a}", {"trigger": "adopt_plan", "fields": {"meeting_date": "2026-06-25"}, "comment": 7, "expect_version": 2}, {400}),
+    ("/api/items/{a}", {"trigger": "adopt_plan", "fields": {"meeting_date": "2026-06-25"}, "comment": "\x00", "expect_version": 2}, {400}),
+    ("/api/items/{a}", b'{"trigger": "adopt_plan", "fields": {"meeting_date": "2026-06-25"}, "expect_version": NaN}', {400}),
+    ("/api/items/{a}", b"x" * 1_100_000, {400}),
+]
+
+
+@pytest.mark.parametrize("path,body,expected", API_CASES, ids=[str(i) for i in range(len(API_CASES))])
+def test_hostile_api_requests(api, path, body, expected):
+    store, clock, call, (a, b), tokens = api
+    before = _state(store)
+    url = path.format(a=a) + "/advance"
+    r = call("POST", url, "li.ming", content=body) if isinstance(body, bytes) else call("POST", url, "li.ming", json=body)
+    assert r.status_code in expected, (r.status_code, r.text[:300])
+    assert set(r.json()) == {"error", "status"} and "\n" not in r.json()["error"]
+    assert _state(store) == before
+
+
+@pytest.mark.parametrize("query", ["limit=100000000000000000000", "offset=-5", "light=blue", "open=maybe&limit=abc"])
+def test_hostile_api_queries(api, query):
+    store, clock, call, _items, _tokens = api
+    r = call("GET", f"/api/items?{query}", "li.ming")
+    assert r.status_code in (200, 400) and r.status_code != 500
+    if r.status_code == 400:
+        assert "error" in r.json()
+
+
+def test_an_upload_that_is_not_yaml_is_one_clear_line(web):
+    store, clock, client, _ = web
+    wf = signed_in(client, "wang.fang")
+    before = _state(store)
+    for content in (b"\x89PNG\r\n\x1a\n\x00\x00binary", b"\xff\xfe\x00bad", b"- a\n- list\n", b"x" * 2_000_000):
+        page = wf.get("/definitions")
+        r = wf.post("/definitions/upload", data={"csrf": field(page.text, "csrf"), "publish": "1"},
+                    files={"file": ("t.yaml", content)})
+        assert r.status_code == 400 and "Traceback" not in r.text
+    assert _state(store) == before

@@ -98,7 +98,7 @@ def make_engine(url: str | None = None, readonly: bool = False) -> Engine:
                     raise SchemaOutdated(f"there is no database at {parsed.database} yet: create it with `wuzhuan db upgrade` "
                                          "(commands that act create it by themselves)")
                 parsed = parsed.set(database=f"file:{path.resolve()}?mode=ro", query={"uri": "true"})
-        engine = create_engine(parsed, connect_args=args, json_serializer=_json, pool_size=POOL, max_overflow=POOL)
+        engine = create_engine(parsed, connect_args=args, json_serializer=_json, pool_size=POOL, max_overflow=POOL, pool_use_lifo=True)
         if readonly:
             engine = engine.execution_options(wuzhuan_read=True)
         _sqlite_setup(engine, readonly)
@@ -106,7 +106,7 @@ def make_engine(url: str | None = None, readonly: bool = False) -> Engine:
     if parsed.get_backend_name() != "postgresql":
         raise InvalidInput(f"unsupported database '{parsed.get_backend_name()}': use SQLite or PostgreSQL")
     args = {"options": "-c default_transaction_read_only=on"} if readonly else {}
-    return create_engine(parsed, pool_pre_ping=True, json_serializer=_json, connect_args=args, pool_size=POOL, max_overflow=POOL)
+    return create_engine(parsed, pool_pre_ping=True, json_serializer=_json, connect_args=args, pool_size=POOL, max_overflow=POOL, pool_use_lifo=True)
 
 
 def _alembic_config(connection):

@@ -213,7 +213,8 @@ def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | N
         q = q.where(Item.finished_at.is_(None)).join(
             Assignment, and_(Assignment.item_id == Item.id, Assignment.role == Item.owner_role, Assignment.person_id == owner_id))
     if member_id is not None:
-        q = q.where(exists().where(Assignment.item_id == Item.id, Assignment.person_id == member_id))
+        # from the person's assignments (a member of a group holds roles on few items; staff are not filtered)
+        q = q.where(Item.id.in_(select(Assignment.item_id).where(Assignment.person_id == member_id)))
     if light:
         q = q.where(Item.finished_at.is_(None), _light_filter(light, now))
     elif not include_finished:
@@ -246,8 +247,10 @@ def items_by_ids(tx: Tx, ids: list[int]) -> dict[int, ItemRow]:
     return {r["id"]: _item(r) for r in rows}
 
 
-_HAS_ROLE = Prepared(lambda: select(Assignment.item_id).where(Assignment.person_id == bindparam("p"),
-                                                               Assignment.role == bindparam("r")).limit(1))
+# min() rather than LIMIT 1: both databases read it off the end of the (person, role, item) index, where a
+# LIMIT can tempt PostgreSQL into a sequential scan for a role the person does not hold (all rows read).
+_HAS_ROLE = Prepared(lambda: select(func.min(Assignment.item_id)).where(Assignment.person_id == bindparam("p"),
+                                                                        Assignment.role == bindparam("r")))
 
 
 def roles_anywhere(tx: Tx, person_id: int, roles: list[str]) -> set[str]:

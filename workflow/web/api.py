@@ -50,81 +50,115 @@ def _status(e: WuzhuanError) -> int:
     return 503
 
 
-def routes(store: Store, clock, call) -> list[Route]:
-    """The API's routes; `call` runs a use case off the event loop (the workbench's Pool)."""
-    async def person(request: Request):
-        auth = request.headers.get("authorization", "")
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        return await call(accounts.token_person, store, token.strip(), clock())
+class _NoToken(Exception):
+    """The request's token is missing, unknown, revoked, or its person disabled."""
 
-    def guarded(handler):
+
+NO_TOKEN = "an API token is needed: Authorization: Bearer TOKEN (`wuzhuan people token CODE`)"
+
+
+def routes(store: Store, clock, call) -> list[Route]:
+    """The API's routes; `call` runs a use case off the event loop (the workbench's Pool).
+
+    Each request resolves its token and does its work in one trip to a worker thread: the token is
+    checked first, always, so a bad token is 401 whatever else is wrong with the request."""
+
+    def bearer(request: Request) -> str | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def as_person(token: str, work, *args):
+        """In the worker thread: the token's person, then the work (a ValueError from the request's checks: 400)."""
+        who = accounts.token_person(store, token, clock())
+        if who is None:
+            raise _NoToken
+        return work(who, *args)
+
+    def guarded(work, parse=None):
         async def endpoint(request: Request) -> Response:
-            who = await person(request)
-            if who is None:
-                return problem(401, "an API token is needed: Authorization: Bearer TOKEN (`wuzhuan people token CODE`)")
+            token = bearer(request)
+            if token is None:
+                return problem(401, NO_TOKEN)
             try:
-                return await handler(request, who)
+                args = await parse(request) if parse else (request,)
+                return answer(await call(as_person, token, work, *args))
+            except _NoToken:
+                return problem(401, NO_TOKEN)
+            except BadRequest as e:
+                return problem(400, str(e))
             except WuzhuanError as e:
                 return problem(_status(e), "not found (or not visible to you)" if isinstance(e, NotFound) else str(e))
         return endpoint
 
-    async def list_items(request: Request, who) -> Response:
+    def list_items(who, request: Request):
         q = request.query_params
         filters = {"template": q.get("template") or None, "state": q.get("state") or None, "group": q.get("group") or None,
                    "owner": q.get("owner") or None, "light_is": q.get("light") or None,
                    "include_finished": q.get("open") not in ("1", "true"),
                    "limit": _int(q.get("limit"), 50), "offset": _int(q.get("offset"), 0)}
-        rows = await call(workbench.visible_items, store, who, clock(), **filters)
-        return answer(rows)
+        return workbench.visible_items(store, who, clock(), **filters)
 
-    async def get_item(request: Request, who) -> Response:
-        d = await call(workbench.item_for_api, store, who, request.path_params["item_id"], clock())
-        return answer(d)
+    def get_item(who, request: Request):
+        return workbench.item_for_api(store, who, request.path_params["item_id"], clock())
 
-    async def get_history(request: Request, who) -> Response:
-        rows = await call(workbench.item_history, store, who, request.path_params["item_id"])
-        return answer(rows)
+    def get_history(who, request: Request):
+        return workbench.item_history(store, who, request.path_params["item_id"])
 
-    async def advance(request: Request, who) -> Response:
+    async def move_request(request: Request) -> tuple:
+        """The move asked for, checked (a problem is answered only once the token has been checked)."""
         body = await request.body()
-        if len(body) > MAX_BODY:
-            return problem(400, f"the request body is larger than {MAX_BODY:,} bytes")
-        try:
-            data = json.loads(body or b"{}")
-        except ValueError:
-            return problem(400, "the request body is not JSON")
-        if not isinstance(data, dict) or not isinstance(data.get("trigger"), str):
-            return problem(400, 'the body is a JSON object with "trigger" (and "fields", "comment", "expect_version")')
-        fields, comment, expect = data.get("fields") or {}, data.get("comment"), data.get("expect_version")
-        if not isinstance(fields, dict) or not all(isinstance(v, str | int | float | list) or v is None for v in fields.values()):
-            return problem(400, '"fields" is an object of field names and values')
-        if comment is not None and not isinstance(comment, str):
-            return problem(400, '"comment" is text')
-        if expect is not None and (isinstance(expect, bool) or not isinstance(expect, int) or not 1 <= expect < 2**31):
-            return problem(400, '"expect_version" is a whole number (the item\'s version you saw)')
-        item_id, now = request.path_params["item_id"], clock()
+        return (request.path_params["item_id"], _move(body))
+
+    def advance(who, item_id: int, move):
+        if isinstance(move, BadRequest):
+            raise move
+        trigger, fields, comment, expect = move
         try:  # an item he may not see is attempted too, so that the refusal is recorded; then answered as not found
-            moved = await call(service.advance, store, who.code, item_id, data["trigger"], now,
-                               comment=comment, fields={k: ("" if v is None else v) for k, v in fields.items()},
-                               expected_version=expect)
-        except WuzhuanError as e:
-            if not await call(workbench.visible, store, who, item_id):
-                return problem(404, "not found (or not visible to you)")
-            raise e
-        return answer(moved)
+            return service.advance(store, who.code, item_id, trigger, clock(), comment=comment, fields=fields,
+                                   expected_version=expect)
+        except WuzhuanError:
+            if not workbench.visible(store, who, item_id):
+                raise NotFound(f"item {item_id} does not exist") from None
+            raise
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(OPENAPI)
 
     return [
         Route("/api/items", guarded(list_items), methods=["GET"]),
-        Route("/api/items/{item_id:int}", guarded(get_item), methods=["GET"]),
-        Route("/api/items/{item_id:int}/history", guarded(get_history), methods=["GET"]),
-        Route("/api/items/{item_id:int}/advance", guarded(advance), methods=["POST"]),
+        Route("/api/items/{item_id:id}", guarded(get_item), methods=["GET"]),
+        Route("/api/items/{item_id:id}/history", guarded(get_history), methods=["GET"]),
+        Route("/api/items/{item_id:id}/advance", guarded(advance, move_request), methods=["POST"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
     ]
+
+
+class BadRequest(ValueError):
+    """The request itself is malformed (400), said in one line."""
+
+
+def _move(body: bytes):
+    """(trigger, fields, comment, expect_version) from a move's JSON body, or the BadRequest saying what is wrong."""
+    if len(body) > MAX_BODY:
+        return BadRequest(f"the request body is larger than {MAX_BODY:,} bytes")
+    try:
+        data = json.loads(body or b"{}", parse_constant=_no_constant)
+    except ValueError:
+        return BadRequest("the request body is not JSON")
+    if not isinstance(data, dict) or not isinstance(data.get("trigger"), str):
+        return BadRequest('the body is a JSON object with "trigger" (and "fields", "comment", "expect_version")')
+    fields, comment, expect = data.get("fields") or {}, data.get("comment"), data.get("expect_version")
+    if not isinstance(fields, dict) or not all(isinstance(v, str | int | float | list) or v is None for v in fields.values()):
+        return BadRequest('"fields" is an object of field names and values')
+    if comment is not None and not isinstance(comment, str):
+        return BadRequest('"comment" is text')
+    if expect is not None and (isinstance(expect, bool) or not isinstance(expect, int) or not 1 <= expect < 2**31):
+        return BadRequest('"expect_version" is a whole number (the item\'s version you saw)')
+    return data["trigger"], {k: ("" if v is None else v) for k, v in fields.items()}, comment, expect
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def _int(value: Any, default: int) -> int:

@@ -22,12 +22,15 @@ from starlette.staticfiles import StaticFiles
 
 from .. import service
 from ..errors import Conflict, InvalidInput, NotFound, NotPermitted, WuzhuanError
+from ..present import safe
 from ..service import accounts, workbench
 from ..service.accounts import SessionInfo
 from ..store import Store
-from . import api
+from . import api, ids
 from .pool import Pool
 from .render import HERE, diagram_svg, page
+
+ids.register()  # {item_id:id} in the routes below and in api.py
 
 SESSION_COOKIE = "wz_session"
 LOGIN_COOKIE = "wz_login"  # the login form's CSRF token (double submit: cookie and field must match)
@@ -139,7 +142,7 @@ class Workbench:
             return self.login_redirect(request)
         q = request.query_params
         try:
-            offset = _int(q.get("offset"), 0)
+            offset = _int(q.get("offset"), 0, "offset")
             box = await self.call(workbench.inbox, self.store, who.person, self.now(), light=q.get("light") or None,
                                   template=q.get("template") or None, group=q.get("group") or None, offset=offset)
             staff = await self.call(workbench.is_staff, self.store, who.person)
@@ -153,8 +156,8 @@ class Workbench:
         if who is None:
             return self.login_redirect(request)
         tab = "done" if request.url.path == "/done" else "involved"
-        offset = _int(request.query_params.get("offset"), 0)
         try:
+            offset = _int(request.query_params.get("offset"), 0, "offset")
             fn = workbench.moved if tab == "done" else workbench.involved
             rows = await self.call(fn, self.store, who.person, self.now(), offset)
             staff = await self.call(workbench.is_staff, self.store, who.person)
@@ -195,7 +198,7 @@ class Workbench:
                 fields = {k[6:]: v for k, v in form.multi_items() if k.startswith("field:") and str(v).strip() != ""}
                 await self.call(service.advance, self.store, code, item_id, str(form.get("trigger", "")), self.now(),
                                 comment=str(form.get("comment", "")) or None, fields=fields,
-                                expected_version=_int(form.get("version"), None))
+                                expected_version=_int(form.get("version"), None, "the version"))
                 done = "moved"
             elif action == "pause":
                 await self.call(service.pause, self.store, code, item_id, str(form.get("reason", "")), self.now())
@@ -208,7 +211,7 @@ class Workbench:
                                 str(form.get("until", "")), self.now())
                 done = "extension"
             elif action == "decide":
-                await self.call(service.decide_extension, self.store, code, _int(form.get("request"), 0),
+                await self.call(service.decide_extension, self.store, code, _int(form.get("request"), 0, "the request"),
                                 form.get("decision") == "approve", self.now(), str(form.get("comment", "")) or None)
                 done = "decided"
             elif action in ("assign", "unassign"):
@@ -300,8 +303,8 @@ class Workbench:
         who, form = await self.posted(request)
         if isinstance(who, Response):
             return who
-        ids = [_int(v, 0) for v in form.getlist("id")] or None
         try:
+            ids = [_int(v, 0, "a message id") for v in form.getlist("id")] or None
             await self.call(service.retry_outbox, self.store, who.person.code, self.now(), ids)
         except WuzhuanError as e:
             return self.error(request, e, who)
@@ -312,12 +315,14 @@ def _definition_of_version(store: Store, version_id: int):
     return service.definition_of_version(store, version_id)
 
 
-def _int(value: Any, default: int | None) -> int | None:
-    try:
-        n = int(str(value))
-    except (TypeError, ValueError):
+def _int(value: Any, default: int | None, what: str) -> int | None:
+    """A whole number from a query or a form: `default` when absent, else 0 … 2^31-1 or InvalidInput (400)."""
+    if value is None or str(value).strip() == "":
         return default
-    return n if 0 <= n < 2**31 else default
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) < 2**31):
+        raise InvalidInput(f"{what} must be a whole number from 0 to 2147483647, not '{safe(text, 40)}'")
+    return int(text)
 
 
 def _next(request: Request) -> str:
@@ -344,18 +349,26 @@ def create_app(store: Store, clock=None) -> Starlette:
         Route("/", w.inbox, methods=["GET"]),
         Route("/done", w.listing, methods=["GET"]),
         Route("/involved", w.listing, methods=["GET"]),
-        Route("/items/{item_id:int}", w.item, methods=["GET"]),
-        Route("/items/{item_id:int}/diagram.svg", w.diagram, methods=["GET"]),
-        Route("/items/{item_id:int}/{action:str}", w.act, methods=["POST"]),
+        Route("/items/{item_id:id}", w.item, methods=["GET"]),
+        Route("/items/{item_id:id}/diagram.svg", w.diagram, methods=["GET"]),
+        Route("/items/{item_id:id}/{action:str}", w.act, methods=["POST"]),
         Route("/definitions", w.definitions, methods=["GET"]),
         Route("/definitions/upload", w.upload, methods=["POST"]),
-        Route("/definitions/{version:int}/diagram.svg", w.definition_diagram, methods=["GET"]),
+        Route("/definitions/{version:id}/diagram.svg", w.definition_diagram, methods=["GET"]),
         Route("/outbox", w.outbox, methods=["GET"]),
         Route("/outbox/retry", w.retry, methods=["POST"]),
         *api.routes(store, w.now, w.pool),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    async def no_route(request: Request, exc: HTTPException) -> Response:
+        """404/405 from the router: JSON under /api/, a page elsewhere (never a stack trace)."""
+        if request.url.path.startswith("/api/"):
+            return api.problem(exc.status_code, "not found (or not visible to you)" if exc.status_code == 404 else str(exc.detail))
+        message = "未找到（或您无权查看）。" if exc.status_code == 404 else str(exc.detail)
+        return HTMLResponse(page("error.html", who=None, csrf="", request_path=request.url.path, staff=False, tab="",
+                                 code=exc.status_code, message=message), status_code=exc.status_code)
+
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], exception_handlers={HTTPException: no_route})
     app.state.store = store
     return app
 
