@@ -38,6 +38,14 @@ CHAIN = [("propose", "wang.fang", {"topic": "大气污染防治法实施情况",
          ("hand_over_opinions", "wang.fang", {"departments": "市生态环境局"}), ("finish_rectification", "huang.bo", {}),
          ("submit_rectification_report", "huang.bo", {"rectification_report": "整改报告"}), ("record_vote", "chen.jing", {"vote": "满意"}),
          ("close_follow_up", "zhao.hua", {}), ("publish", "wang.fang", {"publication_url": "http://rd.example/1"})]
+if "report_revision" in (root / "definitions" / "special_supervision.yaml").read_text("utf-8"):
+    # the chain revised by issue 15 (Art.15's three deadlines, the 主任会议's steps, a counted vote): more moves, compared per move
+    CHAIN = (CHAIN[:6] + [("submit_revised_report", "huang.bo", {"report_doc": "修改稿"}), ("circulate_report", "wang.fang", {}),
+                          ("deliberate", "chen.jing", {}), ("draft_opinions", "chen.jing", {"opinions": "审议意见"}),
+                          ("pass_opinions", "li.ming", {}), CHAIN[8], CHAIN[9], CHAIN[10], ("refer_to_committee", "li.ming", {}),
+                          ("record_vote", "chen.jing", {"members_total": 50, "votes_for": 40, "votes_against": 10}),
+                          ("close_follow_up", "zhao.hua", {}), ("notify_deputies", "wang.fang", {"published_docs": "审议意见"}),
+                          CHAIN[13]])
 with tempfile.TemporaryDirectory() as d:
     url = f"sqlite:///{d}/chain.db"
     try:

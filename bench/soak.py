@@ -57,15 +57,20 @@ MOVES = {
     "research": ("finish_research", "group_lead", {"research_report": "报告"}),
     "opinions_handover": ("hand_over_views", "office", {}),
     "report_review": ("submit_report", "department", {}),
+    "report_revision": ("submit_revised_report", "department", {"report_doc": "修改稿"}),
+    "report_circulation": ("circulate_report", "office", {}),
     "deliberation": ("deliberate", "committee", {}),
     "opinion_drafting": ("draft_opinions", "committee", {"opinions": "意见"}),
+    "opinion_approval": ("pass_opinions", "council", {}),
     "opinion_handover": ("hand_over_opinions", "office", {"departments": "市生态环境局"}),
     "rectification": ("finish_rectification", "department", {}),
     "rectification_report": ("submit_rectification_report", "department", {"rectification_report": "整改报告"}),
+    "council_review": ("refer_to_committee", "council", {}),
     "satisfaction_vote": ("record_vote", "committee", None),
     "council_measures": ("order_measures", "council", {"measures": "措施"}),
     "follow_up": ("close_follow_up", "group_lead", {}),
-    "publication": ("publish", "office", {"publication_url": "http://rd.example/x"}),
+    "publication": ("notify_deputies", "office", {"published_docs": "审议意见"}),
+    "public_release": ("publish", "office", {"publication_url": "http://rd.example/x"}),
 }
 
 
@@ -100,8 +105,9 @@ def advancer(url: str, wall_start: float, stop, log_path: str, seed: int, n_acti
                         f"WHERE a.item_id = {item_id} AND a.role = '{role}' ORDER BY a.id LIMIT 1").scalar()
                 comment = None
                 if fields is None:
-                    vote = rng.choice(["满意", "满意", "不满意"])
-                    fields, comment = {"vote": vote}, ("不满意" if vote == "不满意" else None)
+                    satisfied = rng.choice([True, True, False])  # counted: 满意 iff more than half of all 50 members
+                    fields = {"members_total": 50, "votes_for": 40 if satisfied else 20, "votes_against": 10 if satisfied else 30}
+                    comment = None if satisfied else "不满意"
                 if trigger == "order_measures":
                     comment = "主任会议决定"
                 log.write(json.dumps(["try", item_id, version]) + "\n")

@@ -81,17 +81,20 @@ def render(notice: str, context: dict[str, Any], override_dir: str | None = None
 
 
 def sample_context() -> dict[str, Any]:
-    """Data of the shape the engine passes, used to check that every notice renders."""
+    """Data of the shape the engine passes (every variable docs/escalation.md lists), to check and preview notices."""
     return {
         "org": "某市人大常委会",
         "item": {"id": 1, "title": "示例专项监督事项", "template": "专项监督（五专全链条）", "urgency": "一般",
                  "link": "https://duban.example.gov.cn/items/1"},
-        "step": {"name": "rectification", "label": "整改落实", "owner_role": "承办部门", "owners": ["示例承办人"],
-                 "entered": "2026-03-01 09:00", "due": "2026-06-01 24:00", "due_rule": "进入后3个月"},
-        "rung": {"name": "blue", "label": "蓝色督办"},
-        "days_late": 3, "days_left": 0,
-        "recipient": {"name": "示例收件人", "email": "someone@example.org"},
+        "step": {"name": "rectification", "label": "整改落实", "owner_role": "承办部门", "owner_role_id": "department",
+                 "owners": ["示例承办人"], "entered": "2026-03-01 09:00", "due": "2026-06-01 24:00", "due_rule": "进入后3个月"},
+        "rung": {"name": "blue", "label": "蓝色督办单", "meaning": "已到办理时限"},
+        "days_late": 3, "days_left": 0, "overdue": "3日",
+        "recipient": {"name": "示例承办人", "email": "someone@example.org"},
+        "to": [{"name": "示例承办人", "email": "someone@example.org", "role": "承办部门"}],
+        "cc": [{"name": "示例组长", "email": "lead@example.org", "role": "专项监督小组组长"}],
         "contacts": [{"name": "示例联系人", "email": "contact@example.org", "role": "工作委员会"}],
+        "slip": {"no": "〔2026〕督字第1号", "limit": "2026-06-08 24:00"}, "start_reason": "",
         "actions": ["整改完成"], "skipped": [],
         "handed_by": "示例经办人", "comment": "",
     }

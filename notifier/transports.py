@@ -1,9 +1,12 @@
-"""Mail delivery behind one interface: SMTP, `.eml` files, or in memory for tests."""
+"""Delivery behind one interface: SMTP, `.eml` files, webhooks (group robots), or in memory for tests."""
 
 from __future__ import annotations
 
+import json
 import smtplib
 import ssl
+import urllib.error
+import urllib.request
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +14,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .render import one_line
 
@@ -28,20 +32,26 @@ class Outgoing:
     text: str
     html: str
     created_at: datetime
+    to: tuple[tuple[str, str], ...] = ()  # (name, address) of each reader who must act; empty: to_name <to_addr>
+    cc: tuple[tuple[str, str], ...] = ()  # (name, address) of each reader informed (抄送)
 
 
 @dataclass(frozen=True)
 class MailConfig:
     sender: str = "wuzhuan@localhost"
     sender_name: str = "人大常委会督办系统"
+    timezone: str = "Asia/Shanghai"  # of the Date header: the readers' local time
 
 
 def build_message(msg: Outgoing, cfg: MailConfig) -> EmailMessage:
     em = EmailMessage()
     em["Message-ID"] = msg.message_id
-    em["Date"] = format_datetime(msg.created_at)
+    em["Date"] = format_datetime(msg.created_at.astimezone(ZoneInfo(cfg.timezone)))
     em["From"] = Address(display_name=one_line(cfg.sender_name), addr_spec=cfg.sender)
-    em["To"] = Address(display_name=one_line(msg.to_name), addr_spec=one_line(msg.to_addr))
+    to = msg.to or ((msg.to_name, msg.to_addr),)
+    em["To"] = [Address(display_name=one_line(n), addr_spec=one_line(a)) for n, a in to]
+    if msg.cc:
+        em["Cc"] = [Address(display_name=one_line(n), addr_spec=one_line(a)) for n, a in msg.cc]
     em["Subject"] = one_line(msg.subject)
     em.set_content(msg.text)
     em.add_alternative(msg.html, subtype="html")
@@ -145,3 +155,36 @@ class SMTPTransport(Transport):
             self._conn = None
             raise DeliveryError(f"sending to {msg.to_addr} failed: {e}") from None
         return f"{self.host}:{self.port}"
+
+
+def webhook_payload(msg: Outgoing) -> dict:
+    """The JSON a group robot takes: 钉钉 and 企业微信 robots both read {"msgtype": "text", "text": {"content": …}};
+    the Message-ID travels beside it, so that a receiver can drop a repeat."""
+    return {"msgtype": "text", "text": {"content": f"{one_line(msg.subject)}\n\n{msg.text}"},
+            "message_id": msg.message_id, "subject": one_line(msg.subject)}
+
+
+@dataclass
+class WebhookTransport(Transport):
+    """POSTs each message as JSON to its URL (the unit's robot); any 2xx answer is delivered."""
+
+    timeout: float = 15.0
+
+    def send(self, msg: Outgoing) -> str:
+        url = msg.to_addr
+        if not url.startswith(("http://", "https://")):
+            raise DeliveryError(f"webhook address '{one_line(url)[:80]}' is not an http(s) URL")
+        body = json.dumps(webhook_payload(msg), ensure_ascii=False).encode("utf-8")
+        req = urllib.request.Request(url, data=body, method="POST", headers={
+            "Content-Type": "application/json; charset=utf-8", "X-Wuzhuan-Message-ID": msg.message_id,
+            "User-Agent": "wuzhuan"})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (an http(s) URL, checked above)
+                status = resp.status
+        except urllib.error.HTTPError as e:
+            raise DeliveryError(f"the webhook {url} answered {e.code} {e.reason}") from None
+        except (OSError, ValueError) as e:
+            raise DeliveryError(f"cannot reach the webhook {url}: {getattr(e, 'reason', e)}") from None
+        if not 200 <= status < 300:
+            raise DeliveryError(f"the webhook {url} answered {status}")
+        return url

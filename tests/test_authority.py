@@ -35,16 +35,22 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("advance:approve_work_plan", "work_plan"): {"chen.jing", "zhao.hua"},
     ("advance:finish_research", "research"): {"zhao.hua"},
     ("advance:hand_over_views", "opinions_handover"): {"wang.fang"},
-    ("advance:submit_report", "report_review"): {"huang.bo", "chen.jing"},
+    ("advance:submit_report", "report_review"): {"huang.bo"},
+    ("advance:submit_revised_report", "report_revision"): {"huang.bo"},
+    ("advance:circulate_report", "report_circulation"): {"wang.fang"},
     ("advance:deliberate", "deliberation"): {"chen.jing", "wang.fang"},
-    ("advance:draft_opinions", "opinion_drafting"): {"chen.jing"} | COUNCIL,
+    ("advance:draft_opinions", "opinion_drafting"): {"chen.jing"},  # 工委 (or 专委) drafts …
+    ("advance:pass_opinions", "opinion_approval"): COUNCIL,  # … and only the 主任会议 passes the 审议意见
     ("advance:hand_over_opinions", "opinion_handover"): {"wang.fang"},
     ("advance:finish_rectification", "rectification"): {"huang.bo"},
     ("advance:submit_rectification_report", "rectification_report"): {"huang.bo", "wang.fang"},
+    ("advance:refer_to_committee", "council_review"): COUNCIL,
+    ("advance:return_rectification_report", "council_review"): {"chen.jing", "wang.fang"} | COUNCIL,
     ("advance:record_vote", "satisfaction_vote"): {"chen.jing", "wang.fang"},
     ("advance:order_measures", "council_measures"): COUNCIL,
     ("advance:close_follow_up", "follow_up"): {"chen.jing", "zhao.hua"},
-    ("advance:publish", "publication"): {"wang.fang"},
+    ("advance:notify_deputies", "publication"): {"wang.fang"},
+    ("advance:publish", "public_release"): {"wang.fang"},
     # roles on the item: office and council grant them (王芳 also as administrator); nobody grants himself
     ("assign_other", "topic_selection"): {"wang.fang"} | COUNCIL,
     ("assign_other", "rectification"): {"wang.fang"} | COUNCIL,
@@ -61,11 +67,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("pause", "rectification"): {"chen.jing"} | COUNCIL,
     ("resume", "research"): {"chen.jing"} | COUNCIL,
     ("move_while_paused", "research"): set(),  # even the owner cannot move a paused step
-    # extensions: the owner asks; the council decides, never on its own request
+    # extensions: the owner asks; the 分管副主任 (周强 for g-env) or the council decides, never on his own request
     ("request_extension", "topic_selection"): {"wang.fang"},
     ("request_extension", "rectification"): {"huang.bo"},
-    ("decide_extension", "topic_selection"): COUNCIL,  # 王芳 asked
-    ("decide_extension", "annual_plan"): {"zheng.yu"},  # 李明 asked: he may not decide himself
+    ("decide_extension", "topic_selection"): COUNCIL | {"zhou.qiang"},  # 王芳 asked
+    ("decide_extension", "annual_plan"): {"zheng.yu", "zhou.qiang"},  # 李明 asked: he may not decide himself
     # creating an item of g-env: whoever may act on its first step, or an administrator
     ("create", "-"): {"wang.fang", "chen.jing"} | COUNCIL,
     # administration
@@ -76,6 +82,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 }
 
 FIELDS = {"topic": "大气污染防治法实施情况", "source": "社会关注"}
+# 满意度测评 counted: 40 of 60 members satisfied (满意), or 20 (不满意).
+YES = {"members_total": 60, "votes_for": 40, "votes_basic": 5, "votes_against": 10, "votes_abstain": 5}
+NO = {"members_total": 60, "votes_for": 20, "votes_basic": 5, "votes_against": 30, "votes_abstain": 5}
 # How to reach each step on an item of g-env, and the values each move needs.
 MOVES = {
     "propose": ("wang.fang", FIELDS, None),
@@ -84,25 +93,35 @@ MOVES = {
     "finish_research": ("zhao.hua", {"research_report": "调研报告"}, None),
     "hand_over_views": ("wang.fang", {}, None),
     "submit_report": ("huang.bo", {}, None),
+    "submit_revised_report": ("huang.bo", {"report_doc": "报告修改稿"}, None),
+    "circulate_report": ("wang.fang", {}, None),
     "deliberate": ("chen.jing", {}, None),
     "draft_opinions": ("chen.jing", {"opinions": "审议意见"}, None),
+    "pass_opinions": ("li.ming", {}, None),
     "hand_over_opinions": ("wang.fang", {"departments": "市生态环境局"}, None),
     "finish_rectification": ("huang.bo", {}, None),
     "submit_rectification_report": ("huang.bo", {"rectification_report": "整改报告"}, None),
-    "record_vote": ("chen.jing", {"vote": "满意"}, None),
+    "refer_to_committee": ("li.ming", {}, None),
+    "return_rectification_report": ("wang.fang", {}, "整改报告内容不全，退回补充"),
+    "record_vote": ("chen.jing", YES, None),
     "order_measures": ("li.ming", {"measures": "限期一个月"}, "主任会议决定"),
     "close_follow_up": ("zhao.hua", {}, None),
+    "notify_deputies": ("wang.fang", {"published_docs": "专项工作报告、审议意见、整改报告"}, None),
     "publish": ("wang.fang", {"publication_url": "http://rd.example.gov.cn/1"}, None),
     "drop": ("li.ming", {}, "不予立项"),
 }
-_HAPPY = ["propose", "adopt_plan", "approve_work_plan", "finish_research", "hand_over_views", "submit_report", "deliberate",
-          "draft_opinions", "hand_over_opinions", "finish_rectification", "submit_rectification_report"]
+_HAPPY = ["propose", "adopt_plan", "approve_work_plan", "finish_research", "hand_over_views", "submit_report",
+          "submit_revised_report", "circulate_report", "deliberate", "draft_opinions", "pass_opinions", "hand_over_opinions",
+          "finish_rectification", "submit_rectification_report", "refer_to_committee"]
 PATH = {s: _HAPPY[:i] for i, s in enumerate(["topic_selection", "annual_plan", "work_plan", "research", "opinions_handover",
-                                               "report_review", "deliberation", "opinion_drafting", "opinion_handover",
-                                               "rectification", "rectification_report", "satisfaction_vote"])}
+                                               "report_review", "report_revision", "report_circulation", "deliberation",
+                                               "opinion_drafting", "opinion_approval", "opinion_handover", "rectification",
+                                               "rectification_report", "council_review", "satisfaction_vote"])}
 PATH["follow_up"] = _HAPPY + ["record_vote"]
 PATH["publication"] = _HAPPY + ["record_vote", "close_follow_up"]
-PATH["council_measures"] = _HAPPY + ["vote_no", "finish_rectification", "submit_rectification_report", "vote_no"]
+PATH["public_release"] = _HAPPY + ["record_vote", "close_follow_up", "notify_deputies"]
+_AGAIN = ["finish_rectification", "submit_rectification_report", "refer_to_committee"]
+PATH["council_measures"] = _HAPPY + ["vote_no"] + _AGAIN + ["vote_no"]
 
 
 @dataclass
@@ -131,7 +150,7 @@ class Matrix:
                                    group="g-env").id
         for trigger in PATH[step]:
             if trigger == "vote_no":
-                service.advance(self.store, "chen.jing", item, "record_vote", self.tick(), fields={"vote": "不满意"}, comment="不满意")
+                service.advance(self.store, "chen.jing", item, "record_vote", self.tick(), fields=NO, comment="不满意")
                 continue
             actor, fields, comment = MOVES[trigger]
             service.advance(self.store, actor, item, trigger, self.tick(), fields=fields, comment=comment)
@@ -241,7 +260,7 @@ def test_every_action_by_every_person_matches_the_rule_book(matrix):
     assert out.errors == []
     assert out.wrongly_allowed == [] and out.wrongly_refused == [], (len(out.wrongly_allowed), len(out.wrongly_refused))
     assert out.unaudited == []
-    assert out.checked == len(EXPECTED) * len(EVERYONE) == 39 * 18
+    assert out.checked == len(EXPECTED) * len(EVERYONE) == 45 * 21
 
 
 MUTATIONS: dict[str, tuple[Callable[[str], str], list[tuple[str, str]]]] = {
@@ -259,7 +278,7 @@ MUTATIONS: dict[str, tuple[Callable[[str], str], list[tuple[str, str]]]] = {
         lambda t: t.replace("  department: 承办部门", "  department: {label: 承办部门, assignable_by: [office, council, group_lead]}"),
         [("assign_other", "topic_selection")]),
     "the group lead may approve extensions": (
-        lambda t: t.replace("extension_approvers: [council]", "extension_approvers: [council, group_lead]"),
+        lambda t: t.replace("extension_approvers: [leader, council]", "extension_approvers: [leader, council, group_lead]"),
         [("decide_extension", "topic_selection")]),
 }
 
@@ -318,37 +337,42 @@ def test_two_unsatisfied_rounds_each_need_their_own_report_and_vote(ready):
     for trigger in _HAPPY:
         actor, fields, comment = MOVES[trigger]
         move(actor, trigger, fields, comment)
-    assert move("chen.jing", "record_vote", {"vote": "不满意"}, "整改不到位").to_state == "rectification"
+    assert move("chen.jing", "record_vote", NO, "整改不到位").to_state == "rectification"
     move("huang.bo", "finish_rectification")
     with pytest.raises(InvalidInput, match=r"needs rectification_report \(整改报告\) entered in this round "
                                            r"\(round 2 of step '研究处理情况报告'\)"):
         move("huang.bo", "submit_rectification_report")
     move("huang.bo", "submit_rectification_report", {"rectification_report": "第二次整改报告"})
+    move("li.ming", "refer_to_committee")
     with pytest.raises(InvalidInput, match=r"needs vote \(满意度测评结果\) entered in this round \(round 2 of step '满意度测评'\)"):
         move("chen.jing", "record_vote", comment="还是不满意")  # round 1's 不满意 does not count: nobody voted yet
-    assert move("chen.jing", "record_vote", {"vote": "不满意"}, "仍不满意").to_state == "council_measures"
+    with pytest.raises(InvalidInput, match=r"field 'vote' \(满意度测评结果\) is counted from the votes"):
+        move("chen.jing", "record_vote", {"vote": "满意"})  # a result is counted, never typed
+    assert move("chen.jing", "record_vote", NO, "仍不满意").to_state == "council_measures"
     move("li.ming", "order_measures", {"measures": "限期一个月"}, "主任会议决定")
     move("huang.bo", "finish_rectification")
     with pytest.raises(InvalidInput, match="round 3 of step '研究处理情况报告'"):
         move("huang.bo", "submit_rectification_report")
     move("huang.bo", "submit_rectification_report", {"rectification_report": "第三次整改报告"})
-    assert move("chen.jing", "record_vote", {"vote": "满意"}).to_state == "follow_up"
-    # every round keeps its own values; the keep field (meeting date) counted throughout
+    move("li.ming", "refer_to_committee")
+    assert move("chen.jing", "record_vote", YES).to_state == "follow_up"
+    # every round keeps its own values; the keep fields (meeting date, number of members) counted throughout
     d = service.show_item(s, item, clock[0], rounds=True)
     reports = [(x.round, x.values.get("rectification_report")) for x in d.steps if x.state == "rectification_report"]
-    votes = [(x.round, x.values.get("vote")) for x in d.steps if x.state == "satisfaction_vote"]
+    votes = [(x.round, x.values.get("vote"), x.values.get("votes_for")) for x in d.steps if x.state == "satisfaction_vote"]
     assert reports == [(1, "整改报告"), (2, "第二次整改报告"), (3, "第三次整改报告")]
-    assert votes == [(1, "不满意"), (2, "不满意"), (3, "满意")]
-    assert d.fields == {"topic": FIELDS["topic"], "source": "社会关注", "meeting_date": "2026-06-25", "departments": ["市生态环境局"]}
+    assert votes == [(1, "不满意", 20), (2, "不满意", 20), (3, "满意", 40)]
+    assert d.fields == {"topic": FIELDS["topic"], "source": "社会关注", "meeting_date": "2026-06-25", "departments": ["市生态环境局"],
+                        "members_total": 60}
     assert d.counters["unsatisfied_rounds"] == 2
     rounds = [(e.round, e.data.get("fields")) for e in service.history(s, item) if e.kind == "advanced" and e.from_state == "satisfaction_vote"]
-    assert rounds == [(1, {"vote": "不满意"}), (2, {"vote": "不满意"}), (3, {"vote": "满意"})]
+    assert [(n, f["vote"]) for n, f in rounds] == [(1, "不满意"), (2, "不满意"), (3, "满意")]
 
 
 def test_a_new_owner_of_the_current_step_is_told_once(ready):
     s = ready
     item = service.create_item(s, "wang.fang", template="special_supervision", title="换人", now=T0, group="g-env").id
-    for trigger in _HAPPY[:9]:
+    for trigger in _HAPPY[:_HAPPY.index("finish_rectification")]:
         actor, fields, comment = MOVES[trigger]
         service.advance(s, actor, item, trigger, T0 + timedelta(hours=1), fields=fields, comment=comment)
     # now at 整改落实, owned by the department (黄波); 徐娜 takes over
@@ -363,3 +387,24 @@ def test_a_new_owner_of_the_current_step_is_told_once(ready):
     assert len(handovers) == 1
     # a role that does not own the current step tells nobody
     assert service.assign(s, "wang.fang", item, "committee", ["ma.lan"], at("2026-01-06 09:30")).notified == []
+
+
+@pytest.mark.parametrize("counts, result", [
+    ({"votes_for": 31, "votes_basic": 0, "votes_against": 29}, "满意"),        # 31 of 60: more than half
+    ({"votes_for": 30, "votes_basic": 20, "votes_against": 10}, "基本满意"),   # exactly half is not more than half
+    ({"votes_for": 10, "votes_basic": 20, "votes_against": 30}, "不满意"),
+    ({"votes_for": 30, "votes_basic": 0, "votes_against": 0}, "不满意"),       # absent members count against
+])
+def test_the_vote_is_counted_against_all_members(ready, counts, result):
+    s = ready
+    item = service.create_item(s, "wang.fang", template="special_supervision", title="计票", now=T0, group="g-env").id
+    clock = [T0]
+    for trigger in _HAPPY:
+        actor, fields, comment = MOVES[trigger]
+        clock[0] += timedelta(hours=1)
+        service.advance(s, actor, item, trigger, clock[0], fields=fields, comment=comment)
+    r = service.set_fields(s, "chen.jing", item, {"members_total": 60} | counts, clock[0] + timedelta(hours=1))
+    assert r.fields_changed["vote"] == [None, result]
+    with pytest.raises(InvalidInput, match=r"item \d+: 满意度测评结果（vote）：票数合计 \d+ 超过全体组成人员数 60"):
+        service.set_fields(s, "chen.jing", item, {"votes_abstain": 61}, clock[0] + timedelta(hours=2))
+    assert service.show_item(s, item, clock[0] + timedelta(hours=3)).version == r.version  # the refusal changed nothing

@@ -128,7 +128,8 @@ def test_advance_exit_codes(ready_cli):
     r = ready_cli("items", "advance", 1, "propose", "--actor", "huang.bo", "--field", "topic=x", "--field", "source=社会关注")
     assert r.exit_code == 3
     assert r.stderr == ("Error: 黄波 (huang.bo) may not 'propose' item 1 at step '选题立项': it needs 常委会办公室 (office): 王芳 or "
-                        "工作委员会 (committee): 陈静; 黄波 holds 承办部门 (department) on this item\n")
+                        "工作委员会 (committee): 陈静 or 专门委员会 (special_committee): nobody holds it on this item; "
+                        "黄波 holds 承办部门 (department) on this item\n")
     r = ready_cli("items", "advance", 1, "publish", "--actor", "wang.fang")
     assert r.exit_code == 3 and "possible: propose, drop" in r.stderr
     r = ready_cli("items", "advance", 1, "propose", "--actor", "wang.fang")
@@ -228,12 +229,12 @@ def test_calendar_commands(run, tmp_path):
 
 def test_escalate_deliver_outbox(ready_cli, tmp_path):
     r = ready_cli("escalate", "--once", "--now", "2026-01-27T09:00")
-    assert r.exit_code == 0 and "1 rungs fired, 1 skipped, 2 notices queued" in r.output
+    assert r.exit_code == 0 and "1 rungs fired, 1 skipped, 1 notices queued" in r.output
     r = ready_cli("escalate", "--once", "--now", "2026-01-27T09:00")
     assert "0 rungs fired" in r.output
     r = ready_cli("outbox", "deliver", "--now", "2026-01-27T09:01", env={"WUZHUAN_OUTBOX_DIR": str(tmp_path / "mail")})
-    assert r.exit_code == 0 and r.output.startswith("delivered 3")  # handover + 2 督办
-    assert len(list((tmp_path / "mail").glob("*.eml"))) == 3
+    assert r.exit_code == 0 and r.output.startswith("delivered 2")  # the handover, and one 督办单 To the owner, Cc the lead
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 2
     rows = json.loads(ready_cli("outbox", "list", "--json").output)
     assert {x["status"] for x in rows} == {"sent"}
     r = ready_cli("outbox", "retry")
@@ -283,7 +284,7 @@ def test_read_commands_never_create_or_migrate_a_database(run, tmp_path):
 
 def test_db_upgrade(run):
     r = run("db", "upgrade")
-    assert r.exit_code == 0 and "schema at 0006" in r.output
+    assert r.exit_code == 0 and "schema at 0007" in r.output
     assert "already current" in run("db", "upgrade").output
 
 

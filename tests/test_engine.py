@@ -29,9 +29,14 @@ def new_item(store, group="g-env", **kw) -> int:
 
 CHAIN = [("propose", "wang.fang", PROPOSE), ("adopt_plan", "li.ming", {"meeting_date": "2026-06-25"}),
          ("approve_work_plan", "chen.jing", {"plan_doc": "1号"}), ("finish_research", "zhao.hua", {"research_report": "报告"}),
-         ("hand_over_views", "wang.fang", {}), ("submit_report", "huang.bo", {}), ("deliberate", "chen.jing", {}),
-         ("draft_opinions", "chen.jing", {"opinions": "审议意见"}), ("hand_over_opinions", "wang.fang", {"departments": "市生态环境局"}),
-         ("finish_rectification", "huang.bo", {}), ("submit_rectification_report", "huang.bo", {"rectification_report": "整改报告"})]
+         ("hand_over_views", "wang.fang", {}), ("submit_report", "huang.bo", {}),
+         ("submit_revised_report", "huang.bo", {"report_doc": "修改稿"}), ("circulate_report", "wang.fang", {}),
+         ("deliberate", "chen.jing", {}), ("draft_opinions", "chen.jing", {"opinions": "审议意见"}), ("pass_opinions", "li.ming", {}),
+         ("hand_over_opinions", "wang.fang", {"departments": "市生态环境局"}),
+         ("finish_rectification", "huang.bo", {}), ("submit_rectification_report", "huang.bo", {"rectification_report": "整改报告"}),
+         ("refer_to_committee", "li.ming", {})]
+SATISFIED = {"members_total": 50, "votes_for": 40, "votes_against": 5, "votes_abstain": 5}
+UNSATISFIED = {"members_total": 50, "votes_for": 20, "votes_against": 25, "votes_abstain": 5}
 
 
 def to_vote(store, item_id: int) -> None:
@@ -54,27 +59,29 @@ def test_create_assigns_default_roles_and_opens_the_first_step(ready):
 def test_full_chain_to_archive_with_every_step_recorded(ready):
     item_id = new_item(ready)
     to_vote(ready, item_id)
-    service.advance(ready, "chen.jing", item_id, "record_vote", at("2026-03-01 10:00"), fields={"vote": "满意"})
+    service.advance(ready, "chen.jing", item_id, "record_vote", at("2026-03-01 10:00"), fields=SATISFIED)
     service.advance(ready, "zhao.hua", item_id, "close_follow_up", at("2026-03-02 10:00"))
+    service.advance(ready, "wang.fang", item_id, "notify_deputies", at("2026-03-02 11:00"), fields={"published_docs": "审议意见、整改报告"})
     r = service.advance(ready, "wang.fang", item_id, "publish", at("2026-03-03 10:00"), fields={"publication_url": "http://rd.example/1"})
     assert r.to_state == "archived" and r.finished
     d = service.show_item(ready, item_id, at("2026-03-04 10:00"))
     assert d.finished and d.light is None and d.light_label == "办结"
-    assert [s.state for s in d.steps][-1] == "archived" and len(d.steps) == 15
+    assert [s.state for s in d.steps][-1] == "archived" and len(d.steps) == len(CHAIN) + 5
     assert all(s.left for s in d.steps)
     kinds = [e.kind for e in service.history(ready, item_id)]
-    assert kinds[0] == "created" and kinds.count("advanced") == 14
+    assert kinds[0] == "created" and kinds.count("advanced") == len(CHAIN) + 4
 
 
 def test_unsatisfied_vote_loops_once_then_goes_to_council(ready):
     item_id = new_item(ready)
     to_vote(ready, item_id)
-    r = service.advance(ready, "chen.jing", item_id, "record_vote", at("2026-03-01 10:00"), fields={"vote": "不满意"}, comment="整改不到位")
+    r = service.advance(ready, "chen.jing", item_id, "record_vote", at("2026-03-01 10:00"), fields=UNSATISFIED, comment="整改不到位")
     assert r.to_state == "rectification"
     service.advance(ready, "huang.bo", item_id, "finish_rectification", at("2026-03-02 10:00"))
     service.advance(ready, "huang.bo", item_id, "submit_rectification_report", at("2026-03-03 10:00"),
                     fields={"rectification_report": "第二次整改报告"})
-    r = service.advance(ready, "chen.jing", item_id, "record_vote", at("2026-03-04 10:00"), fields={"vote": "不满意"}, comment="仍不满意")
+    service.advance(ready, "li.ming", item_id, "refer_to_committee", at("2026-03-03 11:00"))
+    r = service.advance(ready, "chen.jing", item_id, "record_vote", at("2026-03-04 10:00"), fields=UNSATISFIED, comment="仍不满意")
     assert r.to_state == "council_measures"
     assert service.show_item(ready, item_id, at("2026-03-04 10:00")).counters["unsatisfied_rounds"] == 2
 
@@ -126,8 +133,8 @@ def test_guard_failure_says_what_was_needed(ready):
     t = at("2026-03-01 10:00")
     with pytest.raises(InvalidInput, match="needs vote"):
         service.advance(ready, "chen.jing", item_id, "record_vote", t)
-    with pytest.raises(InvalidInput, match="is not one of"):
-        service.advance(ready, "chen.jing", item_id, "record_vote", t, fields={"vote": "一般"})
+    with pytest.raises(InvalidInput, match="is not a whole number"):
+        service.advance(ready, "chen.jing", item_id, "record_vote", t, fields={"votes_for": "多数"})
 
 
 GUARDED = """\
@@ -331,8 +338,8 @@ def test_steps_rows_per_visit(ready):
     with ready.read() as tx:
         steps = tx.execute(select(Step.seq, Step.left_at, Step.left_via, Step.entered_via).where(Step.item_id == item_id)
                            .order_by(Step.seq)).all()
-        assert tx.execute(select(Item.version).where(Item.id == item_id)).scalar_one() == 12
-    assert [st.seq for st in steps] == list(range(1, 13))
+        assert tx.execute(select(Item.version).where(Item.id == item_id)).scalar_one() == len(CHAIN) + 1
+    assert [st.seq for st in steps] == list(range(1, len(CHAIN) + 2))
     assert all(st.left_at is not None for st in steps[:-1]) and steps[-1].left_at is None
     assert steps[0].left_via == "propose" and steps[1].entered_via == "propose"
 

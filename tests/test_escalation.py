@@ -80,9 +80,18 @@ def test_each_rung_fires_once_as_time_passes(ready):
         service.sweep(ready, at(t))
     assert fired(ready, item_id) == [("reminder", "fired"), ("blue", "fired"), ("yellow", "fired"), ("red", "fired")]
     with ready.read() as tx:
-        n = tx.execute(select(func.count()).select_from(Outbox).where(Outbox.escalation_id.is_not(None))).scalar_one()
-        # reminder → owner (王芳); blue → owner + lead; yellow → + committee; red → + council (2)
-        assert n == 1 + 2 + 3 + 5
+        mails = tx.execute(select(Outbox.notice, Outbox.recipients).where(Outbox.escalation_id.is_not(None))
+                           .order_by(Outbox.id)).all()
+        # one message per rung, To the owner (王芳): reminder alone; blue Cc the lead; yellow + committee; red + council (2)
+        assert [m.notice for m in mails] == ["reminder", "duban_blue", "duban_yellow", "duban_red"]
+        assert [[r[0] for r in m.recipients["to"]] for m in mails] == [["王芳"]] * 4
+        assert [len(m.recipients["cc"]) for m in mails] == [0, 1, 2, 4]
+        slips = tx.execute(select(Escalation.rung, Escalation.slip_no, Escalation.limit_at).where(Escalation.item_id == item_id)
+                           .order_by(Escalation.id)).all()
+        # reminders are not 督办单; each slip a number of its year, gapless, and a new 限期
+        assert [(x.rung, x.slip_no) for x in slips] == [("reminder", None), ("blue", "〔2026〕人大督字第1号"),
+                                                         ("yellow", "〔2026〕人大督字第2号"), ("red", "〔2026〕人大督字第3号")]
+        assert slips[0].limit_at is None and all(x.limit_at is not None for x in slips[1:])
         step = tx.execute(select(Step.next_escalation_at, Step.next_rung).where(Step.item_id == item_id)).one()
         assert step.next_escalation_at is None and step.next_rung == 4
     kinds = [e.kind for e in service.history(ready, item_id)]
@@ -99,7 +108,7 @@ def test_downtime_sends_only_the_highest_rung(ready):
     with ready.read() as tx:
         outbox = tx.execute(select(Outbox.notice, Outbox.escalation_id, Outbox.context)).all()
     assert {o.notice for o in outbox if o.escalation_id} == {"duban_yellow"}
-    assert all(o.context["skipped"] == ["到期提醒", "蓝色督办"] for o in outbox if o.escalation_id)
+    assert all(o.context["skipped"] == ["到期提醒", "蓝色督办单"] for o in outbox if o.escalation_id)
 
 
 def test_finished_and_moved_on_items_do_not_escalate(ready):

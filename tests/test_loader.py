@@ -66,17 +66,33 @@ def walk(defn, path: list[tuple[str, dict]]) -> list[str]:
 def test_special_supervision_is_the_full_chain():
     d = loader.load_file(DEFS / "special_supervision.yaml", NOTICES)
     happy = walk(d, [("propose", {}), ("adopt_plan", {}), ("approve_work_plan", {}), ("finish_research", {}),
-                     ("hand_over_views", {}), ("submit_report", {}), ("deliberate", {}), ("draft_opinions", {}),
+                     ("hand_over_views", {}), ("submit_report", {}), ("submit_revised_report", {}), ("circulate_report", {}),
+                     ("deliberate", {}), ("draft_opinions", {}), ("pass_opinions", {}),
                      ("hand_over_opinions", {}), ("finish_rectification", {}), ("submit_rectification_report", {}),
-                     ("record_vote", {"vote": "满意"}), ("close_follow_up", {}), ("publish", {})])
+                     ("refer_to_committee", {}), ("record_vote", {"vote": "基本满意"}), ("close_follow_up", {}),
+                     ("notify_deputies", {}), ("publish", {})])
     assert happy == ["topic_selection", "annual_plan", "work_plan", "research", "opinions_handover", "report_review",
-                     "deliberation", "opinion_drafting", "opinion_handover", "rectification", "rectification_report",
-                     "satisfaction_vote", "follow_up", "publication", "archived"]
+                     "report_revision", "report_circulation", "deliberation", "opinion_drafting", "opinion_approval",
+                     "opinion_handover", "rectification", "rectification_report", "council_review", "satisfaction_vote",
+                     "follow_up", "publication", "public_release", "archived"]
     # 不满意 loops back to rectification once; the second 不满意 goes to the 主任会议.
     m = ItemModel("satisfaction_vote", {"vote": "不满意"}, {"unsatisfied_rounds": 0})
     assert fire(d, m, "record_vote") and m.state == "rectification" and m.counters["unsatisfied_rounds"] == 1
     m.state = "satisfaction_vote"
     assert fire(d, m, "record_vote") and m.state == "council_measures" and m.counters["unsatisfied_rounds"] == 2
+    # the 主任会议 may take the written report without a vote, or send an inadequate one back (退办)
+    assert walk(d, [])[0] == "topic_selection"
+    m = ItemModel("council_review", {}, {})
+    assert fire(d, m, "accept_written_report") and m.state == "follow_up"
+    m = ItemModel("council_review", {}, {})
+    assert fire(d, m, "return_rectification_report") and m.state == "rectification_report"
+    # Art.15: three deadlines before the meeting, 20, 10 and 7 days
+    assert [(d.states[s].deadline.amount, d.states[s].deadline.direction) for s in
+            ("report_review", "report_revision", "report_circulation")] == [(20, "before"), (10, "before"), (7, "before")]
+    assert d.states["rectification"].deadline.set_by == "resolution_deadline"
+    assert d.states["rectification"].cc == ("party_committee",) and d.states["publication"].cc == ("deputy",)
+    assert d.fields["vote"].tally.choices() == ("满意", "基本满意", "不满意")
+    assert set(d.states["research"].extension_approvers) == {"leader", "council"}
     # every step with a deadline has a ladder; the five 专 are tagged; all four units are used
     for s in d.states.values():
         assert bool(s.deadline) == bool(s.ladder), s.name

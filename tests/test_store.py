@@ -16,7 +16,8 @@ from workflow.store.outbox import _INSERT as _INSERT_OUTBOX
 def _row(mid: str, **kw):
     return {"message_id": mid, "escalation_id": None, "item_id": 7, "notice": "reminder", "person_id": 3,
             "to_addr": "a@example.org", "to_name": "王芳", "context": {"step_id": 1, "rung": {"label": "蓝色督办"}},
-            "status": "pending", "attempts": 0, "next_attempt_at": at("2026-03-02 09:00"), "created_at": at("2026-03-02 09:00")} | kw
+            "status": "pending", "attempts": 0, "next_attempt_at": at("2026-03-02 09:00"), "created_at": at("2026-03-02 09:00"),
+            "recipients": None, "channel": "email"} | kw
 
 
 def test_insert_rows_writes_what_an_insert_would(store):

@@ -68,7 +68,7 @@ def test_pause_refusals(ready):
 def test_extension_approved_moves_due_and_ladder(ready):
     item_id = new_item(ready)  # owner: office (wang.fang); due 1/26 24:00
     r = service.request_extension(ready, "wang.fang", item_id, "需要补充调研", "2026-02-27", at("2026-01-20 10:00"))
-    assert r.approvers == ["council"] and r.approver_labels == ["主任会议"]
+    assert r.approvers == ["leader", "council"] and r.approver_labels == ["分管副主任", "主任会议"]
     d = service.decide_extension(ready, "li.ming", r.id, True, at("2026-01-21 10:00"), "同意")
     assert d.status == "approved" and d.due == "2026-02-27 24:00"
     show = service.show_item(ready, item_id, at("2026-01-21 10:00"))

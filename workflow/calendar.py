@@ -221,14 +221,20 @@ def period_end(cal: WorkCalendar, start: date, amount: int, unit: str, direction
         end = _roll(t, raw, sign)
         rule = f"{start} {word}{amount}{'日' if unit == 'days' else '个月'}为 {raw}"
         if end != raw:
-            rule += f"（{cal.name(raw) or '休息日'}，顺延至{'前' if sign < 0 else '下'}一工作日 {end}）"
+            rule += f"（{cal.name(raw) or '休息日'}，{'提前至前' if sign < 0 else '顺延至下'}一工作日 {end}）"
     else:
         raise CalendarError(f"unit '{unit}' has no whole-day period")
     return end, t.provisional, rule
 
 
 def compute_due(cal: WorkCalendar, entered_at: datetime, deadline: Deadline, fields: dict) -> Due | None:
-    """The due time of a step entered at `entered_at`; None when its date field is not set yet."""
+    """The due time of a step entered at `entered_at`; None when its date field is not set yet.
+
+    A date in the deadline's `set_by` field (a 决议's 期限) is the due date itself.
+    """
+    if deadline.set_by and fields.get(deadline.set_by):
+        day = parse_date(fields[deadline.set_by], deadline.set_by)
+        return Due(end_of_day(day), not cal.is_exact(day), f"决议规定的期限 {day}，当日24时")
     if deadline.field is None:
         if deadline.unit == "hours":
             return Due(entered_at + timedelta(hours=deadline.amount), False, f"进入后{deadline.amount}小时")

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 UNITS = ("hours", "days", "workdays", "months")
-FIELD_TYPES = ("text", "date", "integer", "choice", "person", "list")
+FIELD_TYPES = ("text", "date", "integer", "choice", "person", "list", "units", "tally")
+SLIP_PATTERN = "〔{year}〕督字第{n}号"  # the number of a 督办单, when the template does not give its own
 GUARD_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "set", "unset")
 OWNER = "owner"  # pseudo-role in a rung's `notify`: whoever holds the state's owner role
 
@@ -36,22 +37,30 @@ class Duration:
 
 @dataclass(frozen=True)
 class Deadline:
-    """`amount unit` after entering the state, or before/after the date in `field`."""
+    """`amount unit` after entering the state, or before/after the date in `field`.
+
+    `set_by` names a date field that, once filled, is the due date itself (e.g. the 决议's 期限).
+    """
 
     amount: int
     unit: str
     field: str | None = None
     direction: str = "after"  # "before" only with a field
+    set_by: str | None = None
 
     @property
     def duration(self) -> Duration:
         return Duration(self.amount, self.unit)
 
-    def describe(self, field_label: str | None = None) -> str:
+    def describe(self, field_label: str | None = None, set_by_label: str | None = None) -> str:
         if self.field is None:
-            return f"进入后{self.duration}"
-        word = "前" if self.direction == "before" else "后"
-        return f"{field_label or self.field}{word}{self.duration}"
+            text = f"进入后{self.duration}"
+        else:
+            word = "前" if self.direction == "before" else "后"
+            text = f"{field_label or self.field}{word}{self.duration}"
+        if self.set_by:
+            text += f"；填写{set_by_label or self.set_by}时以其为准"
+        return text
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,9 @@ class Rung:
     direction: str  # "before" | "after"
     notify: tuple[str, ...]
     notice: str
+    meaning: str = ""  # what the colour means in this template (宿迁: 蓝 = near the deadline)
+    limit: Duration | None = None  # the new 限期 the slip sets, counted from the moment it fires
+    slip: bool = False  # a numbered 督办单 (default: the rungs after the due time)
 
 
 _MISSING = object()
@@ -116,6 +128,48 @@ class Guard:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """A vote counted, not typed: 满意 iff the votes for are more than half of all members.
+
+    `members`, `for_` and `against` must be given; `basic` and `abstain` count as 0 when not given.
+    With `basic` (基本满意 votes), a result that is not 满意 is 基本满意 when the votes for and the
+    基本满意 votes together are more than half; otherwise 不满意. Every count is an integer field.
+    """
+
+    members: str
+    for_: str
+    against: str
+    abstain: str | None = None
+    basic: str | None = None
+
+    def count_fields(self) -> tuple[str, ...]:
+        return tuple(f for f in (self.members, self.for_, self.basic, self.against, self.abstain) if f)
+
+    def result(self, values: dict[str, Any]) -> str | None:
+        """满意 / 基本满意 / 不满意, None while a count is missing; ValueError for counts that cannot be."""
+        counts = {f: values.get(f) for f in self.count_fields()}
+        if any(counts[f] is None for f in (self.members, self.for_, self.against)):
+            return None
+        counts = {f: 0 if v is None else v for f, v in counts.items()}  # 基本满意 and 弃权 not given: none
+        if any(not isinstance(v, int) or v < 0 for v in counts.values()):
+            raise ValueError("票数必须是不小于0的整数")
+        members = counts[self.members]
+        cast = sum(v for f, v in counts.items() if f != self.members)
+        if members <= 0:
+            raise ValueError("全体组成人员数必须大于0")
+        if cast > members:
+            raise ValueError(f"票数合计 {cast} 超过全体组成人员数 {members}")
+        if 2 * counts[self.for_] > members:
+            return "满意"
+        if self.basic and 2 * (counts[self.for_] + counts[self.basic]) > members:
+            return "基本满意"
+        return "不满意"
+
+    def choices(self) -> tuple[str, ...]:
+        return ("满意", "基本满意", "不满意") if self.basic else ("满意", "不满意")
+
+
+@dataclass(frozen=True)
 class FieldSpec:
     name: str
     type: str
@@ -123,6 +177,7 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     keep: bool = False  # a value stays valid in later rounds (e.g. the meeting date)
     editable_by: tuple[str, ...] | None = None  # None: the default rule (see Definition.field_editors)
+    tally: Tally | None = None  # a `tally` field: computed from its counts, never entered
 
 
 @dataclass(frozen=True)
@@ -137,6 +192,8 @@ class State:
     final: bool = False
     pause_roles: tuple[str, ...] = ()
     extension_approvers: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()  # roles informed (抄送) when the step is handed over and on its 督办单
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,6 +236,7 @@ class Definition:
     urgency: Urgency | None = None
     handover_notice: str | None = None
     assignable_by: dict[str, tuple[str, ...]] = field(default_factory=dict)  # role → roles that may grant it
+    slip_pattern: str = SLIP_PATTERN
     content_hash: str = ""
     source_name: str = ""
     source_text: str = field(default="", repr=False, compare=False)
@@ -197,7 +255,8 @@ class Definition:
         if state.deadline is None:
             return "无时限"
         spec = self.fields.get(state.deadline.field or "")
-        return state.deadline.describe(spec.label if spec else None)
+        by = self.fields.get(state.deadline.set_by or "")
+        return state.deadline.describe(spec.label if spec else None, by.label if by else None)
 
     def notices(self) -> set[str]:
         names = {r.notice for s in self.states.values() for r in s.ladder}
@@ -235,4 +294,7 @@ class Definition:
         for t in self.transitions_from(state):
             if name in t.requires:
                 roles.update(dict.fromkeys(t.roles))
+        for other, o in self.fields.items():  # the counts of a tally: whoever may give the tally
+            if o.tally is not None and name in o.tally.count_fields() and other != name:
+                roles.update(dict.fromkeys(self.field_editors(other, state)))
         return tuple(roles)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from notifier.transports import FileTransport, MailConfig
@@ -17,6 +17,7 @@ from .errors import Conflict, InvalidInput, NotPermitted
 from .service import accounts
 
 PEOPLE = Path(__file__).parent / "demo_people.yaml"
+BASE_URL = "http://127.0.0.1:8000"  # where `wuzhuan serve` listens by default: the notices link there
 PASSWORD = "wuzhuan-demo"  # everyone's workbench password, on the demo's own simulation database only
 
 ITEMS = [  # (title, group, urgency)
@@ -26,6 +27,10 @@ ITEMS = [  # (title, group, urgency)
     ("乡村振兴战略实施情况专项监督", "g-rural", "急"),
     ("养老服务体系建设专项监督", "g-elderly", "一般"),
 ]
+
+
+NOTICE_NAMES = {"reminder": "到期提醒", "duban_blue": "蓝色督办单", "duban_yellow": "黄色督办单", "duban_red": "红色督办单",
+                "handover": "交办通知"}
 
 
 def at(text: str) -> datetime:
@@ -42,7 +47,8 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
                            "one; give a new or empty folder with --dir")
     directory.mkdir(parents=True, exist_ok=True)
     db = directory / "wuzhuan.db"
-    store = service.open_store(f"sqlite:///{db}", Settings(mail_from="duban@rd.example.gov.cn", org_name="市人大常委会"))
+    store = service.open_store(f"sqlite:///{db}", Settings(mail_from="duban@rd.example.gov.cn", org_name="市人大常委会",
+                                                            base_url=BASE_URL))
     service.mark_simulation(store, "demo", at("2026-01-05 09:00"))
     mail = FileTransport(directory / "outbox", MailConfig(sender="duban@rd.example.gov.cn", sender_name="市人大常委会督办系统"))
     say(f"wuzhuan demo — database {db}\n")
@@ -111,30 +117,41 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     r = service.resume(store, "li.ming", ids[4], at("2026-02-02 09:00"), "重点已调整")
     say(f"  resumed: due {r.old_due} → {r.due} (+{r.added} {r.unit})")
 
-    say("\nThe education group asks for more time for its research (延期申请); the council approves:")
+    say("\nThe education group asks for more time for its research (延期申请); its 分管副主任 approves:")
     r = service.request_extension(store, "sun.li", ids[2], "需增加两个区县的实地检查", "2026-05-15", at("2026-03-30 10:00"))
     say(f"  request {r.id}: due {r.due} → {r.new_date}")
     try:
         service.decide_extension(store, "sun.li", r.id, True, at("2026-03-30 10:05"), "同意")
     except NotPermitted as e:
         say(f"  孙丽 tries to approve her own request — refused (exit 3): {e}")
-    r = service.decide_extension(store, "li.ming", r.id, True, at("2026-03-31 10:00"), "同意")
-    say(f"  approved by 李明: due now {r.due}")
+    r = service.decide_extension(store, "zhao.hua", r.id, True, at("2026-03-31 10:00"), "同意")
+    say(f"  approved by 赵华 (分管副主任): due now {r.due}")
 
-    say("\nThe clock moves on; the scheduler's sweep fires what is due (each rung once):")
-    for when in ("2026-02-06 09:00", "2026-02-12 09:00", "2026-03-03 09:00", "2026-03-24 09:00", "2026-04-20 09:00"):
-        r = service.sweep(store, at(when))
-        say(f"  sweep {when}: {r.fired} rungs fired, {r.skipped} skipped, {r.queued} notices queued")
+    say("\nThe clock moves on; the scheduler sweeps every morning at 09:00 and fires what is due (each rung once):")
+    fired: dict[str, int] = {}
+    day = at("2026-01-06 09:00")
+    while day <= at("2026-04-20 09:00"):
+        r = service.sweep(store, day)
+        if r.fired:
+            fired[day.astimezone(TZ).strftime("%Y-%m")] = fired.get(day.astimezone(TZ).strftime("%Y-%m"), 0) + r.fired
+        day += timedelta(days=1)
+    for month, n in fired.items():
+        say(f"  {month}: {n} rungs fired")
     r = service.sweep(store, at("2026-04-20 09:00"))
-    say(f"  same sweep again: {r.fired} fired (nothing twice)")
+    say(f"  the same sweep again: {r.fired} fired (nothing twice)")
 
     r = service.deliver(store, mail, at("2026-04-20 09:05"))
-    files = sorted((directory / "outbox").glob("*.eml"))
-    say(f"\nDelivered {r.sent} notices as .eml files in {directory / 'outbox'}:")
-    for f in files[:8]:
-        say(f"  {f}")
-    if len(files) > 8:
-        say(f"  … and {len(files) - 8} more")
+    kinds: dict[str, int] = {}
+    messages = service.list_outbox(store, limit=1000)
+    for m in messages:
+        kinds[m.notice] = kinds.get(m.notice, 0) + 1
+    say(f"\nDelivered {r.sent} notices as .eml files in {directory / 'outbox'} "
+        f"({', '.join(f'{NOTICE_NAMES.get(k, k)} {n}' for k, n in sorted(kinds.items()))}); one message per rung, "
+        "To the step's owner, Cc those informed. The latest red slip:")
+    red = next((m for m in messages if m.notice == "duban_red"), None)
+    if red is not None:
+        say(f"  {red.subject}\n    To: {red.to}\n    Cc: {red.cc or '—'}")
+    say(f"  Notices link to the workbench ({BASE_URL}/items/…).")
 
     say("\nWhere each item stands on 2026-04-20:")
     for row in reversed(service.list_items(store, at("2026-04-20 09:00"))):

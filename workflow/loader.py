@@ -18,6 +18,7 @@ from .definition import (
     DEFAULT_EXTENSION_APPROVERS,
     DEFAULT_PAUSE_ROLES,
     OWNER,
+    SLIP_PATTERN,
     Deadline,
     Definition,
     Duration,
@@ -25,6 +26,7 @@ from .definition import (
     Guard,
     Rung,
     State,
+    Tally,
     Transition,
     Urgency,
     guard_holds,
@@ -213,6 +215,28 @@ class _Checker:
                 self.p(("fields", name), "a choice field needs `choices`")
             if f.get("type") != "choice" and "choices" in f:
                 self.p(("fields", name, "choices"), "only a choice field has `choices`")
+            tally = f.get("tally")
+            if f.get("type") == "tally" and not isinstance(tally, dict):
+                self.p(("fields", name), "a tally field needs `tally` naming its integer count fields (members, for, against)")
+            if f.get("type") != "tally" and "tally" in f:
+                self.p(("fields", name, "tally"), "only a tally field has `tally`")
+            for k, ref in _dicts(tally).items():
+                spec = self.fields.get(ref) if isinstance(ref, str) else None
+                if isinstance(ref, str) and not isinstance(spec, dict):
+                    self.p(("fields", name, "tally", k), f"counts unknown field '{ref}'")
+                elif isinstance(spec, dict) and spec.get("type") != "integer":
+                    self.p(("fields", name, "tally", k), f"count field '{ref}' must be of type integer, not {spec.get('type')}")
+                elif isinstance(spec, dict) and spec.get("keep") and k != "members":
+                    self.p(("fields", name, "tally", k), f"count field '{ref}' must not be `keep`: every round is counted anew")
+        pattern = self.d.get("slip_pattern")
+        if isinstance(pattern, str):
+            try:
+                pattern.format(year=2026, n=1)
+            except (KeyError, IndexError, ValueError) as e:
+                self.p(("slip_pattern",), f"the pattern may use only {{year}} and {{n}} ({type(e).__name__}: {e})")
+            else:
+                if "{n}" not in pattern:
+                    self.p(("slip_pattern",), "the pattern needs {n}, the slip's number in its year")
 
     def check_state(self, name: str, st: dict) -> None:
         base = ("states", name)
@@ -221,7 +245,7 @@ class _Checker:
         for i, tag in enumerate(_list(st.get("tags"))):
             if isinstance(tag, str) and tag not in self.tags:
                 self.p(base + ("tags", i), f"unknown tag '{tag}' (declare it under `tags`)")
-        for key in ("pause_roles", "extension_approvers"):
+        for key in ("pause_roles", "extension_approvers", "cc"):
             for i, r in enumerate(_list(st.get(key))):
                 self.role(base + (key, i), r)
         dl = st.get("deadline")
@@ -233,6 +257,13 @@ class _Checker:
                     self.p(base + ("deadline", "field"), f"deadline counts from unknown field '{fld}'")
                 elif isinstance(spec, dict) and spec.get("type") != "date":
                     self.p(base + ("deadline", "field"), f"deadline field '{fld}' must be of type date, not {spec.get('type')}")
+            by = dl.get("set_by")
+            if isinstance(by, str):
+                spec = self.fields.get(by)
+                if spec is None:
+                    self.p(base + ("deadline", "set_by"), f"deadline set by unknown field '{by}'")
+                elif isinstance(spec, dict) and spec.get("type") != "date":
+                    self.p(base + ("deadline", "set_by"), f"field '{by}' sets a due date: it must be of type date, not {spec.get('type')}")
             if "direction" in dl and fld is None:
                 self.p(base + ("deadline", "direction"), "`direction` needs a `field` to count from")
         ladder = st.get("ladder")
@@ -483,8 +514,13 @@ def _rungs(raw: list) -> tuple[Rung, ...]:
     for r in raw:
         direction = "before" if "before" in r else "after"
         out.append(Rung(r["rung"], r.get("label", r["rung"]), _duration(r[direction]), direction,
-                        tuple(r["notify"]), r["notice"]))
+                        tuple(r["notify"]), r["notice"], r.get("meaning", ""), _duration(r.get("limit")),
+                        bool(r.get("slip", direction == "after"))))
     return tuple(out)
+
+
+def _tally(t: dict | None) -> Tally | None:
+    return Tally(t["members"], t["for"], t["against"], t.get("abstain"), t.get("basic")) if t else None
 
 
 def _role_labels(roles: dict) -> dict[str, str]:
@@ -505,10 +541,12 @@ def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
         dl = st.get("deadline")
         states[sname] = State(
             name=sname, label=st["label"], owner=st.get("owner"), tags=tuple(st.get("tags", ())),
-            deadline=Deadline(dl["amount"], dl["unit"], dl.get("field"), dl.get("direction", "after")) if dl else None,
+            deadline=Deadline(dl["amount"], dl["unit"], dl.get("field"), dl.get("direction", "after"), dl.get("set_by"))
+            if dl else None,
             yellow=_duration(st.get("yellow"), default_yellow), ladder=_rungs(raw), final=bool(st.get("final", False)),
             pause_roles=tuple(st.get("pause_roles", default_pause)),
             extension_approvers=tuple(st.get("extension_approvers", default_approvers)),
+            cc=tuple(st.get("cc", ())), description=st.get("description", ""),
         )
     transitions = tuple(
         Transition(
@@ -523,7 +561,7 @@ def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
         for t in data["transitions"]
     )
     fields = {n: FieldSpec(n, f["type"], f.get("label", n), tuple(f.get("choices", ())), bool(f.get("keep", False)),
-                           tuple(f["editable_by"]) if "editable_by" in f else None)
+                           tuple(f["editable_by"]) if "editable_by" in f else None, _tally(f.get("tally")))
               for n, f in data.get("fields", {}).items()}
     assignable = {r: tuple(v["assignable_by"]) for r, v in data["roles"].items() if isinstance(v, dict) and "assignable_by" in v}
     u = data.get("urgency")
@@ -534,6 +572,7 @@ def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
         states=states, transitions=transitions,
         urgency=Urgency(u["field"], dict(u["start_rung"])) if u else None,
         handover_notice=data.get("handover_notice"), assignable_by=assignable,
+        slip_pattern=data.get("slip_pattern", SLIP_PATTERN),
         content_hash=content_hash, source_name=name, source_text=text,
     )
 

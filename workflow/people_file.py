@@ -51,6 +51,7 @@ class UnitEntry:
     applies_to_all: bool
     members: tuple[MemberEntry, ...]
     line: int = 0
+    webhook: str | None = None  # a group robot's URL: the unit's notices are also posted there as JSON
 
 
 @dataclass
@@ -153,9 +154,13 @@ class _Checker:
         applies = raw.get("applies_to_all", False)
         if not isinstance(applies, bool):
             self.p(line, col, f"{what}: `applies_to_all` must be true or false")
-        unknown = set(raw) - {"code", "name", "kind", "applies_to_all", "members"}
+        unknown = set(raw) - {"code", "name", "kind", "applies_to_all", "members", "webhook"}
         for key in sorted(unknown):
-            self.p(line, col, f"{what}: unknown key '{key}' (allowed: code, name, kind, applies_to_all, members)")
+            self.p(line, col, f"{what}: unknown key '{key}' (allowed: code, name, kind, applies_to_all, members, webhook)")
+        webhook = self.text(raw.get("webhook"), line, col, f"{what}: webhook", required=False, limit=500)
+        if webhook is not None and (not webhook.startswith(("http://", "https://")) or any(ch.isspace() for ch in webhook)):
+            self.p(line, col, f"{what}: webhook '{webhook[:80]}' must be an http:// or https:// URL without spaces")
+            webhook = None
         out: list[MemberEntry] = []
         for m, mline, mcol in members:
             if not isinstance(m, dict) or not isinstance(m.get("person"), str) or not isinstance(m.get("role"), str):
@@ -167,7 +172,7 @@ class _Checker:
             out.append(MemberEntry(m["person"].strip(), m["role"], mline))
         if code is None or name is None or kind not in UNIT_KINDS or not isinstance(applies, bool):
             return None
-        return UnitEntry(code, name, kind, applies, tuple(out), line)
+        return UnitEntry(code, name, kind, applies, tuple(out), line, webhook)
 
 
 def read(path: str | Path) -> PeopleFile:
@@ -224,7 +229,8 @@ def _from_yaml(text: str, name: str) -> PeopleFile:
     return _finish(c, name, people, units)
 
 
-CSV_COLUMNS = ("person", "name", "email", "title", "admin", "unit", "unit_name", "unit_kind", "role", "applies_to_all")
+CSV_COLUMNS = ("person", "name", "email", "title", "admin", "unit", "unit_name", "unit_kind", "role", "applies_to_all",
+               "unit_webhook")
 
 
 def _from_csv(text: str, name: str) -> PeopleFile:
@@ -259,7 +265,8 @@ def _from_csv(text: str, name: str) -> PeopleFile:
         if unit:
             u = units.setdefault(unit, {"raw": {"code": unit, "name": (row.get("unit_name") or unit).strip(),
                                                 "kind": (row.get("unit_kind") or "other").strip(),
-                                                "applies_to_all": (row.get("applies_to_all") or "").strip().lower() in yes},
+                                                "applies_to_all": (row.get("applies_to_all") or "").strip().lower() in yes,
+                                                **({"webhook": row["unit_webhook"].strip()} if (row.get("unit_webhook") or "").strip() else {})},
                                         "line": n, "members": []})
             if (row.get("role") or "").strip() and entry:
                 u["members"].append(({"person": entry.code, "role": row["role"].strip()}, n, 1))

@@ -94,6 +94,7 @@ class UnitRow:
     name: str
     kind: str
     applies_to_all: bool
+    webhook_url: str | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -162,6 +163,8 @@ class OutboxRow:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    recipients: dict[str, Any] | None = None
+    channel: str = "email"
 
 
 @dataclass(slots=True, eq=False)

@@ -16,6 +16,7 @@ from notifier.transports import (
     Outgoing,
     SMTPTransport,
     Transport,
+    WebhookTransport,
 )
 
 from .. import caches, notice_data
@@ -52,11 +53,13 @@ class Message:
     next_attempt_at: str | None
     last_error: str | None
     sent_at: str | None
+    cc: str = ""  # those informed (抄送), by name
+    channel: str = "email"  # email | webhook
 
 
 def transport_for(settings: Settings) -> Transport:
     """SMTP when a host is configured, else `.eml` files in the outbox directory."""
-    cfg = MailConfig(sender=settings.mail_from, sender_name=settings.mail_from_name)
+    cfg = MailConfig(sender=settings.mail_from, sender_name=settings.mail_from_name)  # Date headers in Asia/Shanghai
     if settings.smtp_host:
         return SMTPTransport(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_user,
                              settings.smtp_password, cfg=cfg)
@@ -91,15 +94,32 @@ def expand(tx: Tx, store: Store, rows: list[OutboxRow]) -> dict[int, dict[str, A
         extra = {k: v for k, v in c.items() if k != "step_id"}
         ctx = notice_data.context(defn, item, step, holders[item.id], r.created_at, org=store.settings.org_name,
                                   contact_roles=contact_roles, base_url=store.settings.base_url, **extra)
-        ctx["recipient"] = {"name": r.to_name, "email": r.to_addr}
-        ctx["contacts"] = [x for x in ctx["contacts"] if x.get("email") != r.to_addr]
+        readers = r.recipients or {"to": [[r.to_name, r.to_addr, ctx["step"]["owner_role"]]], "cc": []}
+        ctx["to"] = [{"name": n, "email": e, "role": role} for n, e, role in readers.get("to", [])]
+        ctx["cc"] = [{"name": n, "email": e, "role": role} for n, e, role in readers.get("cc", [])]
+        ctx["recipient"] = {"name": notice_data.names(ctx["to"]) or r.to_name, "email": r.to_addr}
+        addressed = {x["email"] for x in ctx["to"] + ctx["cc"]} | {r.to_addr}
+        ctx["contacts"] = [x for x in ctx["contacts"] if x.get("email") not in addressed]
         out[r.id] = ctx
     return out
 
 
+def outgoing(r: OutboxRow, rendered: Any) -> Outgoing:
+    """What a transport sends for an outbox row: To and Cc of an e-mail, the URL of a webhook."""
+    readers = r.recipients or {}
+    if r.channel == "webhook":
+        return Outgoing(r.message_id, readers.get("url") or r.to_addr, r.to_name, rendered.subject, rendered.text,
+                        rendered.html, r.created_at)
+    return Outgoing(r.message_id, r.to_addr, r.to_name, rendered.subject, rendered.text, rendered.html, r.created_at,
+                    to=tuple((n, e) for n, e, _r in readers.get("to", [])), cc=tuple((n, e) for n, e, _r in readers.get("cc", [])))
+
+
 def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: int = 8, retry_base: int = 60,
-            retry_max: int = 3600, batch: int = 100, max_batches: int | None = None, lease: timedelta = LEASE) -> Delivered:
-    """Send what is due. A message is leased before sending, so a crash re-sends it with the same Message-ID.
+            retry_max: int = 3600, batch: int = 100, max_batches: int | None = None, lease: timedelta = LEASE,
+            webhook: Transport | None = None) -> Delivered:
+    """Send what is due: e-mails by `transport`, webhook posts by `webhook` (default: WebhookTransport()).
+
+    A message is leased before sending, so a crash re-sends it with the same Message-ID.
 
     A failed message waits retry_base × 2^(attempts−1) seconds, at most retry_max, before the next try.
     """
@@ -107,6 +127,7 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
     notice_dir = store.settings.notice_dir
     counts = {"sent": 0, "failed": 0, "dead": 0}
     batches = 0
+    webhook = webhook or WebhookTransport()
     while max_batches is None or batches < max_batches:
         with store.transaction() as tx:
             rows = outbox_store.lease(tx, now, batch, lease)
@@ -116,7 +137,7 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
         with store.read() as tx:
             contexts = expand(tx, store, rows)
         outcome: dict[int, tuple[str, str | None, str | None]] = {}
-        with transport:
+        with transport, webhook:
             for r in rows:
                 try:
                     rendered = render(r.notice, contexts[r.id], notice_dir)
@@ -124,8 +145,7 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
                     outcome[r.id] = ("dead", str(e), None)
                     continue
                 try:
-                    transport.send(Outgoing(r.message_id, r.to_addr, r.to_name, rendered.subject, rendered.text,
-                                            rendered.html, r.created_at))
+                    (webhook if r.channel == "webhook" else transport).send(outgoing(r, rendered))
                     outcome[r.id] = ("sent", None, rendered.subject)
                 except DeliveryError as e:
                     outcome[r.id] = ("failed", str(e), rendered.subject)
@@ -159,6 +179,14 @@ def list_outbox(store: Store, status: str | None = None, limit: int = 50) -> lis
     if not 1 <= limit <= 100_000:
         raise InvalidInput("--limit must be between 1 and 100000")
     with store.read() as tx:
-        return [Message(r.id, r.message_id, r.item_id, r.notice, f"{r.to_name} <{r.to_addr}>", r.subject, r.status,
-                        r.attempts, local_iso(r.next_attempt_at), r.last_error, local_iso(r.sent_at))
+        return [Message(r.id, r.message_id, r.item_id, r.notice, _to(r), r.subject, r.status,
+                        r.attempts, local_iso(r.next_attempt_at), r.last_error, local_iso(r.sent_at),
+                        "、".join(c[0] for c in (r.recipients or {}).get("cc", [])) if r.channel == "email" else "", r.channel)
                 for r in outbox_store.search(tx, status, limit)]
+
+
+def _to(r: OutboxRow) -> str:
+    if r.channel == "webhook":
+        return f"{r.to_name} <{(r.recipients or {}).get('url') or r.to_addr}>"
+    to = (r.recipients or {}).get("to") or [[r.to_name, r.to_addr, ""]]
+    return "、".join(f"{n} <{e}>" for n, e, *_ in to)

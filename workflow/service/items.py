@@ -97,6 +97,18 @@ def coerce(tx: Tx, spec: FieldSpec, value: Any) -> Any:
         return str(value)
     if spec.type == "person":
         return common.person(tx, str(value)).code
+    if spec.type == "tally":
+        raise InvalidInput(f"{name} is counted from the votes ({'、'.join(spec.tally.count_fields()) if spec.tally else ''}), "
+                           "not entered: give the counts instead")
+    if spec.type == "units":
+        codes = value if isinstance(value, list) else str(value).replace("、", ",").replace("，", ",").split(",")
+        out = []
+        for code in (str(c).strip() for c in codes):
+            if code and code not in out:
+                if not common.is_code(code) or directory.unit(tx, code) is None:
+                    raise InvalidInput(f"{name}: no unit '{common.shown(code)}' (see `wuzhuan people units`)")
+                out.append(code)
+        return out
     if spec.type == "list":
         values = value if isinstance(value, list) else str(value).replace("、", ",").replace("，", ",").split(",")
         out = [common.text_in(str(v).strip(), name, one_line=True) for v in values if str(v).strip()]
@@ -116,6 +128,21 @@ def coerce_all(tx: Tx, defn: Definition, raw: dict[str, Any] | None) -> dict[str
         if spec is None:
             raise InvalidInput(f"template '{defn.key}' has no field '{name}' (fields: {', '.join(defn.fields) or 'none'})")
         out[name] = coerce(tx, spec, value)
+    return out
+
+
+def with_tallies(defn: Definition, changes: dict[str, Any], view: dict[str, Any], item_id: int | None) -> dict[str, Any]:
+    """`changes` plus each tally whose counts changed, counted from this round's values (`view`)."""
+    counted = [n for n, s in defn.fields.items() if s.tally and any(f in changes for f in s.tally.count_fields())]
+    if not counted:
+        return changes
+    merged, out = view | changes, dict(changes)
+    for name in counted:
+        spec = defn.fields[name]
+        try:
+            out[name] = spec.tally.result(merged)
+        except ValueError as e:
+            raise InvalidInput(f"{f'item {item_id}: ' if item_id else ''}{spec.label}（{name}）：{e}") from None
     return out
 
 
@@ -148,10 +175,12 @@ def open_step(tx: Tx, store: Store, defn: Definition, item: ItemRow, state_name:
     item.state, item.current_step_id, item.owner_role = state_name, step.id, state.owner
     item.due_at, item.yellow_at, item.paused_at = step.due_at, step.yellow_at, None
     if defn.handover_notice and state.owner and not state.final:
-        to = notice_data.recipients(defn, state_name, (state.owner,), holders)
-        rows, _missing = notice_data.outbox_rows(notice=defn.handover_notice, key=f"h{step.id}", people=to, step_id=step.id,
-                                                 item_id=item.id, now=now, domain=store.settings.message_domain,
-                                                 handed_by=actor_name, comment=comment or "")
+        to, cc = notice_data.readers(defn, state_name, (state.owner,) + state.cc, holders)
+        hooks = directory.webhooks_of(tx, [p.id for _l, p in to + cc]) if to or cc else {}
+        units = {u.id: u for ps in hooks.values() for u in ps}
+        rows, _missing = notice_data.message_rows(notice=defn.handover_notice, key=f"h{step.id}", to=to, cc=cc, step_id=step.id,
+                                                  item_id=item.id, now=now, domain=store.settings.message_domain,
+                                                  webhooks=list(units.values()), handed_by=actor_name, comment=comment or "")
         outbox_store.queue(tx, rows)
     return step
 
@@ -197,7 +226,7 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
         raise InvalidInput("an item needs a title")
     if len(title) > MAX_TITLE:
         raise InvalidInput(f"the title is {len(title)} characters long; at most {MAX_TITLE}")
-    values = coerce_all(tx, defn, fields)
+    values = with_tallies(defn, coerce_all(tx, defn, fields), {}, None)
     item_id = item_store.insert_item(
         tx, template_version_id=tv.id, template_key=defn.key, title=title, state=defn.initial, version=1, fields=values,
         counters={c: 0 for c in defn.counters}, created_at=now, created_by=actor,
@@ -272,6 +301,7 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     asked_for = {f for t in candidates for f in t.requires}
     authority.fields_given(defn, item.state, (fields or {}).keys(), asked_for, item.id, who, held, holders)
     changes = coerce_all(tx, defn, fields)
+    changes = with_tallies(defn, changes, defn.round_view(item.fields, step.fields or {}), item.id)
     this_round = (step.fields or {}) | changes
     latest = item.fields | changes
     view = defn.round_view(latest, this_round)
@@ -361,13 +391,14 @@ def _set_fields(tx: Tx, actor: str, item_id: int, fields: dict[str, Any], now: d
     common.not_backdated(now, locked)
     common.check_version(item, expected)
     changes = coerce_all(tx, defn, fields)
+    changes = with_tallies(defn, changes, defn.round_view(item.fields, step.fields or {}), item.id)
     old = dict(item.fields)
     item.fields = old | changes
     state = defn.states[item.state]
     recomputed = False
     step_values: dict[str, Any] = {"fields": (step.fields or {}) | changes}
     old_due = step.due_at
-    if state.deadline and state.deadline.field in changes and not item.finished_at:
+    if state.deadline and (state.deadline.field in changes or state.deadline.set_by in changes) and not item.finished_at:
         t = step_times(common.calendar(tx, defn, locked.calendar_digest), defn, state, item.fields, entered_at=step.entered_at,
                        extended_to=step.extended_to, extra_units=step.extra_units, next_rung=step.next_rung,
                        running=step.status == StepStatus.OPEN)
@@ -442,12 +473,13 @@ def _change_role(tx: Tx, store: Store, actor: str, item_id: int, role: str, code
     item_store.update_item(tx, item.id, version=item.version + 1, updated_at=now)
     notified: list[str] = []
     if owner_step and added and defn.handover_notice:
-        to = [(defn.role_label(role), Holder(p.id, p.code, p.name, p.email, p.active, p.admin)) for p in added]
-        rows, _missing = notice_data.outbox_rows(notice=defn.handover_notice, key=f"h{step.id}", people=to, step_id=step.id,
-                                                 item_id=item.id, now=now, domain=store.settings.message_domain,
-                                                 handed_by=who.name, comment="")
-        if outbox_store.queue_once(tx, rows):
-            notified = [r["to_name"] for r in rows]
+        for p in added:  # each new owner his own copy, once per step (a person re-added is not told twice)
+            to = [(defn.role_label(role), Holder(p.id, p.code, p.name, p.email, p.active, p.admin))]
+            rows, _missing = notice_data.message_rows(notice=defn.handover_notice, key=f"h{step.id}.p{p.id}", to=to, cc=[],
+                                                      step_id=step.id, item_id=item.id, now=now,
+                                                      domain=store.settings.message_domain, handed_by=who.name, comment="")
+            if outbox_store.queue_once(tx, rows):
+                notified.append(p.name)
     now_holders = [p.code for p in item_store.holders(tx, item.id).get(role, [])]
     audit_store.append(tx, at=now, actor=actor, kind="assigned" if add else "unassigned", item_id=item.id,
                        from_state=item.state, to_state=item.state,

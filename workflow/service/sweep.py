@@ -6,15 +6,16 @@ import os
 import socket
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from .. import notice_data
+from ..calendar import TZ, WorkCalendar, end_of_day, shift
 from ..deadlines import start_rung
-from ..definition import Definition
+from ..definition import Definition, Rung
 from ..escalation import Decision, decide, plan
 from ..present import fmt
-from ..store import RungStatus, Store, Tx
+from ..store import RungStatus, Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import escalations as esc_store
 from ..store import items as item_store
@@ -59,6 +60,10 @@ def _batch(tx: Tx, store: Store, steps: list[Any], now: datetime, worker: str, c
     outbox: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     domain = store.settings.message_domain
+    fired = [(step, item, defn, d, urgent) for step, item, defn, d, urgent in decisions
+             if d.fire is not None and (step.id, d.fire.rung.name) in claimed]
+    people = {p.id for _s, item, _d, _x, _u in fired for ps in holders[item.id].values() for p in ps}
+    webhooks = directory.webhooks_of(tx, list(people)) if fired else {}
     for step, item, defn, d, urgent in decisions:
         counts["steps"] += 1
         if d.fire is None:
@@ -70,22 +75,54 @@ def _batch(tx: Tx, store: Store, steps: list[Any], now: datetime, worker: str, c
             continue
         counts["fired"] += 1
         rung = d.fire.rung
-        to = notice_data.recipients(defn, step.state, rung.notify, holders[item.id])
-        rows, missing = notice_data.outbox_rows(notice=rung.notice, key=f"e{esc_id}", people=to, step_id=step.id,
-                                                item_id=item.id, now=now, domain=domain, escalation_id=esc_id,
-                                                rung={"name": rung.name, "label": rung.label},
-                                                skipped=[sk.rung.label for sk in d.skipped])
+        to, cc = notice_data.readers(defn, step.state, rung.notify, holders[item.id])
+        slip = _slip(tx, defn, cals[defn.calendar], rung, now, esc_id)
+        reason = _start_reason(defn, item, urgent, rung.name)
+        units = {u.id: u for _l, p in to + cc for u in webhooks.get(p.id, [])}
+        rows, missing = notice_data.message_rows(notice=rung.notice, key=f"e{esc_id}", to=to, cc=cc, step_id=step.id,
+                                                 item_id=item.id, now=now, domain=domain, escalation_id=esc_id,
+                                                 webhooks=list(units.values()),
+                                                 rung={"name": rung.name, "label": rung.label, "meaning": rung.meaning},
+                                                 slip=slip, start_reason=reason,
+                                                 skipped=[sk.rung.label for sk in d.skipped])
         outbox += rows
         events.append({"at": now, "actor": "scheduler", "kind": "escalated", "item_id": item.id, "from_state": step.state,
                        "to_state": step.state,
                        "data": {"step_id": step.id, "rung": rung.name, "label": rung.label, "due": fmt(step.due_at),
                                 "rung_due": d.fire.at.isoformat(), "skipped": [sk.rung.name for sk in d.skipped],
-                                "urgent_start": urgent, "recipients": [p.code for _l, p in to], "no_email": missing,
-                                "worker": worker}})
+                                "urgent_start": urgent, "to": [p.code for _l, p in to], "cc": [p.code for _l, p in cc],
+                                "no_email": missing, "worker": worker,
+                                **({"slip_no": slip["no"]} if slip["no"] else {}),
+                                **({"limit": slip["limit"]} if slip["limit"] else {})}})
     outbox_store.queue(tx, outbox)
     counts["queued"] += len(outbox)
     audit_store.append_many(tx, events)
     esc_store.move_pointers(tx, [(st.id, d.next_rung, d.next_at) for st, _i, _d, d, _u in decisions])
+
+
+def _slip(tx: Tx, defn: Definition, cal: WorkCalendar, rung: Rung, now: datetime, esc_id: int) -> dict[str, str]:
+    """A 督办单's number (numbered rungs) and the new 限期 it sets (rungs with a `limit`), recorded on the claim."""
+    no = ""
+    if rung.slip:
+        year = now.astimezone(TZ).year
+        no = defn.slip_pattern.format(year=year, n=esc_store.next_slip(tx, year))
+    limit_at = None
+    if rung.limit:  # hours from the moment it fires; days, working days and months to the end of the day they reach
+        limit_at = shift(cal, now, rung.limit, "after")[0]
+        if rung.limit.unit != "hours":
+            limit_at = end_of_day(limit_at.astimezone(TZ).date() if limit_at.astimezone(TZ).time() != time(0)
+                                  else limit_at.astimezone(TZ).date() - timedelta(days=1))
+    if no or limit_at:
+        esc_store.set_slip(tx, esc_id, no or None, limit_at)
+    return {"no": no, "limit": fmt(limit_at) if limit_at else ""}
+
+
+def _start_reason(defn: Definition, item: Any, urgent: str | None, rung: str) -> str:
+    """Why an urgent item's first 督办单 is already at a higher level (its 紧急程度), "" otherwise."""
+    if not urgent or urgent != rung or defn.urgency is None:
+        return ""
+    spec = defn.fields.get(defn.urgency.field)
+    return f"{spec.label if spec else defn.urgency.field}为「{item.fields.get(defn.urgency.field)}」，按规定直接以此级别督办"
 
 
 def sweep(store: Store, now: datetime, *, worker: str | None = None, batch: int = 500, max_batches: int | None = None) -> Swept:

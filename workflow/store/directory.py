@@ -82,6 +82,24 @@ def unit_by_id(tx: Tx, unit_id: int) -> UnitRow | None:
     return None if row is None else UnitRow(**row)
 
 
+_ANY_WEBHOOK = Prepared(lambda: select(OrgUnit.id).where(OrgUnit.webhook_url.is_not(None)).limit(1))
+
+
+def webhooks_of(tx: Tx, person_ids: list[int]) -> dict[int, list[UnitRow]]:
+    """The units with a webhook that each person belongs to (one prepared probe when no unit has any)."""
+    if not person_ids or _ANY_WEBHOOK.scalar(tx, {}) is None:
+        return {}
+    rows = tx.execute(select(Membership.person_id, *OrgUnit.__table__.columns).join(OrgUnit, OrgUnit.id == Membership.unit_id)
+                      .where(Membership.person_id.in_(sorted(set(person_ids))), OrgUnit.webhook_url.is_not(None))
+                      .order_by(OrgUnit.id)).mappings()
+    out: dict[int, list[UnitRow]] = {}
+    for r in rows:
+        units = out.setdefault(r["person_id"], [])
+        if all(u.id != r["id"] for u in units):
+            units.append(UnitRow(**{k: v for k, v in r.items() if k != "person_id"}))
+    return out
+
+
 def list_people(tx: Tx) -> list[tuple[PersonRow, list[tuple[str, str, str]]]]:
     """Everyone with their memberships as (unit code, unit name, role)."""
     rows = tx.execute(
@@ -140,7 +158,7 @@ def apply_import(tx: Tx, data: PeopleFile) -> ImportCounts:
     units = {r.code: r.id for r in tx.execute(select(OrgUnit.code, OrgUnit.id))}
     memberships = new_memberships = 0
     for u in data.units:
-        values = {"name": u.name, "kind": u.kind, "applies_to_all": u.applies_to_all}
+        values = {"name": u.name, "kind": u.kind, "applies_to_all": u.applies_to_all, "webhook_url": u.webhook}
         if u.code in units:
             tx.execute(update(OrgUnit).where(OrgUnit.id == units[u.code]).values(**values))
         else:

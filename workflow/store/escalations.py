@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..rows import StepRow
 from .engine import Tx
-from .models import Escalation, Step, StepStatus
+from .models import Escalation, SlipCounter, Step, StepStatus
 
 _CLAIM_COLS = ("step_id", "item_id", "rung", "status", "due_at", "claimed_at", "claimed_by")
 _RETURN = (Escalation.id, Escalation.step_id, Escalation.rung)
@@ -54,3 +54,26 @@ def move_pointers(tx: Tx, moves: list[tuple[int, int, datetime | None]]) -> None
 def fired(tx: Tx, step_id: int) -> list[str]:
     """Rungs of a step claimed so far (fired or skipped)."""
     return list(tx.execute(select(Escalation.rung).where(Escalation.step_id == step_id).order_by(Escalation.id)).scalars())
+
+
+_SLIP_ROW = {"sqlite": sqlite.insert(SlipCounter).values(year=bindparam("y"), last=0).on_conflict_do_nothing(index_elements=["year"]),
+             "postgresql": postgresql.insert(SlipCounter).values(year=bindparam("y"), last=0).on_conflict_do_nothing(index_elements=["year"])}
+_SLIP_NEXT = (update(SlipCounter).where(SlipCounter.year == bindparam("y")).values(last=SlipCounter.last + 1)
+              .returning(SlipCounter.last))
+
+
+def next_slip(tx: Tx, year: int) -> int:
+    """The next 督办单 number of `year`, under the year's row lock: no gaps (a rolled-back firing gives it back)."""
+    tx.execute(_SLIP_ROW[tx.dialect], {"y": year})
+    return tx.execute(_SLIP_NEXT, {"y": year}).scalar_one()
+
+
+def set_slip(tx: Tx, escalation_id: int, slip_no: str | None, limit_at: datetime | None) -> None:
+    tx.execute(update(Escalation).where(Escalation.id == escalation_id).values(slip_no=slip_no, limit_at=limit_at))
+
+
+def slips_of_item(tx: Tx, item_id: int) -> list[dict[str, Any]]:
+    """The item's fired rungs with their slip numbers and 限期, in order."""
+    return [dict(r) for r in tx.execute(select(Escalation.step_id, Escalation.rung, Escalation.status, Escalation.claimed_at,
+                                               Escalation.slip_no, Escalation.limit_at)
+                                        .where(Escalation.item_id == item_id).order_by(Escalation.id)).mappings()]

@@ -156,7 +156,8 @@ OrgUnit = _Table(
     "org_units", metadata, _pk(),
     _s("code", 64, False, unique=True), _s("name", 200, False),
     _s("kind", 32, False),  # group, committee, council, office, department, district
-    Column("applies_to_all", Boolean, nullable=False, default=False))
+    Column("applies_to_all", Boolean, nullable=False, default=False),
+    _s("webhook_url", 500))  # a group robot (政务微信/钉钉-style) that receives the unit's notices as JSON
 
 Person = _Table(
     "people", metadata, _pk(),
@@ -248,7 +249,14 @@ Escalation = _Table(
     Column("step_id", Integer, ForeignKey("steps.id"), nullable=False),
     Column("item_id", Integer, nullable=False, index=True), _s("rung", 64, False), _s("status", 16, False),
     _when("due_at", False), _when("claimed_at", False), _s("claimed_by", 100),
+    _s("slip_no", 64), _when("limit_at"),  # a fired 督办单's number and the new 限期 it set
     UniqueConstraint("step_id", "rung"))
+
+# The last 督办单 number given in each year: incremented under its row lock, in the transaction that fires
+# the rung, so that numbers have no gaps (a rolled-back firing gives its number back).
+SlipCounter = _Table(
+    "slip_counters", metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False), Column("last", Integer, nullable=False))
 
 Outbox = _Table(
     "outbox", metadata, _pk(),
@@ -262,6 +270,9 @@ Outbox = _Table(
     _s("status", 16, False, default="pending"), Column("attempts", Integer, nullable=False, default=0),
     _when("next_attempt_at", False), _when("lease_until"), Column("last_error", Text), _when("created_at", False),
     _when("sent_at"),
+    # One message, several readers: {"to": [[name, address], …], "cc": [[name, address], …]} (null: to_addr alone).
+    Column("recipients", JSON),
+    _s("channel", 16, False, default="email", server_default="email"),  # email | webhook (to_addr is then the URL)
     Index("ix_outbox_ready", "status", "next_attempt_at"))
 
 ExtensionRequest = _Table(

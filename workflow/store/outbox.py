@@ -14,7 +14,7 @@ from .engine import Tx
 from .models import Outbox, OutboxStatus
 
 QUEUE_COLUMNS = ("message_id", "escalation_id", "item_id", "notice", "person_id", "to_addr", "to_name", "context",
-                 "status", "attempts", "next_attempt_at", "created_at")
+                 "status", "attempts", "next_attempt_at", "created_at", "recipients", "channel")
 _INSERT = Prepared(lambda: insert(Outbox).values({c: bindparam(c) for c in QUEUE_COLUMNS}))
 _INSERT_ONCE = {
     "sqlite": Prepared(lambda: sqlite.insert(Outbox).values({c: bindparam(c) for c in QUEUE_COLUMNS})
@@ -24,8 +24,14 @@ _INSERT_ONCE = {
 }
 
 
+def _defaults(row: dict[str, Any]) -> dict[str, Any]:
+    """An e-mail to to_addr alone unless the row says otherwise."""
+    return row if "recipients" in row and "channel" in row else {"recipients": None, "channel": "email"} | row
+
+
 def queue(tx: Tx, rows: list[dict[str, Any]]) -> None:
     """Queue rows (each with QUEUE_COLUMNS); a Message-ID already queued is an error (a bug)."""
+    rows = [_defaults(r) for r in rows]
     if len(rows) <= 2:  # one or two people a handover: a prepared INSERT each beats executemany's set-up
         for row in rows:
             _INSERT.run(tx, row)
@@ -35,6 +41,7 @@ def queue(tx: Tx, rows: list[dict[str, Any]]) -> None:
 
 def queue_once(tx: Tx, rows: list[dict[str, Any]]) -> int:
     """Queue rows whose Message-ID was never queued before; returns how many were new."""
+    rows = [_defaults(r) for r in rows]
     stmt = _INSERT_ONCE[tx.dialect]
     return sum(stmt.rowcount(tx, row) for row in rows)
 
