@@ -222,10 +222,17 @@ def definitions_validate(ctx: click.Context, paths: tuple[str, ...], as_json: bo
 def _template(ctx: click.Context, path_or_key: str):
     """A template file, or the newest published version of a key (the database is opened only for a key)."""
     from workflow import service
-    from workflow.templates import looks_like_file
+    from workflow.errors import WuzhuanError
+    from workflow.templates import builtin, looks_like_file
 
-    file = looks_like_file(path_or_key)
-    return service.template(path_or_key, None if file else reader(ctx), settings(ctx).notice_dir)
+    source = None
+    if not looks_like_file(path_or_key):
+        try:
+            source = reader(ctx)
+        except WuzhuanError:  # no database (yet): a built-in key still names a template
+            if builtin(path_or_key) is None:
+                raise
+    return service.template(path_or_key, source, settings(ctx).notice_dir)
 
 
 @definitions.command("show")
@@ -239,14 +246,65 @@ def definitions_show(ctx: click.Context, path_or_key: str, as_json: bool) -> Non
     data = describe(_template(ctx, path_or_key))
 
     def text(d):
-        click.echo(f"{d['title']} ({d['key']}, version {d['version']}, calendar {d['calendar']})\n")
-        table([[s["name"], s["label"], s["owner"], s["deadline"], s["ladder"], "final" if s["final"] else ""] for s in d["states"]],
-              ["state", "label", "owner", "deadline", "ladder", ""])
-        click.echo()
-        table([[t["trigger"], t["label"], " | ".join(t["from"]) + " → " + t["to"], ", ".join(t["roles"]),
-                ", ".join(t["requires"]), "; ".join(t["guards"])] for t in d["transitions"]],
-              ["trigger", "label", "from → to", "roles", "requires", "guards"])
+        cal = {"cn": "中国工作日（含调休）", "none": "自然日"}.get(d["calendar"], d["calendar"])
+        click.echo(f"{d['title']} ({d['key']}, 版本 {d['version']}, 日历 {cal})")
+        if d["description"]:
+            click.echo(line(d["description"], 400))
+        click.echo(f"起始环节 {d['initial']}   交办通知 {d['handover_notice'] or '—'}   督办单编号 {d['slip_pattern']}")
+        if d["urgency"]:
+            click.echo(f"紧急程度 字段 {d['urgency']['field']}：" + "、".join(f"{k}→{v}" for k, v in d["urgency"]["start_rung"].items()))
+        click.echo("\n角色:")
+        table([[r["role"], r["label"], "、".join(r["assignable_by"])] for r in d["roles"]], ["role", "名称", "可由谁指定"])
+        click.echo("\n字段:")
+        table([[f["name"], f["label"], f["type"], "、".join(map(str, f["choices"])) if f["choices"] else
+                (f"计票：{f['tally']['for']}/{f['tally']['members']}（{'、'.join(f['tally']['results'])}）" if f["tally"] else ""),
+                "是" if f["keep"] else "", "、".join(f["editable_by"]) if f["editable_by"] is not None else "（默认）"]
+               for f in d["fields"]], ["field", "名称", "类型", "选项", "跨轮保留", "可修改"])
+        if d["counters"]:
+            click.echo("计数器: " + "；".join(f"{k}（{v}）" for k, v in d["counters"].items()))
+        click.echo("\n环节:")
+        for st in d["states"]:
+            if st["final"]:
+                click.echo(f"  {st['name']}  {st['label']}  （终点）")
+                continue
+            click.echo(f"  {st['name']}  {st['label']}  承办 {st['owner']}" + (f"  标签 {'、'.join(st['tags'])}" if st["tags"] else ""))
+            click.echo(f"      时限 {st['deadline']}" + (f"；黄灯 {st['yellow']}" if st["yellow"] else "")
+                       + f"；督办 {st['ladder']}")
+            click.echo(f"      可挂起 {'、'.join(st['pause_roles']) or '—'}；批准延期 {'、'.join(st['extension_approvers']) or '—'}"
+                       f"；抄送 {'、'.join(st['cc']) or '—'}")
+        click.echo("\n督办级别:")
+        seen = set()
+        rows = []
+        for s in d["states"]:
+            for r in s["rungs"]:
+                key = tuple(sorted((k, str(v)) for k, v in r.items()))
+                if key not in seen:
+                    seen.add(key)
+                    rows.append([r["rung"], r["label"], r["when"], "、".join(r["notify"]), r["notice"], r["limit"] or "",
+                                 "是" if r["slip"] else "", r["meaning"]])
+        table(rows, ["rung", "名称", "时间", "通知", "通知模板", "新限期", "编号", "含义"])
+        click.echo("\n流转:")
+        table([[t["trigger"], t["label"], " | ".join(t["from"]) + " → " + t["to"], "、".join(t["roles"]),
+                "、".join(t["requires"]), "; ".join(t["guards"]), "需说明" if t["comment_required"] else "",
+                "、".join(t["increments"])] for t in d["transitions"]],
+              ["trigger", "名称", "from → to", "角色", "需填写", "条件", "意见", "计数"])
     emit(data, as_json, text)
+
+
+@definitions.command("preview-notice")
+@click.argument("path_or_key", metavar="TEMPLATE")
+@click.argument("notice")
+@click.option("--rung", help="Render as this rung of the template's ladders (its label, meaning, number and 限期).")
+@click.option("--html", "as_html", is_flag=True, help="Print the HTML part instead of the text.")
+@json_opt
+@click.pass_context
+def definitions_preview_notice(ctx, path_or_key, notice, rung, as_html, as_json) -> None:
+    """Render NOTICE (reminder, duban_blue, duban_red, handover, …) with sample data as TEMPLATE would send it."""
+    from workflow import service
+
+    s = settings(ctx)
+    p = service.preview_notice(_template(ctx, path_or_key), notice, rung, s.notice_dir, s.org_name, s.base_url)
+    emit(p, as_json, lambda d: click.echo(d.html if as_html else f"Subject: {d.subject}\n\n{d.text}", nl=not as_html))
 
 
 @definitions.command("diagram")
@@ -419,30 +477,33 @@ def _fields_text(values: dict) -> str:
 
 
 def _item_text(d, rounds: bool = False) -> None:
-    click.echo(f"#{d.id} {line(d.title)}  [{d.template_title} · version {d.template_version} ({d.template_hash})]")
-    click.echo(f"step      {d.state_label} ({d.state})  light {d.light_label}" + ("  PAUSED" if d.paused else ""))
-    click.echo(f"owner     {d.owner_role_label or '—'}: {', '.join(d.owners) or '—'}")
+    click.echo(f"#{d.id} {line(d.title)}  [{d.template_title} · 版本 {d.template_version} ({d.template_hash})]")
+    light = "已办结" if d.finished else f"{d.light_label}灯"
+    click.echo(f"环节      {d.state_label} ({d.state})  {light}" + ("  已挂起" if d.paused else ""))
+    click.echo(f"承办      {d.owner_role_label or '—'}：{'、'.join(d.owners) or '—'}")
     st = d.step
-    click.echo(f"due       {st.due}" + (f"  ({st.due_rule})" if st.due_rule else "") + ("  PROVISIONAL" if st.provisional else ""))
+    click.echo(f"时限      {st.due}" + (f"（{st.due_rule}）" if st.due_rule else "")
+               + ("  暂定（该年度国务院放假安排尚未导入）" if st.provisional else ""))
     if st.next_escalation:
-        click.echo(f"escalates {st.next_escalation}")
-    click.echo(f"version   {d.version}   group {d.group or '—'}   round {st.round} of this step")
+        click.echo(f"下次督办  {st.next_escalation}")
+    click.echo(f"版本      {d.version}   小组 {d.group or '—'}   本环节第 {st.round} 轮")
     if d.fields:
-        click.echo("fields    " + _fields_text(d.fields))
-    click.echo("roles     " + "; ".join(f"{r.role}: {', '.join(r.people)}" for r in d.roles))
+        click.echo("字段      " + _fields_text(d.fields))
+    click.echo("角色      " + "；".join(f"{r.label}（{r.role}）：{'、'.join(r.people)}" for r in d.roles))
     if d.next:
-        click.echo("\nnext moves:")
-        table([[m.trigger, m.label, m.to_state, ", ".join(m.roles), ", ".join(m.requires),
-                "yes" if m.allowed_for_actor else ("no" if m.allowed_for_actor is False else "?")] for m in d.next],
-              ["trigger", "label", "to", "roles", "requires", "you may"])
+        click.echo("\n可办理:")
+        table([[m.trigger, m.label, m.to_label, "、".join(m.role_labels), "、".join(m.requires),
+                "是" if m.allowed_for_actor else ("否" if m.allowed_for_actor is False else "?")] for m in d.next],
+              ["trigger", "名称", "转至", "角色", "需填写", "本人可办"])
+    status = {"pending": "待批", "approved": "已批准", "rejected": "未批准"}
     for x in d.extensions:
-        click.echo(f"extension request {x.id}: {x.status} → {x.new_date} ({line(x.reason, 120)}, by {x.requested_by})")
+        click.echo(f"延期申请 {x.id}：{status.get(x.status, x.status)} → {x.new_date}（{line(x.reason, 120)}，{x.requested_by} 申请）")
     if d.earlier_rounds:
-        click.echo("\nvalues entered in earlier steps and rounds:")
-        table([[s.seq, s.label, s.round, _fields_text(s.values)] for s in d.earlier_rounds], ["#", "step", "round", "values"])
-    click.echo("\nsteps:")
-    table([[s.seq, s.label, s.round, s.entered, s.entered_by, s.due, s.left or "(open)", s.left_by] for s in d.steps],
-          ["#", "step", "round", "entered", "by", "due", "left", "by"])
+        click.echo("\n此前各环节、各轮填写的内容:")
+        table([[s.seq, s.label, s.round, _fields_text(s.values)] for s in d.earlier_rounds], ["#", "环节", "轮次", "内容"])
+    click.echo("\n各环节:")
+    table([[s.seq, s.label, s.round, s.entered, s.entered_by, s.due, s.left or "（办理中）", s.left_by] for s in d.steps],
+          ["#", "环节", "轮次", "进入", "经办", "时限", "离开", "经办"])
 
 
 def _assign_pairs(assigns: tuple[str, ...]) -> dict[str, list[str]]:
@@ -570,7 +631,7 @@ def items_assign(ctx, item, role, people_codes, replace, actor, now, as_json) ->
     from workflow import service
 
     r = service.assign(store(ctx), actor, item, role, list(people_codes), parse_now(now), replace)
-    emit(r, as_json, lambda d: click.echo(f"item {d.item}: {d.role} = {', '.join(d.holders) or '—'}"
+    emit(r, as_json, lambda d: click.echo(f"item {d.item}: {d.role} = {'、'.join(d.holders) or '—'}"
                                           + (f"; handover notice to {'、'.join(d.notified)}" if d.notified else "")))
 
 
@@ -587,7 +648,7 @@ def items_unassign(ctx, item, role, people_codes, actor, now, as_json) -> None:
     from workflow import service
 
     r = service.unassign(store(ctx), actor, item, role, list(people_codes), parse_now(now))
-    emit(r, as_json, lambda d: click.echo(f"item {d.item}: {d.role} = {', '.join(d.holders) or '—'}"))
+    emit(r, as_json, lambda d: click.echo(f"item {d.item}: {d.role} = {'、'.join(d.holders) or '—'}"))
 
 
 @items.command("history")
@@ -655,7 +716,7 @@ def items_extend(ctx, item, until, reason, actor, now, as_json) -> None:
 
     r = service.request_extension(store(ctx), actor, item, reason, until, parse_now(now))
     emit(r, as_json, lambda d: click.echo(f"extension request {d.id} for item {d.item} ('{d.step_label}', due {d.due} → "
-                                          f"{d.new_date}) waits for {' or '.join(d.approver_labels)}"))
+                                          f"{d.new_date}) waits for {' 或 '.join(d.approver_labels)}"))
 
 
 @cli.group()
@@ -767,7 +828,7 @@ def calendar_show(ctx, year, as_json) -> None:
     from workflow import service
 
     def text(d):
-        click.echo(f"{d.year}: {d.workdays} working days" + ("" if d.exact else "  (PROVISIONAL: no official notice imported; weekends + statutory holidays by rule)"))
+        click.echo(f"{d.year}: {d.workdays} working days" + ("" if d.exact else "  （暂定：未导入国务院放假通知，按周末和法定节假日规则推算）"))
         table([[x.date, x.weekday, "上班" if x.workday else "休", x.name] for x in d.days], ["date", "", "", "name"])
     emit(service.calendar_year(calendar_source(ctx), year), as_json, text)
 
@@ -800,7 +861,7 @@ def calendar_due(ctx, start, amount, unit, before, no_calendar, as_json) -> None
     from workflow import service
 
     d = service.calendar_due(None if no_calendar else calendar_source(ctx), start, amount, unit, before, every_day=no_calendar)
-    emit(d, as_json, lambda x: click.echo(f"{x.due}  ({x.rule})" + ("  PROVISIONAL" if x.provisional else "")))
+    emit(d, as_json, lambda x: click.echo(f"{x.due}  ({x.rule})" + ("  暂定" if x.provisional else "")))
 
 
 # --- escalation, outbox, scheduler ----------------------------------------------------------------

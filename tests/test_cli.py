@@ -211,10 +211,11 @@ def test_calendar_commands(run, tmp_path):
     r = run("calendar", "due", "--from", "2026-03-25", "--amount", 20, "--unit", "days", "--before", "--json")
     assert json.loads(r.output)["due"] == "2026-03-05 24:00"
     r = run("calendar", "due", "--from", "2026-12-20", "--amount", 20, "--unit", "workdays")
-    assert "PROVISIONAL" in r.output
+    assert "暂定" in r.output
     r = run("calendar", "show", 2026)
     assert "2026-02-14" in r.output and "上班" in r.output and "春节" in r.output
-    assert "PROVISIONAL" in run("calendar", "show", 2027).output
+    provisional = run("calendar", "show", 2027).output
+    assert "暂定" in provisional and "农历除夕" in provisional and "Chinese" not in provisional  # rule-based names in Chinese
     notice = tmp_path / "2027.yaml"
     notice.write_text("year: 2027\nsource: 测试\nholidays:\n  - {name: 元旦, from: 2027-01-01, to: 2027-01-03}\n", encoding="utf-8")
     assert run("people", "import", PEOPLE).exit_code == 0
@@ -222,7 +223,7 @@ def test_calendar_commands(run, tmp_path):
     assert r.exit_code == 3 and "needs an administrator" in r.stderr
     r = run("calendar", "import", notice, "--actor", "wang.fang")
     assert r.exit_code == 0 and "2027: 3 holidays" in r.output
-    assert "PROVISIONAL" not in run("calendar", "show", 2027).output
+    assert "暂定" not in run("calendar", "show", 2027).output
     r = run("calendar", "due", "--from", "bad", "--amount", 1, "--unit", "days")
     assert r.exit_code == 2 and "is not a date" in r.stderr
 
@@ -489,3 +490,37 @@ def test_serve_refuses_several_workers_on_sqlite(run):
 def test_one_password_for_everyone_is_for_the_demo_only(ready_sqlite):
     with pytest.raises(NotPermitted, match="demo's database only"):
         accounts.demo_passwords(ready_sqlite, "wuzhuan-demo", datetime.now(UTC))
+
+
+def test_words_are_chinese_where_the_rest_is(ready_cli):
+    """Issue 15's wording: no English labels among Chinese values, lists joined with 、, 提前至 for an earlier day."""
+    run = ready_cli
+    run("items", "pause", 1, "--actor", "li.ming", "--reason", "暂缓", "--now", "2026-01-06T09:00")
+    out = run("items", "show", 1, "--now", "2026-01-06T10:00").output
+    assert "环节      选题立项 (topic_selection)  绿灯  已挂起" in out
+    assert "承办      常委会办公室：王芳 (wang.fang)" in out
+    assert "主任会议（council）：李明 (li.ming)、郑宇 (zheng.yu)" in out
+    for english in ("PAUSED", "PROVISIONAL", "light ", "next moves", "(open)"):
+        assert english not in out
+    data = json.loads(run("items", "show", 1, "--json", "--now", "2026-01-06T10:00").output)
+    assert data["owner_role"] == "office" and data["owner_role_label"] == "常委会办公室"
+    raw = run("items", "show", 1, "--json", "--now", "2026-01-06T10:00").output
+    assert "\\u" not in raw and "选题立项" in raw  # JSON without \u escapes
+    history = run("items", "history", 1).output
+    assert "挂起" in history and "paused" not in history and "created" not in history
+    # a period ending on a rest day, counted back from a date, moves to the working day before: 提前至, not 顺延
+    r = run("calendar", "due", "--from", "2026-10-08", "--amount", 5, "--unit", "days", "--before")
+    assert "提前至前一工作日" in r.output and "顺延至前" not in r.output
+
+
+def test_definitions_show_names_every_key(run):
+    out = run("definitions", "show", str(DEFS / "special_supervision.yaml")).output
+    for wanted in ("督办单编号 〔{year}〕人大督字第{n}号", "紧急程度 字段 urgency：急→yellow、特急→red", "可由谁指定",
+                 "计票：votes_for/members_total", "跨轮保留", "计数器: unsatisfied_rounds（不满意次数）",
+                 "批准延期", "leader、council", "party_committee", "新限期", "3个工作日", "已到办理时限尚未办结",
+                 "需说明"):
+        assert wanted in out, wanted
+    data = json.loads(run("definitions", "show", str(DEFS / "special_supervision.yaml"), "--json").output)
+    assert {"roles", "fields", "counters", "urgency", "handover_notice", "slip_pattern", "initial"} <= set(data)
+    rect = next(s for s in data["states"] if s["name"] == "rectification")
+    assert rect["cc"] == ["party_committee"] and rect["yellow"] == "到期前10个工作日" and rect["rungs"][1]["limit"] == "3个工作日"

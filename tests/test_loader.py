@@ -114,8 +114,10 @@ def test_deputy_suggestion_chain():
 
 def test_audit_rectification_chain():
     d = loader.load_file(DEFS / "audit_rectification.yaml", NOTICES)
-    assert d.states["rectification_report"].deadline.amount == 6
-    assert d.states["rectification_report"].deadline.field == "audit_report_date"
+    assert d.states["deliberation"].deadline.amount == 6  # 监督法 Art.27: heard within 6 months of the audit report
+    assert d.states["deliberation"].deadline.field == "audit_report_date"
+    assert d.states["re_deliberation"].deadline.field is None  # a second hearing counts from its own start
+    assert d.fields["vote"].tally.choices() == ("满意", "不满意")  # this template has no 基本满意
     assert walk(d, [("hear_audit_report", {}), ("hand_over", {}), ("finish_rectification", {}), ("submit_report", {}),
                     ("record_vote", {"vote": "不满意"}), ("report_again", {}), ("record_vote", {"vote": "满意"}),
                     ("close_follow_up", {}), ("publish", {})])[-1] == "archived"

@@ -98,8 +98,8 @@ def rule_based_holidays(year: int) -> dict[date, str]:
     try:
         import holidays  # only for years without official data: it takes ~0.2 s to import
 
-        cn = holidays.China(years=year)
-        return {d: name for d, name in cn.items() if "observed" not in name.lower()}
+        cn = holidays.China(years=year, language="zh_CN", observed=False)  # names in Chinese: 春节, 农历除夕…
+        return dict(cn.items())
     except Exception:  # the fallback must never stop a deadline from being computed
         return {date(year, 1, 1): "元旦", date(year, 5, 1): "劳动节", date(year, 10, 1): "国庆节"}
 

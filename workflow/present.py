@@ -64,21 +64,40 @@ def local_iso(at: datetime | None) -> str | None:
     return None if at is None else at.astimezone(TZ).isoformat(timespec="seconds")
 
 
+def _rung(r) -> dict[str, Any]:
+    return {"rung": r.name, "label": r.label, "when": f"{'到期前' if r.direction == 'before' else '到期后'}{r.offset}",
+            "notify": list(r.notify), "notice": r.notice, "meaning": r.meaning, "limit": str(r.limit) if r.limit else None,
+            "slip": r.slip}
+
+
 def describe(defn: Definition) -> dict[str, Any]:
-    """States, owners, deadlines, ladders and transitions of a template, for `definitions show`."""
+    """Every key of a template, resolved (defaults applied, ladders named), for `definitions show`."""
     return {
         "key": defn.key, "title": defn.title, "version": defn.content_hash[:12], "calendar": defn.calendar,
-        "roles": defn.roles, "tags": defn.tags,
+        "description": defn.description, "initial": defn.initial,
+        "roles": [{"role": r, "label": label, "assignable_by": list(defn.assigners_of(r))} for r, label in defn.roles.items()],
+        "tags": defn.tags,
+        "fields": [{"name": f.name, "label": f.label, "type": f.type, "choices": list(f.choices), "keep": f.keep,
+                    "editable_by": list(f.editable_by) if f.editable_by is not None else None,
+                    "tally": ({"members": f.tally.members, "for": f.tally.for_, "against": f.tally.against,
+                               "abstain": f.tally.abstain, "basic": f.tally.basic, "results": list(f.tally.choices())}
+                              if f.tally else None)}
+                   for f in defn.fields.values()],
+        "counters": defn.counters,
+        "urgency": {"field": defn.urgency.field, "start_rung": defn.urgency.start_rung} if defn.urgency else None,
+        "handover_notice": defn.handover_notice, "slip_pattern": defn.slip_pattern,
         "states": [
-            {"name": s.name, "label": s.label, "owner": defn.roles.get(s.owner or "", "—"),
+            {"name": s.name, "label": s.label, "owner": defn.roles.get(s.owner or "", "—"), "owner_role": s.owner,
              "deadline": defn.deadline_text(s) if s.deadline else "—", "tags": list(s.tags),
+             "yellow": f"到期前{s.yellow}" if s.deadline else None,
              "ladder": " → ".join(f"{r.label}({'-' if r.direction == 'before' else '+'}{r.offset})" for r in s.ladder) or "—",
-             "final": s.final}
+             "rungs": [_rung(r) for r in s.ladder], "pause_roles": list(s.pause_roles),
+             "extension_approvers": list(s.extension_approvers), "cc": list(s.cc), "final": s.final}
             for s in defn.states.values()
         ],
         "transitions": [
             {"trigger": t.trigger, "label": t.label, "from": list(t.sources), "to": t.dest,
-             "roles": [defn.roles[r] for r in t.roles], "requires": list(t.requires),
+             "roles": [defn.roles[r] for r in t.roles], "role_ids": list(t.roles), "requires": list(t.requires),
              "comment_required": t.comment_required, "guards": [g.describe() for g in t.guards],
              "increments": list(t.increments)}
             for t in defn.transitions

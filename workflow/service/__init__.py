@@ -62,6 +62,7 @@ _LAZY = {
     "template": ".definitions",
     "definition_of_version": ".definitions",
     "check_template_upload": ".definitions",
+    "preview_notice": ".definitions",
     "UploadResult": ".definitions",
     "MAX_TEMPLATE_BYTES": ".definitions",
     "publish_text": ".admin",

@@ -221,7 +221,14 @@ def _move_form(defn: Definition, t) -> dict:
     fields = []
     for name in t.requires:
         spec = defn.fields[name]
-        fields.append({"name": name, "label": spec.label, "type": spec.type, "choices": list(spec.choices)})
+        if spec.tally is not None:  # a counted vote: the form asks for the counts, the engine computes the result
+            tl = spec.tally
+            for count in tl.count_fields():
+                c = defn.fields[count]
+                fields.append({"name": count, "label": c.label, "type": c.type, "choices": [],
+                               "optional": count in (tl.basic, tl.abstain)})
+            continue
+        fields.append({"name": name, "label": spec.label, "type": spec.type, "choices": list(spec.choices), "optional": False})
     return {"trigger": t.trigger, "label": t.label, "to": defn.states[t.dest].label, "fields": fields,
             "comment_required": t.comment_required, "guards": [g.describe() for g in t.guards]}
 
