@@ -359,7 +359,7 @@ def definitions_list(ctx: click.Context, as_json: bool) -> None:
     rows = service.template_versions(reader(ctx))
     emit(rows, as_json, lambda r: table([[x.id, x.key, x.title, x.hash[:12], (x.published_at or "")[:16].replace("T", " "),
                                           x.published_by] for x in r],
-                                        ["version", "key", "title", "hash", "published", "by"]))
+                                        ["version", "key", "名称", "hash", "发布时间", "发布人"]))
 
 
 # --- people ---------------------------------------------------------------------------------------
@@ -462,7 +462,7 @@ def people_list(ctx: click.Context, as_json: bool) -> None:
     emit(rows, as_json, lambda r: table(
         [[p.code, p.name, p.email, ("管理员" if p.admin else "") + ("" if p.active else " 已停用"),
           "; ".join(f"{x.role}@{x.unit}" for x in p.roles)] for p in r],
-        ["code", "name", "email", "", "roles"]))
+        ["code", "姓名", "email", "", "角色@单位"]))
 
 
 # --- items ----------------------------------------------------------------------------------------
@@ -537,7 +537,7 @@ def items_create(ctx, template, title, group, units, fields, assigns, actor, now
     if as_json:
         emit(service.show_item(store(ctx), r.id, t, actor), True)
     else:
-        click.echo(f"created item {r.id}: {line(r.title)} — at '{r.state_label}', due {r.due}")
+        click.echo(f"{r.id} 事项已创建：{line(r.title)} — 现处「{r.state_label}」，时限 {r.due}")
 
 
 @items.command("list")
@@ -561,7 +561,7 @@ def items_list(ctx, template, state, group, owner, light, open_only, limit, offs
     emit(rows, as_json, lambda r: table(
         [[x.id, x.light_label, x.title, x.template, x.state_label if not x.finished else "办结",
           x.owner_role_label or "", x.due or "", "暂停" if x.paused else "", x.group or ""] for x in r],
-        ["id", "灯", "title", "template", "step", "owner", "due", "", "group"]))
+        ["id", "灯", "标题", "模板", "环节", "承办", "时限", "", "小组"]))
 
 
 ITEM_ID = click.IntRange(1, 2**63 - 1)
@@ -597,8 +597,8 @@ def items_advance(ctx, item, trigger, actor, comment, fields, expect_version, no
 
     r = service.advance(store(ctx), actor, item, trigger, parse_now(now), comment=comment, fields=pairs(fields, "--field"),
                         expected_version=expect_version)
-    emit(r, as_json, lambda d: click.echo(f"item {d.item}: {d.from_state} → {d.to_state} ({d.label})"
-                                          + ("; finished" if d.finished else f"; due {d.due}")))
+    emit(r, as_json, lambda d: click.echo(f"{d.item} {d.label}：「{d.from_label}」({d.from_state}) → 「{d.to_label}」({d.to_state})"
+                                          + ("，已办结" if d.finished else f"，时限 {d.due}")))
 
 
 @items.command("set")
@@ -614,7 +614,8 @@ def items_set(ctx, item, fields, actor, expect_version, now, as_json) -> None:
     from workflow import service
 
     r = service.set_fields(store(ctx), actor, item, pairs(fields, "--field"), parse_now(now), expect_version)
-    emit(r, as_json, lambda d: click.echo(f"item {d.item}: fields set" + (f"; due now {d.due}" if d.recomputed else "")))
+    emit(r, as_json, lambda d: click.echo(f"{d.item} 字段已更新：{_fields_text({k: v[1] for k, v in d.fields_changed.items()})}"
+                                          + (f"；时限重算为 {d.due}" if d.recomputed else "")))
 
 
 @items.command("assign")
@@ -631,8 +632,8 @@ def items_assign(ctx, item, role, people_codes, replace, actor, now, as_json) ->
     from workflow import service
 
     r = service.assign(store(ctx), actor, item, role, list(people_codes), parse_now(now), replace)
-    emit(r, as_json, lambda d: click.echo(f"item {d.item}: {d.role} = {'、'.join(d.holders) or '—'}"
-                                          + (f"; handover notice to {'、'.join(d.notified)}" if d.notified else "")))
+    emit(r, as_json, lambda d: click.echo(f"{d.item} {d.role_label}（{d.role}）：{'、'.join(d.holders) or '—'}"
+                                          + (f"；已向 {'、'.join(d.notified)} 发交办通知" if d.notified else "")))
 
 
 @items.command("unassign")
@@ -648,7 +649,7 @@ def items_unassign(ctx, item, role, people_codes, actor, now, as_json) -> None:
     from workflow import service
 
     r = service.unassign(store(ctx), actor, item, role, list(people_codes), parse_now(now))
-    emit(r, as_json, lambda d: click.echo(f"item {d.item}: {d.role} = {'、'.join(d.holders) or '—'}"))
+    emit(r, as_json, lambda d: click.echo(f"{d.item} {d.role_label}（{d.role}）：{'、'.join(d.holders) or '—'}"))
 
 
 @items.command("history")
@@ -684,7 +685,7 @@ def items_pause(ctx, item, reason, actor, now, as_json) -> None:
     from workflow import service
 
     r = service.pause(store(ctx), actor, item, reason, parse_now(now))
-    emit(r, as_json, lambda d: click.echo(f"item {d.item}: '{d.step_label}' paused at {d.paused_at} (was due {d.due})"))
+    emit(r, as_json, lambda d: click.echo(f"{d.item} 「{d.step_label}」已于 {d.paused_at} 挂起（原时限 {d.due}）"))
 
 
 @items.command("resume")
@@ -699,7 +700,7 @@ def items_resume(ctx, item, reason, actor, now, as_json) -> None:
     from workflow import service
 
     r = service.resume(store(ctx), actor, item, parse_now(now), reason)
-    emit(r, as_json, lambda d: click.echo(f"item {d.item}: '{d.step_label}' resumed; due {d.old_due} → {d.due}"))
+    emit(r, as_json, lambda d: click.echo(f"{d.item} 「{d.step_label}」已恢复办理；时限 {d.old_due} → {d.due}"))
 
 
 @items.command("extend")
@@ -715,8 +716,8 @@ def items_extend(ctx, item, until, reason, actor, now, as_json) -> None:
     from workflow import service
 
     r = service.request_extension(store(ctx), actor, item, reason, until, parse_now(now))
-    emit(r, as_json, lambda d: click.echo(f"extension request {d.id} for item {d.item} ('{d.step_label}', due {d.due} → "
-                                          f"{d.new_date}) waits for {' 或 '.join(d.approver_labels)}"))
+    emit(r, as_json, lambda d: click.echo(f"{d.id} 延期申请已提交：事项 {d.item}「{d.step_label}」时限 {d.due} → {d.new_date}，"
+                                          f"待{' 或 '.join(d.approver_labels)}批准"))
 
 
 @cli.group()
@@ -728,7 +729,7 @@ def _decide(ctx, request, actor, comment, now, approve: bool, as_json: bool) -> 
     from workflow import service
 
     r = service.decide_extension(store(ctx), actor, request, approve, parse_now(now), comment)
-    emit(r, as_json, lambda d: click.echo(f"extension request {d.id} {d.status}; item {d.item} due {d.due}"))
+    emit(r, as_json, lambda d: click.echo(f"{d.id} 延期申请{'已批准' if d.status == 'approved' else '未批准'}：事项 {d.item} 时限 {d.due}"))
 
 
 @extensions.command("approve")
@@ -829,7 +830,7 @@ def calendar_show(ctx, year, as_json) -> None:
 
     def text(d):
         click.echo(f"{d.year}: {d.workdays} working days" + ("" if d.exact else "  （暂定：未导入国务院放假通知，按周末和法定节假日规则推算）"))
-        table([[x.date, x.weekday, "上班" if x.workday else "休", x.name] for x in d.days], ["date", "", "", "name"])
+        table([[x.date, x.weekday, "上班" if x.workday else "休", x.name] for x in d.days], ["日期", "", "", "名称"])
     emit(service.calendar_year(calendar_source(ctx), year), as_json, text)
 
 
@@ -900,6 +901,9 @@ def outbox_deliver(ctx, now, as_json) -> None:
     emit(r, as_json, lambda d: click.echo(f"delivered {d.sent} ({where}), {d.failed} to retry, {d.dead} dead"))
 
 
+OUTBOX_STATUS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "dead": "已失败"}
+
+
 @outbox.command("list")
 @click.option("--status", type=click.Choice(["pending", "sending", "sent", "dead"]))
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
@@ -910,8 +914,10 @@ def outbox_list(ctx, status, limit, as_json) -> None:
     from workflow import service
 
     emit(service.list_outbox(reader(ctx), status, limit), as_json, lambda r: table(
-        [[x.id, x.status, x.attempts, x.notice, x.to, x.subject or "", (x.last_error or "")[:60]] for x in r],
-        ["id", "status", "tries", "notice", "to", "subject", "last error"]))
+        [[x.id, OUTBOX_STATUS.get(x.status, x.status), x.attempts, x.notice,
+          ("群机器人 " if x.channel == "webhook" else "") + x.to + (f"；抄送 {x.cc}" if x.cc else ""), x.subject or "",
+          (x.last_error or "")[:60]] for x in r],
+        ["id", "状态", "次数", "通知", "收件人", "主题", "最近错误"]))
 
 
 @outbox.command("retry")

@@ -139,7 +139,7 @@ def test_advance_exit_codes(ready_cli):
     assert r.exit_code == 4 and "changed meanwhile" in r.stderr
     r = ready_cli("items", "advance", 1, "propose", "--actor", "wang.fang", "--field", "topic=x", "--field", "source=社会关注",
                   "--now", "2026-01-06T10:00")
-    assert r.exit_code == 0 and "topic_selection → annual_plan" in r.output
+    assert r.exit_code == 0 and r.output.startswith("1 提出选题：「选题立项」(topic_selection) → 「列入年度监督工作计划」(annual_plan)，时限 ")
     r = ready_cli("items", "advance", 99, "propose", "--actor", "wang.fang")
     assert r.exit_code == 2 and r.stderr == "Error: item 99 does not exist\n"
     store = Store(ready_cli.url)
@@ -178,7 +178,7 @@ def test_assign_set_pause_extend(ready_cli):
     r = ready_cli("items", "assign", 1, "department", "song.kai", "--actor", "wang.fang", "--json", "--now", "2026-01-06T09:00")
     assert r.exit_code == 0 and json.loads(r.output)["holders"] == ["huang.bo", "song.kai"]
     r = ready_cli("items", "pause", 1, "--reason", "调整", "--actor", "li.ming", "--now", "2026-01-12T09:00")
-    assert r.exit_code == 0 and "paused" in r.output
+    assert r.exit_code == 0 and r.output.startswith("1 「选题立项」已于 2026-01-12 09:00 挂起")  # the item's number first
     r = ready_cli("items", "resume", 1, "--actor", "li.ming", "--now", "2026-01-19T09:00")
     assert "2026-01-26 24:00 → 2026-02-02 24:00" in r.output
     r = ready_cli("items", "extend", 1, "--until", "2026-03-01", "--reason", "补充调研", "--actor", "wang.fang", "--now", "2026-01-20T09:00",
@@ -187,9 +187,11 @@ def test_assign_set_pause_extend(ready_cli):
     r = ready_cli("extensions", "approve", 1, "--actor", "zhao.hua", "--now", "2026-01-20T10:00")
     assert r.exit_code == 3
     r = ready_cli("extensions", "approve", 1, "--actor", "li.ming", "--now", "2026-01-20T10:00")
-    assert r.exit_code == 0 and "due 2026-03-01 24:00" in r.output  # the approved last day is taken as given
+    assert r.exit_code == 0 and r.output.startswith("1 延期申请已批准：事项 1 时限 2026-03-01 24:00")  # the last day as given
     r = ready_cli("items", "set", 1, "--field", "urgency=急", "--actor", "wang.fang", "--now", "2026-01-20T11:00")
-    assert r.exit_code == 0, r.stderr
+    assert r.exit_code == 0 and r.output.startswith("1 字段已更新：urgency=急"), r.stderr
+    r = ready_cli("items", "unassign", 1, "department", "song.kai", "--actor", "wang.fang", "--now", "2026-01-20T12:00")
+    assert r.output == "1 承办部门（department）：huang.bo\n"
 
 
 def test_audit_verify(ready_cli, tmp_path):

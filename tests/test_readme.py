@@ -32,6 +32,6 @@ def test_the_readme_session_runs_as_written(tmp_path):
     r = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "imported 13 people" in r.stdout
-    assert "created item 1" in r.stdout and "提出选题" in r.stdout
+    assert "1 事项已创建：大气污染防治专项监督" in r.stdout and "1 提出选题：" in r.stdout
     assert "【红色督办单】〔2026〕人大督字第1号" in r.stdout  # the last line: a notice previewed as the template sends it
     assert "Traceback" not in r.stderr
