@@ -652,6 +652,39 @@ def items_unassign(ctx, item, role, people_codes, actor, now, as_json) -> None:
     emit(r, as_json, lambda d: click.echo(f"{d.item} {d.role_label}（{d.role}）：{'、'.join(d.holders) or '—'}"))
 
 
+@items.command("migrate")
+@click.option("--template", "template_key", required=True, help="The template key whose live items move.")
+@click.option("--to", "version", required=True, help="The target version: its number as `definitions list` shows it, "
+                                                     "or its hash (a unique prefix of at least 4 characters).")
+@click.option("--map", "maps", multiple=True, metavar="OLD=NEW", help="Map a state to a state of the target (repeatable).")
+@click.option("--item", "item_ids", multiple=True, type=ITEM_ID, help="Only these items (repeatable; default: every live item).")
+@click.option("--dry-run", "dry_run", is_flag=True, help="Show what would change, change nothing.")
+@click.option("--apply", "apply_", is_flag=True, help="Move the items, each in its own transaction.")
+@admin_opt
+@now_opt
+@json_opt
+@click.pass_context
+def items_migrate(ctx, template_key, version, maps, item_ids, dry_run, apply_, actor, now, as_json) -> None:
+    """Move live items to another published version of their template (an administrator): first --dry-run, then --apply."""
+    from workflow import service
+
+    if dry_run == apply_:
+        raise click.UsageError("give exactly one of --dry-run or --apply")
+    r = service.migrate(store(ctx), actor, template_key, version, parse_now(now), mapping=service.parse_map(maps),
+                        items=list(item_ids) or None, apply=apply_)
+
+    def text(d):
+        what = "迁移" if d.applied else "（试运行，未改动）将迁移"
+        click.echo(f"{len(d.items)} 个事项{what}至 {d.template} 版本 {d.to_version}（{d.to_hash[:12]}）"
+                   + (f"，状态映射 {'、'.join(f'{k}→{v}' for k, v in d.mapping.items())}" if d.mapping else ""))
+        table([[p.item, f"v{p.from_version}→v{p.to_version}", p.from_state + (f" → {p.to_state}" if p.to_state != p.from_state else ""),
+                f"{p.old_due} → {p.new_due}" if p.old_due != p.new_due else p.new_due,
+                {"same rule": "规则未变，保留", "paused": "挂起中，保留", "extended": "已延期，保留"}.get(p.due_kept or "", "按新规则重算"),
+                f"{p.old_escalation} → {p.new_escalation}", "、".join(p.rungs_claimed), p.next_rung or "—"] for p in d.items],
+              ["id", "版本", "环节", "时限", "时限处理", "下次督办", "已督办", "下一级"])
+    emit(r, as_json, text)
+
+
 @items.command("history")
 @click.argument("item", type=ITEM_ID)
 @json_opt
@@ -665,10 +698,13 @@ def items_history(ctx, item, as_json) -> None:
             move = f"{e.from_state or ''} → {e.to_state}".strip() if e.from_state != e.to_state else (e.to_state or "")
             d = e.data
             detail = d.get("label") or d.get("rung") or d.get("reason") or d.get("title") or ""
+            if e.kind == "migrated":
+                detail = (f"模板版本 {d.get('from_version')} → {d.get('to_version')}；时限 {d.get('old_due')} → {d.get('due')}"
+                          + ("（保留）" if d.get("due_kept") else "（重算）"))
             given = d.get("fields") or {k: v[1] for k, v in (d.get("fields_changed") or {}).items()}
             if given:
                 detail = (detail + " " if detail else "") + _fields_text(given)
-            rnd = f"round {e.round}" if e.round and e.round > 1 else ""
+            rnd = f"第{e.round}轮" if e.round and e.round > 1 else ""
             click.echo(f"{e.seq:>6}  {e.at}  {line(e.actor_name or '—', 40)}  {e.kind_label}  {move}  {rnd}  {line(detail, 200)}".rstrip())
     emit(service.history(reader(ctx), item), as_json, text)
 

@@ -526,3 +526,25 @@ def test_definitions_show_names_every_key(run):
     assert {"roles", "fields", "counters", "urgency", "handover_notice", "slip_pattern", "initial"} <= set(data)
     rect = next(s for s in data["states"] if s["name"] == "rectification")
     assert rect["cc"] == ["party_committee"] and rect["yellow"] == "到期前10个工作日" and rect["rungs"][1]["limit"] == "3个工作日"
+
+
+def test_items_migrate(ready_cli, tmp_path):
+    """Issue 14's migration through the CLI: exactly one of --dry-run and --apply; the dry run changes nothing."""
+    run = ready_cli
+    src = (DEFS / "special_supervision.yaml").read_text("utf-8").replace("title: 专项监督（五专全链条）", "title: 专项监督（第二版）")
+    (tmp_path / "v2.yaml").write_text(src, encoding="utf-8")
+    assert run("definitions", "publish", tmp_path / "v2.yaml", "--actor", "wang.fang", "--now", "2026-01-05T10:00").exit_code == 0
+    r = run("items", "migrate", "--template", "special_supervision", "--to", "4", "--actor", "wang.fang", "--now", "2026-01-05T11:00")
+    assert r.exit_code == 2 and "exactly one of --dry-run or --apply" in r.output + r.stderr
+    r = run("items", "migrate", "--template", "special_supervision", "--to", "4", "--dry-run", "--actor", "wang.fang",
+            "--now", "2026-01-05T11:00")
+    assert r.exit_code == 0 and "试运行" in r.output and "topic_selection" in r.output, r.stderr
+    assert json.loads(run("items", "show", 1, "--json").output)["template_version"] == 3
+    r = run("items", "migrate", "--template", "special_supervision", "--to", "4", "--apply", "--actor", "huang.bo",
+            "--now", "2026-01-05T11:00")
+    assert r.exit_code == 3 and "needs an administrator" in r.stderr
+    r = run("items", "migrate", "--template", "special_supervision", "--to", "4", "--apply", "--actor", "wang.fang",
+            "--now", "2026-01-05T11:00")
+    assert r.exit_code == 0 and r.output.startswith("1 个事项迁移至 special_supervision 版本 4")
+    assert json.loads(run("items", "show", 1, "--json").output)["template_version"] == 4
+    assert "迁移版本" in run("items", "history", 1).output

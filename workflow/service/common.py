@@ -216,6 +216,27 @@ def definition(tx: Tx, version_id: int) -> Definition:
     return d
 
 
+def definition_with_state(tx: Tx, version_id: int, key: str, state: str) -> Definition:
+    """The item's definition, or — for a step it visited before a live migration renamed or dropped its state —
+    the newest other version of its template that has that state (the item's own definition if none has)."""
+    d = definition(tx, version_id)
+    if state in d.states:
+        return d
+    for v in reversed([v for v in template_store.all_versions(tx) if v.key == key and v.id != version_id]):
+        other = definition(tx, v.id)
+        if state in other.states:
+            return other
+    return d
+
+
+def state_label(tx: Tx, defn: Definition, version_id: int, state: str) -> str:
+    """A state's label, also for a state an earlier version of the template had (the id itself as a last resort)."""
+    if state in defn.states:
+        return defn.states[state].label
+    other = definition_with_state(tx, version_id, defn.key, state)
+    return other.states[state].label if state in other.states else state
+
+
 def latest_version(tx: Tx, key: str) -> tuple[TemplateVersionRow, Definition]:
     tv = template_store.latest(tx, key)
     if tv is None:

@@ -87,7 +87,8 @@ def expand(tx: Tx, store: Store, rows: list[OutboxRow]) -> dict[int, dict[str, A
             out[r.id] = c
             continue
         item = items[step.item_id]
-        defn = common.definition(tx, item.template_version_id)
+        # a notice about a step visited before a live migration renamed its state: that state's version words it
+        defn = common.definition_with_state(tx, item.template_version_id, item.template_key, step.state)
         rung = c.get("rung") or {"name": "", "label": ""}
         ladder = {x.name: x for x in defn.states[step.state].ladder}
         contact_roles = ladder[rung["name"]].notify if rung["name"] in ladder else ()

@@ -197,6 +197,8 @@ def decide_extension(store: Store, actor: str, request_id: int, approve: bool, n
         item = locked.item
         req = ext_store.get(tx, request_id)
         step = item_store.step_by_id(tx, req.step_id)
+        if step.state not in defn.states:  # a step left before a live migration renamed its state
+            raise InvalidInput(f"extension request {request_id}: its step '{step.state}' of item {item.id} has already ended")
         state = defn.states[step.state]
         authority.decide_extension(defn, state, item.id, who, held, holders, req.requested_by)
         if req.status != ExtensionStatus.PENDING:

@@ -244,9 +244,9 @@ def _rounds(steps: list[StepRow]) -> dict[int, int]:
     return out
 
 
-def _step_info(defn: Definition, st: StepRow, round_no: int) -> StepInfo:
+def _step_info(defn: Definition, st: StepRow, round_no: int, label: str | None = None) -> StepInfo:
     return StepInfo(
-        id=st.id, seq=st.seq, state=st.state, label=defn.states[st.state].label, round=round_no, entered=fmt(st.entered_at),
+        id=st.id, seq=st.seq, state=st.state, label=label or defn.states[st.state].label, round=round_no, entered=fmt(st.entered_at),
         entered_by=st.entered_by, via=st.entered_via, due=fmt(st.due_at), due_at=local_iso(st.due_at), due_rule=st.due_rule,
         provisional=bool(st.provisional), paused_since=fmt(st.paused_at) if st.paused_at else None,
         next_escalation=fmt(st.next_escalation_at) if st.next_escalation_at else None,
@@ -271,13 +271,16 @@ class Loaded:
     holders: dict[str, list[Any]]
     steps: list[StepRow]
     extensions: list[Any]
+    old_labels: dict[str, str] = field(default_factory=dict)  # states of steps before a live migration, by label
 
 
 def load(tx: Tx, item: ItemRow) -> Loaded:
     defn = common.definition(tx, item.template_version_id)
     group = directory.unit_by_id(tx, item.group_unit_id).code if item.group_unit_id else None
-    return Loaded(item, defn, item.template_version_id, group, item_store.holders(tx, item.id),
-                  item_store.steps_of(tx, item.id), ext_store.of_item(tx, item.id))
+    steps = item_store.steps_of(tx, item.id)
+    old = {st.state: common.state_label(tx, defn, item.template_version_id, st.state) for st in steps if st.state not in defn.states}
+    return Loaded(item, defn, item.template_version_id, group, item_store.holders(tx, item.id), steps,
+                  ext_store.of_item(tx, item.id), old)
 
 
 def item_detail(tx: Tx, item_id: int, now: datetime, actor: str | None = None, rounds: bool = False) -> ItemDetail:
@@ -297,7 +300,7 @@ def detail(loaded: Loaded, now: datetime, held: set[str] | None, rounds: bool = 
                       list(t.requires), t.comment_required, [g.describe() for g in t.guards], t.guards_hold(view, item.counters),
                       bool(held & set(t.roles)) if held is not None else None)
              for t in defn.transitions_from(item.state)]
-    infos = [_step_info(defn, st, round_of[st.id]) for st in steps]
+    infos = [_step_info(defn, st, round_of[st.id], loaded.old_labels.get(st.state)) for st in steps]
     return ItemDetail(
         id=item.id, title=item.title, template=item.template_key, template_title=defn.title, template_version=loaded.version_id,
         template_hash=defn.content_hash[:12], version=item.version, state=item.state, state_label=s.state_label,
@@ -325,7 +328,9 @@ def history_in(tx: Tx, item_id: int, defn: Definition, steps: list[StepRow],
     events = audit_store.of_item(tx, item_id)
     names = dict(known or {})
     names |= directory.names_of(tx, {e.actor for e in events if e.actor and e.actor not in names})
-    label = lambda s: defn.states[s].label if s in defn.states else s  # noqa: E731
+    version_id = item_store.get(tx, item_id).template_version_id if any(
+        s not in defn.states for e in events for s in (e.from_state, e.to_state) if s) else 0
+    label = lambda s: defn.states[s].label if s in defn.states else common.state_label(tx, defn, version_id, s)  # noqa: E731
     round_of = _rounds(steps)
     out = []
     for e in events:

@@ -203,6 +203,7 @@ def item_page(store: Store, person: PersonRow, item_id: int, now: datetime) -> I
         pending = [r for r in loaded.extensions if r.status == ExtensionStatus.PENDING]
         steps = {st.id: st for st in loaded.steps}
         decidable = [r.id for r in pending if r.requested_by != who.code and r.step_id in steps
+                     and steps[r.step_id].state in defn.states  # not a step left before a migration renamed its state
                      and held & set(defn.states[steps[r.step_id].state].extension_approvers)]
         assignable = [(r, defn.role_label(r)) for r in defn.roles if who.admin or held & set(defn.assigners_of(r))]
         late = overdue_workdays(common.calendar(tx, defn), item.due_at, now) if item.due_at and running else 0

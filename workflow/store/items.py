@@ -222,6 +222,13 @@ def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | N
     return [_brief(r) for r in tx.execute(q.order_by(Item.id.desc()).limit(limit).offset(offset))]
 
 
+def live_on_other_versions(tx: Tx, template: str, version_id: int) -> list[ItemRow]:
+    """Open items of a template that run on another version than `version_id`, oldest first."""
+    rows = tx.execute(select(Item.__table__).where(Item.template_key == template, Item.finished_at.is_(None),
+                                                   Item.template_version_id != version_id).order_by(Item.id)).mappings()
+    return [_item(dict(r)) for r in rows]
+
+
 def open_provisional_steps(tx: Tx) -> list[tuple[StepRow, ItemRow]]:
     """Open steps whose due time was computed from provisional calendar data, with their items."""
     rows = tx.execute(select(Step.__table__, *[Item.__table__.c[c].label(f"it__{c}") for c in ITEM_COLUMNS])

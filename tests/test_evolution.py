@@ -1,0 +1,202 @@
+"""Live migration of items to another template version (issue 14, part 1), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from conftest import ADMIN, T0, at
+from workflow import service, templates
+from workflow.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from workflow.store.models import AuditEvent, Escalation, Item
+
+SOURCE = templates.builtin("special_supervision").read_text("utf-8")
+RESEARCH = "  research:\n    label: 调研检查（视察、专题调研、执法检查）"
+
+
+def publish(store, tmp_path, text: str, name: str = "v2.yaml") -> int:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return service.publish(store, ADMIN, p, T0 + timedelta(minutes=1)).version
+
+
+def renamed(text: str = SOURCE) -> str:
+    """research renamed to inspection (its rule unchanged)."""
+    return (text.replace(RESEARCH, "  inspection:\n    label: 视察调研和执法检查")
+            .replace("source: research,", "source: inspection,").replace("dest: research,", "dest: inspection,"))
+
+
+def to_research(store, title="迁移") -> int:
+    item = service.create_item(store, ADMIN, template="special_supervision", title=title, now=T0, group="g-env").id
+    service.advance(store, ADMIN, item, "propose", at("2026-01-06 09:00"), fields={"topic": "t", "source": "社会关注"})
+    service.advance(store, "li.ming", item, "adopt_plan", at("2026-01-07 09:00"), fields={"meeting_date": "2026-09-24"})
+    service.advance(store, "chen.jing", item, "approve_work_plan", at("2026-01-08 09:00"), fields={"plan_doc": "1号"})
+    return item  # at research, entered 2026-01-08 09:00, due two months later
+
+
+def test_dry_run_then_apply_moves_a_renamed_state_keeping_its_due(ready, tmp_path):
+    s = ready
+    item = to_research(s)
+    before = service.show_item(s, item, at("2026-01-09 09:00"))
+    v2 = publish(s, tmp_path, renamed())
+    with pytest.raises(InvalidInput, match=r"item \d+ is at 'research' .*the target has no state 'research': map it with --map research=STATE"):
+        service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 09:00"))
+    plan = service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 09:00"), mapping={"research": "inspection"})
+    assert not plan.applied and [(p.item, p.from_state, p.to_state, p.due_kept) for p in plan.items] == [
+        (item, "research", "inspection", "same rule")]
+    assert service.show_item(s, item, at("2026-01-09 09:00")).version == before.version  # the dry run changed nothing
+    done = service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 10:00"), mapping={"research": "inspection"},
+                           apply=True)
+    assert done.applied and done.items[0].applied
+    after = service.show_item(s, item, at("2026-01-09 10:01"))
+    assert after.state == "inspection" and after.template_version == v2 and after.version == before.version + 1
+    assert after.step.entered == before.step.entered and after.step.due == before.step.due == done.items[0].new_due
+    ev = service.history(s, item)[-1]
+    assert ev.kind == "migrated" and ev.from_state == "research" and ev.to_state == "inspection"
+    assert ev.data["from_version"] != v2 and ev.data["to_version"] == v2 and ev.data["map"] == {"research": "inspection"}
+    # the migrated item moves on under the new version
+    r = service.advance(s, "zhao.hua", item, "finish_research", at("2026-01-10 09:00"), fields={"research_report": "报告"})
+    assert r.to_state == "opinions_handover"
+    assert service.verify_audit(s).ok
+
+
+def test_a_changed_rule_is_recomputed_from_the_original_entry_a_paused_or_extended_due_is_kept(ready, tmp_path):
+    s = ready
+    plain, paused, extended = (to_research(s, t) for t in ("重算", "挂起", "延期"))
+    service.pause(s, "li.ming", paused, "暂缓", at("2026-01-09 09:00"))
+    req = service.request_extension(s, "zhao.hua", extended, "需要时间", "2026-03-31", at("2026-01-09 09:00"))
+    service.decide_extension(s, "li.ming", req.id, True, at("2026-01-09 10:00"))
+    v2 = publish(s, tmp_path, SOURCE.replace("    deadline: {amount: 2, unit: months}      # LOCAL\n",
+                                             "    deadline: {amount: 3, unit: months}      # LOCAL\n", 1))
+    dues = {i: service.show_item(s, i, at("2026-01-10 09:00")).step.due for i in (plain, paused, extended)}
+    plan = service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-10 09:00"), apply=True)
+    got = {p.item: p for p in plan.items}
+    assert got[plain].due_kept is None and got[plain].new_due == "2026-04-08 24:00"  # 3 months after 1/8, as entered
+    assert got[paused].due_kept == "paused" and got[paused].new_due == dues[paused]
+    assert got[extended].due_kept == "extended" and got[extended].new_due == dues[extended] == "2026-03-31 24:00"
+    assert service.show_item(s, plain, at("2026-01-10 09:01")).step.due == "2026-04-08 24:00"
+
+
+def test_rungs_already_fired_never_fire_again_after_a_migration(ready, tmp_path):
+    s = ready
+    item = to_research(s)  # due 2026-03-08 24:00 → rolled to the next working day
+    service.sweep(s, at("2026-03-10 09:00"))  # blue fires (reminder skipped)
+    with s.read() as tx:
+        before = sorted(tx.execute(select(Escalation.rung, Escalation.status).where(Escalation.item_id == item)).all())
+    v2 = publish(s, tmp_path, renamed())
+    plan = service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-03-10 10:00"), mapping={"research": "inspection"},
+                           apply=True)
+    assert plan.items[0].rungs_claimed == ["reminder", "blue"] and plan.items[0].next_rung == "yellow"
+    assert service.sweep(s, at("2026-03-10 10:00")).fired == 0  # right after: nothing fires twice
+    service.sweep(s, at("2026-03-20 09:00"))  # later: the next rung of the new ladder, once
+    with s.read() as tx:
+        rows = sorted(tx.execute(select(Escalation.rung, Escalation.status).where(Escalation.item_id == item)).all())
+    assert before == [("blue", "fired"), ("reminder", "skipped")]
+    # blue stayed fired once; of the new ladder's later rungs red is due by 3/20 (yellow passed over): each once
+    assert rows == [("blue", "fired"), ("red", "fired"), ("reminder", "skipped"), ("yellow", "skipped")]
+
+
+def test_a_stale_form_still_conflicts_after_a_migration(ready, tmp_path):
+    s = ready
+    item = to_research(s)
+    seen = service.current_version(s, item)
+    v2 = publish(s, tmp_path, renamed())
+    service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 09:00"), mapping={"research": "inspection"},
+                    apply=True)
+    with pytest.raises(Conflict, match="changed meanwhile"):
+        service.advance(s, "zhao.hua", item, "finish_research", at("2026-01-09 10:00"), fields={"research_report": "r"},
+                        expected_version=seen)
+
+
+def test_refusals_name_the_item_and_change_nothing(ready, tmp_path):
+    s = ready
+    item = to_research(s)
+    v2 = publish(s, tmp_path, renamed())
+    with pytest.raises(NotPermitted, match="needs an administrator"):
+        service.migrate(s, "li.ming", "special_supervision", str(v2), at("2026-01-09 09:00"), mapping={"research": "inspection"})
+    with s.read() as tx:  # the refusal is in the trail
+        assert tx.execute(select(AuditEvent.data).where(AuditEvent.kind == "refused", AuditEvent.actor == "li.ming")).scalars().all()
+    with pytest.raises(NotFound, match="has no version 'ffff'"):
+        service.migrate(s, ADMIN, "special_supervision", "ffff", at("2026-01-09 09:00"))
+    with pytest.raises(NotFound, match="no published template 'nope'"):
+        service.migrate(s, ADMIN, "nope", "1", at("2026-01-09 09:00"))
+    with pytest.raises(InvalidInput, match="--map names state nowhere"):
+        service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 09:00"), mapping={"research": "nowhere"})
+    with pytest.raises(InvalidInput, match="should be OLD_STATE=NEW_STATE"):
+        service.parse_map(["research"])
+    v3 = publish(s, tmp_path, renamed().replace("  plan_doc: {type: text, label: 工作方案文号}\n", "")
+                 .replace(", requires: [plan_doc]", ""), "v3.yaml")
+    with pytest.raises(InvalidInput, match=rf"nothing migrated: item {item}: the target has no field plan_doc"):
+        service.migrate(s, ADMIN, "special_supervision", str(v3), at("2026-01-09 09:00"), mapping={"research": "inspection"},
+                        apply=True)
+    with s.read() as tx:
+        assert tx.execute(select(Item.state).where(Item.id == item)).scalar_one() == "research"
+
+
+def test_a_migration_under_concurrent_advances_keeps_compare_and_set(ready, tmp_path):
+    """One thread migrates every item while another advances them, each advance with the version it read: every
+    item ends moved once and migrated once, in either order, and the trail accounts for every version."""
+    import threading
+
+    s = ready
+    items = [to_research(s, f"并发{i}") for i in range(12)]
+    v2 = publish(s, tmp_path, renamed())
+    start = threading.Barrier(2)
+    outcome: dict[str, list] = {"advanced": [], "conflicts": [], "errors": []}
+
+    def advancer():
+        start.wait()
+        for i in items:
+            seen = service.current_version(s, i)
+            try:
+                service.advance(s, "zhao.hua", i, "finish_research", at("2026-01-09 10:00"), fields={"research_report": "r"},
+                                expected_version=seen)
+                outcome["advanced"].append(i)
+            except Conflict:
+                outcome["conflicts"].append(i)
+            except Exception as e:  # anything else is a breach
+                outcome["errors"].append(repr(e))
+
+    def migrator():
+        start.wait()
+        try:
+            service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 10:00"),
+                            mapping={"research": "inspection"}, apply=True)
+        except Exception as e:
+            outcome["errors"].append(repr(e))
+
+    threads = [threading.Thread(target=advancer), threading.Thread(target=migrator)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert outcome["errors"] == []
+    for i in outcome["conflicts"]:  # a stale form: the person looks again and moves it, once
+        service.advance(s, "zhao.hua", i, "finish_research", at("2026-01-09 11:00"), fields={"research_report": "r"})
+    for i in items:
+        d = service.show_item(s, i, at("2026-01-09 12:00"))
+        kinds = [e.kind for e in service.history(s, i)]
+        assert d.state == "opinions_handover" and kinds.count("migrated") == 1, (i, kinds)
+        assert [e.data.get("trigger") for e in service.history(s, i)].count("finish_research") == 1
+    assert service.verify_audit(s).ok
+
+
+def test_steps_and_notices_from_before_a_migration_keep_their_words(ready, tmp_path):
+    """A state the new version renamed: the earlier step keeps its id and label, and a notice queued for it renders."""
+    from notifier.transports import MemoryTransport
+
+    s = ready
+    item = to_research(s)  # the handover to the research step is queued
+    service.advance(s, "zhao.hua", item, "finish_research", at("2026-01-09 09:00"), fields={"research_report": "r"})
+    v2 = publish(s, tmp_path, renamed())
+    service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 10:00"), apply=True)  # opinions_handover: same name
+    d = service.show_item(s, item, at("2026-01-09 10:01"))
+    assert d.template_version == v2
+    assert [(x.state, x.label) for x in d.steps if x.state == "research"] == [("research", "调研检查（视察、专题调研、执法检查）")]
+    assert any(e.from_label == "调研检查（视察、专题调研、执法检查）" for e in service.history(s, item))
+    mail = MemoryTransport()
+    r = service.deliver(s, mail, at("2026-01-09 10:02"))
+    assert r.dead == 0 and r.failed == 0 and r.sent >= 4
+    assert any("「调研检查（视察、专题调研、执法检查）」" in m["Subject"] for m in mail.sent)

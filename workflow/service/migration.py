@@ -1,0 +1,246 @@
+"""Live migration: items in flight moved to another published version of their template, planned, then one item a transaction.
+
+The plan is checked before anything changes: every item's state maps to a live state of the target (same key,
+or `--map OLD=NEW`), the target knows the item's fields (and their values fit the target's types) and every role
+held on the item, and somebody holds the target step's owner role. Applying keeps the running step row — its
+entry time, pauses, extension and round values — so rungs already claimed stay claimed (the claim is unique per
+step and rung name: a rung of the same name never fires twice). The due time is kept when the step is paused or
+extended, or when the target's deadline rule for the step is the same; otherwise it is recomputed from the
+original entry, as the dry run shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..calendar import shift
+from ..deadlines import start_rung, step_times
+from ..definition import Definition, State
+from ..errors import InvalidInput, NotFound, WuzhuanError
+from ..escalation import first_time
+from ..present import fmt
+from ..rows import ItemRow, StepRow
+from ..store import StepStatus, Store, Tx
+from ..store import audit as audit_store
+from ..store import escalations as esc_store
+from ..store import items as item_store
+from ..store import templates as template_store
+from . import common
+from .admin import _admin
+
+
+@dataclass
+class ItemPlan:
+    item: int
+    title: str
+    from_version: int
+    to_version: int
+    from_state: str
+    to_state: str
+    to_label: str
+    old_due: str
+    new_due: str
+    old_escalation: str
+    new_escalation: str
+    due_kept: str | None  # why the due time was kept ("same rule", "paused", "extended"), None when recomputed
+    rungs_claimed: list[str] = field(default_factory=list)
+    next_rung: str | None = None  # the target ladder's next rung for this step
+    applied: bool = False
+    problem: str | None = None  # why this item cannot move (the whole plan is refused then)
+
+
+@dataclass
+class MigrationPlan:
+    template: str
+    to_version: int
+    to_hash: str
+    mapping: dict[str, str]
+    applied: bool
+    items: list[ItemPlan]
+
+
+def resolve_version(tx: Tx, key: str, version: str) -> tuple[int, Definition, str]:
+    """A published version of `key` by its number (as `definitions list` shows it) or a unique prefix of its hash."""
+    text = (version or "").strip().lower()
+    rows = [v for v in template_store.all_versions(tx) if v.key == key]
+    if not rows:
+        raise NotFound(f"no published template '{key}' (see `wuzhuan definitions list`)")
+    found = [v for v in rows if text.isdigit() and len(text) <= 10 and v.id == int(text)]
+    if not found and len(text) >= 4 and all(c in "0123456789abcdef" for c in text):
+        found = [v for v in rows if v.content_hash.startswith(text)]
+    if not found:
+        raise NotFound(f"template '{key}' has no version '{common.shown(version)}' "
+                       f"(versions: {', '.join(f'{v.id} ({v.content_hash[:12]})' for v in rows)})")
+    if len(found) > 1:
+        raise InvalidInput(f"'{version}' is the start of {len(found)} versions' hashes of '{key}': give more of it")
+    return found[0].id, common.definition_of(found[0]), found[0].content_hash
+
+
+def parse_map(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """`OLD=NEW` state pairs; each old state once."""
+    out: dict[str, str] = {}
+    for p in pairs:
+        old, sep, new = p.partition("=")
+        old, new = old.strip(), new.strip()
+        if not sep or not old or not new or not common.is_code(old) or not common.is_code(new):
+            raise InvalidInput(f"--map '{common.shown(p)}' should be OLD_STATE=NEW_STATE")
+        if old in out and out[old] != new:
+            raise InvalidInput(f"--map names state '{old}' twice")
+        out[old] = new
+    return out
+
+
+def _values_fit(defn: Definition, values: dict[str, Any]) -> str | None:
+    """Why the item's values do not fit the target's fields (None when they do)."""
+    unknown = sorted(k for k in values if k not in defn.fields)
+    if unknown:
+        return f"the target has no field {', '.join(unknown)}"
+    for name, v in values.items():
+        spec = defn.fields[name]
+        if v is None:
+            continue
+        if spec.type == "choice" and str(v) not in [str(c) for c in spec.choices]:
+            return f"field '{name}' holds '{v}', not one of the target's choices ({', '.join(map(str, spec.choices))})"
+        if spec.type in ("integer",) and not isinstance(v, int):
+            return f"field '{name}' holds '{v}', not a whole number as the target wants"
+        if spec.type in ("list", "units") and not isinstance(v, list):
+            return f"field '{name}' holds one value; the target wants a list"
+    return None
+
+
+def _plan_item(tx: Tx, item: ItemRow, step: StepRow, old: Definition, new: Definition, new_id: int, mapping: dict[str, str],
+               calendar_digest: str | None = None) -> tuple[ItemPlan, dict[str, Any] | None]:
+    """What migrating one item does (and the step's new times), or the problem that forbids it."""
+    target = mapping.get(item.state, item.state)
+    p = ItemPlan(item.id, item.title, item.template_version_id, new_id, item.state, target, "", fmt(step.due_at), "",
+                 fmt(step.next_escalation_at), "", None)
+    holders = item_store.holders(tx, item.id)
+
+    def refuse(why: str) -> tuple[ItemPlan, None]:
+        p.problem = why
+        return p, None
+
+    state: State | None = new.states.get(target)
+    if state is None:
+        return refuse(f"item {item.id} is at '{item.state}' ({old.states[item.state].label}); the target has no state "
+                      f"'{target}': map it with --map {item.state}=STATE")
+    if state.final:
+        return refuse(f"item {item.id} is open at '{item.state}'; '{target}' is a final state of the target")
+    p.to_label = state.label
+    held = sorted(r for r, ps in holders.items() if ps and r not in new.roles)
+    if held:
+        return refuse(f"item {item.id}: the target has no role {', '.join(held)}, which people hold on the item")
+    if state.owner and not any(p_.active for p_ in holders.get(state.owner, [])):
+        return refuse(f"item {item.id}: nobody holds {new.role_label(state.owner)} ({state.owner}), the owner of "
+                      f"'{state.label}' in the target: give the role first (`items assign {item.id} {state.owner} PERSON`)")
+    for what, values in (("", item.fields), (" (this round)", step.fields or {})):
+        why = _values_fit(new, values)
+        if why:
+            return refuse(f"item {item.id}{what}: {why}")
+    claimed = esc_store.fired(tx, step.id)
+    p.rungs_claimed = claimed
+    indices = [i for i, r in enumerate(state.ladder) if r.name in claimed]
+    next_rung = max(indices) + 1 if indices else 0
+    p.next_rung = state.ladder[next_rung].name if next_rung < len(state.ladder) else None
+    paused = step.status == StepStatus.PAUSED
+    old_state = old.states[item.state]
+    if paused or step.extended_to is not None or old_state.deadline == state.deadline:
+        p.due_kept = "paused" if paused else ("extended" if step.extended_to is not None else "same rule")
+        due_at, due_rule, provisional = step.due_at, step.due_rule, step.provisional
+        cal = common.calendar(tx, new, calendar_digest)
+        yellow_at = shift(cal, due_at, state.yellow, "before")[0] if due_at else None
+        nxt = first_time(cal, state, due_at, start_rung(new, item.fields), next_rung) if due_at and not paused else None
+    else:
+        t = step_times(common.calendar(tx, new, calendar_digest), new, state, item.fields, entered_at=step.entered_at,
+                       extended_to=None, extra_units=step.extra_units, next_rung=next_rung, running=True)
+        due_at, due_rule, provisional, yellow_at, nxt = t.due_at, t.due_rule, t.provisional, t.yellow_at, t.next_escalation_at
+    p.new_due, p.new_escalation = fmt(due_at), fmt(nxt)
+    values = {"state": target, "due_at": due_at, "due_rule": due_rule, "provisional": provisional, "yellow_at": yellow_at,
+              "next_escalation_at": nxt, "next_rung": next_rung}
+    return p, values
+
+
+def migrate(store: Store, actor: str, template: str, version: str, now: datetime, *, mapping: dict[str, str] | None = None,
+            items: list[int] | None = None, apply: bool = False) -> MigrationPlan:
+    """Plan (and with `apply`, carry out) moving the live items of `template` to `version` (an administrator)."""
+    common.check_clock(store, now)
+    mapping = mapping or {}
+    common.guarded(store, actor, now, "migrate items", None,  # a refusal is audited
+                   lambda tx: _admin(tx, actor, "migrate items to another template version"))
+    with store.read() as tx:
+        to_id, new, to_hash = resolve_version(tx, template, version)
+        unknown = sorted({v for v in mapping.values() if v not in new.states})
+        if unknown:
+            raise InvalidInput(f"--map names state {', '.join(unknown)}, which version {to_id} of '{template}' does not have "
+                               f"(states: {', '.join(new.states)})")
+        candidates = _candidates(tx, template, to_id, items)
+        plans = []
+        for item in candidates:
+            step = item_store.step_by_id(tx, item.current_step_id)
+            old = common.definition(tx, item.template_version_id)
+            plans.append(_plan_item(tx, item, step, old, new, to_id, mapping)[0])
+    problems = [p.problem for p in plans if p.problem]
+    if problems:
+        raise InvalidInput("nothing migrated: " + "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else ""))
+    result = MigrationPlan(template, to_id, to_hash, mapping, apply, plans)
+    if not apply:
+        return result
+    done: list[ItemPlan] = []
+    for p in plans:
+        try:
+            done.append(_apply_one(store, actor, p.item, new, to_id, mapping, now))
+        except WuzhuanError as e:  # the items before stay migrated (each in its own transaction): say which
+            moved = [str(x.item) for x in done if x.applied]
+            e.args = (f"{e} — {'items ' + ', '.join(moved) + ' were migrated before it' if moved else 'nothing was migrated'}",)
+            raise
+    result.items = done
+    return result
+
+
+def _candidates(tx: Tx, template: str, to_id: int, ids: list[int] | None) -> list[ItemRow]:
+    if ids:
+        out = []
+        for i in dict.fromkeys(ids):
+            item = item_store.get(tx, i)
+            if item is None:
+                raise NotFound(f"item {i} does not exist")
+            if item.template_key != template:
+                raise InvalidInput(f"item {i} is a '{item.template_key}' item, not '{template}'")
+            if item.finished_at is not None:
+                raise InvalidInput(f"item {i} is finished: a finished item keeps the version it ran on")
+            if item.template_version_id != to_id:
+                out.append(item)
+        return out
+    return item_store.live_on_other_versions(tx, template, to_id)
+
+
+def _apply_one(store: Store, actor: str, item_id: int, new: Definition, to_id: int, mapping: dict[str, str],
+               now: datetime) -> ItemPlan:
+    """One item, in its own transaction, under its row lock (an advance meanwhile is seen, and re-planned)."""
+
+    def run(tx: Tx) -> ItemPlan:
+        locked = common.locked_item(tx, item_id)
+        item, step = locked.item, locked.step
+        common.not_backdated(now, locked)
+        if item.template_version_id == to_id or item.finished_at is not None:  # another run did it, or it finished meanwhile
+            p = ItemPlan(item.id, item.title, item.template_version_id, to_id, item.state, item.state, "", "", "", "", "", None)
+            return p
+        old = common.definition(tx, item.template_version_id)
+        p, values = _plan_item(tx, item, step, old, new, to_id, mapping, locked.calendar_digest)
+        if values is None:
+            raise InvalidInput(p.problem or f"item {item_id} cannot be migrated")
+        item_store.update_step(tx, step.id, **values)
+        item_store.update_item(tx, item.id, template_version_id=to_id, state=values["state"],
+                               owner_role=new.states[values["state"]].owner, due_at=values["due_at"],
+                               yellow_at=values["yellow_at"], version=item.version + 1, updated_at=now)
+        audit_store.append(tx, at=now, actor=actor, kind="migrated", item_id=item.id, from_state=item.state,
+                           to_state=values["state"],
+                           data={"from_version": item.template_version_id, "to_version": to_id, "map": mapping,
+                                 "step_id": step.id, "old_due": p.old_due, "due": p.new_due, "due_kept": p.due_kept,
+                                 "rungs_claimed": p.rungs_claimed, "next_rung": p.next_rung})
+        p.applied = True
+        return p
+
+    return common.guarded(store, actor, now, "migrate", item_id, run)
