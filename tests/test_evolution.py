@@ -200,3 +200,60 @@ def test_steps_and_notices_from_before_a_migration_keep_their_words(ready, tmp_p
     r = service.deliver(s, mail, at("2026-01-09 10:02"))
     assert r.dead == 0 and r.failed == 0 and r.sent >= 4
     assert any("「调研检查（视察、专题调研、执法检查）」" in m["Subject"] for m in mail.sent)
+
+
+# --- deadlines from decisions and fixed dates (issue 14, part 4) -------------------------------------------
+
+def test_a_fixed_day_and_a_decided_period_in_templates():
+    from datetime import UTC, datetime
+
+    from test_loader import MINIMAL, load, problems
+
+    from workflow.calendar import build_calendar, compute_due
+
+    fixed = load(MINIMAL.replace("deadline: {amount: 3, unit: workdays}", "deadline: {fixed: '01-20'}"))
+    cal = build_calendar()
+    due = compute_due(cal, datetime(2026, 1, 5, 1, tzinfo=UTC), fixed.states["start"].deadline, {})
+    assert due.rule == "2026年1月20日，当日24时" and due.at == at("2026-01-21 00:00")
+    # 2024-01-20 is a Saturday (not a 调休 workday): rolled to Monday the 22nd, per 民法典 Art.203
+    due = compute_due(cal, datetime(2024, 1, 5, 1, tzinfo=UTC), fixed.states["start"].deadline, {})
+    assert "顺延至下一工作日 2024-01-22" in due.rule and due.at == at("2024-01-23 00:00")
+    assert fixed.deadline_text(fixed.states["start"]) == "当年1月20日（遇休息日顺延）"
+    decided = load(MINIMAL.replace("roles: {office: 办公室}", "roles: {office: 办公室}\nfields: {term: {type: duration, label: 决定的期限}}")
+                   .replace("deadline: {amount: 3, unit: workdays}", "deadline: {amount: 3, unit: workdays, amount_from: term}"))
+    dl = decided.states["start"].deadline
+    assert compute_due(cal, at("2026-03-02 09:00"), dl, {}).at == at("2026-03-06 00:00")  # 3 working days: the default
+    d = compute_due(cal, at("2026-03-02 09:00"), dl, {"term": "1个月"})
+    assert d.at == at("2026-04-03 00:00") and d.rule.startswith("按决定限期1个月：")
+    for bad, msg in [("deadline: {fixed: '02-30'}", "'02-30' is not a day of the year"),
+                     ("deadline: {fixed: '01-20', amount: 3, unit: days}", "needs `amount` and `unit`, or a `fixed` day"),
+                     ("deadline: {amount: 3, unit: workdays, amount_from: nope}", "deadline amount from unknown field 'nope'")]:
+        assert any(msg in p for p in problems(MINIMAL.replace("deadline: {amount: 3, unit: workdays}", bad))), bad
+
+
+def test_the_council_sets_the_rectification_period_by_decision(ready):
+    from test_authority import _HAPPY, MOVES, NO
+
+    s = ready
+    item = service.create_item(s, ADMIN, template="special_supervision", title="限期整改", now=T0, group="g-env").id
+    clock = [T0]
+
+    def move(actor, trigger, fields=None, comment=None):
+        clock[0] += timedelta(hours=1)
+        return service.advance(s, actor, item, trigger, clock[0], fields=fields, comment=comment)
+
+    for trigger in _HAPPY:
+        actor, fields, comment = MOVES[trigger]
+        move(actor, trigger, fields, comment)
+    move("chen.jing", "record_vote", NO, "不满意")
+    move("huang.bo", "finish_rectification")
+    move("huang.bo", "submit_rectification_report", {"rectification_report": "第二次"})
+    move("li.ming", "refer_to_committee")
+    move("chen.jing", "record_vote", NO, "仍不满意")
+    with pytest.raises(InvalidInput, match="is not a period such as 1个月"):
+        move("li.ming", "order_measures", {"measures": "限期整改", "measures_deadline": "一年"}, "主任会议决定")
+    with pytest.raises(InvalidInput, match="at most 120 months"):
+        move("li.ming", "order_measures", {"measures": "限期整改", "measures_deadline": "121个月"}, "主任会议决定")
+    r = move("li.ming", "order_measures", {"measures": "限期整改", "measures_deadline": "1个月"}, "主任会议决定")
+    d = service.show_item(s, item, clock[0])
+    assert r.to_state == "rectification" and d.step.due_rule.startswith("按决定限期1个月：")

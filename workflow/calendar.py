@@ -17,11 +17,11 @@ from __future__ import annotations
 import calendar as _cal
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .definition import Deadline, Duration
+from .definition import Deadline, Duration, parse_duration
 from .errors import CalendarError
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -235,6 +235,23 @@ def compute_due(cal: WorkCalendar, entered_at: datetime, deadline: Deadline, fie
     if deadline.set_by and fields.get(deadline.set_by):
         day = parse_date(fields[deadline.set_by], deadline.set_by)
         return Due(end_of_day(day), not cal.is_exact(day), f"决议规定的期限 {day}，当日24时")
+    if deadline.fixed:
+        month, day_ = (int(x) for x in deadline.fixed.split("-"))
+        year = local_date(entered_at).year
+        raw = date(year, month, min(day_, _cal.monthrange(year, month)[1]))  # 02-29 in a common year: the month's last day
+        t = _Trace(cal)
+        end = _roll(t, raw, 1)
+        rule = f"{year}年{month}月{day_}日" + (f"（{cal.name(raw) or '休息日'}，顺延至下一工作日 {end}）" if end != raw else "")
+        return Due(end_of_day(end), t.provisional, rule + "，当日24时")
+    decided = parse_duration(fields.get(deadline.amount_from) or "") if deadline.amount_from else None
+    if decided is not None:  # the amount a decision set replaces the template's
+        due = _counted(cal, entered_at, replace(deadline, amount=decided.amount, unit=decided.unit, amount_from=None), fields)
+        return None if due is None else Due(due.at, due.provisional, f"按决定限期{decided}：{due.rule}")
+    return _counted(cal, entered_at, deadline, fields)
+
+
+def _counted(cal: WorkCalendar, entered_at: datetime, deadline: Deadline, fields: dict) -> Due | None:
+    """A deadline counted in its amount and unit, from entering the state or from its date field."""
     if deadline.field is None:
         if deadline.unit == "hours":
             return Due(entered_at + timedelta(hours=deadline.amount), False, f"进入后{deadline.amount}小时")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 UNITS = ("hours", "days", "workdays", "months")
-FIELD_TYPES = ("text", "date", "integer", "choice", "person", "list", "units", "tally")
+# Amounts a committee could mean: at most 10 years in days, 2000 working days, 10 years in months, a year in hours.
+AMOUNT_LIMITS = {"days": 3650, "workdays": 2000, "months": 120, "hours": 8760}
+FIELD_TYPES = ("text", "date", "integer", "choice", "person", "list", "units", "tally", "duration")
 SLIP_PATTERN = "〔{year}〕督字第{n}号"  # the number of a 督办单, when the template does not give its own
 GUARD_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "set", "unset")
 OWNER = "owner"  # pseudo-role in a rung's `notify`: whoever holds the state's owner role
@@ -47,17 +50,25 @@ class Deadline:
     field: str | None = None
     direction: str = "after"  # "before" only with a field
     set_by: str | None = None
+    amount_from: str | None = None  # a `duration` field: a decision's 限期 ("1个月") replaces amount and unit when given
+    fixed: str | None = None  # "MM-DD": that day of the year the step is entered (rolled to a working day)
 
     @property
     def duration(self) -> Duration:
         return Duration(self.amount, self.unit)
 
-    def describe(self, field_label: str | None = None, set_by_label: str | None = None) -> str:
-        if self.field is None:
+    def describe(self, field_label: str | None = None, set_by_label: str | None = None,
+                 amount_label: str | None = None) -> str:
+        if self.fixed:
+            month, day = self.fixed.split("-")
+            text = f"当年{int(month)}月{int(day)}日（遇休息日顺延）"
+        elif self.field is None:
             text = f"进入后{self.duration}"
         else:
             word = "前" if self.direction == "before" else "后"
             text = f"{field_label or self.field}{word}{self.duration}"
+        if self.amount_from:
+            text += f"（{amount_label or self.amount_from}另有决定的，从其决定）"
         if self.set_by:
             text += f"；填写{set_by_label or self.set_by}时以其为准"
         return text
@@ -256,7 +267,8 @@ class Definition:
             return "无时限"
         spec = self.fields.get(state.deadline.field or "")
         by = self.fields.get(state.deadline.set_by or "")
-        return state.deadline.describe(spec.label if spec else None, by.label if by else None)
+        amount = self.fields.get(state.deadline.amount_from or "")
+        return state.deadline.describe(spec.label if spec else None, by.label if by else None, amount.label if amount else None)
 
     def notices(self) -> set[str]:
         names = {r.notice for s in self.states.values() for r in s.ladder}
@@ -298,3 +310,16 @@ class Definition:
             if o.tally is not None and name in o.tally.count_fields() and other != name:
                 roles.update(dict.fromkeys(self.field_editors(other, state)))
         return tuple(roles)
+
+
+_DURATION = {"个月": "months", "月": "months", "个工作日": "workdays", "工作日": "workdays", "日": "days", "天": "days",
+             "小时": "hours", "months": "months", "month": "months", "workdays": "workdays", "workday": "workdays",
+             "days": "days", "day": "days", "hours": "hours", "hour": "hours"}
+
+
+def parse_duration(text: str) -> Duration | None:
+    """"1个月", "15个工作日", "30日", "1 months" → Duration; None when the text is not one."""
+    m = re.fullmatch(r"\s*(\d{1,4})\s*([^\d\s].*?)\s*", str(text))
+    if not m or m.group(2) not in _DURATION:
+        return None
+    return Duration(int(m.group(1)), _DURATION[m.group(2)])

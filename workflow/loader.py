@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -15,6 +15,7 @@ from . import caches
 from .calendar import EVERY_DAY, build_calendar
 from .deadlines import step_times
 from .definition import (
+    AMOUNT_LIMITS,
     DEFAULT_EXTENSION_APPROVERS,
     DEFAULT_PAUSE_ROLES,
     OWNER,
@@ -37,7 +38,6 @@ from .textfile import FileProblem, decode, read_bytes
 from .yamltext import Doc, Path_, parse_yaml
 
 MAX_BYTES = 1_000_000
-AMOUNT_LIMITS = {"days": 3650, "workdays": 2000, "months": 120, "hours": 8760}
 RESERVED_TRIGGERS = {"trigger", "state", "fields", "counters", "machine"}
 
 
@@ -257,6 +257,22 @@ class _Checker:
                     self.p(base + ("deadline", "field"), f"deadline counts from unknown field '{fld}'")
                 elif isinstance(spec, dict) and spec.get("type") != "date":
                     self.p(base + ("deadline", "field"), f"deadline field '{fld}' must be of type date, not {spec.get('type')}")
+            src = dl.get("amount_from")
+            if isinstance(src, str):
+                spec = self.fields.get(src)
+                if spec is None:
+                    self.p(base + ("deadline", "amount_from"), f"deadline amount from unknown field '{src}'")
+                elif isinstance(spec, dict) and spec.get("type") != "duration":
+                    self.p(base + ("deadline", "amount_from"), f"field '{src}' gives a deadline's amount: it must be of type "
+                                                               f"duration, not {spec.get('type')}")
+            fixed = dl.get("fixed")
+            if isinstance(fixed, str) and "field" in dl:
+                self.p(base + ("deadline", "fixed"), "a fixed day is not counted from a date field: drop `field` or `fixed`")
+            if isinstance(fixed, str) and len(fixed) == 5 and fixed[2] == "-" and fixed.replace("-", "").isdigit():
+                try:
+                    date(2024, int(fixed[:2]), int(fixed[3:]))  # a leap year: 02-29 exists
+                except ValueError:
+                    self.p(base + ("deadline", "fixed"), f"'{fixed}' is not a day of the year (MM-DD)")
             by = dl.get("set_by")
             if isinstance(by, str):
                 spec = self.fields.get(by)
@@ -541,8 +557,8 @@ def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
         dl = st.get("deadline")
         states[sname] = State(
             name=sname, label=st["label"], owner=st.get("owner"), tags=tuple(st.get("tags", ())),
-            deadline=Deadline(dl["amount"], dl["unit"], dl.get("field"), dl.get("direction", "after"), dl.get("set_by"))
-            if dl else None,
+            deadline=Deadline(dl.get("amount", 0), dl.get("unit", "days"), dl.get("field"), dl.get("direction", "after"),
+                              dl.get("set_by"), dl.get("amount_from"), dl.get("fixed")) if dl else None,
             yellow=_duration(st.get("yellow"), default_yellow), ladder=_rungs(raw), final=bool(st.get("final", False)),
             pause_roles=tuple(st.get("pause_roles", default_pause)),
             extension_approvers=tuple(st.get("extension_approvers", default_approvers)),

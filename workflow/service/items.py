@@ -9,7 +9,7 @@ from typing import Any
 from .. import authority, notice_data
 from ..calendar import WorkCalendar, parse_date
 from ..deadlines import step_times
-from ..definition import Definition, FieldSpec
+from ..definition import AMOUNT_LIMITS, Definition, FieldSpec, parse_duration
 from ..errors import Conflict, GuardFailed, InvalidInput, NotFound, NotPermitted
 from ..machine import ItemModel, fire
 from ..present import fmt, local_iso
@@ -100,6 +100,13 @@ def coerce(tx: Tx, spec: FieldSpec, value: Any) -> Any:
     if spec.type == "tally":
         raise InvalidInput(f"{name} is counted from the votes ({'、'.join(spec.tally.count_fields()) if spec.tally else ''}), "
                            "not entered: give the counts instead")
+    if spec.type == "duration":
+        d = parse_duration(str(value))
+        limit = AMOUNT_LIMITS.get(d.unit) if d else None
+        if d is None or d.amount < 1 or d.amount > limit:
+            raise InvalidInput(f"{name}: '{common.shown(str(value))}' is not a period such as 1个月, 15个工作日 or 30日"
+                               + (f" (at most {limit} {d.unit})" if d and limit else ""))
+        return str(d)
     if spec.type == "units":
         codes = value if isinstance(value, list) else str(value).replace("、", ",").replace("，", ",").split(",")
         out = []
