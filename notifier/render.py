@@ -97,4 +97,6 @@ def sample_context() -> dict[str, Any]:
         "slip": {"no": "〔2026〕督字第1号", "limit": "2026-06-08 24:00"}, "start_reason": "",
         "actions": ["整改完成"], "skipped": [],
         "handed_by": "示例经办人", "comment": "",
+        "meeting": {"id": 1, "title": "市人大常委会第二十次会议", "kind": "常委会会议", "from": "2026-06-25", "to": "2026-07-02"},
+        "old_due": "2026-06-05 24:00",
     }

@@ -287,7 +287,7 @@ def test_read_commands_never_create_or_migrate_a_database(run, tmp_path):
 
 def test_db_upgrade(run):
     r = run("db", "upgrade")
-    assert r.exit_code == 0 and "schema at 0007" in r.output
+    assert r.exit_code == 0 and "schema at 0008" in r.output
     assert "already current" in run("db", "upgrade").output
 
 
@@ -548,3 +548,27 @@ def test_items_migrate(ready_cli, tmp_path):
     assert r.exit_code == 0 and r.output.startswith("1 个事项迁移至 special_supervision 版本 4")
     assert json.loads(run("items", "show", 1, "--json").output)["template_version"] == 4
     assert "迁移版本" in run("items", "history", 1).output
+
+
+def test_meetings_commands(ready_cli):
+    run = ready_cli
+    r = run("meetings", "add", "--kind", "常委会会议", "--date", "2026-06-25", "--title", "第二十次会议", "--actor", "wang.fang",
+            "--now", "2026-01-05T10:00")
+    assert r.exit_code == 0 and r.output.startswith("1 会议已登记：常委会会议 2026-06-25"), r.stderr
+    r = run("meetings", "add", "--kind", "常委会会议", "--date", "2026-13-01", "--title", "x", "--actor", "wang.fang",
+            "--now", "2026-01-05T10:00")
+    assert r.exit_code == 2 and "is not a date" in r.stderr
+    assert run("items", "advance", 1, "propose", "--field", "topic=t", "--field", "source=社会关注", "--actor", "wang.fang",
+               "--now", "2026-01-06T09:00").exit_code == 0
+    r = run("items", "advance", 1, "adopt_plan", "--field", "meeting=1", "--actor", "li.ming", "--now", "2026-01-07T09:00")
+    assert r.exit_code == 0, r.stderr
+    assert "meeting_date=2026-06-25" in run("items", "show", 1).output
+    r = run("meetings", "move", 1, "--to", "2026-07-02", "--actor", "wang.fang", "--now", "2026-01-08T09:00")
+    assert r.exit_code == 2 and "exactly one of --dry-run or --apply" in r.output + r.stderr
+    r = run("meetings", "move", 1, "--to", "2026-07-02", "--dry-run", "--actor", "wang.fang", "--now", "2026-01-08T09:00")
+    assert r.exit_code == 0 and "试运行" in r.output and "以其计算时限的事项 1 个" in r.output
+    r = run("meetings", "move", 1, "--to", "2026-07-02", "--apply", "--actor", "wang.fang", "--now", "2026-01-08T09:00")
+    assert r.exit_code == 0 and r.output.startswith("1 会议已由 2026-06-25 改期至 2026-07-02")
+    assert "meeting_date=2026-07-02" in run("items", "show", 1).output
+    r = run("meetings", "list", "--json")
+    assert json.loads(r.output)[0]["day"] == "2026-07-02"

@@ -257,3 +257,50 @@ def test_the_council_sets_the_rectification_period_by_decision(ready):
     r = move("li.ming", "order_measures", {"measures": "限期整改", "measures_deadline": "1个月"}, "主任会议决定")
     d = service.show_item(s, item, clock[0])
     assert r.to_state == "rectification" and d.step.due_rule.startswith("按决定限期1个月：")
+
+
+# --- meetings (issue 14, part 3) ----------------------------------------------------------------------
+
+def test_items_refer_to_a_meeting_and_moving_it_moves_their_deadlines(ready):
+    from notifier.transports import MemoryTransport
+
+    s = ready
+    m = service.add_meeting(s, ADMIN, "常委会会议", "2026-06-25", "市人大常委会第二十次会议", at("2026-01-05 09:30"))
+    other = service.add_meeting(s, ADMIN, "主任会议", "2026-06-20", "第五十次主任会议", at("2026-01-05 09:31"))
+    with pytest.raises(NotPermitted, match="meetings are kept by the office and the council"):
+        service.add_meeting(s, "huang.bo", "常委会会议", "2026-06-25", "x", at("2026-01-05 09:32"))
+    a, b, c = (service.create_item(s, ADMIN, template="special_supervision", title=t, now=T0, group="g-env").id
+               for t in ("按会议计算", "另一会议", "自填日期"))
+    for i in (a, b, c):
+        service.advance(s, ADMIN, i, "propose", at("2026-01-06 09:00"), fields={"topic": "t", "source": "社会关注"})
+    with pytest.raises(InvalidInput, match=f"meeting {other.id} is a 主任会议, not a 常委会会议"):
+        service.advance(s, "li.ming", b, "adopt_plan", at("2026-01-07 09:00"), fields={"meeting": str(other.id)})
+    service.advance(s, "li.ming", a, "adopt_plan", at("2026-01-07 09:00"), fields={"meeting": str(m.id)})  # meeting_date follows
+    service.advance(s, "li.ming", c, "adopt_plan", at("2026-01-07 09:00"), fields={"meeting_date": "2026-06-25"})
+    assert service.show_item(s, a, at("2026-01-07 10:00")).fields["meeting_date"] == "2026-06-25"
+    # bring a to 报告送审 (20 days before the meeting) and c to the same step with its own date
+    for i in (a, c):
+        service.advance(s, "chen.jing", i, "approve_work_plan", at("2026-01-08 09:00"), fields={"plan_doc": "1号"})
+        service.advance(s, "zhao.hua", i, "finish_research", at("2026-01-09 09:00"), fields={"research_report": "r"})
+        service.advance(s, ADMIN, i, "hand_over_views", at("2026-01-10 09:00"))
+    assert service.show_item(s, a, at("2026-01-10 10:00")).step.due == "2026-06-05 24:00"
+    plan = service.move_meeting(s, ADMIN, m.id, "2026-07-02", at("2026-01-11 09:00"))
+    assert not plan.applied and [(x.item, x.old_due, x.new_due) for x in plan.items] == [(a, "2026-06-05 24:00", "2026-06-12 24:00")]
+    assert service.show_item(s, a, at("2026-01-11 09:01")).step.due == "2026-06-05 24:00"  # the dry run changed nothing
+    with pytest.raises(NotPermitted):
+        service.move_meeting(s, "huang.bo", m.id, "2026-07-02", at("2026-01-11 09:02"), apply=True)
+    done = service.move_meeting(s, ADMIN, m.id, "2026-07-02", at("2026-01-11 09:05"), apply=True)
+    assert done.applied and done.items[0].notified == ["黄波"]
+    da = service.show_item(s, a, at("2026-01-11 09:06"))
+    assert da.step.due == "2026-06-12 24:00" and da.fields["meeting_date"] == "2026-07-02"
+    assert service.show_item(s, c, at("2026-01-11 09:06")).step.due == "2026-06-05 24:00"  # its own date: untouched
+    ev = service.history(s, a)[-1]
+    assert ev.kind == "deadline_moved" and ev.data["fields_changed"] == {"meeting_date": ["2026-06-25", "2026-07-02"]}
+    mail = MemoryTransport()
+    service.deliver(s, mail, at("2026-01-11 09:10"))
+    moved = [x for x in mail.sent if x["Subject"].startswith("【时限调整】")]
+    assert len(moved) == 1 and "由 2026-06-25 改期至 2026-07-02" in moved[0].get_body(("plain",)).get_content()
+    assert [x.day for x in service.list_meetings(s)] == ["2026-06-20", "2026-07-02"]
+    assert service.verify_audit(s).ok
+    with pytest.raises(NotFound, match="meeting 999 does not exist"):
+        service.move_meeting(s, ADMIN, 999, "2026-07-02", at("2026-01-11 09:20"))

@@ -9,7 +9,7 @@ from typing import Any
 UNITS = ("hours", "days", "workdays", "months")
 # Amounts a committee could mean: at most 10 years in days, 2000 working days, 10 years in months, a year in hours.
 AMOUNT_LIMITS = {"days": 3650, "workdays": 2000, "months": 120, "hours": 8760}
-FIELD_TYPES = ("text", "date", "integer", "choice", "person", "list", "units", "tally", "duration")
+FIELD_TYPES = ("text", "date", "integer", "choice", "person", "list", "units", "tally", "duration", "meeting")
 SLIP_PATTERN = "〔{year}〕督字第{n}号"  # the number of a 督办单, when the template does not give its own
 GUARD_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "set", "unset")
 OWNER = "owner"  # pseudo-role in a rung's `notify`: whoever holds the state's owner role
@@ -189,6 +189,8 @@ class FieldSpec:
     keep: bool = False  # a value stays valid in later rounds (e.g. the meeting date)
     editable_by: tuple[str, ...] | None = None  # None: the default rule (see Definition.field_editors)
     tally: Tally | None = None  # a `tally` field: computed from its counts, never entered
+    meeting_kind: str | None = None  # a `meeting` field: the kind of meeting it may name (None: any)
+    sets: str | None = None  # a `meeting` field: the date field that follows the meeting's day
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,9 @@ class Definition:
         by = self.fields.get(state.deadline.set_by or "")
         amount = self.fields.get(state.deadline.amount_from or "")
         return state.deadline.describe(spec.label if spec else None, by.label if by else None, amount.label if amount else None)
+
+    def meeting_fields(self) -> tuple[str, ...]:
+        return tuple(n for n, f in self.fields.items() if f.type == "meeting")
 
     def notices(self) -> set[str]:
         names = {r.notice for s in self.states.values() for r in s.ladder}

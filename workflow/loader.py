@@ -215,6 +215,15 @@ class _Checker:
                 self.p(("fields", name), "a choice field needs `choices`")
             if f.get("type") != "choice" and "choices" in f:
                 self.p(("fields", name, "choices"), "only a choice field has `choices`")
+            for key in ("kind", "sets"):
+                if f.get("type") != "meeting" and key in f:
+                    self.p(("fields", name, key), f"only a meeting field has `{key}`")
+            target = f.get("sets")
+            if isinstance(target, str) and f.get("type") == "meeting":
+                spec = self.fields.get(target)
+                if not isinstance(spec, dict) or spec.get("type") != "date":
+                    self.p(("fields", name, "sets"), f"`sets` names the date field that follows the meeting: '{target}' "
+                                                     "is not a date field of this template")
             tally = f.get("tally")
             if f.get("type") == "tally" and not isinstance(tally, dict):
                 self.p(("fields", name), "a tally field needs `tally` naming its integer count fields (members, for, against)")
@@ -255,8 +264,9 @@ class _Checker:
                 spec = self.fields.get(fld)
                 if spec is None:
                     self.p(base + ("deadline", "field"), f"deadline counts from unknown field '{fld}'")
-                elif isinstance(spec, dict) and spec.get("type") != "date":
-                    self.p(base + ("deadline", "field"), f"deadline field '{fld}' must be of type date, not {spec.get('type')}")
+                elif isinstance(spec, dict) and spec.get("type") not in ("date", "meeting"):
+                    self.p(base + ("deadline", "field"), f"deadline field '{fld}' must be of type date or meeting, "
+                                                         f"not {spec.get('type')}")
             src = dl.get("amount_from")
             if isinstance(src, str):
                 spec = self.fields.get(src)
@@ -577,7 +587,8 @@ def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
         for t in data["transitions"]
     )
     fields = {n: FieldSpec(n, f["type"], f.get("label", n), tuple(f.get("choices", ())), bool(f.get("keep", False)),
-                           tuple(f["editable_by"]) if "editable_by" in f else None, _tally(f.get("tally")))
+                           tuple(f["editable_by"]) if "editable_by" in f else None, _tally(f.get("tally")), f.get("kind"),
+                           f.get("sets"))
               for n, f in data.get("fields", {}).items()}
     assignable = {r: tuple(v["assignable_by"]) for r, v in data["roles"].items() if isinstance(v, dict) and "assignable_by" in v}
     u = data.get("urgency")

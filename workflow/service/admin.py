@@ -173,7 +173,7 @@ def recompute_provisional(tx: Tx, now: datetime) -> int:
     n = 0
     for step, item in item_store.open_provisional_steps(tx):
         defn = common.definition(tx, item.template_version_id)
-        t = step_times(common.calendar(tx, defn), defn, defn.states[step.state], item.fields, entered_at=step.entered_at,
+        t = step_times(common.calendar(tx, defn), defn, defn.states[step.state], common.dated(tx, defn, item.fields), entered_at=step.entered_at,
                        extended_to=step.extended_to, extra_units=step.extra_units, next_rung=step.next_rung,
                        running=step.status == StepStatus.OPEN)
         item_store.update_step(tx, step.id, due_at=t.due_at, due_rule=t.due_rule, provisional=t.provisional,

@@ -15,7 +15,7 @@ from ..store import meta as meta_store
 
 # The events that change an item's version: the trail must account for every version an item has.
 VERSION_KINDS = ("advanced", "fields_set", "assigned", "unassigned", "paused", "resumed", "extension_approved",
-                 "extension_rejected", "migrated")
+                 "extension_rejected", "migrated", "deadline_moved")
 
 
 @dataclass

@@ -6,7 +6,7 @@ import re
 import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .. import authority, caches, loader
 from ..calendar import EVERY_DAY, WorkCalendar, build_calendar
@@ -27,6 +27,7 @@ from ..store import Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import calendar as calendar_store
 from ..store import items as item_store
+from ..store import meetings as meeting_store
 from ..store import meta as meta_store
 from ..store import templates as template_store
 
@@ -235,6 +236,15 @@ def state_label(tx: Tx, defn: Definition, version_id: int, state: str) -> str:
         return defn.states[state].label
     other = definition_with_state(tx, version_id, defn.key, state)
     return other.states[state].label if state in other.states else state
+
+
+def dated(tx: Tx, defn: Definition, fields: dict[str, Any]) -> dict[str, Any]:
+    """The values deadlines count from: a `meeting` field's id replaced by the meeting's (current) date."""
+    names = [n for n in defn.meeting_fields() if fields.get(n) is not None]
+    if not names:
+        return fields
+    days = meeting_store.days(tx, [int(fields[n]) for n in names])
+    return fields | {n: days[int(fields[n])].isoformat() for n in names if int(fields[n]) in days}
 
 
 def latest_version(tx: Tx, key: str) -> tuple[TemplateVersionRow, Definition]:

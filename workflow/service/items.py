@@ -17,6 +17,7 @@ from ..rows import Holder, ItemRow, PersonRow, StepRow
 from ..store import StepStatus, Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import items as item_store
+from ..store import meetings as meeting_store
 from ..store import outbox as outbox_store
 from . import common
 
@@ -100,6 +101,14 @@ def coerce(tx: Tx, spec: FieldSpec, value: Any) -> Any:
     if spec.type == "tally":
         raise InvalidInput(f"{name} is counted from the votes ({'、'.join(spec.tally.count_fields()) if spec.tally else ''}), "
                            "not entered: give the counts instead")
+    if spec.type == "meeting":
+        text = str(value).strip().upper().removeprefix("M")
+        m = meeting_store.get(tx, int(text)) if text.isdigit() and len(text) <= 10 else None
+        if m is None:
+            raise InvalidInput(f"{name}: no meeting '{common.shown(str(value))}' (see `wuzhuan meetings list`)")
+        if spec.meeting_kind and m.kind != spec.meeting_kind:
+            raise InvalidInput(f"{name}: meeting {m.id} is a {m.kind}, not a {spec.meeting_kind}")
+        return m.id
     if spec.type == "duration":
         d = parse_duration(str(value))
         limit = AMOUNT_LIMITS.get(d.unit) if d else None
@@ -135,6 +144,17 @@ def coerce_all(tx: Tx, defn: Definition, raw: dict[str, Any] | None) -> dict[str
         if spec is None:
             raise InvalidInput(f"template '{defn.key}' has no field '{name}' (fields: {', '.join(defn.fields) or 'none'})")
         out[name] = coerce(tx, spec, value)
+    return out
+
+
+def with_meeting_dates(tx: Tx, defn: Definition, changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` plus the date field each meeting field among them `sets` to the meeting's day."""
+    out = changes
+    for name in defn.meeting_fields():
+        spec = defn.fields[name]
+        if spec.sets and changes.get(name) is not None:
+            m = meeting_store.get(tx, changes[name])
+            out = out | {spec.sets: m.day.isoformat()}
     return out
 
 
@@ -175,7 +195,7 @@ def open_step(tx: Tx, store: Store, defn: Definition, item: ItemRow, state_name:
         step.status, step.left_at = StepStatus.CLOSED, now
         item.finished_at = now
     else:
-        t = step_times(cal, defn, state, item.fields, entered_at=now)
+        t = step_times(cal, defn, state, common.dated(tx, defn, item.fields), entered_at=now)
         step.due_at, step.due_rule, step.provisional = t.due_at, t.due_rule, t.provisional
         step.yellow_at, step.next_escalation_at = t.yellow_at, t.next_escalation_at
     step.id = item_store.insert_step(tx, {c: getattr(step, c) for c in item_store.STEP_COLUMNS})
@@ -233,7 +253,7 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
         raise InvalidInput("an item needs a title")
     if len(title) > MAX_TITLE:
         raise InvalidInput(f"the title is {len(title)} characters long; at most {MAX_TITLE}")
-    values = with_tallies(defn, coerce_all(tx, defn, fields), {}, None)
+    values = with_tallies(defn, with_meeting_dates(tx, defn, coerce_all(tx, defn, fields)), {}, None)
     item_id = item_store.insert_item(
         tx, template_version_id=tv.id, template_key=defn.key, title=title, state=defn.initial, version=1, fields=values,
         counters={c: 0 for c in defn.counters}, created_at=now, created_by=actor,
@@ -307,7 +327,7 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     common.check_version(item, expected)
     asked_for = {f for t in candidates for f in t.requires}
     authority.fields_given(defn, item.state, (fields or {}).keys(), asked_for, item.id, who, held, holders)
-    changes = coerce_all(tx, defn, fields)
+    changes = with_meeting_dates(tx, defn, coerce_all(tx, defn, fields))
     changes = with_tallies(defn, changes, defn.round_view(item.fields, step.fields or {}), item.id)
     this_round = (step.fields or {}) | changes
     latest = item.fields | changes
@@ -397,7 +417,7 @@ def _set_fields(tx: Tx, actor: str, item_id: int, fields: dict[str, Any], now: d
     authority.fields_given(defn, item.state, fields.keys(), set(), item.id, who, held, holders)
     common.not_backdated(now, locked)
     common.check_version(item, expected)
-    changes = coerce_all(tx, defn, fields)
+    changes = with_meeting_dates(tx, defn, coerce_all(tx, defn, fields))
     changes = with_tallies(defn, changes, defn.round_view(item.fields, step.fields or {}), item.id)
     old = dict(item.fields)
     item.fields = old | changes
@@ -405,8 +425,9 @@ def _set_fields(tx: Tx, actor: str, item_id: int, fields: dict[str, Any], now: d
     recomputed = False
     step_values: dict[str, Any] = {"fields": (step.fields or {}) | changes}
     old_due = step.due_at
-    if state.deadline and (state.deadline.field in changes or state.deadline.set_by in changes) and not item.finished_at:
-        t = step_times(common.calendar(tx, defn, locked.calendar_digest), defn, state, item.fields, entered_at=step.entered_at,
+    if state.deadline and (state.deadline.field in changes or state.deadline.set_by in changes
+                               or state.deadline.amount_from in changes) and not item.finished_at:
+        t = step_times(common.calendar(tx, defn, locked.calendar_digest), defn, state, common.dated(tx, defn, item.fields), entered_at=step.entered_at,
                        extended_to=step.extended_to, extra_units=step.extra_units, next_rung=step.next_rung,
                        running=step.status == StepStatus.OPEN)
         step_values.update(due_at=t.due_at, due_rule=t.due_rule, provisional=t.provisional, yellow_at=t.yellow_at,

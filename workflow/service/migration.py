@@ -153,7 +153,7 @@ def _plan_item(tx: Tx, item: ItemRow, step: StepRow, old: Definition, new: Defin
         yellow_at = shift(cal, due_at, state.yellow, "before")[0] if due_at else None
         nxt = first_time(cal, state, due_at, start_rung(new, item.fields), next_rung) if due_at and not paused else None
     else:
-        t = step_times(common.calendar(tx, new, calendar_digest), new, state, item.fields, entered_at=step.entered_at,
+        t = step_times(common.calendar(tx, new, calendar_digest), new, state, common.dated(tx, new, item.fields), entered_at=step.entered_at,
                        extended_to=None, extra_units=step.extra_units, next_rung=next_rung, running=True)
         due_at, due_rule, provisional, yellow_at, nxt = t.due_at, t.due_rule, t.provisional, t.yellow_at, t.next_escalation_at
     p.new_due, p.new_escalation = fmt(due_at), fmt(nxt)

@@ -124,7 +124,7 @@ def resume(store: Store, actor: str, item_id: int, now: datetime, reason: str | 
         unit = state.deadline.unit if state.deadline else "hours"
         lost = lost_units(cal, unit, step.paused_at, now)
         extra = (step.extra_units or 0) + lost
-        t = step_times(cal, defn, state, item.fields, entered_at=step.entered_at, extended_to=step.extended_to,
+        t = step_times(cal, defn, state, common.dated(tx, defn, item.fields), entered_at=step.entered_at, extended_to=step.extended_to,
                        extra_units=extra, next_rung=step.next_rung)
         item_store.update_step(tx, step.id, status=StepStatus.OPEN, paused_at=None, extra_units=extra, due_at=t.due_at,
                                due_rule=t.due_rule, provisional=t.provisional, yellow_at=t.yellow_at,
@@ -211,7 +211,7 @@ def decide_extension(store: Store, actor: str, request_id: int, approve: bool, n
         new_due = step.due_at
         item_values: dict[str, Any] = {"version": item.version + 1, "updated_at": now}
         if approve:
-            t = step_times(common.calendar(tx, defn, locked.calendar_digest), defn, state, item.fields,
+            t = step_times(common.calendar(tx, defn, locked.calendar_digest), defn, state, common.dated(tx, defn, item.fields),
                            entered_at=step.entered_at, extended_to=req.new_date, extra_units=0, next_rung=step.next_rung,
                            running=step.status == StepStatus.OPEN)
             item_store.update_step(tx, step.id, extended_to=req.new_date, extra_units=0, due_at=t.due_at, due_rule=t.due_rule,

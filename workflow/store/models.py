@@ -303,6 +303,13 @@ Meta = _Table(
     "meta", metadata,
     _s("key", 64, False, primary_key=True), Column("value", Text, nullable=False))
 
+# A meeting items refer to (a field of type `meeting` holds its id): moving it moves every deadline counted from it.
+Meeting = _Table(
+    "meetings", metadata, _pk(),
+    _s("kind", 32, False), Column("day", Date, nullable=False), _s("title", 200, False),
+    _when("created_at", False), _s("created_by", 64), _when("moved_at"),
+    Index("ix_meetings_day", "day"))
+
 # A day from an imported State Council notice: a holiday or a 调休 make-up workday.
 CalendarDay = _Table(
     "calendar_days", metadata,
