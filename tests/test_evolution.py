@@ -304,3 +304,31 @@ def test_items_refer_to_a_meeting_and_moving_it_moves_their_deadlines(ready):
     assert service.verify_audit(s).ok
     with pytest.raises(NotFound, match="meeting 999 does not exist"):
         service.move_meeting(s, ADMIN, 999, "2026-07-02", at("2026-01-11 09:20"))
+
+
+def test_on_the_demo_database_item_3_follows_a_renamed_state(tmp_path):
+    """Issue 14's scenario: on the demo's database, a new version renames item 3's state; a dry run first, then
+    the item moves with its (extended) due time kept, audited and shown in its history."""
+    from conftest import SIM
+    from workflow.demo import run_demo
+    from workflow.store import Store
+
+    run_demo(tmp_path / "demo", lambda _line: None)
+    s = Store(f"sqlite:///{tmp_path / 'demo' / 'wuzhuan.db'}", settings=SIM)
+    try:
+        before = service.show_item(s, 3, at("2026-04-20 10:00"))
+        assert before.state == "research" and before.step.due == "2026-05-15 24:00"  # extended in the demo
+        v = publish(s, tmp_path, renamed())
+        service.migrate(s, ADMIN, "special_supervision", str(v), at("2026-04-20 10:00"), mapping={"research": "inspection"},
+                        items=[3])
+        assert service.show_item(s, 3, at("2026-04-20 10:00")).version == before.version
+        prefix = next(x.hash for x in service.template_versions(s) if x.id == v)[:8]  # a version by its hash, as listed
+        r = service.migrate(s, ADMIN, "special_supervision", prefix, at("2026-04-20 10:05"),
+                            mapping={"research": "inspection"}, items=[3], apply=True)
+        assert [(p.item, p.due_kept, p.new_due) for p in r.items] == [(3, "extended", "2026-05-15 24:00")]
+        after = service.show_item(s, 3, at("2026-04-20 10:06"))
+        assert after.state == "inspection" and after.step.due == "2026-05-15 24:00" and after.template_version == v
+        assert service.history(s, 3)[-1].kind == "migrated" and service.verify_audit(s).ok
+        assert service.show_item(s, 1, at("2026-04-20 10:06")).template_version != v  # only the item named moved
+    finally:
+        s.dispose()
