@@ -75,10 +75,13 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     for n, item_id in enumerate(ids):
         step(item_id, "propose", "wang.fang", f"2026-01-{8 + n:02d} 10:00",
              fields={"topic": ITEMS[n][0], "source": ["社会关注", "组成人员意见", "代表建议", "专委调研", "来信来访"][n]})
+    m = service.add_meeting(store, "wang.fang", "常委会会议", "2026-06-25", "市人大常委会第二十次会议", at("2026-01-20 14:00"))
+    say(f"  王芳 registered meeting {m.id}: {m.kind} {m.day} {m.title} (items name it instead of copying its date)")
     for n, item_id in enumerate(ids[:4]):
         if n == 1:
             continue  # item 2 is adopted in the conflict below
-        step(item_id, "adopt_plan", "li.ming", "2026-01-20 15:00", fields={"meeting_date": ["2026-06-25", "", "2026-08-27", "2026-10-29"][n]})
+        given = {"meeting": str(m.id)} if n == 0 else {"meeting_date": ["", "", "2026-08-27", "2026-10-29"][n]}
+        step(item_id, "adopt_plan", "li.ming", "2026-01-20 15:00", fields=given)
 
     say("\nA refused attempt: the department's clerk tries to adopt the plan himself:")
     try:
@@ -110,6 +113,11 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     step(ids[0], "approve_work_plan", "chen.jing", "2026-01-27 16:00", fields={"plan_doc": "常办发〔2026〕3号"})
     step(ids[2], "approve_work_plan", "he.yan", "2026-02-10 11:00", fields={"plan_doc": "常办发〔2026〕7号"})
     step(ids[0], "finish_research", "zhao.hua", "2026-03-20 17:00", fields={"research_report": "大气污染防治调研报告"})
+
+    r = service.move_meeting(store, "wang.fang", m.id, "2026-07-02", at("2026-03-25 09:00"))
+    say(f"\nThe meeting may move to 2026-07-02; a dry run lists the deadlines that would follow it: "
+        + "; ".join(f"item {x.item} '{x.state_label}' {x.old_due} → {x.new_due}" for x in r.items)
+        + f"\n  (wuzhuan meetings move {m.id} --to 2026-07-02 --apply would move them and tell their owners)")
 
     say("\nThe elderly-care group pauses its plan step while the topic is re-scoped (挂起), then resumes:")
     r = service.pause(store, "li.ming", ids[4], "主任会议要求调整监督重点", at("2026-01-22 09:00"))
