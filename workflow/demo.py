@@ -115,7 +115,7 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     step(ids[0], "finish_research", "zhao.hua", "2026-03-20 17:00", fields={"research_report": "大气污染防治调研报告"})
 
     r = service.move_meeting(store, "wang.fang", m.id, "2026-07-02", at("2026-03-25 09:00"))
-    say(f"\nThe meeting may move to 2026-07-02; a dry run lists the deadlines that would follow it: "
+    say("\nThe meeting may move to 2026-07-02; a dry run lists the deadlines that would follow it: "
         + "; ".join(f"item {x.item} '{x.state_label}' {x.old_due} → {x.new_due}" for x in r.items)
         + f"\n  (wuzhuan meetings move {m.id} --to 2026-07-02 --apply would move them and tell their owners)")
 
