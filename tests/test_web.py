@@ -467,3 +467,29 @@ def test_an_upload_that_is_not_yaml_is_one_clear_line(web):
                     files={"file": ("t.yaml", content)})
         assert r.status_code == 400 and "Traceback" not in r.text
     assert _state(store) == before
+
+
+def test_the_vote_is_one_form_of_counts_and_the_counts_choose_the_way(web):
+    """Issue 15: the 满意度测评 page asks once for the counts; the engine computes 满意/不满意 and takes that move."""
+    from test_authority import _HAPPY, MOVES
+
+    store, clock, client, (a, _b) = web
+    for trigger in _HAPPY[1:]:  # 'propose' was made by the fixture
+        actor, fields, comment = MOVES[trigger]
+        service.advance(store, actor, a, trigger, clock.t, fields=fields, comment=comment)
+    c = signed_in(client, "chen.jing")
+    page = c.get(f"/items/{a}").text
+    assert page.count('name="trigger" value="record_vote"') == 1 and "按填写的结果自动转入" in page
+    assert 'name="field:votes_for"' in page and 'name="field:vote"' not in page  # the result is never typed
+    version = field(page, "version")
+    r = post(c, f"/items/{a}", f"/items/{a}/advance", {"trigger": "record_vote", "version": version,
+                                                       "field:members_total": "60", "field:votes_for": "20",
+                                                       "field:votes_against": "40"})
+    assert r.status_code == 400 and "needs a comment" in r.text  # 不满意 needs the reason; nothing moved
+    r = post(c, f"/items/{a}", f"/items/{a}/advance", {"trigger": "record_vote", "version": version,
+                                                       "field:members_total": "60", "field:votes_for": "20",
+                                                       "field:votes_against": "40", "comment": "整改不到位"})
+    assert r.status_code == 303
+    d = service.show_item(store, a, clock.t)
+    assert d.state == "rectification" and d.steps[-2].values["vote"] == "不满意"
+    assert "整改落实" in c.get(r.headers["location"]).text

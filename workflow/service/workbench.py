@@ -199,7 +199,7 @@ def item_page(store: Store, person: PersonRow, item_id: int, now: datetime) -> I
         defn, state = loaded.defn, loaded.defn.states[item.state]
         d = views.detail(loaded, now, held, rounds=True)
         running = item.finished_at is None and item.paused_at is None
-        moves = [_move_form(defn, t) for t in defn.transitions_from(item.state) if held & set(t.roles)] if running else []
+        moves = _move_forms(defn, [t for t in defn.transitions_from(item.state) if held & set(t.roles)]) if running else []
         pending = [r for r in loaded.extensions if r.status == ExtensionStatus.PENDING]
         steps = {st.id: st for st in loaded.steps}
         decidable = [r.id for r in pending if r.requested_by != who.code and r.step_id in steps
@@ -218,7 +218,39 @@ def item_page(store: Store, person: PersonRow, item_id: int, now: datetime) -> I
         decidable=decidable, assignable=assignable, overdue_workdays=late, staff=staff)
 
 
-def _move_form(defn: Definition, t) -> dict:
+def _move_forms(defn: Definition, transitions: list) -> list[dict]:
+    """One form per trigger. A trigger whose transitions the guards choose between (the vote: 满意 → 跟踪督办, 不满意 →
+    整改) is one form: the values decide where the item goes, so the person is not asked to pick the outcome."""
+    by_trigger: dict[str, list] = {}
+    for t in transitions:
+        by_trigger.setdefault(t.trigger, []).append(t)
+    out = []
+    for trigger, ts in by_trigger.items():
+        fields: list[dict] = []
+        for t in ts:
+            for f in _fields_of(defn, t):
+                if all(f["name"] != g["name"] for g in fields):
+                    fields.append(f)
+        if len(ts) == 1:
+            t = ts[0]
+            out.append({"trigger": trigger, "label": t.label, "to": defn.states[t.dest].label, "fields": fields,
+                        "comment_required": t.comment_required, "comment_hint": "", "guards": [g.describe() for g in t.guards],
+                        "outcomes": []})
+            continue
+        outcomes = [{"label": t.label, "to": defn.states[t.dest].label, "comment_required": t.comment_required} for t in ts]
+        out.append({"trigger": trigger, "label": _trigger_label(defn, ts), "to": " / ".join(dict.fromkeys(o["to"] for o in outcomes)),
+                    "fields": fields, "comment_required": all(t.comment_required for t in ts),
+                    "comment_hint": "、".join(o["label"] for o in outcomes if o["comment_required"]),
+                    "guards": [], "outcomes": outcomes})
+    return out
+
+
+def _trigger_label(defn: Definition, ts: list) -> str:
+    """A name for a trigger with several outcomes: the step it records (满意度测评), else its id."""
+    return f"记录{defn.states[ts[0].sources[0]].label}结果" if len(ts[0].sources) == 1 else ts[0].trigger
+
+
+def _fields_of(defn: Definition, t) -> list[dict]:
     fields = []
     for name in t.requires:
         spec = defn.fields[name]
@@ -230,8 +262,7 @@ def _move_form(defn: Definition, t) -> dict:
                                "optional": count in (tl.basic, tl.abstain)})
             continue
         fields.append({"name": name, "label": spec.label, "type": spec.type, "choices": list(spec.choices), "optional": False})
-    return {"trigger": t.trigger, "label": t.label, "to": defn.states[t.dest].label, "fields": fields,
-            "comment_required": t.comment_required, "guards": [g.describe() for g in t.guards]}
+    return fields
 
 
 def item_history(store: Store, person: PersonRow, item_id: int) -> list[HistoryEntry]:
