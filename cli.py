@@ -652,6 +652,12 @@ def items_unassign(ctx, item, role, people_codes, actor, now, as_json) -> None:
     emit(r, as_json, lambda d: click.echo(f"{d.item} {d.role_label}（{d.role}）：{'、'.join(d.holders) or '—'}"))
 
 
+def one_of_dry_run_apply(dry_run: bool, apply_: bool) -> None:
+    """Commands that change many things at once are looked at first: exactly one of --dry-run and --apply."""
+    if dry_run == apply_:
+        raise click.UsageError("give exactly one of --dry-run or --apply")
+
+
 @items.command("migrate")
 @click.option("--template", "template_key", required=True, help="The template key whose live items move.")
 @click.option("--to", "version", required=True, help="The target version: its number as `definitions list` shows it, "
@@ -668,8 +674,7 @@ def items_migrate(ctx, template_key, version, maps, item_ids, dry_run, apply_, a
     """Move live items to another published version of their template (an administrator): first --dry-run, then --apply."""
     from workflow import service
 
-    if dry_run == apply_:
-        raise click.UsageError("give exactly one of --dry-run or --apply")
+    one_of_dry_run_apply(dry_run, apply_)
     r = service.migrate(store(ctx), actor, template_key, version, parse_now(now), mapping=service.parse_map(maps),
                         items=list(item_ids) or None, apply=apply_)
 
@@ -965,8 +970,7 @@ def meetings_move(ctx, meeting, day, dry_run, apply_, actor, now, as_json) -> No
     """Move MEETING to another day: every open step counted from it gets its due time recomputed, its owner a notice."""
     from workflow import service
 
-    if dry_run == apply_:
-        raise click.UsageError("give exactly one of --dry-run or --apply")
+    one_of_dry_run_apply(dry_run, apply_)
     r = service.move_meeting(store(ctx), actor, meeting, day, parse_now(now), apply=apply_)
 
     def text(d):

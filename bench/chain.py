@@ -43,6 +43,21 @@ CHAIN = [
 ]
 
 
+def reset(url: str) -> None:
+    """An empty database at `url`: the SQLite file (and its WAL) removed, or the PostgreSQL `public` schema dropped."""
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        return
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with eng.begin() as c:
+        c.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        c.execute(text("CREATE SCHEMA public"))
+    eng.dispose()
+
+
 def prepare(url: str) -> Store:
     store = Store(url)
     service.import_people(store, None, PEOPLE, T0)

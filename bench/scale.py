@@ -68,19 +68,9 @@ def bulk_load(store: Store, n_open: int, n_due: int, chunk: int = 20_000, late_l
 
 
 def fresh_store(url: str) -> Store:
-    from bench.chain import prepare
+    from bench.chain import prepare, reset
 
-    if url.startswith("sqlite:///"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-    else:
-        from sqlalchemy import create_engine, text
-
-        eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        with eng.begin() as c:
-            c.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            c.execute(text("CREATE SCHEMA public"))
-        eng.dispose()
+    reset(url)
     return prepare(url)
 
 

@@ -190,17 +190,9 @@ def build(url: str, n: int, work: Path) -> tuple[dict[str, list[str]], list[int]
 
 def _empty(url: str) -> Store:
     """A fresh, migrated, empty store (the SQLite file removed, or the PostgreSQL schema dropped)."""
-    if url.startswith("sqlite:///"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-    else:
-        from sqlalchemy import create_engine
+    from bench.chain import reset
 
-        eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        with eng.begin() as c:
-            c.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            c.execute(text("CREATE SCHEMA public"))
-        eng.dispose()
+    reset(url)
     return Store(url)
 
 

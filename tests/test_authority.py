@@ -325,9 +325,9 @@ def test_the_issue_scenario(ready_sqlite):
     assert service.history(s, elderly)[-1].kind == "refused"
 
 
-def test_two_unsatisfied_rounds_each_need_their_own_report_and_vote(ready):
-    s = ready
-    item = service.create_item(s, "wang.fang", template="special_supervision", title="两轮不满意", now=T0, group="g-env").id
+def at_the_vote(s, title: str):
+    """An item of g-env moved by the right people to 满意度测评, an hour a move; returns (item, move, clock)."""
+    item = service.create_item(s, "wang.fang", template="special_supervision", title=title, now=T0, group="g-env").id
     clock = [T0]
 
     def move(actor, trigger, fields=None, comment=None):
@@ -337,6 +337,12 @@ def test_two_unsatisfied_rounds_each_need_their_own_report_and_vote(ready):
     for trigger in _HAPPY:
         actor, fields, comment = MOVES[trigger]
         move(actor, trigger, fields, comment)
+    return item, move, clock
+
+
+def test_two_unsatisfied_rounds_each_need_their_own_report_and_vote(ready):
+    s = ready
+    item, move, clock = at_the_vote(s, "两轮不满意")
     assert move("chen.jing", "record_vote", NO, "整改不到位").to_state == "rectification"
     move("huang.bo", "finish_rectification")
     with pytest.raises(InvalidInput, match=r"needs rectification_report \(整改报告\) entered in this round "
@@ -397,12 +403,7 @@ def test_a_new_owner_of_the_current_step_is_told_once(ready):
 ])
 def test_the_vote_is_counted_against_all_members(ready, counts, result):
     s = ready
-    item = service.create_item(s, "wang.fang", template="special_supervision", title="计票", now=T0, group="g-env").id
-    clock = [T0]
-    for trigger in _HAPPY:
-        actor, fields, comment = MOVES[trigger]
-        clock[0] += timedelta(hours=1)
-        service.advance(s, actor, item, trigger, clock[0], fields=fields, comment=comment)
+    item, _move, clock = at_the_vote(s, "计票")
     r = service.set_fields(s, "chen.jing", item, {"members_total": 60} | counts, clock[0] + timedelta(hours=1))
     assert r.fields_changed["vote"] == [None, result]
     with pytest.raises(InvalidInput, match=r"item \d+: 满意度测评结果（vote）：票数合计 \d+ 超过全体组成人员数 60"):

@@ -232,19 +232,10 @@ def test_a_fixed_day_and_a_decided_period_in_templates():
 
 
 def test_the_council_sets_the_rectification_period_by_decision(ready):
-    from test_authority import _HAPPY, MOVES, NO
+    from test_authority import NO, at_the_vote
 
     s = ready
-    item = service.create_item(s, ADMIN, template="special_supervision", title="限期整改", now=T0, group="g-env").id
-    clock = [T0]
-
-    def move(actor, trigger, fields=None, comment=None):
-        clock[0] += timedelta(hours=1)
-        return service.advance(s, actor, item, trigger, clock[0], fields=fields, comment=comment)
-
-    for trigger in _HAPPY:
-        actor, fields, comment = MOVES[trigger]
-        move(actor, trigger, fields, comment)
+    item, move, clock = at_the_vote(s, "限期整改")
     move("chen.jing", "record_vote", NO, "不满意")
     move("huang.bo", "finish_rectification")
     move("huang.bo", "submit_rectification_report", {"rectification_report": "第二次"})

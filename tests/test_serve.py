@@ -46,8 +46,9 @@ class Served:
             try:
                 if httpx.get(f"{self.base}/login", timeout=2).status_code == 200:
                     return
-            except httpx.TransportError:
-                pass
+            except httpx.TransportError:  # not listening yet: look again in a moment
+                time.sleep(0.1)
+                continue
             time.sleep(0.1)
         raise AssertionError("serve did not answer within 60 s")
 

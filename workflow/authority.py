@@ -160,3 +160,9 @@ def decide_extension(defn: Definition, state: State, item_id: int, who: PersonRo
 def administrator(who: PersonRow, what: str) -> None:
     if not who.admin:
         raise NotPermitted(f"{_who(who)} may not {what}: it needs an administrator (people files mark them `admin: true`)")
+
+
+def keep_meetings(who: PersonRow, staff: bool, what: str) -> None:
+    """Meetings are added and moved by the office and the council (`staff`) and by administrators."""
+    if not (who.admin or staff):
+        raise NotPermitted(f"{_who(who)} may not {what}: meetings are kept by the office and the council")

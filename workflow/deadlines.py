@@ -60,6 +60,12 @@ def step_times(cal: WorkCalendar, defn: Definition, state: State, fields: dict[s
     if due is None:
         rule = "待定：" + defn.deadline_text(state) + "（日期未填写）" if state.deadline else None
         return StepTimes(None, rule, False, None, None)
+    return times_from_due(cal, defn, state, fields, due, next_rung=next_rung, running=running)
+
+
+def times_from_due(cal: WorkCalendar, defn: Definition, state: State, fields: dict[str, Any], due: Due, *,
+                   next_rung: int = 0, running: bool = True) -> StepTimes:
+    """The yellow and next escalation times around a due time already known (kept by a live migration)."""
     yellow_at, prov_y = shift(cal, due.at, state.yellow, "before")
     nxt = escalation.first_time(cal, state, due.at, start_rung(defn, fields), next_rung) if running else None
     return StepTimes(due.at, due.rule, due.provisional or prov_y, yellow_at, nxt)

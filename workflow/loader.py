@@ -260,21 +260,11 @@ class _Checker:
         dl = st.get("deadline")
         if isinstance(dl, dict):
             fld = dl.get("field")
-            if fld is not None and isinstance(fld, str):
-                spec = self.fields.get(fld)
-                if spec is None:
-                    self.p(base + ("deadline", "field"), f"deadline counts from unknown field '{fld}'")
-                elif isinstance(spec, dict) and spec.get("type") not in ("date", "meeting"):
-                    self.p(base + ("deadline", "field"), f"deadline field '{fld}' must be of type date or meeting, "
-                                                         f"not {spec.get('type')}")
+            self.field_ref(base + ("deadline", "field"), fld, ("date", "meeting"), "deadline counts from",
+                           f"deadline field '{fld}' must be of type date or meeting")
             src = dl.get("amount_from")
-            if isinstance(src, str):
-                spec = self.fields.get(src)
-                if spec is None:
-                    self.p(base + ("deadline", "amount_from"), f"deadline amount from unknown field '{src}'")
-                elif isinstance(spec, dict) and spec.get("type") != "duration":
-                    self.p(base + ("deadline", "amount_from"), f"field '{src}' gives a deadline's amount: it must be of type "
-                                                               f"duration, not {spec.get('type')}")
+            self.field_ref(base + ("deadline", "amount_from"), src, ("duration",), "deadline amount from",
+                           f"field '{src}' gives a deadline's amount: it must be of type duration")
             fixed = dl.get("fixed")
             if isinstance(fixed, str) and "field" in dl:
                 self.p(base + ("deadline", "fixed"), "a fixed day is not counted from a date field: drop `field` or `fixed`")
@@ -284,12 +274,8 @@ class _Checker:
                 except ValueError:
                     self.p(base + ("deadline", "fixed"), f"'{fixed}' is not a day of the year (MM-DD)")
             by = dl.get("set_by")
-            if isinstance(by, str):
-                spec = self.fields.get(by)
-                if spec is None:
-                    self.p(base + ("deadline", "set_by"), f"deadline set by unknown field '{by}'")
-                elif isinstance(spec, dict) and spec.get("type") != "date":
-                    self.p(base + ("deadline", "set_by"), f"field '{by}' sets a due date: it must be of type date, not {spec.get('type')}")
+            self.field_ref(base + ("deadline", "set_by"), by, ("date",), "deadline set by",
+                           f"field '{by}' sets a due date: it must be of type date")
             if "direction" in dl and fld is None:
                 self.p(base + ("deadline", "direction"), "`direction` needs a `field` to count from")
         ladder = st.get("ladder")
@@ -306,6 +292,16 @@ class _Checker:
             for key in ("deadline", "ladder"):
                 if key in st:
                     self.p(base + (key,), f"a final state has no {key}")
+
+    def field_ref(self, path: Path_, name: Any, types: tuple[str, ...], unknown: str, wrong: str) -> None:
+        """A key naming a field of one of `types`: "UNKNOWN unknown field 'x'", or "WRONG, not TYPE"."""
+        if not isinstance(name, str):
+            return
+        spec = self.fields.get(name)
+        if spec is None:
+            self.p(path, f"{unknown} unknown field '{name}'")
+        elif isinstance(spec, dict) and spec.get("type") not in types:
+            self.p(path, f"{wrong}, not {spec.get('type')}")
 
     def check_amounts(self) -> None:
         """Amounts a committee could mean: at most 10 years in days, 2000 working days, 10 years in months, a year in hours."""

@@ -147,6 +147,11 @@ def coerce_all(tx: Tx, defn: Definition, raw: dict[str, Any] | None) -> dict[str
     return out
 
 
+def values_given(tx: Tx, defn: Definition, raw: dict[str, Any] | None, view: dict[str, Any], item_id: int | None) -> dict[str, Any]:
+    """The values a person gave, checked, with what follows from them: a meeting's date, a tally's result."""
+    return with_tallies(defn, with_meeting_dates(tx, defn, coerce_all(tx, defn, raw)), view, item_id)
+
+
 def with_meeting_dates(tx: Tx, defn: Definition, changes: dict[str, Any]) -> dict[str, Any]:
     """`changes` plus the date field each meeting field among them `sets` to the meeting's day."""
     out = changes
@@ -253,7 +258,7 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
         raise InvalidInput("an item needs a title")
     if len(title) > MAX_TITLE:
         raise InvalidInput(f"the title is {len(title)} characters long; at most {MAX_TITLE}")
-    values = with_tallies(defn, with_meeting_dates(tx, defn, coerce_all(tx, defn, fields)), {}, None)
+    values = values_given(tx, defn, fields, {}, None)
     item_id = item_store.insert_item(
         tx, template_version_id=tv.id, template_key=defn.key, title=title, state=defn.initial, version=1, fields=values,
         counters={c: 0 for c in defn.counters}, created_at=now, created_by=actor,
@@ -327,8 +332,7 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     common.check_version(item, expected)
     asked_for = {f for t in candidates for f in t.requires}
     authority.fields_given(defn, item.state, (fields or {}).keys(), asked_for, item.id, who, held, holders)
-    changes = with_meeting_dates(tx, defn, coerce_all(tx, defn, fields))
-    changes = with_tallies(defn, changes, defn.round_view(item.fields, step.fields or {}), item.id)
+    changes = values_given(tx, defn, fields, defn.round_view(item.fields, step.fields or {}), item.id)
     this_round = (step.fields or {}) | changes
     latest = item.fields | changes
     view = defn.round_view(latest, this_round)
@@ -417,8 +421,7 @@ def _set_fields(tx: Tx, actor: str, item_id: int, fields: dict[str, Any], now: d
     authority.fields_given(defn, item.state, fields.keys(), set(), item.id, who, held, holders)
     common.not_backdated(now, locked)
     common.check_version(item, expected)
-    changes = with_meeting_dates(tx, defn, coerce_all(tx, defn, fields))
-    changes = with_tallies(defn, changes, defn.round_view(item.fields, step.fields or {}), item.id)
+    changes = values_given(tx, defn, fields, defn.round_view(item.fields, step.fields or {}), item.id)
     old = dict(item.fields)
     item.fields = old | changes
     state = defn.states[item.state]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .. import notice_data
+from .. import authority, notice_data
 from ..calendar import parse_date
 from ..deadlines import step_times
 from ..errors import InvalidInput, NotFound, NotPermitted
@@ -59,8 +59,7 @@ def _staff(tx: Tx, actor: str | None, what: str) -> PersonRow:
     if not actor:
         raise NotPermitted(f"to {what} name yourself with --actor CODE (the office, the council or an administrator)")
     who = common.acting(tx, actor)
-    if not (who.admin or directory.is_staff(tx, who.id)):
-        raise NotPermitted(f"{who.name} ({who.code}) may not {what}: meetings are kept by the office and the council")
+    authority.keep_meetings(who, directory.is_staff(tx, who.id), what)
     return who
 
 
@@ -131,37 +130,33 @@ def move_meeting(store: Store, actor: str, meeting_id: int, to: str, now: dateti
             state = defn.states.get(item.state)
             counted = (state is not None and state.deadline is not None and step.extended_to is None
                        and state.deadline.field in set(refs) | set(follows))
-            new_due = step.due_at
             t = None
             if counted:
                 values = common.dated(tx, defn, item.fields | follows) | {n: new_day.isoformat() for n in refs}
                 t = step_times(common.calendar(tx, defn), defn, state, values, entered_at=step.entered_at,
                                extra_units=step.extra_units, next_rung=step.next_rung, running=step.status == StepStatus.OPEN)
-                new_due = t.due_at
+            moved = t is not None and t.due_at != step.due_at
             dep = Dependent(item.id, item.title, item.state, state.label if state else item.state,
-                            "、".join(refs + list(follows)), fmt(step.due_at), fmt(new_due), [])
+                            "、".join(refs + list(follows)), fmt(step.due_at), fmt(t.due_at if t else step.due_at), [])
             out.items.append(dep)
-            if not apply:
-                continue
             changed = {k: [item.fields.get(k), v] for k, v in follows.items() if item.fields.get(k) != v}
+            if not apply or not (changed or moved):
+                continue  # a dry run, or nothing of the item changes
             values_item: dict = {"version": item.version + 1, "updated_at": now}
             if changed:
                 values_item["fields"] = item.fields | follows
-            if t is not None and new_due != step.due_at:
+            if moved:
                 item_store.update_step(tx, step.id, due_at=t.due_at, due_rule=t.due_rule, provisional=t.provisional,
                                        yellow_at=t.yellow_at, next_escalation_at=t.next_escalation_at)
                 values_item.update(due_at=t.due_at, yellow_at=t.yellow_at)
-            if not changed and (t is None or new_due == step.due_at):
-                continue  # nothing of the item changes
             item_store.update_item(tx, item.id, **values_item)
             audit_store.append(tx, at=now, actor=actor, kind="deadline_moved", item_id=item.id, from_state=item.state,
                                to_state=item.state, data={"meeting": meeting_id, "step_id": step.id, "old_due": dep.old_due,
                                                           "due": dep.new_due, "from": m.day.isoformat(), "to": new_day.isoformat(),
                                                           **({"fields_changed": changed} if changed else {})})
-            if t is None or new_due == step.due_at or state is None or not state.owner:
+            if not moved or not state.owner:
                 continue
-            holders = item_store.holders(tx, item.id)
-            to, cc = notice_data.readers(defn, item.state, (state.owner,), holders)
+            to, cc = notice_data.readers(defn, item.state, (state.owner,), item_store.holders(tx, item.id))
             rows, _missing = notice_data.message_rows(notice=MOVED_NOTICE, key=f"mv{seq}.s{step.id}", to=to, cc=cc,
                                                       step_id=step.id, item_id=item.id, now=now,
                                                       domain=store.settings.message_domain, old_due=dep.old_due,

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..calendar import shift
-from ..deadlines import start_rung, step_times
+from ..calendar import Due
+from ..deadlines import StepTimes, step_times, times_from_due
 from ..definition import Definition, State
 from ..errors import InvalidInput, NotFound, WuzhuanError
-from ..escalation import first_time
 from ..present import fmt
 from ..rows import ItemRow, StepRow
 from ..store import StepStatus, Store, Tx
@@ -145,20 +144,18 @@ def _plan_item(tx: Tx, item: ItemRow, step: StepRow, old: Definition, new: Defin
     next_rung = max(indices) + 1 if indices else 0
     p.next_rung = state.ladder[next_rung].name if next_rung < len(state.ladder) else None
     paused = step.status == StepStatus.PAUSED
-    old_state = old.states[item.state]
-    if paused or step.extended_to is not None or old_state.deadline == state.deadline:
+    cal = common.calendar(tx, new, calendar_digest)
+    if paused or step.extended_to is not None or old.states[item.state].deadline == state.deadline:
         p.due_kept = "paused" if paused else ("extended" if step.extended_to is not None else "same rule")
-        due_at, due_rule, provisional = step.due_at, step.due_rule, step.provisional
-        cal = common.calendar(tx, new, calendar_digest)
-        yellow_at = shift(cal, due_at, state.yellow, "before")[0] if due_at else None
-        nxt = first_time(cal, state, due_at, start_rung(new, item.fields), next_rung) if due_at and not paused else None
+        t = (times_from_due(cal, new, state, item.fields, Due(step.due_at, step.provisional, step.due_rule),
+                            next_rung=next_rung, running=not paused)
+             if step.due_at else StepTimes(None, step.due_rule, step.provisional, None, None))
     else:
-        t = step_times(common.calendar(tx, new, calendar_digest), new, state, common.dated(tx, new, item.fields), entered_at=step.entered_at,
-                       extended_to=None, extra_units=step.extra_units, next_rung=next_rung, running=True)
-        due_at, due_rule, provisional, yellow_at, nxt = t.due_at, t.due_rule, t.provisional, t.yellow_at, t.next_escalation_at
-    p.new_due, p.new_escalation = fmt(due_at), fmt(nxt)
-    values = {"state": target, "due_at": due_at, "due_rule": due_rule, "provisional": provisional, "yellow_at": yellow_at,
-              "next_escalation_at": nxt, "next_rung": next_rung}
+        t = step_times(cal, new, state, common.dated(tx, new, item.fields), entered_at=step.entered_at,
+                       extra_units=step.extra_units, next_rung=next_rung)
+    p.new_due, p.new_escalation = fmt(t.due_at), fmt(t.next_escalation_at)
+    values = {"state": target, "due_at": t.due_at, "due_rule": t.due_rule, "provisional": t.provisional,
+              "yellow_at": t.yellow_at, "next_escalation_at": t.next_escalation_at, "next_rung": next_rung}
     return p, values
 
 

@@ -6,11 +6,11 @@ import os
 import socket
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from .. import notice_data
-from ..calendar import TZ, WorkCalendar, end_of_day, shift
+from ..calendar import TZ, WorkCalendar, end_of_day, last_day, shift
 from ..deadlines import start_rung
 from ..definition import Definition, Rung
 from ..escalation import Decision, decide, plan
@@ -110,8 +110,7 @@ def _slip(tx: Tx, defn: Definition, cal: WorkCalendar, rung: Rung, now: datetime
     if rung.limit:  # hours from the moment it fires; days, working days and months to the end of the day they reach
         limit_at = shift(cal, now, rung.limit, "after")[0]
         if rung.limit.unit != "hours":
-            limit_at = end_of_day(limit_at.astimezone(TZ).date() if limit_at.astimezone(TZ).time() != time(0)
-                                  else limit_at.astimezone(TZ).date() - timedelta(days=1))
+            limit_at = end_of_day(last_day(limit_at))
     if no or limit_at:
         esc_store.set_slip(tx, esc_id, no or None, limit_at)
     return {"no": no, "limit": fmt(limit_at) if limit_at else ""}

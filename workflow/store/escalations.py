@@ -71,9 +71,3 @@ def next_slip(tx: Tx, year: int) -> int:
 def set_slip(tx: Tx, escalation_id: int, slip_no: str | None, limit_at: datetime | None) -> None:
     tx.execute(update(Escalation).where(Escalation.id == escalation_id).values(slip_no=slip_no, limit_at=limit_at))
 
-
-def slips_of_item(tx: Tx, item_id: int) -> list[dict[str, Any]]:
-    """The item's fired rungs with their slip numbers and 限期, in order."""
-    return [dict(r) for r in tx.execute(select(Escalation.step_id, Escalation.rung, Escalation.status, Escalation.claimed_at,
-                                               Escalation.slip_no, Escalation.limit_at)
-                                        .where(Escalation.item_id == item_id).order_by(Escalation.id)).mappings()]
