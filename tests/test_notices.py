@@ -57,6 +57,7 @@ def test_a_red_slip_is_one_message_to_the_owner_with_the_others_in_cc(linked):
     assert "督办单编号：〔2026〕人大督字第1号" in text and "本单限期：2026-02-10 24:00前" in text
     assert f"在线办理：https://duban.example.gov.cn/items/{item}" in text
     assert "专项监督（专项监督" not in text and "请承办单位" not in text
+    assert f"事项：大气污染防治专项监督（第 {item} 号）\n类别：专项监督（五专全链条）\n" in text  # no brackets in brackets
     with s.read() as tx:
         esc = tx.execute(select(Escalation.slip_no, Escalation.limit_at).where(Escalation.rung == "red")).one()
     assert esc.slip_no == "〔2026〕人大督字第1号" and esc.limit_at == at("2026-02-11 00:00")
