@@ -490,6 +490,14 @@ def _item_text(d, rounds: bool = False) -> None:
     if d.fields:
         click.echo("字段      " + _fields_text(d.fields))
     click.echo("角色      " + "；".join(f"{r.label}（{r.role}）：{'、'.join(r.people)}" for r in d.roles))
+    if d.parent:
+        p = d.parent
+        click.echo(f"上级事项  #{p.id} {line(p.title)}：「{p.step_label}」交办 {p.unit_name}（{p.part}）"
+                   + (f"；已随上级关闭：{line(p.closed, 200)}" if p.closed else ""))
+    if d.children:
+        click.echo("\n子事项:")
+        table([[c.id, f"{c.unit_name}（{c.part}）", c.state_label, c.due or "—", c.light_label, line(c.closed or "", 80)]
+               for c in d.children], ["#", "承办单位", "环节", "时限", "灯", "关闭原因"])
     if d.next:
         click.echo("\n可办理:")
         table([[m.trigger, m.label, m.to_label, "、".join(m.role_labels), "、".join(m.requires),
@@ -502,7 +510,8 @@ def _item_text(d, rounds: bool = False) -> None:
         click.echo("\n此前各环节、各轮填写的内容:")
         table([[s.seq, s.label, s.round, _fields_text(s.values)] for s in d.earlier_rounds], ["#", "环节", "轮次", "内容"])
     click.echo("\n各环节:")
-    table([[s.seq, s.label, s.round, s.entered, s.entered_by, s.due, s.left or "（办理中）", s.left_by] for s in d.steps],
+    table([[s.seq, s.label, s.round, s.entered, s.entered_by or ("系统" if s.via else ""), s.due, s.left or "（办理中）",
+            s.left_by] for s in d.steps],
           ["#", "环节", "轮次", "进入", "经办", "时限", "离开", "经办"])
 
 

@@ -60,7 +60,7 @@ def recompute_chain(store: Store, from_seq: int = 1) -> None:
 
 def test_a_signed_trail_verifies_with_its_key_and_says_what_it_proved(keyed):
     r = service.verify_audit(keyed)
-    assert r.ok and r.authenticated and r.unsigned == 0 and r.unexplained == [] and r.events == 7
+    assert r.ok and r.authenticated and r.unsigned == 0 and r.unexplained == [] and r.events == 11
     plain = unkeyed(keyed)
     r = service.verify_audit(plain)  # without the key: integrity only, and it says so; still exit 0
     assert r.ok and not r.authenticated and any("authenticity not checked" in n for n in r.notes)

@@ -75,7 +75,7 @@ def test_every_command_is_in_the_readme():
 
 def test_validate_ok_and_errors(run, tmp_path):
     r = run("definitions", "validate", *sorted(DEFS.glob("*.yaml")), db=False)
-    assert r.exit_code == 0 and r.output.count(": ok") == 3
+    assert r.exit_code == 0 and r.output.count(": ok") == 7
     bad = tmp_path / "bad.yaml"
     bad.write_text((DEFS / "special_supervision.yaml").read_text().replace("owner: office\n", "owner: offce\n", 1))
     r = run("definitions", "validate", bad, db=False)
@@ -287,7 +287,7 @@ def test_read_commands_never_create_or_migrate_a_database(run, tmp_path):
 
 def test_db_upgrade(run):
     r = run("db", "upgrade")
-    assert r.exit_code == 0 and "schema at 0008" in r.output
+    assert r.exit_code == 0 and "schema at 0009" in r.output
     assert "already current" in run("db", "upgrade").output
 
 
@@ -534,19 +534,19 @@ def test_items_migrate(ready_cli, tmp_path):
     src = (DEFS / "special_supervision.yaml").read_text("utf-8").replace("title: 专项监督（五专全链条）", "title: 专项监督（第二版）")
     (tmp_path / "v2.yaml").write_text(src, encoding="utf-8")
     assert run("definitions", "publish", tmp_path / "v2.yaml", "--actor", "wang.fang", "--now", "2026-01-05T10:00").exit_code == 0
-    r = run("items", "migrate", "--template", "special_supervision", "--to", "4", "--actor", "wang.fang", "--now", "2026-01-05T11:00")
+    r = run("items", "migrate", "--template", "special_supervision", "--to", "8", "--actor", "wang.fang", "--now", "2026-01-05T11:00")
     assert r.exit_code == 2 and "exactly one of --dry-run or --apply" in r.output + r.stderr
-    r = run("items", "migrate", "--template", "special_supervision", "--to", "4", "--dry-run", "--actor", "wang.fang",
+    r = run("items", "migrate", "--template", "special_supervision", "--to", "8", "--dry-run", "--actor", "wang.fang",
             "--now", "2026-01-05T11:00")
     assert r.exit_code == 0 and "试运行" in r.output and "topic_selection" in r.output, r.stderr
-    assert json.loads(run("items", "show", 1, "--json").output)["template_version"] == 3
-    r = run("items", "migrate", "--template", "special_supervision", "--to", "4", "--apply", "--actor", "huang.bo",
+    assert json.loads(run("items", "show", 1, "--json").output)["template_version"] == 7
+    r = run("items", "migrate", "--template", "special_supervision", "--to", "8", "--apply", "--actor", "huang.bo",
             "--now", "2026-01-05T11:00")
     assert r.exit_code == 3 and "needs an administrator" in r.stderr
-    r = run("items", "migrate", "--template", "special_supervision", "--to", "4", "--apply", "--actor", "wang.fang",
+    r = run("items", "migrate", "--template", "special_supervision", "--to", "8", "--apply", "--actor", "wang.fang",
             "--now", "2026-01-05T11:00")
-    assert r.exit_code == 0 and r.output.startswith("1 个事项迁移至 special_supervision 版本 4")
-    assert json.loads(run("items", "show", 1, "--json").output)["template_version"] == 4
+    assert r.exit_code == 0 and r.output.startswith("1 个事项迁移至 special_supervision 版本 8")
+    assert json.loads(run("items", "show", 1, "--json").output)["template_version"] == 8
     assert "迁移版本" in run("items", "history", 1).output
 
 

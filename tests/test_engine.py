@@ -347,7 +347,7 @@ def test_steps_rows_per_visit(ready):
 def test_published_versions_are_immutable_rows(ready):
     with ready.read() as tx:
         hashes = tx.execute(select(TemplateVersion.content_hash)).scalars().all()
-    assert len(set(hashes)) == len(hashes) == 3
+    assert len(set(hashes)) == len(hashes) == 7
 
 
 def test_builtin_dir_exists():

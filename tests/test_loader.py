@@ -49,7 +49,8 @@ transitions:
 
 def test_builtin_templates_validate():
     defs = validate_paths(builtin_paths())
-    assert {d.key for d in defs} == {"special_supervision", "deputy_suggestion", "audit_rectification"}
+    assert {d.key for d in defs} == {"special_supervision", "deputy_suggestion", "audit_rectification", "opinion_handling",
+                                     "department_rectification", "joint_supervision", "district_inspection"}
 
 
 def walk(defn, path: list[tuple[str, dict]]) -> list[str]:

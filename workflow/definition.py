@@ -193,6 +193,31 @@ class FieldSpec:
     sets: str | None = None  # a `meeting` field: the date field that follows the meeting's day
 
 
+JOINS = ("all", "any", "lead")
+
+
+@dataclass(frozen=True)
+class Spawn:
+    """Entering the state hands work to each unit listed in the `units` field `for_each`: one child item of
+    template `template` per unit (the first listed is the lead, 主办). When `join` holds — every child
+    finished (`all`), any one (`any`), the lead's (`lead`) — the system fires `then` on the parent."""
+
+    template: str
+    for_each: str
+    then: str
+    join: str = "all"
+    lead: str = "主办"  # what the first unit listed is called
+    others: str = "协办"  # what the other units are called
+
+    def part(self, position: int) -> str:
+        """What the unit at `position` of the list is called: the lead (first) or one of the others."""
+        return self.lead if position == 0 else self.others
+
+    def describe(self, units_label: str) -> str:
+        rule = {"all": "全部办结", "any": "任一办结", "lead": f"{self.lead}单位办结"}[self.join]
+        return f"按「{units_label}」逐一交办子事项（{self.template}），{rule}后自动进入下一步"
+
+
 @dataclass(frozen=True)
 class State:
     name: str
@@ -207,6 +232,7 @@ class State:
     extension_approvers: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()  # roles informed (抄送) when the step is handed over and on its 督办单
     description: str = ""
+    spawn: Spawn | None = None  # the step hands work to several units as child items
 
 
 @dataclass(frozen=True)

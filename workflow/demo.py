@@ -135,6 +135,30 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     r = service.decide_extension(store, "zhao.hua", r.id, True, at("2026-03-31 10:00"), "同意")
     say(f"  approved by 赵华 (分管副主任): due now {r.due}")
 
+    say("\nLast year's 审议意见 on air pollution go to three departments at once (sub-items, one per department):")
+    op = service.create_item(store, "wang.fang", template="opinion_handling", title="关于大气污染防治工作情况报告的审议意见",
+                             now=at("2026-02-02 09:00"), group="g-env").id
+    service.advance(store, "wang.fang", op, "hand_over", at("2026-02-02 10:00"),
+                    fields={"opinions": "常办〔2026〕3号", "units": "d-env,d-edu,d-agri"})
+    kids = service.show_item(store, op, at("2026-02-02 10:00")).children
+    for c in kids:
+        say(f"  item {c.id}: {c.unit_name}（{c.part}）, owned by its own staff, due {c.due}")
+    for c, person, day in ((kids[0], "huang.bo", "2026-03-10"), (kids[1], "xu.na", "2026-03-20")):
+        service.advance(store, person, c.id, "report", at(f"{day} 09:00"), fields={"measures_report": "整改情况报告"})
+    service.advance(store, "chen.jing", kids[0].id, "accept", at("2026-03-11 09:00"))
+    say(f"  {kids[0].unit_name} finished; {kids[1].unit_name} reported; {kids[2].unit_name} has not — item {op} waits "
+        "for all three, and its light will be the worst of theirs")
+    js = service.create_item(store, "wang.fang", template="joint_supervision", title="市县联动：农村生活污水治理",
+                             now=at("2026-02-03 09:00"), group="g-env").id
+    service.advance(store, "chen.jing", js, "start_inspection", at("2026-02-10 09:00"),
+                    fields={"topic": "农村生活污水治理", "districts": "q-dongcheng,q-xicheng,q-nanhu"})
+    for c, congress in zip(service.show_item(store, js, at("2026-02-10 09:00")).children, ("deng.yun", "bai.xue", "jiang.ning")):
+        service.advance(store, congress, c.id, "report_findings", at("2026-03-05 09:00"), fields={"findings": "检查情况"})
+        service.advance(store, "zhao.hua", c.id, "accept", at("2026-03-06 09:00"))
+    j = service.show_item(store, js, at("2026-03-06 09:00"))
+    say(f"  市县联动 item {js}: one sub-item per district ({'、'.join(c.unit_name for c in j.children)}); when the last "
+        f"was accepted the system moved item {js} on to '{j.state_label}' by itself")
+
     say("\nThe clock moves on; the scheduler sweeps every morning at 09:00 and fires what is due (each rung once):")
     fired: dict[str, int] = {}
     day = at("2026-01-06 09:00")
@@ -163,7 +187,7 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
 
     say("\nWhere each item stands on 2026-04-20:")
     for row in reversed(service.list_items(store, at("2026-04-20 09:00"))):
-        say(f"  #{row.id} [{row.light_label}] {row.title} — {row.state_label}, due {row.due}"
+        say(f"  #{row.id} [{row.light_label}] {row.title} — {row.state_label}" + ("" if row.finished else f", due {row.due}")
             + (" (paused)" if row.paused else ""))
     n = accounts.demo_passwords(store, PASSWORD, at("2026-04-20 09:10"))
     v = service.verify_audit(store)

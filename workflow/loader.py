@@ -26,6 +26,7 @@ from .definition import (
     FieldSpec,
     Guard,
     Rung,
+    Spawn,
     State,
     Tally,
     Transition,
@@ -288,10 +289,37 @@ class _Checker:
             self.check_ladder(base + ("ladder",), ladder, owner="owner" in st)
         if ladder is not None and "deadline" not in st:
             self.p(base + ("ladder",), "a ladder needs a deadline to count from")
+        spawn = st.get("spawn")
+        if isinstance(spawn, dict):
+            self.check_spawn(name, st, spawn)
         if st.get("final") is True:
-            for key in ("deadline", "ladder"):
+            for key in ("deadline", "ladder", "spawn"):
                 if key in st:
                     self.p(base + (key,), f"a final state has no {key}")
+
+    def check_spawn(self, name: str, st: dict, spawn: dict) -> None:
+        """A step that hands work out: a `units` field to go over, another template, and one plain move to go on by."""
+        base = ("states", name, "spawn")
+        each = spawn.get("for_each")
+        self.field_ref(base + ("for_each",), each, ("units",), "spawns for each unit of",
+                       f"field '{each}' lists the units to hand work to: it must be of type units")
+        if spawn.get("template") == self.d.get("key"):
+            self.p(base + ("template",), "a step cannot hand work to items of its own template")
+        then = spawn.get("then")
+        if not isinstance(then, str):
+            return
+        moves = [t for t in _list(self.d.get("transitions")) if isinstance(t, dict) and t.get("trigger") == then
+                 and name in ([t.get("source")] if isinstance(t.get("source"), str) else _list(t.get("source")))]
+        if not moves:
+            self.p(base + ("then",), f"no transition '{then}' leaves state '{name}': `then` names the move the system "
+                                     "makes when the sub-items are done")
+        elif len(moves) > 1 or moves[0].get("guards"):
+            self.p(base + ("then",), f"'{then}' from '{name}' must be one transition without guards: the system makes it")
+        elif moves[0].get("requires") or moves[0].get("comment_required"):
+            self.p(base + ("then",), f"'{then}' from '{name}' may not require fields or a comment: the system makes it, "
+                                     "and gives neither")
+        elif moves[0].get("dest") == name:
+            self.p(base + ("then",), f"'{then}' leads back to '{name}' itself: the step would hand the work out again")
 
     def field_ref(self, path: Path_, name: Any, types: tuple[str, ...], unknown: str, wrong: str) -> None:
         """A key naming a field of one of `types`: "UNKNOWN unknown field 'x'", or "WRONG, not TYPE"."""
@@ -541,6 +569,12 @@ def _rungs(raw: list) -> tuple[Rung, ...]:
     return tuple(out)
 
 
+def _spawn(s: dict | None) -> Spawn | None:
+    if not s:
+        return None
+    return Spawn(s["template"], s["for_each"], s["then"], s.get("join", "all"), s.get("lead", "主办"), s.get("others", "协办"))
+
+
 def _tally(t: dict | None) -> Tally | None:
     return Tally(t["members"], t["for"], t["against"], t.get("abstain"), t.get("basic")) if t else None
 
@@ -569,6 +603,7 @@ def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
             pause_roles=tuple(st.get("pause_roles", default_pause)),
             extension_approvers=tuple(st.get("extension_approvers", default_approvers)),
             cc=tuple(st.get("cc", ())), description=st.get("description", ""),
+            spawn=_spawn(st.get("spawn")),
         )
     transitions = tuple(
         Transition(

@@ -15,7 +15,8 @@ LIGHT_CN = {"green": "绿", "yellow": "黄", "red": "红"}
 KIND_CN = {"created": "立项", "advanced": "办理", "fields_set": "修改填报", "assigned": "授予角色", "unassigned": "撤回角色",
            "paused": "挂起", "resumed": "恢复", "extension_requested": "申请延期", "extension_approved": "同意延期",
            "extension_rejected": "不同意延期", "escalated": "督办", "refused": "被拒绝的操作", "migrated": "迁移版本",
-           "deadline_moved": "会议改期，时限调整", "meeting_added": "新增会议", "meeting_moved": "会议改期"}
+           "deadline_moved": "会议改期，时限调整", "meeting_added": "新增会议", "meeting_moved": "会议改期",
+           "spawned": "分别交办子事项", "closed": "随上级事项关闭"}
 
 
 def kind_label(kind: str) -> str:

@@ -241,3 +241,26 @@ class ApiTokenRow:
     created_by: str | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+
+
+@dataclass(slots=True, eq=False)
+class SubItemRow:
+    """A child item handed to one unit by its parent's step, with the child's state and clocks."""
+
+    id: int
+    parent_id: int
+    parent_step_id: int
+    child_id: int
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    position: int  # 0: the lead unit (主办)
+    closed_at: datetime | None
+    closed_reason: str | None
+    title: str
+    state: str
+    template_version_id: int
+    due_at: datetime | None
+    yellow_at: datetime | None
+    paused_at: datetime | None
+    finished_at: datetime | None

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import authority, notice_data
-from ..calendar import WorkCalendar, parse_date
+from ..calendar import parse_date
 from ..deadlines import step_times
 from ..definition import AMOUNT_LIMITS, Definition, FieldSpec, parse_duration
 from ..errors import Conflict, GuardFailed, InvalidInput, NotFound, NotPermitted
@@ -19,7 +19,8 @@ from ..store import audit as audit_store
 from ..store import items as item_store
 from ..store import meetings as meeting_store
 from ..store import outbox as outbox_store
-from . import common
+from ..store import sub_items as sub_store
+from . import common, steps
 
 MAX_TITLE = 500
 MAX_TEXT = 10_000
@@ -182,41 +183,6 @@ def _empty(v: Any) -> bool:
     return v is None or v == "" or v == []
 
 
-# --- entering a step -----------------------------------------------------------------------------
-
-def open_step(tx: Tx, store: Store, defn: Definition, item: ItemRow, state_name: str, now: datetime, cal: WorkCalendar, *,
-              actor: str | None, via: str | None, seq: int, holders: dict[str, list[Holder]], actor_name: str,
-              comment: str | None = None, round_values: dict[str, Any] | None = None) -> StepRow:
-    """Enter a state: a new step row (visit `seq`) with its times, the item's current-step columns, the handover notice.
-
-    The item row is changed here in memory; the caller writes it.
-    """
-    state = defn.states[state_name]
-    step = StepRow(id=0, item_id=item.id, seq=seq, state=state_name, entered_at=now, entered_by=actor, entered_via=via,
-                   due_at=None, due_rule=None, provisional=False, yellow_at=None, next_escalation_at=None, next_rung=0,
-                   status=StepStatus.OPEN, paused_at=None, extra_units=0, extended_to=None, left_at=None, left_by=None,
-                   left_via=None, fields=round_values or {})
-    if state.final:
-        step.status, step.left_at = StepStatus.CLOSED, now
-        item.finished_at = now
-    else:
-        t = step_times(cal, defn, state, common.dated(tx, defn, item.fields), entered_at=now)
-        step.due_at, step.due_rule, step.provisional = t.due_at, t.due_rule, t.provisional
-        step.yellow_at, step.next_escalation_at = t.yellow_at, t.next_escalation_at
-    step.id = item_store.insert_step(tx, {c: getattr(step, c) for c in item_store.STEP_COLUMNS})
-    item.state, item.current_step_id, item.owner_role = state_name, step.id, state.owner
-    item.due_at, item.yellow_at, item.paused_at = step.due_at, step.yellow_at, None
-    if defn.handover_notice and state.owner and not state.final:
-        to, cc = notice_data.readers(defn, state_name, (state.owner,) + state.cc, holders)
-        hooks = directory.webhooks_of(tx, [p.id for _l, p in to + cc]) if to or cc else {}
-        units = {u.id: u for ps in hooks.values() for u in ps}
-        rows, _missing = notice_data.message_rows(notice=defn.handover_notice, key=f"h{step.id}", to=to, cc=cc, step_id=step.id,
-                                                  item_id=item.id, now=now, domain=store.settings.message_domain,
-                                                  webhooks=list(units.values()), handed_by=actor_name, comment=comment or "")
-        outbox_store.queue(tx, rows)
-    return step
-
-
 # --- create ------------------------------------------------------------------------------------
 
 def create_item(store: Store, actor: str, *, template: str, title: str, now: datetime, group: str | None = None,
@@ -259,21 +225,9 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
     if len(title) > MAX_TITLE:
         raise InvalidInput(f"the title is {len(title)} characters long; at most {MAX_TITLE}")
     values = values_given(tx, defn, fields, {}, None)
-    item_id = item_store.insert_item(
-        tx, template_version_id=tv.id, template_key=defn.key, title=title, state=defn.initial, version=1, fields=values,
-        counters={c: 0 for c in defn.counters}, created_at=now, created_by=actor,
-        group_unit_id=unit_rows[0].id if group else None, updated_at=now)
-    item_store.add_assignments(tx, item_id, holders_ids, now, actor)
-    item = common.item(tx, item_id)
-    holders = item_store.holders(tx, item_id)
-    step = open_step(tx, store, defn, item, defn.initial, now, common.calendar(tx, defn), actor=actor, via=None, seq=1,
-                     holders=holders, actor_name=who.name, round_values=values)
-    item_store.update_item(tx, item_id, current_step_id=item.current_step_id, owner_role=item.owner_role,
-                           due_at=item.due_at, yellow_at=item.yellow_at, finished_at=item.finished_at)
-    audit_store.append(tx, at=now, actor=actor, kind="created", item_id=item_id, to_state=defn.initial,
-                       data={"title": title, "template": defn.key, "version_id": tv.id, "fields": values,
-                             "assignments": {r: [p.code for p in ps] for r, ps in holders.items()},
-                             "step_id": step.id, "due": fmt(step.due_at)})
+    item_id, step = steps.start_item(tx, store, defn, tv.id, title=title, fields=values, holders_ids=holders_ids,
+                                     group_unit_id=unit_rows[0].id if group else None, now=now, actor=actor,
+                                     actor_name=who.name)
     st = defn.states[defn.initial]
     return Created(item_id, title, defn.key, 1, defn.initial, st.label, fmt(step.due_at), local_iso(step.due_at))
 
@@ -314,8 +268,14 @@ def advance(store: Store, actor: str, item_id: int, trigger: str, now: datetime,
 
 def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: datetime, comment: str | None,
              fields: dict[str, Any] | None, expected: int | None) -> Moved:
+    parent_id = sub_store.parent_id_of(tx, item_id)
+    if parent_id is not None:  # a sub-item's finish may move its parent: parent first, the order every path locks in
+        common.locked_item(tx, parent_id)
     locked = common.locked_item(tx, item_id)
     item, step = locked.item, locked.step
+    if item.finished_at is not None and step is not None and step.left_via == "closed":
+        raise InvalidInput(f"item {item.id} was closed at {fmt(item.finished_at)} with its parent's step: nothing more "
+                           f"is done on it (see `wuzhuan items show {item.id}`)")
     defn = common.definition(tx, item.template_version_id)
     holders = item_store.holders(tx, item.id)
     who = next((p for ps in holders.values() for p in ps if p.code == actor), None)
@@ -352,8 +312,9 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     item_store.close_step(tx, step.id, at=now, by=actor, via=trigger, fields=this_round)
     before, version, old_fields = item.state, item.version, item.fields
     item.fields, item.counters, item.updated_at = latest, model.counters, now
-    new_step = open_step(tx, store, defn, item, model.state, now, common.calendar(tx, defn, locked.calendar_digest),
-                         actor=actor, via=trigger, seq=step.seq + 1, holders=holders, actor_name=who.name, comment=comment)
+    new_step = steps.open_step(tx, store, defn, item, model.state, now, common.calendar(tx, defn, locked.calendar_digest),
+                               actor=actor, via=trigger, seq=step.seq + 1, holders=holders, actor_name=who.name,
+                               comment=comment)
     # The compare-and-set: the row changes only if it is still at the version read under the lock.
     if not item_store.move_item(tx, item, version):  # the row lock makes this unreachable; the WHERE is the last defence
         raise Conflict(f"item {item.id} changed meanwhile (it is no longer at version {version}): "
@@ -370,6 +331,9 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     if chosen.increments:
         data["counters"] = model.counters
     audit_store.append(tx, at=now, actor=actor, kind="advanced", item_id=item.id, from_state=before, to_state=item.state, data=data)
+    steps.hand_out(tx, store, defn, item, new_step, now, actor, who.name)
+    steps.after_leaving(tx, store, defn, item, step, now, actor,
+                        f"上级事项 {item.id} 已由{who.name}「{chosen.label}」，不再等待本事项")
     return Moved(item.id, version + 1, trigger, chosen.label, before, state.label, item.state, defn.states[item.state].label,
                  new_step.id, fmt(new_step.due_at), local_iso(new_step.due_at), item.finished_at is not None)
 

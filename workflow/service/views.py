@@ -12,14 +12,15 @@ from typing import Any
 from .. import authority
 from ..calendar import EVERY_DAY, build_calendar, explain_due, parse_date
 from ..deadlines import LIGHTS, light
-from ..definition import Definition
+from ..definition import Definition, Spawn
 from ..errors import InvalidInput
 from ..present import LIGHT_CN, fmt, kind_label, local_iso
-from ..rows import ItemBrief, ItemRow, StepRow
+from ..rows import ItemBrief, ItemRow, StepRow, SubItemRow
 from ..store import Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import extensions as ext_store
 from ..store import items as item_store
+from ..store import sub_items as sub_store
 from ..store import templates as template_store
 from . import common
 
@@ -101,6 +102,39 @@ class ExtensionInfo:
 
 
 @dataclass(eq=False)
+class ChildInfo:
+    """A sub-item as its parent's page lists it."""
+
+    id: int
+    title: str
+    unit: str
+    unit_name: str
+    part: str  # 主办 / 协办 (the spawn's words)
+    step_seq: int  # the parent's step visit that handed it out
+    state: str
+    state_label: str
+    due: str | None
+    light: str | None
+    light_label: str
+    finished: bool
+    closed: str | None  # why it was closed with its parent's step, if it was
+
+
+@dataclass(eq=False)
+class ParentInfo:
+    """The item a sub-item was handed out by."""
+
+    id: int
+    title: str
+    step_label: str
+    unit: str
+    unit_name: str
+    part: str
+    join: str | None
+    closed: str | None
+
+
+@dataclass(eq=False)
 class ItemDetail:
     id: int
     title: str
@@ -130,6 +164,8 @@ class ItemDetail:
     extensions: list[ExtensionInfo]
     steps: list[StepInfo]
     earlier_rounds: list[StepInfo] | None = None
+    children: list[ChildInfo] = field(default_factory=list)
+    parent: ParentInfo | None = None
 
 
 @dataclass(eq=False)
@@ -204,10 +240,18 @@ class DueInfo:
 
 # --- items -------------------------------------------------------------------------------------
 
-def _summary(defn: Definition, item: ItemRow | ItemBrief, group_code: str | None, now: datetime) -> ItemSummary:
+def worst_light(own: str, kids: list[tuple] | None, now: datetime) -> str:
+    """The light of an item whose step waits on sub-items: the worst of its own and its open children's."""
+    lights = [own] + [light(due, yellow, now, paused) for due, yellow, paused in kids or ()]
+    return max(lights, key=LIGHTS.index)
+
+
+def _summary(defn: Definition, item: ItemRow | ItemBrief, group_code: str | None, now: datetime,
+             kids: list[tuple] | None = None) -> ItemSummary:
+    """`kids`: the (due, yellow, paused) clocks of the item's open sub-items, which its light takes in."""
     st = defn.states[item.state]
     finished = item.finished_at is not None
-    lt = None if finished else light(item.due_at, item.yellow_at, now, item.paused_at)
+    lt = None if finished else worst_light(light(item.due_at, item.yellow_at, now, item.paused_at), kids, now)
     return ItemSummary(
         id=item.id, title=item.title, template=item.template_key, version=item.version, state=item.state,
         state_label=st.label, group=group_code, owner_role=item.owner_role,
@@ -231,7 +275,14 @@ def list_items(store: Store, now: datetime, *, template: str | None = None, stat
         owner_id = common.person(tx, owner).id if owner else None
         rows = item_store.search(tx, now, template=template, state=state, group=group, owner_id=owner_id, light=light_is,
                                  include_finished=include_finished, limit=limit, offset=offset, member_id=member)
-        return [_summary(common.definition(tx, item.template_version_id), item, code, now) for item, code in rows]
+        return summaries(tx, rows, now)
+
+
+def summaries(tx: Tx, rows: list[tuple[ItemBrief, str | None]], now: datetime) -> list[ItemSummary]:
+    """List rows (item, group code) as summaries, each light taking in the item's open sub-items."""
+    kids = sub_store.open_clocks(tx, [item.id for item, _c in rows])
+    return [_summary(common.definition(tx, item.template_version_id), item, code, now, kids.get(item.id))
+            for item, code in rows]
 
 
 def _rounds(steps: list[StepRow]) -> dict[int, int]:
@@ -272,6 +323,9 @@ class Loaded:
     steps: list[StepRow]
     extensions: list[Any]
     old_labels: dict[str, str] = field(default_factory=dict)  # states of steps before a live migration, by label
+    children: list[SubItemRow] = field(default_factory=list)
+    parent: tuple[SubItemRow, ItemRow, Definition, str] | None = None  # the link, the parent, its template, the step's state
+    child_labels: dict[tuple[int, str], str] = field(default_factory=dict)  # (version id, state) → label
 
 
 def load(tx: Tx, item: ItemRow) -> Loaded:
@@ -279,8 +333,17 @@ def load(tx: Tx, item: ItemRow) -> Loaded:
     group = directory.unit_by_id(tx, item.group_unit_id).code if item.group_unit_id else None
     steps = item_store.steps_of(tx, item.id)
     old = {st.state: common.state_label(tx, defn, item.template_version_id, st.state) for st in steps if st.state not in defn.states}
+    children = sub_store.of_parent(tx, item.id)
+    link = sub_store.link_of_child(tx, item.id)
+    parent = None
+    if link is not None:
+        p = common.item(tx, link.parent_id)
+        pdefn = common.definition(tx, p.template_version_id)
+        parent = (link, p, pdefn, item_store.step_by_id(tx, link.parent_step_id).state)
+    labels = {(k.template_version_id, k.state): common.state_label(tx, common.definition(tx, k.template_version_id),
+                                                                   k.template_version_id, k.state) for k in children}
     return Loaded(item, defn, item.template_version_id, group, item_store.holders(tx, item.id), steps,
-                  ext_store.of_item(tx, item.id), old)
+                  ext_store.of_item(tx, item.id), old, children, parent, labels)
 
 
 def item_detail(tx: Tx, item_id: int, now: datetime, actor: str | None = None, rounds: bool = False) -> ItemDetail:
@@ -292,7 +355,8 @@ def item_detail(tx: Tx, item_id: int, now: datetime, actor: str | None = None, r
 def detail(loaded: Loaded, now: datetime, held: set[str] | None, rounds: bool = False) -> ItemDetail:
     """The item as `items show` and the item page give it; `held` (the viewer's roles) marks the moves he may make."""
     item, defn, holders, steps = loaded.item, loaded.defn, loaded.holders, loaded.steps
-    s = _summary(defn, item, loaded.group, now)
+    open_kids = [(k.due_at, k.yellow_at, k.paused_at) for k in loaded.children if k.finished_at is None]
+    s = _summary(defn, item, loaded.group, now, open_kids)
     round_of = _rounds(steps)
     current = next(st for st in steps if st.id == item.current_step_id)
     view = defn.round_view(item.fields, current.fields or {})
@@ -312,7 +376,38 @@ def detail(loaded: Loaded, now: datetime, held: set[str] | None, rounds: bool = 
         step=_step_info(defn, current, round_of[current.id]), next=moves,
         extensions=[ExtensionInfo(r.id, str(r.status), r.new_date.isoformat(), r.reason, r.requested_by, r.decided_by)
                     for r in loaded.extensions],
-        steps=infos, earlier_rounds=[i for i in infos if i.id != current.id and i.values] if rounds else None)
+        steps=infos, earlier_rounds=[i for i in infos if i.id != current.id and i.values] if rounds else None,
+        children=_children(loaded, now), parent=_parent(loaded))
+
+
+_NO_SPAWN = Spawn("", "", "")  # the default words, for a step a live migration left without its `spawn`
+
+
+def _children(loaded: Loaded, now: datetime) -> list[ChildInfo]:
+    seq_of = {st.id: st.seq for st in loaded.steps}
+    out = []
+    for k in loaded.children:
+        state = loaded.defn.states.get(next((st.state for st in loaded.steps if st.id == k.parent_step_id), ""))
+        sp = state.spawn if state is not None else None
+        part = (sp or _NO_SPAWN).part(k.position)
+        finished = k.finished_at is not None
+        lt = None if finished else light(k.due_at, k.yellow_at, now, k.paused_at)
+        out.append(ChildInfo(k.child_id, k.title, k.unit_code, k.unit_name, part, seq_of.get(k.parent_step_id, 0), k.state,
+                             loaded.child_labels.get((k.template_version_id, k.state), k.state),
+                             None if finished else fmt(k.due_at), lt,
+                             LIGHT_CN.get(lt or "", "已关闭" if k.closed_at else "办结"), finished, k.closed_reason))
+    return out
+
+
+def _parent(loaded: Loaded) -> ParentInfo | None:
+    if loaded.parent is None:
+        return None
+    link, p, pdefn, state_name = loaded.parent
+    state = pdefn.states.get(state_name)
+    sp = state.spawn if state is not None else None
+    part = (sp or _NO_SPAWN).part(link.position)
+    return ParentInfo(p.id, p.title, state.label if state is not None else state_name,
+                      link.unit_code, link.unit_name, part, sp.join if sp else None, link.closed_reason)
 
 
 def history(store: Store, item_id: int) -> list[HistoryEntry]:

@@ -14,9 +14,19 @@ from ..rows import PersonRow
 from ..store import ExtensionStatus, Store, Tx, directory
 from ..store import extensions as ext_store
 from ..store import items as item_store
+from ..store import sub_items as sub_store
 from ..store import templates as template_store
 from . import common, views
-from .views import HistoryEntry, ItemDetail, ItemSummary, _summary, history, item_detail, list_items
+from .views import (
+    HistoryEntry,
+    ItemDetail,
+    ItemSummary,
+    _summary,
+    history,
+    item_detail,
+    list_items,
+    summaries,
+)
 
 PAGE = 50
 
@@ -118,19 +128,20 @@ def inbox(store: Store, person: PersonRow, now: datetime, *, light: str | None =
         rows = [by_id[i] for i in page]
         cal = common.calendar(tx)
         held = item_store.roles_on(tx, who.id, sorted(mine), [item.id for item, _g in rows])
-        entries = [_entry(tx, item, code, held[item.id], now, cal) for item, code in rows]
+        kids = sub_store.open_clocks(tx, page)
+        entries = [_entry(tx, item, code, held[item.id], now, cal, kids.get(item.id)) for item, code in rows]
         decisions = _decisions(tx, who, sorted(mine), now)
         return Inbox(counts, entries, decisions, pairs.templates)
 
 
-def _entry(tx: Tx, item, group_code, held: set[str], now: datetime, cal) -> InboxEntry:
+def _entry(tx: Tx, item, group_code, held: set[str], now: datetime, cal, kids: list[tuple] | None) -> InboxEntry:
     defn = common.definition(tx, item.template_version_id)
     if item.paused_at is not None:
         actions = ["恢复（挂起中）"] if held & set(defn.states[item.state].pause_roles) else []
     else:
         actions = list(dict.fromkeys(t.label for t in defn.transitions_from(item.state) if held & set(t.roles)))
     late = overdue_workdays(cal, item.due_at, now) if item.due_at and not item.paused_at else 0
-    return InboxEntry(_summary(defn, item, group_code, now), late, actions)
+    return InboxEntry(_summary(defn, item, group_code, now, kids), late, actions)
 
 
 def _decisions(tx: Tx, who: PersonRow, roles: list[str], now: datetime) -> list[InboxEntry]:
@@ -153,8 +164,7 @@ def moved(store: Store, person: PersonRow, now: datetime, offset: int = 0, limit
     """Items the person moved on (已办), most recent first."""
     with store.read() as tx:
         who = _acting(tx, person)
-        return [_summary(common.definition(tx, i.template_version_id), i, code, now)
-                for i, code in item_store.moved_by(tx, who.code, limit, offset)]
+        return summaries(tx, item_store.moved_by(tx, who.code, limit, offset), now)
 
 
 def involved(store: Store, person: PersonRow, now: datetime, offset: int = 0, limit: int = PAGE) -> list[ItemSummary]:
@@ -162,8 +172,7 @@ def involved(store: Store, person: PersonRow, now: datetime, offset: int = 0, li
     with store.read() as tx:
         who = _acting(tx, person)
         roles = sorted(item_store.roles_anywhere(tx, who.id, _pairs(tx).all_roles))
-        return [_summary(common.definition(tx, i.template_version_id), i, code, now)
-                for i, code in item_store.involving(tx, who.id, roles, limit, offset)]
+        return summaries(tx, item_store.involving(tx, who.id, roles, limit, offset), now)
 
 
 def is_staff(store: Store, person: PersonRow) -> bool:

@@ -135,6 +135,18 @@ def default_holders(tx: Tx, unit_ids: list[int], roles: list[str]) -> dict[str, 
     return out
 
 
+def unit_holders(tx: Tx, unit_id: int, roles: list[str]) -> dict[str, list[int]]:
+    """Role → ids of the active people holding it in this one unit (not in the units that apply to all)."""
+    rows = tx.execute(
+        select(Membership.role, Membership.person_id).join(Person, Person.id == Membership.person_id)
+        .where(Membership.unit_id == unit_id, Membership.role.in_(roles), Person.active.is_(True)).order_by(Membership.id)
+    ).all()
+    out: dict[str, list[int]] = {}
+    for role, pid in rows:
+        out.setdefault(role, []).append(pid)
+    return out
+
+
 @dataclass
 class ImportCounts:
     people: int

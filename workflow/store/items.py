@@ -26,7 +26,7 @@ from ..rows import Holder, ItemBrief, ItemRow, LockedItem, StepRow
 from .calendar import latest_digest_column
 from .driver import Prepared, read_scalar
 from .engine import Tx
-from .models import Assignment, Escalation, Item, OrgUnit, Person, Step, StepStatus
+from .models import Assignment, Escalation, Item, OrgUnit, Person, Step, StepStatus, SubItem
 
 ITEM_COLUMNS = tuple(c.name for c in Item.__table__.columns)
 STEP_COLUMNS = tuple(c.name for c in Step.__table__.columns)
@@ -189,13 +189,24 @@ def _clocks(now: datetime, c=Item):
     return red, yellow
 
 
+def _lit(now, c=Item):
+    """(red, yellow reached) of an item as its light shows it: its own step's clock, or any of its open sub-items'."""
+    red, yellow = _clocks(now, c)
+    red, yellow = and_(c.due_at.is_not(None), red), and_(c.yellow_at.is_not(None), yellow)  # never NULL: negatable
+    kid, link = Item.__table__.alias("kid"), SubItem.__table__
+    kid_red, kid_yellow = _clocks(now, kid.c)
+    open_kids = (select(link.c.id).select_from(link.join(kid, kid.c.id == link.c.child_id))
+                 .where(link.c.parent_id == c.id, kid.c.finished_at.is_(None)))
+    return or_(red, open_kids.where(kid_red).exists()), or_(yellow, open_kids.where(kid_yellow).exists())
+
+
 def _light_filter(which: str, now: datetime):
-    clock_red, clock_yellow = _clocks(now)
+    clock_red, clock_yellow = _lit(now)
     if which == "red":
         return clock_red
     if which == "yellow":
         return and_(clock_yellow, ~clock_red)
-    return or_(Item.due_at.is_(None), and_(~clock_red, or_(Item.yellow_at.is_(None), ~clock_yellow)))
+    return and_(~clock_red, ~clock_yellow)
 
 
 def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | None = None, group: str | None = None,
@@ -342,7 +353,7 @@ def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | Non
     if not parts:
         return None, None
     u = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
-    red, yellow = _clocks(bindparam("now", type_=Item.due_at.type), u.c)
+    red, yellow = _lit(bindparam("now", type_=Item.due_at.type), u.c)
     lt = case((red, "red"), (yellow, "yellow"), else_="green")
     lit = select(u.c.id, u.c.due_at, lt.label("lt"), func.count().over().label("total"),
                  func.sum(case((red, 1), else_=0)).over().label("reds"),

@@ -310,6 +310,19 @@ Meeting = _Table(
     _when("created_at", False), _s("created_by", 64), _when("moved_at"),
     Index("ix_meetings_day", "day"))
 
+# A sub-item: a child item created for one unit when its parent entered a step that hands work out (`spawn`).
+# position 0 is the lead unit (主办). closed_at/closed_reason: the child was closed because its parent left that step.
+SubItem = _Table(
+    "sub_items", metadata, _pk(),
+    Column("parent_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("parent_step_id", Integer, ForeignKey("steps.id"), nullable=False),
+    Column("child_id", Integer, ForeignKey("items.id"), nullable=False, unique=True),
+    Column("unit_id", Integer, ForeignKey("org_units.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    _when("closed_at"), _s("closed_reason", 500),
+    UniqueConstraint("parent_step_id", "unit_id"),
+    Index("ix_sub_items_parent", "parent_id", "parent_step_id"))
+
 # A day from an imported State Council notice: a holiday or a 调休 make-up workday.
 CalendarDay = _Table(
     "calendar_days", metadata,
