@@ -13,14 +13,17 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from starlette.testclient import TestClient
+from test_web import signed_in
 
 from cli import cli
-from conftest import ADMIN, T0, at
+from conftest import ADMIN, T0, Clock, at, passwords
 from workflow import loader, service, templates
 from workflow.errors import DefinitionError, InvalidInput, NotPermitted
 from workflow.service import workbench
 from workflow.store import directory
 from workflow.store.models import AuditEvent, Escalation, Item, SubItem
+from workflow.web import create_app
 
 OPINIONS = templates.builtin("opinion_handling").read_text("utf-8")
 HANDED = at("2026-03-02 10:00")  # the opinions handed over; each department's 2 months run to 2026-05-02 → 05-06 (劳动节)
@@ -55,7 +58,7 @@ def test_opinions_handed_to_three_departments_make_three_sub_items_with_their_ow
     assert p.state == "rectification" and len(kids) == 3 and kids == sorted(kids) and parent < kids[0]
     assert [(c.unit, c.part, c.state) for c in p.children] == [
         ("d-env", "主办", "rectifying"), ("d-edu", "协办", "rectifying"), ("d-agri", "协办", "rectifying")]
-    for kid, (unit, person) in zip(kids, DEPARTMENTS.items()):
+    for kid, (unit, person) in zip(kids, DEPARTMENTS.items(), strict=True):
         k = service.show_item(s, kid, HANDED)
         assert k.template == "department_rectification" and k.group == "g-env"
         assert k.owners == [f"{_name(s, person)} ({person})"]  # the unit's member, only
@@ -78,7 +81,7 @@ def test_the_parent_moves_on_by_itself_once_every_department_has_finished(ready)
     s = ready
     parent, kids = handed_to_three(s)
     when = at("2026-04-01 09:00")
-    for kid, person in zip(kids[:2], ["huang.bo", "xu.na"]):
+    for kid, person in zip(kids[:2], ["huang.bo", "xu.na"], strict=True):
         finish(s, kid, person, when)
         assert service.show_item(s, parent, when + timedelta(hours=1)).state == "rectification"  # still waiting
     finish(s, kids[2], "luo.gang", when)
@@ -109,7 +112,7 @@ def test_the_parents_light_is_the_worst_of_its_own_and_its_open_childrens(ready)
     assert [e.item.id for e in workbench.inbox(s, _person(s, "li.ming"), late, light="red",
                                                template="opinion_handling").entries] == [parent]
     # once every child is done the parent is on a step of its own again, and green
-    for kid, person in zip(kids, DEPARTMENTS.values()):
+    for kid, person in zip(kids, DEPARTMENTS.values(), strict=True):
         finish(s, kid, person, late)
     assert service.show_item(s, parent, late + timedelta(hours=1)).light == "green"
     before = at("2026-03-03 09:00")
@@ -193,7 +196,7 @@ def test_a_joint_supervision_spawns_one_item_per_district_owned_by_its_congress(
         ("东城区人大常委会", "主办"), ("西城区人大常委会", "协办"), ("南湖县人大常委会", "协办")]
     owners = [service.show_item(s, c.id, at("2026-03-10 10:00")).owners for c in p.children]
     assert owners == [["邓云 (deng.yun)"], ["白雪 (bai.xue)"], ["江宁 (jiang.ning)"]]
-    for c, congress in zip(p.children, ["deng.yun", "bai.xue", "jiang.ning"]):
+    for c, congress in zip(p.children, ["deng.yun", "bai.xue", "jiang.ning"], strict=True):
         k = service.show_item(s, c.id, at("2026-03-10 10:00"))
         assert k.fields["topic"] == "农村生活污水治理" and k.step.due == "2026-04-10 24:00"
         service.advance(s, congress, c.id, "report_findings", at("2026-04-01 09:00"), fields={"findings": "检查报告"})
@@ -258,7 +261,7 @@ def test_two_sub_items_finishing_at_once_move_the_parent_exactly_once(ready):
     parent, kids = handed_to_three(s)
     when = at("2026-04-01 09:00")
     finish(s, kids[0], "huang.bo", when)
-    for kid, person in zip(kids[1:], ["xu.na", "luo.gang"]):
+    for kid, person in zip(kids[1:], ["xu.na", "luo.gang"], strict=True):
         service.advance(s, person, kid, "report", when, fields={"measures_report": "已整改"})
     barrier, errors = threading.Barrier(2), []
 
@@ -292,3 +295,20 @@ def test_items_show_lists_the_sub_items_and_a_sub_item_names_its_parent(ready):
     assert "子事项:" in r.output and "市生态环境局（主办）" in r.output and "市农业农村局（协办）" in r.output
     r = CliRunner().invoke(cli, ["--db", url, "items", "show", str(kids[1]), "--now", "2026-03-03T09:00+08:00"])
     assert r.exit_code == 0 and f"上级事项  #{parent}" in r.output and "交办 市教育局（协办）" in r.output
+
+
+def test_the_item_page_lists_the_sub_items_and_a_sub_items_page_links_its_parent(ready):
+    s = ready
+    parent, kids = handed_to_three(s)
+    passwords(s)
+    app = create_app(s, Clock(at("2026-05-08 09:00")))  # the children are late: red
+    c = signed_in(lambda: TestClient(app, base_url="http://testserver"), "li.ming")
+    page = c.get(f"/items/{parent}").text
+    assert "子事项（0/3 已办结）" in page and page.count('class="light red"') >= 4  # the parent's own and three children
+    for kid in kids:
+        assert f'href="/items/{kid}"' in page
+    assert "市生态环境局（主办）" in page and "市农业农村局（协办）" in page
+    child = signed_in(lambda: TestClient(app, base_url="http://testserver"), "xu.na").get(f"/items/{kids[1]}")
+    assert child.status_code == 200 and f'href="/items/{parent}"' in child.text and "交办 市教育局（协办）" in child.text
+    # a department sees its own sub-item, not another department's
+    assert signed_in(lambda: TestClient(app, base_url="http://testserver"), "xu.na").get(f"/items/{kids[2]}").status_code == 404

@@ -152,7 +152,8 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
                              now=at("2026-02-03 09:00"), group="g-env").id
     service.advance(store, "chen.jing", js, "start_inspection", at("2026-02-10 09:00"),
                     fields={"topic": "农村生活污水治理", "districts": "q-dongcheng,q-xicheng,q-nanhu"})
-    for c, congress in zip(service.show_item(store, js, at("2026-02-10 09:00")).children, ("deng.yun", "bai.xue", "jiang.ning")):
+    districts = service.show_item(store, js, at("2026-02-10 09:00")).children
+    for c, congress in zip(districts, ("deng.yun", "bai.xue", "jiang.ning"), strict=True):
         service.advance(store, congress, c.id, "report_findings", at("2026-03-05 09:00"), fields={"findings": "检查情况"})
         service.advance(store, "zhao.hua", c.id, "accept", at("2026-03-06 09:00"))
     j = service.show_item(store, js, at("2026-03-06 09:00"))
