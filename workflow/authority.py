@@ -166,3 +166,29 @@ def keep_meetings(who: PersonRow, staff: bool, what: str) -> None:
     """Meetings are added and moved by the office and the council (`staff`) and by administrators."""
     if not (who.admin or staff):
         raise NotPermitted(f"{_who(who)} may not {what}: meetings are kept by the office and the council")
+
+
+ACTIVITY_ROLES = ("office", "group_lead")  # who records deputies' activities on an item
+
+
+def record_activity(defn: Definition, who: PersonRow, held: set[str], item_id: int, holders: dict[str, list[Holder]]) -> None:
+    """Activities on an item are recorded by the office and the item's group lead (and administrators)."""
+    if who.admin or held & set(ACTIVITY_ROLES):
+        return
+    raise NotPermitted(f"{_who(who)} may not record activities on item {item_id}: that is for "
+                       f"{who_may(defn, [r for r in ACTIVITY_ROLES if r in defn.roles], holders)}")
+
+
+def score(who: PersonRow, roles: set[str], evaluators: Iterable[str], scorecard: str) -> None:
+    """比创新 scores are given by holders of the scorecard's evaluator roles in the directory."""
+    if roles & set(evaluators):
+        return
+    raise NotPermitted(f"{_who(who)} is not an evaluator of scorecard '{scorecard}': scores are given by holders of "
+                       f"{'、'.join(evaluators)} (roles in the people file); he holds {'、'.join(sorted(roles)) or 'none'}")
+
+
+def see_reports(who: PersonRow, staff: bool, what: str) -> None:
+    """The board and the ledger are for the council and the office (and administrators)."""
+    if who.admin or staff:
+        return
+    raise NotPermitted(f"{_who(who)} may not see {what}: it is for the council and the office")

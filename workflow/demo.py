@@ -10,7 +10,7 @@ from pathlib import Path
 
 from notifier.transports import FileTransport, MailConfig
 
-from . import service, templates
+from . import report_render, service, templates
 from .calendar import TZ
 from .config import Settings
 from .errors import Conflict, InvalidInput, NotPermitted
@@ -30,7 +30,7 @@ ITEMS = [  # (title, group, urgency)
 
 
 NOTICE_NAMES = {"reminder": "到期提醒", "duban_blue": "蓝色督办单", "duban_yellow": "黄色督办单", "duban_red": "红色督办单",
-                "handover": "交办通知"}
+                "handover": "交办通知", "digest": "通报"}
 
 
 def at(text: str) -> datetime:
@@ -173,6 +173,24 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     r = service.sweep(store, at("2026-04-20 09:00"))
     say(f"  the same sweep again: {r.fired} fired (nothing twice)")
 
+    say("\n代表参与 and 比创新: the group lead and the office record the deputies' activities; the council scores innovation:")
+    for who, n, kind, day, deputies in (("zhao.hua", 0, "视察", "2026-03-12", ["feng.xia", "zhu.hong"]),
+                                        ("wang.fang", 2, "调研", "2026-03-18", ["qin.lei"]),
+                                        ("wang.fang", 3, "执法检查", "2026-04-08", ["yao.jie", "feng.xia", "qin.lei"])):
+        a = service.add_activity(store, who, ids[n], kind=kind, day=day, deputies=deputies, now=at(f"{day} 18:00"))
+        say(f"  item {a.item}: {a.kind} on {a.day} with {'、'.join(a.deputies)}")
+    for group, points in (("g-env", 90), ("g-edu", 85), ("g-rural", 80), ("g-budget", 72), ("g-elderly", 70)):
+        service.set_score(store, "li.ming", group, points, at("2026-04-15 10:00"), comment="创新做法")
+    say("  李明 (主任会议) scored each group's innovation once (a second score for the same group is refused)")
+    b = service.board(store, "2026-04-20", "2026-03-20")
+    say(f"\nThe board (比进度·比创新·比质效) on {b.as_of}, against {b.previous}:")
+    for row in b.rows:
+        moved = "" if not row.change else (f" ↑{row.change}" if row.change > 0 else f" ↓{-row.change}")
+        say(f"  {row.rank}. {row.unit_name} {row.score} {row.colour_label} (was {row.previous_rank}{moved})")
+    d = service.send_digest(store, at("2026-04-20 09:00"))
+    say(f"  the weekly 通报 for {d.period} was queued to the council and the office ({d.messages} message; "
+        "the scheduler sends it once a week, never twice)")
+
     r = service.deliver(store, mail, at("2026-04-20 09:05"))
     kinds: dict[str, int] = {}
     messages = service.list_outbox(store, limit=1000)
@@ -190,6 +208,14 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     for row in reversed(service.list_items(store, at("2026-04-20 09:00"))):
         say(f"  #{row.id} [{row.light_label}] {row.title} — {row.state_label}" + ("" if row.finished else f", due {row.due}")
             + (" (paused)" if row.paused else ""))
+    reports = directory / "reports"
+    reports.mkdir()
+    report_render.board_xlsx(b, reports / "board.xlsx")
+    report_render.ledger_xlsx(service.ledger(store, at("2026-04-20 09:00")), reports / "ledger.xlsx")
+    res = service.results(store, 2026, at("2026-04-20 09:00"))
+    (reports / "results.html").write_text(report_render.results_html(res), encoding="utf-8")
+    report_render.results_pdf(res, reports / "results.pdf")
+    say(f"\nReports in {reports}: board.xlsx (排名), ledger.xlsx (台账), results.html and results.pdf (成果报告, with charts)")
     n = accounts.demo_passwords(store, PASSWORD, at("2026-04-20 09:10"))
     v = service.verify_audit(store)
     exe = sys.argv[0] if Path(sys.argv[0]).name == "wuzhuan" else "wuzhuan"

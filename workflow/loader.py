@@ -107,10 +107,11 @@ def _kind(value: Any) -> str:
     return f"'{value}'"
 
 
-def schema_problems(doc: Doc, data: Any) -> None:
+def schema_problems(doc: Doc, data: Any, against: dict | None = None) -> None:
+    """Every way `data` breaks the template schema (or the schema `against`), located, in words."""
     import jsonschema  # only when validating a file: keeps every other command's start-up short
 
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = jsonschema.Draft202012Validator(against or schema())
     for err in validator.iter_errors(data):
         path = tuple(err.absolute_path)
         here = where(path, data)

@@ -82,6 +82,19 @@ _LAZY = {
     "init_key": ".audit",
     "mark_simulation": ".admin",
     "verify_audit": ".audit",
+    "add_activity": ".reports",
+    "set_score": ".reports",
+    "board": ".reports",
+    "ledger": ".reports",
+    "results": ".reports",
+    "send_digest": ".reports",
+    "Board": ".reports",
+    "board_for": ".reports",
+    "ledger_for": ".reports",
+    "is_evaluator": ".reports",
+    "units_compared": ".reports",
+    "Ledger": ".reports",
+    "Results": ".reports",
 }
 
 

@@ -64,6 +64,36 @@ _IS_STAFF = Prepared(lambda: select(Membership.id).join(OrgUnit, OrgUnit.id == M
                      .where(Membership.person_id == bindparam("p"), or_(OrgUnit.kind == "office", OrgUnit.kind == "council")).limit(1))
 
 
+def membership_roles(tx: Tx, person_id: int) -> set[str]:
+    """The roles a person holds in any unit of the directory."""
+    return set(tx.execute(select(Membership.role).where(Membership.person_id == person_id)).scalars())
+
+
+def district_of(tx: Tx, person_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Person id → (code, name) of a district unit he belongs to (a deputy's district), for those who have one."""
+    if not person_ids:
+        return {}
+    rows = tx.execute(select(Membership.person_id, OrgUnit.code, OrgUnit.name).join(OrgUnit, OrgUnit.id == Membership.unit_id)
+                      .where(Membership.person_id.in_(person_ids), OrgUnit.kind == "district").order_by(Membership.id))
+    out: dict[int, tuple[str, str]] = {}
+    for pid, code, name in rows:
+        out.setdefault(pid, (code, name))
+    return out
+
+
+def people_with_roles(tx: Tx, roles: list[str]) -> list[tuple[str, PersonRow]]:
+    """(role, person) of the active people holding any of `roles` in the directory, each person once, by role order."""
+    rows = tx.execute(select(Membership.role, Person.id, Person.code, Person.name, Person.email, Person.title, Person.active,
+                             Person.admin).join(Person, Person.id == Membership.person_id)
+                      .where(Membership.role.in_(roles), Person.active.is_(True)).order_by(Membership.id)).mappings()
+    seen: dict[int, tuple[str, PersonRow]] = {}
+    for r in sorted(rows, key=lambda r: roles.index(r["role"])):
+        d = dict(r)
+        role = d.pop("role")
+        seen.setdefault(d["id"], (role, PersonRow(**d)))
+    return list(seen.values())
+
+
 def is_staff(tx: Tx, person_id: int) -> bool:
     """Whether a person belongs to the office or the council (who see every item)."""
     return _IS_STAFF.scalar(tx, {"p": person_id}) is not None

@@ -401,3 +401,26 @@ def involving(tx: Tx, person_id: int, roles: list[str], limit: int, offset: int)
 def holds_any_role(tx: Tx, item_id: int, person_id: int) -> bool:
     return tx.execute(select(exists().where(Assignment.item_id == item_id, Assignment.person_id == person_id))).scalar()
 
+
+
+def ledger_rows(tx: Tx, template: str, start: datetime | None, end: datetime | None
+                ) -> tuple[list[ItemRow], dict[int, list[StepRow]], dict[int, str], dict[int, list[str]]]:
+    """A template's items (created in [start, end) when given), oldest first, with every step, their groups' codes
+    and the names of their current owners: what the 台账 and the results report list."""
+    q = select(Item.__table__).where(Item.template_key == template)
+    if start is not None:
+        q = q.where(Item.created_at >= start, Item.created_at < end)
+    items = [_item(dict(r)) for r in tx.execute(q.order_by(Item.id)).mappings()]
+    ids = select(Item.id).where(Item.template_key == template)
+    if start is not None:
+        ids = ids.where(Item.created_at >= start, Item.created_at < end)
+    steps: dict[int, list[StepRow]] = {}
+    for r in tx.execute(select(Step.__table__).where(Step.item_id.in_(ids)).order_by(Step.item_id, Step.seq)).mappings():
+        steps.setdefault(r["item_id"], []).append(_step(dict(r)))
+    groups = {i: c for i, c in tx.execute(select(OrgUnit.id, OrgUnit.code))}
+    owners: dict[int, list[str]] = {}
+    q = (select(Assignment.item_id, Person.name).join(Item, and_(Item.id == Assignment.item_id, Item.owner_role == Assignment.role))
+         .join(Person, Person.id == Assignment.person_id).where(Item.id.in_(ids), Item.finished_at.is_(None)))
+    for item_id, name in tx.execute(q):
+        owners.setdefault(item_id, []).append(name)
+    return items, steps, groups, owners

@@ -323,6 +323,33 @@ SubItem = _Table(
     UniqueConstraint("parent_step_id", "unit_id"),
     Index("ix_sub_items_parent", "parent_id", "parent_step_id"))
 
+# A deputies' activity on an item (视察, 调研, 执法检查, 座谈, 专题询问), and the deputies who attended it.
+Activity = _Table(
+    "activities", metadata, _pk(),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False, index=True),
+    _s("kind", 20, False), Column("day", Date, nullable=False), _s("note", 500),
+    _when("created_at", False), _s("created_by", 64))
+
+ActivityDeputy = _Table(
+    "activity_deputies", metadata,
+    Column("activity_id", Integer, ForeignKey("activities.id"), primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id"), primary_key=True, index=True))
+
+# An evaluator's 比创新 score for a unit in a scorecard's year: once per evaluator, unit and year.
+Score = _Table(
+    "scores", metadata, _pk(),
+    _s("scorecard", 32, False), Column("year", Integer, nullable=False),
+    Column("unit_id", Integer, ForeignKey("org_units.id"), nullable=False),
+    Column("evaluator_id", Integer, ForeignKey("people.id"), nullable=False),
+    Column("score", Integer, nullable=False), _s("comment", 500), _when("at", False),
+    UniqueConstraint("scorecard", "year", "unit_id", "evaluator_id"))
+
+# The 通报 digest of one period: the row is the claim (its unique key), as an escalation row is for a rung.
+Digest = _Table(
+    "digests", metadata, _pk(),
+    _s("scorecard", 32, False), _s("period", 16, False), _when("created_at", False), Column("messages", Integer, nullable=False),
+    UniqueConstraint("scorecard", "period"))
+
 # A day from an imported State Council notice: a holiday or a 调休 make-up workday.
 CalendarDay = _Table(
     "calendar_days", metadata,

@@ -6,9 +6,10 @@ of the session (or, in the API, of the token): no form or API field names an act
 
 from __future__ import annotations
 
+import io
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +21,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import service
+from .. import report_render, service
+from ..calendar import TZ
 from ..errors import Conflict, InvalidInput, NotFound, NotPermitted, WuzhuanError
 from ..present import safe
 from ..service import accounts, workbench
@@ -311,6 +313,72 @@ class Workbench:
         return RedirectResponse("/outbox?ok=retried", status_code=303)
 
 
+class Reports:
+    """/board (the council's and office's board, the evaluators' form) and /ledger.xlsx."""
+
+    def __init__(self, w: Workbench):
+        self.w = w
+
+    def _day(self, value: str | None, default):
+        return value.strip() if value and value.strip() else default.isoformat()
+
+    async def board(self, request: Request, notice: str = "", problem: str = "", status: int = 200) -> Response:
+        w = self.w
+        who = await w.who(request)
+        if who is None:
+            return w.login_redirect(request)
+        today = w.now().astimezone(TZ).date()
+        q = request.query_params
+        as_of = self._day(q.get("as_of"), today)
+        previous = self._day(q.get("previous"), today - timedelta(days=7))
+        try:
+            b = await w.call(service.board_for, self.store, who.person, as_of, previous if previous < as_of else None)
+            scorer = await w.call(service.is_evaluator, self.store, who.person)
+            units = await w.call(service.units_compared, self.store) if scorer else []
+        except WuzhuanError as e:
+            return w.error(request, e, who)
+        return w.html(request, "board.html", status, who, b=b, table=report_render.board_html(b, standalone=False),
+                      report_css=report_render.css(),
+                      scorer=scorer, units=units, year=as_of[:4], notice=notice, problem=problem, staff=True, tab="board")
+
+    @property
+    def store(self) -> Store:
+        return self.w.store
+
+    async def score(self, request: Request) -> Response:
+        who, form = await self.w.posted(request)
+        if isinstance(who, Response):
+            return who
+        try:
+            points = _int(form.get("score"), None, "the score")
+            if points is None:
+                raise InvalidInput("give a score from 0 to 100")
+            r = await self.w.call(service.set_score, self.store, who.person.code, str(form.get("unit", ""))[:64], points,
+                                  self.w.now(), comment=str(form.get("comment", ""))[:600] or None)
+        except WuzhuanError as e:
+            return await self.board(request, problem=str(e), status=status_of(e))
+        return await self.board(request, notice=f"已记录：{r.unit_name} {r.year}年创新评分 {r.score}")
+
+    async def ledger(self, request: Request) -> Response:
+        w = self.w
+        who = await w.who(request)
+        if who is None:
+            return w.login_redirect(request)
+        try:
+            year = _int(request.query_params.get("year"), None, "the year")
+            if year is not None and not 1970 <= year <= 2199:
+                raise InvalidInput(f"the year {year} is outside 1970–2199")
+            ledger = await w.call(service.ledger_for, self.store, who.person, w.now(),
+                                  request.query_params.get("template") or "special_supervision", year)
+            buf = io.BytesIO()
+            await w.call(report_render.ledger_xlsx, ledger, buf)
+        except WuzhuanError as e:
+            return w.error(request, e, who)
+        return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename=\"ledger-{ledger.template}.xlsx\"",
+                                 "Cache-Control": "private, no-store"})
+
+
 def _definition_of_version(store: Store, version_id: int):
     return service.definition_of_version(store, version_id)
 
@@ -342,6 +410,7 @@ def create_app(store: Store, clock=None) -> Starlette:
     `clock` (a function returning an aware datetime) is for tests; the server acts at the wall clock.
     """
     w = Workbench(store, clock)
+    reports = Reports(w)
     routes = [
         Route("/login", w.login_form, methods=["GET"]),
         Route("/login", w.login, methods=["POST"]),
@@ -355,6 +424,9 @@ def create_app(store: Store, clock=None) -> Starlette:
         Route("/definitions", w.definitions, methods=["GET"]),
         Route("/definitions/upload", w.upload, methods=["POST"]),
         Route("/definitions/{version:id}/diagram.svg", w.definition_diagram, methods=["GET"]),
+        Route("/board", reports.board, methods=["GET"]),
+        Route("/board/scores", reports.score, methods=["POST"]),
+        Route("/ledger.xlsx", reports.ledger, methods=["GET"]),
         Route("/outbox", w.outbox, methods=["GET"]),
         Route("/outbox/retry", w.retry, methods=["POST"]),
         *api.routes(store, w.now, w.pool),

@@ -1,0 +1,287 @@
+"""比进度·比创新·比质效 (issue 13): the board computed for hand-built fixtures, every number compared; the 台账
+reopened; the results report's PDF text extracted; activities, scores and the digest with their refusals.
+
+On SQLite and PostgreSQL. The expected numbers are worked out by hand in the comments (docs/reports.md says
+what each metric counts); the engine's own calendar is not used to derive them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+from test_engine import SATISFIED, UNSATISFIED, to_vote
+from test_web import signed_in
+
+from cli import cli
+from conftest import ADMIN, T0, Clock, at, passwords
+from workflow import report_render, scorecard, service
+from workflow.errors import DefinitionError, InvalidInput, NotPermitted
+from workflow.store.models import AuditEvent, Outbox
+from workflow.web import create_app
+
+PROPOSE = {"topic": "专题", "source": "社会关注"}
+
+
+def january(store) -> dict[str, int]:
+    """Three items created 2026-01-05 09:00, each topic_selection due 2026-01-26 24:00 (15 working days):
+    g-env proposes on 01-06 (on time), g-edu on 01-28 10:00 (late: 01-27 and 01-28 begun, 2 working days),
+    g-budget never (at 2026-01-31 24:00 late by 01-27, 28, 29, 30: 4 working days; 01-31 is a Saturday)."""
+    ids = {g: service.create_item(store, ADMIN, template="special_supervision", title=f"专项监督 {g}", now=T0, group=g).id
+           for g in ("g-env", "g-budget", "g-edu")}
+    service.advance(store, ADMIN, ids["g-env"], "propose", at("2026-01-06 09:00"), fields=PROPOSE)
+    service.advance(store, ADMIN, ids["g-edu"], "propose", at("2026-01-28 10:00"), fields=PROPOSE)
+    service.add_activity(store, "zhao.hua", ids["g-env"], kind="视察", day="2026-01-15", deputies=["feng.xia", "zhu.hong"],
+                         now=at("2026-01-15 18:00"))
+    service.set_score(store, "li.ming", "g-env", 90, at("2026-01-25 10:00"), comment="创新")
+    service.set_score(store, "li.ming", "g-budget", 70, at("2026-01-25 10:05"))
+    return ids
+
+
+def test_the_board_for_a_hand_built_january_every_number(ready):
+    january(ready)
+    b = service.board(ready, "2026-01-31", "2026-01-15")
+    rows = {r.unit: r for r in b.rows}
+    assert b.expected_state is None  # the plan's first day is 03-31: no stage yet
+    env, budget, edu = rows["g-env"], rows["g-budget"], rows["g-edu"]
+    # g-env: 1 judged step, on time; annual_plan open and green; no return; innovation 90; the most attendances (2)
+    assert (env.items, env.judged_steps, env.on_time_steps, env.on_time_share, env.avg_overdue_workdays) == (1, 1, 1, 1.0, 0.0)
+    assert env.lights == {"green": 1, "yellow": 0, "red": 0} and env.attendances == 2 and env.scores == 1
+    assert env.metrics == {"on_time": 100.0, "overdue": 100.0, "lights": 100.0, "stage": None, "satisfaction": None,
+                           "rectified": None, "unsatisfied": None, "returned": 100.0, "innovation": 90.0,
+                           "participation": 100.0}
+    assert env.score == 98.2  # (20·100 + 10·100 + 5·100 + 5·100 + 10·90 + 5·100) / 55 = 98.18
+    # g-budget: its one step judged late by 4 working days and open, red; innovation 70; no attendance
+    assert (budget.judged_steps, budget.on_time_steps, budget.avg_overdue_workdays) == (1, 0, 4.0)
+    assert budget.lights == {"green": 0, "yellow": 0, "red": 1}
+    assert budget.metrics == {"on_time": 0.0, "overdue": 60.0, "lights": 0.0, "stage": None, "satisfaction": None,
+                              "rectified": None, "unsatisfied": None, "returned": 100.0, "innovation": 70.0,
+                              "participation": 0.0}
+    assert budget.score == 32.7  # (10·60 + 5·100 + 10·70) / 55 = 32.73
+    # g-edu: finished 2 working days late; annual_plan open, green; nobody scored it (left out)
+    assert (edu.judged_steps, edu.on_time_steps, edu.avg_overdue_workdays) == (1, 0, 2.0)
+    assert edu.metrics["overdue"] == 80.0 and edu.metrics["lights"] == 100.0 and edu.metrics["innovation"] is None
+    assert edu.score == 40.0  # (10·80 + 5·100 + 5·100) / 45
+    # no items: only participation (0 of the most) has data
+    assert rows["g-rural"].score == rows["g-elderly"].score == 0.0 and rows["g-rural"].items == 0
+    assert [(r.unit, r.rank, r.colour) for r in b.rows] == [
+        ("g-env", 1, "blue"), ("g-edu", 2, "red"), ("g-budget", 3, "red"), ("g-elderly", 4, "red"), ("g-rural", 4, "red")]
+    # on 01-15 (24:00): g-env 100 (nothing late, the score came later); g-budget and g-edu (5·100 + 5·100 + 5·0)/15
+    assert [(r.unit, r.previous_rank, r.change) for r in b.rows] == [
+        ("g-env", 1, 0), ("g-edu", 2, 0), ("g-budget", 2, -1), ("g-elderly", 4, 0), ("g-rural", 4, 0)]
+
+
+def test_quality_metrics_count_every_round_the_returns_and_the_rectification(ready):
+    """One item: 不满意 (round 1), rectified again, its report sent back once (退办), then 满意 (round 2)."""
+    s = ready
+    item = service.create_item(s, ADMIN, template="special_supervision", title="质效", now=T0, group="g-env").id
+    to_vote(s, item)  # 2026-02-02 … 02-16
+    service.advance(s, "chen.jing", item, "record_vote", at("2026-03-01 10:00"), fields=UNSATISFIED, comment="不满意")
+    service.advance(s, "huang.bo", item, "finish_rectification", at("2026-03-02 10:00"))
+    service.advance(s, "huang.bo", item, "submit_rectification_report", at("2026-03-03 10:00"), fields={"rectification_report": "报告"})
+    service.advance(s, "li.ming", item, "return_rectification_report", at("2026-03-04 10:00"), comment="不合格")
+    service.advance(s, "huang.bo", item, "submit_rectification_report", at("2026-03-05 10:00"), fields={"rectification_report": "报告2"})
+    service.advance(s, "li.ming", item, "refer_to_committee", at("2026-03-06 10:00"))
+    service.advance(s, "chen.jing", item, "record_vote", at("2026-03-09 10:00"), fields=SATISFIED)
+    env = next(r for r in service.board(s, "2026-03-31").rows if r.unit == "g-env")
+    assert env.votes == {"不满意": 1, "满意": 1} and env.vote_rounds == 2 and env.satisfaction == 50.0
+    assert env.unsatisfied_rounds == 1 and env.metrics["unsatisfied"] == 66.7  # 100 − 33⅓ × 1 round / 1 item
+    assert env.returned == 1 and env.metrics["returned"] == 75.0
+    assert (env.rectification_reached, env.rectified, env.metrics["rectified"]) == (1, 1, 100.0)
+    assert env.on_plan == 1 and env.stage_share == 1.0  # at follow_up, past the plan's work_plan for 03-31
+    before = next(r for r in service.board(s, "2026-03-01").rows if r.unit == "g-env")  # the day of the 不满意 vote
+    assert before.votes == {"不满意": 1} and before.rectified == 0 and before.metrics["rectified"] == 0.0
+
+
+# --- activities and scores: who may, and once ------------------------------------------------------
+
+def test_activities_are_recorded_by_the_office_or_the_group_lead_with_deputies_only(ready):
+    s = ready
+    item = service.create_item(s, ADMIN, template="special_supervision", title="活动", now=T0, group="g-env").id
+    with pytest.raises(NotPermitted, match="may not record activities on item"):
+        service.add_activity(s, "huang.bo", item, kind="视察", day="2026-01-10", deputies=["feng.xia"], now=T0)
+    with pytest.raises(InvalidInput, match="'huang.bo' is not a deputy"):
+        service.add_activity(s, "zhao.hua", item, kind="视察", day="2026-01-10", deputies=["huang.bo"], now=T0)
+    with pytest.raises(InvalidInput, match="activity kind '参观' is not one of"):
+        service.add_activity(s, "zhao.hua", item, kind="参观", day="2026-01-10", deputies=["feng.xia"], now=T0)
+    a = service.add_activity(s, "wang.fang", item, kind="座谈", day="2026-01-10", deputies=["feng.xia", "qin.lei"], now=T0)
+    assert a.deputies == ["冯霞", "秦磊"]
+    assert service.history(s, item)[-1].kind == "activity_added"
+
+
+def test_each_evaluator_scores_a_unit_once_a_year_and_only_evaluators_score(ready):
+    s = ready
+    service.set_score(s, "li.ming", "g-env", 88, T0)
+    with pytest.raises(InvalidInput, match="has scored 第一专项监督小组（生态环境保护） for 2026 already"):
+        service.set_score(s, "li.ming", "g-env", 95, T0)
+    with pytest.raises(NotPermitted, match="is not an evaluator of scorecard '251'"):
+        service.set_score(s, "huang.bo", "g-env", 100, T0)
+    with pytest.raises(InvalidInput, match="'d-env' is not a unit compared by scorecard '251'"):
+        service.set_score(s, "li.ming", "d-env", 80, T0)
+    with pytest.raises(InvalidInput, match="a score is a whole number from 0 to 100"):
+        service.set_score(s, "li.ming", "g-edu", 101, T0)
+    service.set_score(s, "zheng.yu", "g-env", 80, T0)  # another evaluator: his own score
+    assert next(r for r in service.board(s, "2026-01-31").rows if r.unit == "g-env").innovation == 84.0
+
+
+# --- the digest: once per period ---------------------------------------------------------------------
+
+def test_the_digest_is_queued_once_per_week(ready):
+    s = ready
+    january(s)
+    first = service.send_digest(s, at("2026-02-02 09:00"))  # a Monday
+    assert first.sent and first.period == "2026-W06" and first.messages == 1
+    again = service.send_digest(s, at("2026-02-04 09:00"))
+    assert not again.sent and again.reason == "sent already"
+    assert service.send_digest(s, at("2026-02-09 09:00")).period == "2026-W07"
+    with s.read() as tx:
+        rows = tx.execute(select(Outbox.message_id, Outbox.context).where(Outbox.notice == "digest")
+                          .order_by(Outbox.id)).all()
+        assert tx.execute(select(func.count()).select_from(AuditEvent.__table__)
+                          .where(AuditEvent.kind == "digest_queued")).scalar() == 2
+    assert [r.message_id.split("@")[0] for r in rows] == ["<wuzhuan.digest.251.2026-W06", "<wuzhuan.digest.251.2026-W07"]
+    ctx = rows[0].context["digest"]
+    assert ctx["rows"][0]["unit"] == "第一专项监督小组（生态环境保护）" and [r["id"] for r in ctx["red"]] != []
+    service.deliver_with(s, at("2026-02-09 09:05"))
+    messages = service.list_outbox(s, "sent", 100)
+    digest = next(m for m in messages if m.notice == "digest")
+    assert digest.subject.startswith("【通报】“251”工作") and "李明" in digest.to
+
+
+# --- files: the board, the 台账, the results report ---------------------------------------------------
+
+def test_the_ledger_reopens_with_its_columns_and_values(ready, tmp_path):
+    ids = january(ready)
+    ledger = service.ledger(ready, at("2026-01-31 12:00"), year=2026)
+    path = tmp_path / "ledger.xlsx"
+    report_render.ledger_xlsx(ledger, path)
+    wb = load_workbook(path)
+    ws = wb["台账"]
+    header = [c.value for c in ws[1]]
+    assert header[:7] == ["编号", "事项", "小组", "当前环节", "亮灯", "承办人", "立项时间"]
+    assert "选题立项·进入" in header and "选题立项·逾期工作日" in header and "监督议题" in header
+    assert ws.freeze_panes == "C2" and ws.auto_filter.ref.startswith("A1:")
+    by_id = {r[0].value: [c.value for c in r] for r in ws.iter_rows(min_row=2)}
+    budget = by_id[ids["g-budget"]]
+    late = header.index("选题立项·逾期工作日")
+    assert budget[4] == "红" and budget[late] == 4 and by_id[ids["g-edu"]][late] == 2 and by_id[ids["g-env"]][late] == 0
+    assert budget[header.index("选题立项·时限")] == "2026-01-26 24:00" and budget[5] == "王芳"
+    out = io.StringIO()
+    report_render.ledger_csv(ledger, out)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows[0] == header and len(rows) == 4
+    assert json.loads(report_render.as_json(ledger))["rows"][0]["id"] == ids["g-env"]
+
+
+def test_the_results_report_as_html_and_pdf(ready, tmp_path):
+    january(ready)
+    r = service.results(ready, 2026, at("2026-01-31 12:00"))
+    html = report_render.results_html(r)
+    assert html.count("<svg") >= 3 and "专项监督 g-budget" in html and "冯霞" in html
+    pdf = tmp_path / "results.pdf"
+    report_render.results_pdf(r, pdf)
+    text = "".join(p.extract_text() for p in PdfReader(pdf).pages).replace("\n", "")
+    for words in ("2026年度专项监督工作成果报告", "比进度", "专项监督 g-env", "专项监督 g-budget", "代表参与", "冯霞", "东城区人大常委会",
+                  "98.2", "蓝牌"):
+        assert words in text, words
+    assert r.by_deputy == [("feng.xia", "冯霞", "东城区人大常委会", 1), ("zhu.hong", "朱红", "东城区人大常委会", 1)]
+    assert r.by_district == [("东城区人大常委会", 2)] and r.by_kind == {"视察": 1}
+
+
+def test_the_board_xlsx_reopens_with_ranks_and_colours(ready, tmp_path):
+    january(ready)
+    b = service.board(ready, "2026-01-31", "2026-01-15")
+    path = tmp_path / "board.xlsx"
+    report_render.board_xlsx(b, path)
+    ws = load_workbook(path)["排名"]
+    assert ws["A2"].value == "名次" and ws["D3"].value == "第一专项监督小组（生态环境保护）" and ws["E3"].value == 98.2
+    assert ws["F3"].value == "蓝牌" and ws["F3"].fill.fgColor.rgb.endswith("BDD7EE")
+
+
+# --- the shells -----------------------------------------------------------------------------------------
+
+def test_report_commands(ready, tmp_path):
+    january(ready)
+    url = ready.engine.url.render_as_string(hide_password=False)
+
+    def run(*args):
+        return CliRunner().invoke(cli, ["--db", url, *map(str, args)])
+    r = run("report", "board", "--as-of", "2026-01-31", "--previous", "2026-01-15")
+    assert r.exit_code == 0 and "第一专项监督小组（生态环境保护）" in r.output and "98.2" in r.output and "↓1" in r.output
+    data = json.loads(run("report", "board", "--as-of", "2026-01-31", "--format", "json").output)
+    assert [row["unit"] for row in data["rows"]][:3] == ["g-env", "g-edu", "g-budget"]
+    r = run("report", "board", "--as-of", "2026-01-31", "--format", "xlsx")
+    assert r.exit_code == 2 and "give --output FILE" in r.output
+    assert run("report", "board", "--as-of", "2026-13-01").exit_code == 2
+    assert run("report", "board", "--as-of", "2026-01-31", "--previous", "2026-02-01").exit_code == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("key: x\ntitle: t\nunits: group\ntemplates: [special_supervision]\nweights: {speed: 10}\n", encoding="utf-8")
+    r = run("report", "board", "--as-of", "2026-01-31", "--scorecard", bad)
+    assert r.exit_code == 2 and "bad.yaml:5" in r.output and "unknown key 'speed'" in r.output
+    assert run("report", "ledger", "--format", "xlsx", "--output", tmp_path / "l.xlsx").exit_code == 0
+    assert run("report", "results", "--year", 2026, "--format", "html", "--output", tmp_path / "r.html").exit_code == 0
+    assert "<svg" in (tmp_path / "r.html").read_text("utf-8")
+    assert run("report", "ledger", "--format", "csv", "--output", tmp_path / "nowhere" / "l.csv").exit_code == 2
+    r = run("scores", "set", "g-edu", "--score", 75, "--actor", "li.ming", "--now", "2026-01-30T10:00")
+    assert r.exit_code == 0 and "创新评分 75" in r.output
+    assert run("scores", "set", "g-edu", "--score", 76, "--actor", "li.ming", "--now", "2026-01-30T10:00").exit_code == 2
+    assert run("scores", "set", "g-edu", "--score", 76, "--actor", "huang.bo", "--now", "2026-01-30T10:00").exit_code == 3
+    r = run("items", "activity", "add", 1, "--kind", "调研", "--date", "2026-01-20", "--deputies", "yao.jie、qin.lei",
+            "--actor", "wang.fang", "--now", "2026-01-20T18:00")
+    assert r.exit_code == 0 and "姚杰、秦磊" in r.output
+    r = run("report", "digest", "--now", "2026-02-02T09:00")
+    assert r.exit_code == 0 and "2026-W06" in r.output and "已排队 1 封通报" in r.output
+    assert "未发送（sent already）" in run("report", "digest", "--now", "2026-02-03T09:00").output
+
+
+def test_board_and_ledger_on_the_workbench(ready):
+    january(ready)
+    passwords(ready)
+    app = create_app(ready, Clock(at("2026-01-31 12:00")))
+
+    def client():
+        return TestClient(app, base_url="http://testserver")
+    council = signed_in(client, "li.ming")
+    page = council.get("/board?as_of=2026-01-31&previous=2026-01-15")
+    assert page.status_code == 200 and "第一专项监督小组（生态环境保护）" in page.text and "98.2" in page.text
+    assert "创新评分（2026年）" in page.text  # the council is an evaluator: the form
+    x = council.get("/ledger.xlsx?year=2026")
+    assert x.status_code == 200 and x.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert load_workbook(io.BytesIO(x.content))["台账"]["A1"].value == "编号"
+    department = signed_in(client, "huang.bo")
+    assert department.get("/board").status_code == 403 and department.get("/ledger.xlsx").status_code == 403
+    assert council.get("/board?as_of=2026-02-30").status_code == 400
+    html = council.get("/board").text
+    csrf = html.split('name="csrf" value="')[1].split('"')[0]
+    r = council.post("/board/scores", data={"csrf": csrf, "unit": "g-edu", "score": "77", "comment": "好"})
+    assert r.status_code == 200 and "已记录：第三专项监督小组（义务教育均衡发展） 2026年创新评分 77" in r.text
+    r = council.post("/board/scores", data={"csrf": csrf, "unit": "g-edu", "score": "78"})
+    assert r.status_code == 400 and "already" in r.text
+    assert council.post("/board/scores", data={"unit": "g-edu", "score": "78"}).status_code == 403  # no CSRF token
+
+
+# --- the scorecard itself ------------------------------------------------------------------------------
+
+def test_the_built_in_scorecard_and_located_problems(tmp_path):
+    card = scorecard.load()
+    assert card.key == "251" and card.units == "group" and sum(card.weights.values()) == 100
+    assert card.plan_state(date(2026, 3, 30)) is None and card.plan_state(date(2026, 3, 31)) == "work_plan"
+    assert card.colour(85) == "blue" and card.colour(84.9) == "yellow" and card.colour(59.9) == "red"
+    text = scorecard.builtin_path().read_text("utf-8")
+    with pytest.raises(DefinitionError) as e:
+        scorecard.load_text(text.replace('{by: "06-30", state: report_review}', '{by: "02-30", state: report_review}'), "s.yaml")
+    assert any("'02-30' is not a day of the year" in str(p) and str(p).startswith("s.yaml:") for p in e.value.problems)
+    with pytest.raises(DefinitionError, match="red \\(90\\) is above blue \\(85\\)"):
+        scorecard.load_text(text.replace("lights: {blue: 85, red: 60}", "lights: {blue: 85, red: 90}"), "s.yaml")
+    p = tmp_path / "empty.yaml"
+    p.write_bytes(b"\x00\x01")
+    with pytest.raises(DefinitionError, match="NUL"):
+        scorecard.load(p)

@@ -1,0 +1,242 @@
+"""Reports as files: the board as a table, HTML or xlsx; the 台账 as xlsx, CSV or JSON; the results as HTML with
+SVG charts (matplotlib) and as PDF (WeasyPrint). Takes the use cases' dataclasses; reads no database."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .scorecard import GROUPS, METRIC_CN
+
+BOARD_COLUMNS = [("rank", "名次"), ("previous_rank", "上期名次"), ("change", "升降"), ("unit_name", "单位"),
+                 ("score", "综合得分"), ("colour_label", "亮牌"), ("items", "事项数"), ("on_time_share", "按时办结率"),
+                 ("avg_overdue_workdays", "平均逾期工作日"), ("lights", "当前亮灯（绿/黄/红）"), ("stage_share", "计划进度达标率"),
+                 ("satisfaction", "满意度得分"), ("rectified", "整改完成"), ("unsatisfied_rounds", "不满意轮次"),
+                 ("returned", "退办次数"), ("innovation", "创新评分"), ("attendances", "代表参与人次")]
+
+
+def _cell(row: Any, key: str) -> Any:
+    v = getattr(row, key)
+    if key == "lights":
+        return f"{v['green']}/{v['yellow']}/{v['red']}"
+    if key == "rectified":
+        return f"{row.rectified}/{row.rectification_reached}"
+    if key in ("on_time_share", "stage_share") and v is not None:
+        return f"{v * 100:.1f}%"
+    if key == "change" and v:
+        return f"↑{v}" if v > 0 else f"↓{-v}"
+    return "—" if v is None else v
+
+
+def board_table(board) -> tuple[list[list[Any]], list[str]]:
+    return [[_cell(r, k) for k, _l in BOARD_COLUMNS] for r in board.rows], [label for _k, label in BOARD_COLUMNS]
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(dataclasses.asdict(value), ensure_ascii=False, indent=2, default=str)
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("workflow", "report_templates"), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(columns=BOARD_COLUMNS, cell=_cell, metric_cn=METRIC_CN, groups=GROUPS)
+    return env
+
+
+def css() -> str:
+    """The reports' style sheet without its print rules: for a board shown inside the workbench."""
+    text = _env().loader.get_source(_env(), "report.css")[0]
+    return "\n".join(line for line in text.splitlines() if not line.startswith("@page"))
+
+
+def board_html(board, standalone: bool = True) -> str:
+    return _env().get_template("board.html").render(b=board, standalone=standalone)
+
+
+def board_xlsx(board, out: IO[bytes] | str | Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "排名"
+    rows, header = board_table(board)
+    ws.append([f"{board.title}　截至 {board.as_of}" + (f"（上期 {board.previous}）" if board.previous else "")])
+    ws.append(header)
+    fills = {"蓝牌": "BDD7EE", "黄牌": "FFE699", "红牌": "F4B183"}
+    for r in rows:
+        ws.append(r)
+        colour = fills.get(r[5])
+        if colour:
+            ws.cell(ws.max_row, 6).fill = PatternFill("solid", fgColor=colour)
+    for c in ws[2]:
+        c.font = Font(bold=True)
+        c.alignment = Alignment(wrap_text=True)
+    ws.freeze_panes = "A3"
+    ws.auto_filter.ref = f"A2:{ws.cell(2, len(header)).column_letter}{ws.max_row}"
+    metrics = wb.create_sheet("分项得分")
+    metrics.append(["单位", *[METRIC_CN[m] for m in board.weights], "综合得分"])
+    metrics.append(["权重", *board.weights.values(), sum(board.weights.values())])
+    for r in board.rows:
+        metrics.append([r.unit_name, *[r.metrics.get(m) for m in board.weights], r.score])
+    metrics.freeze_panes = "B3"
+    wb.save(out)
+
+
+# --- the 台账 -----------------------------------------------------------------------------------------
+
+STEP_PARTS = [("entered", "进入"), ("due", "时限"), ("finished", "办结"), ("light", "灯"), ("late", "逾期工作日"), ("rounds", "轮次")]
+ITEM_COLUMNS = [("id", "编号"), ("title", "事项"), ("group", "小组"), ("state", "当前环节"), ("light", "亮灯"), ("owners", "承办人"),
+                ("created", "立项时间")]
+
+
+def ledger_header(ledger) -> list[str]:
+    return ([label for _k, label in ITEM_COLUMNS]
+            + [f"{label}·{part}" for _s, label in ledger.states for _p, part in STEP_PARTS]
+            + [label for _n, label in ledger.fields])
+
+
+def ledger_cells(ledger, row: dict[str, Any]) -> list[Any]:
+    cells = [row[k] for k, _l in ITEM_COLUMNS]
+    for state, _label in ledger.states:
+        v = row["steps"].get(state)
+        cells += [v.get(p, "") if v else "" for p, _n in STEP_PARTS]
+    for name, _label in ledger.fields:
+        value = row["fields"].get(name)
+        cells.append("、".join(map(str, value)) if isinstance(value, list) else ("" if value is None else value))
+    return cells
+
+
+def ledger_csv(ledger, out: IO[str]) -> None:
+    w = csv.writer(out)
+    w.writerow(ledger_header(ledger))
+    for row in ledger.rows:
+        w.writerow(ledger_cells(ledger, row))
+
+
+def ledger_xlsx(ledger, out: IO[bytes] | str | Path) -> None:
+    """openpyxl's write-only mode: rows streamed, a frozen header and filters, Chinese column names."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("台账")
+    header = ledger_header(ledger)
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = f"A1:{_column(len(header))}{len(ledger.rows) + 1}"
+    bold = Font(bold=True)
+    cells = []
+    for h in header:
+        c = WriteOnlyCell(ws, value=h)
+        c.font = bold
+        cells.append(c)
+    ws.append(cells)
+    for row in ledger.rows:
+        ws.append(ledger_cells(ledger, row))
+    wb.save(out)
+
+
+def _column(n: int) -> str:
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def ledger_json(ledger, out: IO[str]) -> None:
+    out.write(as_json(ledger))
+
+
+# --- the results report -------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _cjk_font() -> str | None:
+    """A CJK font file for the charts (Noto Sans CJK from Debian's fonts-noto-cjk), found by fontconfig."""
+    if shutil.which("fc-match"):
+        r = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans CJK SC:lang=zh"], capture_output=True, text=True, timeout=10)
+        if r.returncode == 0 and r.stdout.strip() and Path(r.stdout.strip()).exists():
+            return r.stdout.strip()
+    return None
+
+
+def short(name: str) -> str:
+    """A unit's name for a chart's axis: the topic in its brackets (第一专项监督小组（生态环境保护）→ 生态环境保护)."""
+    if "（" in name and name.endswith("）"):
+        name = name[name.index("（") + 1:-1]
+    return name if len(name) <= 10 else name[:9] + "…"
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def charts(results) -> dict[str, str]:
+    """SVG charts (text drawn as paths, so any viewer and WeasyPrint show the Chinese): scores by unit, lights
+    by unit, activities by kind."""
+    import matplotlib
+
+    matplotlib.use("svg")
+    from matplotlib import font_manager
+    from matplotlib import pyplot as plt
+
+    matplotlib.rcParams["svg.fonttype"] = "path"
+    font = _cjk_font()
+    prop = font_manager.FontProperties(fname=font) if font else None
+    rows = results.board.rows
+    out = {}
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    colours = {"blue": "#2f6fb5", "yellow": "#e0b000", "red": "#c0392b"}
+    names = [short(r.unit_name) for r in rows]
+    ax.bar(names, [r.score for r in rows], color=[colours[r.colour] for r in rows])
+    ax.set_ylim(0, 100)
+    ax.set_title("综合得分与亮牌", fontproperties=prop)
+    ax.set_xticks(range(len(rows)), names, fontproperties=prop, rotation=15)
+    for i, r in enumerate(rows):
+        ax.text(i, r.score + 2, f"{r.score:.1f}", ha="center")
+    out["scores"] = _svg(fig)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    bottom = [0] * len(rows)
+    for key, label, colour in (("green", "绿灯", "#2e8b57"), ("yellow", "黄灯", "#e0b000"), ("red", "红灯", "#c0392b")):
+        vals = [r.lights[key] for r in rows]
+        ax.bar(names, vals, bottom=bottom, color=colour, label=label)
+        bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+    ax.set_title("各单位当前亮灯", fontproperties=prop)
+    ax.set_xticks(range(len(rows)), names, fontproperties=prop, rotation=15)
+    ax.legend(prop=prop)
+    out["lights"] = _svg(fig)
+    plt.close(fig)
+    if results.by_kind:
+        fig, ax = plt.subplots(figsize=(7, 2.8))
+        kinds = list(results.by_kind)
+        ax.barh(kinds, [results.by_kind[k] for k in kinds], color="#2f6fb5")
+        ax.set_yticks(range(len(kinds)), kinds, fontproperties=prop)
+        ax.set_title("代表参与活动（按类型）", fontproperties=prop)
+        out["activities"] = _svg(fig)
+        plt.close(fig)
+    return out
+
+
+def results_html(results) -> str:
+    return _env().get_template("results.html").render(r=results, charts=charts(results), board=board_html(results.board, False))
+
+
+def results_pdf(results, out: str | Path | IO[bytes]) -> None:
+    from weasyprint import HTML
+
+    HTML(string=results_html(results)).write_pdf(out)
