@@ -25,6 +25,7 @@ from ..store import templates as template_store
 from . import common
 
 MAX_NOTE = 500
+EPOCH = date(1970, 1, 1)  # day numbers from the database count from here
 COLOUR_CN = {"blue": "蓝牌", "yellow": "黄牌", "red": "红牌"}
 
 
@@ -229,30 +230,39 @@ def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date) -> li
     start, cut = _midnight(date(day.year, 1, 1)), _midnight(day + timedelta(days=1))
     templates = list(card.templates)
     finals = sorted({s.name for d in defs.values() for s in d.states.values() if s.final})
-    counts = report_store.step_counts(tx, ids, templates, start, cut, finals) if ids else {}
     cal = common.calendar(tx)
+    counts: dict[int, Counter] = {u: Counter() for u in ids}
     late: Counter = Counter()
-    for unit_id, due, end in (report_store.late_steps(tx, ids, templates, start, cut, finals) if ids else []):
-        late[unit_id] += overdue_workdays(cal, due, end)
+    span = Spans(cal)
+    for unit_id, judged, on_time, lit, due_day, end_day, n in (report_store.step_groups(tx, ids, templates, start, cut, finals)
+                                                                if ids else []):
+        c = counts[unit_id]
+        c["judged"] += judged * n
+        c["on_time"] += on_time * n
+        if lit:
+            c[lit] += n
+            c["open"] += n
+        if due_day is not None:  # working days begun since the due time, to the finish or to the cut
+            late[unit_id] += n * span(due_day + 1, end_day)
+    items_of = report_store.items_per_unit(tx, ids, templates, start, cut) if ids else {}
     first = defs[templates[0]]
-    order = {name: i for i, name in enumerate(first.states)}
+    order = list(first.states)
     expected = card.plan_state(day)
     on_plan: Counter = Counter()
-    planned: Counter = Counter()
     if expected is not None and ids:
-        for unit_id, _item, m in report_store.furthest(tx, ids, templates, start, cut, order):
-            planned[unit_id] += 1
-            on_plan[unit_id] += m >= order[expected]
+        on_plan.update(report_store.reached(tx, ids, templates, start, cut, order[order.index(expected):]))
+    planned = items_of if expected is not None else {}
     votes: dict[int, Counter] = {u: Counter() for u in ids}
     voted_items: dict[int, set[int]] = {u: set() for u in ids}
-    for unit_id, item_id, _t, values in (report_store.steps_left_by(tx, ids, templates, start, cut,
-                                                                    list(card.unsatisfied_triggers)) if ids else []):
+    returned: Counter = Counter()
+    left_by = list(dict.fromkeys(card.unsatisfied_triggers + card.returned_triggers))
+    for unit_id, item_id, trigger, values in (report_store.steps_left_by(tx, ids, templates, start, cut, left_by) if ids else []):
         result = values.get(card.vote_field)
-        if result in card.vote_points:
+        if trigger in card.unsatisfied_triggers and result in card.vote_points:
             votes[unit_id][result] += 1
             voted_items[unit_id].add(item_id)
-    returned = Counter(u for u, _i, _t, _v in (report_store.steps_left_by(tx, ids, templates, start, cut,
-                                                                          list(card.returned_triggers)) if ids else []))
+        if trigger in card.returned_triggers:
+            returned[unit_id] += 1
     reached, rectified = Counter(), Counter()
     for unit_id, _item, left in (report_store.state_visits(tx, ids, templates, start, cut, card.rectification_state)
                                  if ids else []):
@@ -265,7 +275,8 @@ def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date) -> li
     most = max(attended.values(), default=0)
     out = []
     for unit_id, code, name in units:
-        c = counts.get(unit_id, {"items": 0, "judged": 0, "on_time": 0, "open": 0, "red": 0, "yellow": 0})
+        c = counts.get(unit_id, Counter())
+        c["items"] = items_of.get(unit_id, 0)
         judged = c["judged"]
         v = votes[unit_id]
         rounds = sum(v.values())
@@ -278,7 +289,7 @@ def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date) -> li
             "on_time": 100 * c["on_time"] / judged if judged else None,
             "overdue": max(0.0, 100 - card.overdue_points_per_day * avg_late) if avg_late is not None else None,
             "lights": 100 * (lights["green"] + 0.5 * lights["yellow"]) / c["open"] if c["open"] else None,
-            "stage": 100 * on_plan[unit_id] / planned[unit_id] if planned[unit_id] else None,
+            "stage": 100 * on_plan[unit_id] / planned[unit_id] if planned.get(unit_id) else None,
             "satisfaction": sat,
             "rectified": 100 * rectified[unit_id] / reached[unit_id] if reached[unit_id] else None,
             "unsatisfied": max(0.0, 100 - 100 / 3 * unsatisfied / len(voted_items[unit_id])) if voted_items[unit_id] else None,
@@ -293,13 +304,26 @@ def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date) -> li
             unit=code, unit_name=name, items=items, judged_steps=judged, on_time_steps=c["on_time"],
             on_time_share=round(c["on_time"] / judged, 4) if judged else None,
             avg_overdue_workdays=round(avg_late, 2) if avg_late is not None else None, lights=lights,
-            on_plan=on_plan[unit_id], stage_share=round(on_plan[unit_id] / planned[unit_id], 4) if planned[unit_id] else None,
+            on_plan=on_plan[unit_id], stage_share=round(on_plan[unit_id] / planned[unit_id], 4) if planned.get(unit_id) else None,
             vote_rounds=rounds, satisfaction=round(sat, 1) if sat is not None else None, votes=dict(v),
             rectification_reached=reached[unit_id], rectified=rectified[unit_id], unsatisfied_rounds=unsatisfied,
             returned=returned[unit_id], innovation=round(metrics["innovation"], 1) if metrics["innovation"] is not None else None,
             scores=len(given.get(unit_id, [])), attendances=attended.get(unit_id, 0),
             metrics={m: (round(x, 1) if x is not None else None) for m, x in metrics.items()}, score=score))
     return out
+
+
+class Spans:
+    """Working days from day number `first` to `last` (both included), remembered: the same spans recur."""
+
+    def __init__(self, cal) -> None:
+        self.cal, self.known = cal, {}
+
+    def __call__(self, first: int, last: int) -> int:
+        n = self.known.get((first, last))
+        if n is None:
+            n = self.known[(first, last)] = self.cal.workdays_in(EPOCH + timedelta(days=first), EPOCH + timedelta(days=last))
+        return n
 
 
 def _rank(card: Scorecard, rows: list[BoardRow]) -> list[BoardRow]:
@@ -332,26 +356,26 @@ def ledger(store: Store, now: datetime, template: str = "special_supervision", y
         tv, defn = common.latest_version(tx, template)
         start = _midnight(date(year, 1, 1)) if year else None
         end = _midnight(date(year + 1, 1, 1)) if year else None
-        items, steps, groups, owners = item_store.ledger_rows(tx, template, start, end)
+        items, _none, groups, owners = item_store.ledger_rows(tx, template, start, end, with_steps=False)
         cal = common.calendar(tx)
         states = [(s.name, s.label) for s in defn.states.values() if not s.final]
         fields = [(n, f.label) for n, f in defn.fields.items()]
+        visits: dict[int, dict[str, dict[str, Any]]] = {}
+        span = Spans(cal)
+        for item_id, state, entered, due, left, lit, first, last in report_store.ledger_steps(
+                tx, item_store.of_template(template, start, end), now):
+            late = 0 if first is None else span(first, last)
+            v = visits.setdefault(item_id, {}).get(state)
+            visits[item_id][state] = {"rounds": (v["rounds"] if v else 0) + 1, "entered": entered, "due": due,
+                                      "finished": left, "light": LIGHT_CN.get(lit, ""), "late": late}
         rows = []
         for it in items:
-            visits: dict[str, dict[str, Any]] = {}
-            for st in steps.get(it.id, []):
-                end_at = st.left_at or now
-                v = visits.setdefault(st.state, {"rounds": 0})
-                v.update(rounds=v["rounds"] + 1, entered=fmt(st.entered_at), due=fmt(st.due_at) if st.due_at else "",
-                         finished=fmt(st.left_at) if st.left_at else "",
-                         light="" if st.left_at else LIGHT_CN.get(light(st.due_at, st.yellow_at, now, st.paused_at), ""),
-                         late=overdue_workdays(cal, st.due_at, end_at) if st.due_at else 0)
             finished = it.finished_at is not None
             rows.append({"id": it.id, "title": it.title, "group": groups.get(it.group_unit_id, ""),
                          "state": defn.states[it.state].label if it.state in defn.states else it.state,
                          "light": "办结" if finished else LIGHT_CN.get(light(it.due_at, it.yellow_at, now, it.paused_at), ""),
                          "owners": "、".join(owners.get(it.id, [])), "created": fmt(it.created_at),
-                         "steps": visits, "fields": {n: it.fields.get(n) for n, _l in fields}})
+                         "steps": visits.get(it.id, {}), "fields": {n: it.fields.get(n) for n, _l in fields}})
         return Ledger(template, defn.title, states, fields, rows)
 
 

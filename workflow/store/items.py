@@ -403,20 +403,22 @@ def holds_any_role(tx: Tx, item_id: int, person_id: int) -> bool:
 
 
 
-def ledger_rows(tx: Tx, template: str, start: datetime | None, end: datetime | None
-                ) -> tuple[list[ItemRow], dict[int, list[StepRow]], dict[int, str], dict[int, list[str]]]:
-    """A template's items (created in [start, end) when given), oldest first, with every step, their groups' codes
-    and the names of their current owners: what the 台账 and the results report list."""
-    q = select(Item.__table__).where(Item.template_key == template)
-    if start is not None:
-        q = q.where(Item.created_at >= start, Item.created_at < end)
-    items = [_item(dict(r)) for r in tx.execute(q.order_by(Item.id)).mappings()]
+def of_template(template: str, start: datetime | None, end: datetime | None):
+    """The ids of a template's items (created in [start, end) when given), as a subquery."""
     ids = select(Item.id).where(Item.template_key == template)
-    if start is not None:
-        ids = ids.where(Item.created_at >= start, Item.created_at < end)
+    return ids if start is None else ids.where(Item.created_at >= start, Item.created_at < end)
+
+
+def ledger_rows(tx: Tx, template: str, start: datetime | None, end: datetime | None, with_steps: bool = True
+                ) -> tuple[list[ItemRow], dict[int, list[StepRow]], dict[int, str], dict[int, list[str]]]:
+    """A template's items (created in [start, end) when given), oldest first, with every step (unless not
+    `with_steps`), their groups' codes and the names of their current owners: what the 台账 and the results report list."""
+    ids = of_template(template, start, end)
+    items = [_item(dict(r)) for r in tx.execute(select(Item.__table__).where(Item.id.in_(ids)).order_by(Item.id)).mappings()]
     steps: dict[int, list[StepRow]] = {}
-    for r in tx.execute(select(Step.__table__).where(Step.item_id.in_(ids)).order_by(Step.item_id, Step.seq)).mappings():
-        steps.setdefault(r["item_id"], []).append(_step(dict(r)))
+    if with_steps:
+        for r in tx.execute(select(Step.__table__).where(Step.item_id.in_(ids)).order_by(Step.item_id, Step.seq)).mappings():
+            steps.setdefault(r["item_id"], []).append(_step(dict(r)))
     groups = {i: c for i, c in tx.execute(select(OrgUnit.id, OrgUnit.code))}
     owners: dict[int, list[str]] = {}
     q = (select(Assignment.item_id, Person.name).join(Item, and_(Item.id == Assignment.item_id, Item.owner_role == Assignment.role))

@@ -6,7 +6,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, literal, or_, select, union_all
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .engine import Tx
@@ -71,7 +83,7 @@ def scores(tx: Tx, scorecard: str, year: int, until: datetime) -> list[tuple[int
     q = (select(Score.unit_id, Person.code, Person.name, Score.score, Score.comment, Score.at)
          .join(Person, Person.id == Score.evaluator_id)
          .where(Score.scorecard == scorecard, Score.year == year, Score.at < until).order_by(Score.unit_id, Score.at))
-    return [tuple(r) for r in tx.execute(q)]
+    return [tuple(r) for r in tx.execute(q).all()]
 
 
 def claim_digest(tx: Tx, scorecard: str, period: str, at: datetime, messages: int) -> bool:
@@ -107,50 +119,55 @@ def _items(unit_ids: list[int], templates: list[str], start: datetime, cut: date
             .where(Item.template_key.in_(templates), Item.created_at >= start, Item.created_at < cut)).subquery("its")
 
 
-def step_counts(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
-                final_states: list[str]) -> dict[int, dict[str, int]]:
-    """Per unit: items, steps judged by `cut` (finished, or due), finished on time, and the open steps' lights at `cut`."""
+def _day(tx: Tx, col, last: bool = False):
+    """The Shanghai day of a timestamp as a day number (days since 1970-01-01), computed by the database;
+    `last`: the day a due time closes (24:00 belongs to the day before). Dates far from 1970 are exact to the ms."""
+    if tx.dialect == "sqlite":
+        x = func.julianday(col) - 2440587.5 + 1.0 / 3
+        return cast(x - 1e-8 if last else x + 1e-8, Integer)
+    return cast(func.floor((func.extract("epoch", col) + 28800 - (0.000001 if last else 0)) / 86400), Integer)
+
+
+def step_groups(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
+                final_states: list[str]) -> list[tuple]:
+    """One pass over the steps: (unit, judged, on_time, light at `cut`, last day of the due time, day of the end,
+    how many) — the last two only for steps judged late, so the groups stay few. A step counts when it has a
+    deadline, is not final, was entered before `cut` and not closed with its parent's step; it is judged when
+    finished by `cut` or due by then; its end is its finish, or `cut`."""
     its = _items(unit_ids, templates, start, cut)
     s = Step.__table__.c
-    live = and_(s.entered_at < cut, s.due_at.is_not(None), s.state.not_in(final_states or ["-"]),
+    at = literal(cut, s.due_at.type)
+    finished = and_(s.left_at.is_not(None), s.left_at < at)
+    judged = or_(finished, s.due_at < at)
+    end = case((finished, s.left_at), else_=at)
+    late = and_(judged, end > s.due_at)
+    open_ = or_(s.left_at.is_(None), s.left_at >= at)
+    lit = case((and_(open_, s.due_at <= at), "red"), (and_(open_, s.yellow_at <= at), "yellow"), (open_, "green"), else_=None)
+    cols = [case((judged, 1), else_=0).label("judged"), case((and_(finished, s.left_at <= s.due_at), 1), else_=0).label("on_time"),
+            lit.label("light"), case((late, _day(tx, s.due_at, last=True)), else_=None).label("due_day"),
+            case((late, _day(tx, end)), else_=None).label("end_day")]
+    q = (select(its.c.unit_id, *cols, func.count().label("n")).select_from(its)
+         .join(Step.__table__, s.item_id == its.c.item_id)
+         .where(s.entered_at < at, s.due_at.is_not(None), s.state.not_in(final_states or ["-"]),
                 or_(s.left_via.is_(None), s.left_via != "closed"))
-    finished = and_(s.left_at.is_not(None), s.left_at < cut)
-    judged = and_(live, or_(finished, s.due_at < cut))
-    open_ = and_(live, or_(s.left_at.is_(None), s.left_at >= cut))
-    q = (select(its.c.unit_id,
-                func.count(func.distinct(its.c.item_id)).label("items"),
-                func.sum(case((judged, 1), else_=0)).label("judged"),
-                func.sum(case((and_(judged, finished, s.left_at <= s.due_at), 1), else_=0)).label("on_time"),
-                func.sum(case((open_, 1), else_=0)).label("open"),
-                func.sum(case((and_(open_, s.due_at <= cut), 1), else_=0)).label("red"),
-                func.sum(case((and_(open_, s.due_at > cut, s.yellow_at <= cut), 1), else_=0)).label("yellow"))
-         .select_from(its).join(Step.__table__, s.item_id == its.c.item_id).group_by(its.c.unit_id))
-    return {r.unit_id: {k: int(getattr(r, k) or 0) for k in ("items", "judged", "on_time", "open", "red", "yellow")}
-            for r in tx.execute(q)}
+         .group_by(its.c.unit_id, *cols))
+    return [tuple(r) for r in tx.execute(q).all()]
 
 
-def late_steps(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
-               final_states: list[str]) -> list[tuple[int, datetime, datetime]]:
-    """(unit, due, end) of each step judged by `cut` that ended, or stood at `cut`, after its due time."""
+def items_per_unit(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime) -> dict[int, int]:
+    its = _items(unit_ids, templates, start, cut)
+    return {u: int(n) for u, n in tx.execute(select(its.c.unit_id, func.count()).group_by(its.c.unit_id))}
+
+
+def reached(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
+            states: list[str]) -> dict[int, int]:
+    """Per unit: the items that entered any of `states` before `cut`."""
     its = _items(unit_ids, templates, start, cut)
     s = Step.__table__.c
-    end = case((and_(s.left_at.is_not(None), s.left_at < cut), s.left_at), else_=literal(cut, Step.__table__.c.due_at.type))
-    q = (select(its.c.unit_id, s.due_at, end.label("end")).select_from(its).join(Step.__table__, s.item_id == its.c.item_id)
-         .where(s.entered_at < cut, s.due_at.is_not(None), s.due_at < cut, s.state.not_in(final_states or ["-"]),
-                or_(s.left_via.is_(None), s.left_via != "closed"), or_(s.left_at.is_(None), s.left_at > s.due_at)))
-    return [(r.unit_id, r.due_at, r.end) for r in tx.execute(q)]
-
-
-def furthest(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
-             order: dict[str, int]) -> list[tuple[int, int, int]]:
-    """(unit, item, index of the furthest state it entered by `cut`, in the template's order)."""
-    its = _items(unit_ids, templates, start, cut)
-    s = Step.__table__.c
-    idx = case(*[(s.state == k, v) for k, v in order.items()], else_=-1) if order else literal(-1)
-    q = (select(its.c.unit_id, its.c.item_id, func.max(idx).label("m")).select_from(its)
-         .join(Step.__table__, s.item_id == its.c.item_id).where(s.entered_at < cut)
-         .group_by(its.c.unit_id, its.c.item_id))
-    return [(r.unit_id, r.item_id, int(r.m)) for r in tx.execute(q)]
+    q = (select(its.c.unit_id, func.count(func.distinct(its.c.item_id))).select_from(its)
+         .join(Step.__table__, s.item_id == its.c.item_id)
+         .where(s.state.in_(states or ["-"]), s.entered_at < cut).group_by(its.c.unit_id))
+    return {u: int(n) for u, n in tx.execute(q)}
 
 
 def steps_left_by(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
@@ -187,3 +204,36 @@ def attendances(tx: Tx, unit_ids: list[int], templates: list[str], start: dateti
          .join(ActivityDeputy.__table__, ActivityDeputy.activity_id == Activity.id)
          .where(Activity.day >= first, Activity.day <= last).group_by(its.c.unit_id))
     return {u: int(n) for u, n in tx.execute(q)}
+
+
+# --- the 台账 ---------------------------------------------------------------------------------------
+
+def _shown(tx: Tx, col):
+    """A timestamp as a clerk reads it, formatted by the database: Shanghai time, 'YYYY-MM-DD HH:MM', midnight shown
+    as 24:00 of the day before (as workflow.present.fmt does, without a Python call per value)."""
+    if tx.dialect == "sqlite":
+        def f(fmt, *mods):
+            return func.strftime(fmt, col, "+8 hours", *mods)
+        return case((col.is_(None), ""), (f("%H:%M:%f") == "00:00:00.000", f("%Y-%m-%d", "-1 day") + " 24:00"),
+                    else_=f("%Y-%m-%d %H:%M"))
+    local = col + text("interval '8 hours'")
+    return case((col.is_(None), ""), (func.to_char(local, "HH24:MI:SS.US") == "00:00:00.000000",
+                                      func.to_char(local - text("interval '1 day'"), "YYYY-MM-DD") + " 24:00"),
+                else_=func.to_char(local, "YYYY-MM-DD HH24:MI"))
+
+
+def ledger_steps(tx: Tx, item_ids, now: datetime) -> list[tuple]:
+    """Every step of the items (a subquery of ids), in item and visit order: (item, state, entered, due, finished as
+    text, the light of an open step at `now`, and for a step late at its finish or at `now` the first and last day
+    numbers of the lateness)."""
+    s = Step.__table__.c
+    at = literal(now, s.due_at.type)
+    clock = func.coalesce(s.paused_at, at)
+    end = func.coalesce(s.left_at, at)
+    lit = case((s.left_at.is_not(None), ""), (s.due_at.is_(None), "green"), (s.due_at <= clock, "red"),
+               (s.yellow_at <= clock, "yellow"), else_="green")
+    late = and_(s.due_at.is_not(None), end > s.due_at)
+    q = (select(s.item_id, s.state, _shown(tx, s.entered_at), _shown(tx, s.due_at), _shown(tx, s.left_at), lit,
+                case((late, _day(tx, s.due_at, last=True) + 1), else_=None), case((late, _day(tx, end)), else_=None))
+         .where(s.item_id.in_(item_ids)).order_by(s.item_id, s.seq))
+    return [tuple(r) for r in tx.execute(q).all()]
