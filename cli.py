@@ -978,6 +978,9 @@ def _write(output: str | None, fmt: str, write_text=None, write_binary=None) -> 
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         raise click.BadParameter(f"no folder '{folder}'", param_hint="--output")
+    if os.path.lexists(target) and not os.path.isfile(target) or os.path.islink(target):
+        # a folder, a device (/dev/full), a pipe or a link: never replaced by a report
+        raise click.BadParameter(f"'{output}' exists and is not a regular file: name a file to write", param_hint="--output")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".wuzhuan-", suffix="." + fmt)
     try:
         if write_binary is not None:
@@ -987,9 +990,11 @@ def _write(output: str | None, fmt: str, write_text=None, write_binary=None) -> 
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
                 write_text(f)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):  # the disk full, no permission: said in one line, nothing left behind
+            raise click.BadParameter(f"cannot write '{output}': {e.strerror or e}", param_hint="--output") from None
         raise
     click.echo(f"wrote {output}", err=True)
 

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -230,6 +231,10 @@ def test_report_commands(ready, tmp_path):
     assert run("report", "results", "--year", 2026, "--format", "html", "--output", tmp_path / "r.html").exit_code == 0
     assert "<svg" in (tmp_path / "r.html").read_text("utf-8")
     assert run("report", "ledger", "--format", "csv", "--output", tmp_path / "nowhere" / "l.csv").exit_code == 2
+    for target in (tmp_path, "/dev/null"):  # a folder or a device is never replaced by a report
+        r = run("report", "board", "--as-of", "2026-01-31", "--format", "xlsx", "--output", target)
+        assert r.exit_code == 2 and "is not a regular file" in r.output
+    assert Path("/dev/null").is_char_device() and not list(tmp_path.glob(".wuzhuan-*"))
     r = run("scores", "set", "g-edu", "--score", 75, "--actor", "li.ming", "--now", "2026-01-30T10:00")
     assert r.exit_code == 0 and "创新评分 75" in r.output
     assert run("scores", "set", "g-edu", "--score", 76, "--actor", "li.ming", "--now", "2026-01-30T10:00").exit_code == 2
