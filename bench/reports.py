@@ -122,7 +122,35 @@ def best(fn, repeat: int) -> tuple[float, object]:
     return min(times), out
 
 
-def measure(name: str, url: str, n: int, repeat: int, rows: list) -> None:
+def board_parts(store: Store) -> list[tuple[str, float]]:
+    """The board's queries one by one (where its time goes), as of AS_OF."""
+    from datetime import date
+
+    from workflow import scorecard
+    from workflow.service import reports as use
+    from workflow.store import reports as q
+
+    card = scorecard.load()
+    out = []
+    with store.read() as tx:
+        defs = use._definitions(tx, card)
+        ids = [u[0] for u in q.units_of_kind(tx, card.units)]
+        start, cut = use._midnight(date(2026, 1, 1)), use._midnight(date(2027, 1, 1))
+        t = list(card.templates)
+        order = list(defs[t[0]].states)
+        for what, fn in [
+                ("one grouped pass: judged, on time, lights, lateness spans", lambda: q.step_groups(tx, ids, t, start, cut, ["archived", "dropped"])),
+                ("items per unit", lambda: q.items_per_unit(tx, ids, t, start, cut)),
+                ("stage reached", lambda: q.reached(tx, ids, t, start, cut, order[order.index(card.plan_state(date(2026, 12, 31))):])),
+                ("votes and 退办", lambda: q.steps_left_by(tx, ids, t, start, cut, list(card.unsatisfied_triggers + card.returned_triggers))),
+                ("rectification visits", lambda: q.state_visits(tx, ids, t, start, cut, card.rectification_state))]:
+            t0 = time.perf_counter()
+            fn()
+            out.append((what, time.perf_counter() - t0))
+    return out
+
+
+def measure(name: str, url: str, n: int, repeat: int, rows: list, parts: bool = False) -> None:
     from bench.chain import reset
 
     reset(url)
@@ -144,6 +172,9 @@ def measure(name: str, url: str, n: int, repeat: int, rows: list) -> None:
     sql_s, agg = best(hand, repeat)
     judged = {r.unit: r.judged_steps for r in board.rows}
     assert sum(judged.values()) == sum(r.judged for r in agg), (judged, agg)  # the same rows counted
+    if parts:
+        for what, seconds in board_parts(store):
+            print(f"{name}: {what}: {seconds:.2f} s", flush=True)
     now = datetime(2027, 1, 1, tzinfo=UTC)
     ledger_s, ledger = best(lambda: service.ledger(store, now, "special_supervision"), repeat)
 
@@ -185,13 +216,14 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--markdown", metavar="FILE")
+    ap.add_argument("--parts", action="store_true", help="also time the board's queries one by one")
     args = ap.parse_args()
     rows: list = []
     with tempfile.TemporaryDirectory() as d:
-        measure("SQLite", f"sqlite:///{Path(d) / 'reports.db'}", args.items, args.repeat, rows)
+        measure("SQLite", f"sqlite:///{Path(d) / 'reports.db'}", args.items, args.repeat, rows, args.parts)
     pg = os.environ.get("WUZHUAN_BENCH_PG_URL") or os.environ.get("WUZHUAN_TEST_PG_URL")
     if pg and not args.no_postgres:
-        measure("PostgreSQL", pg, args.items, args.repeat, rows)
+        measure("PostgreSQL", pg, args.items, args.repeat, rows, args.parts)
     lines = [f"bench/reports.py --items {args.items} on {platform.node()} ({os.cpu_count()} CPUs), {datetime.now(UTC):%Y-%m-%d}",
              "", "| database | figure | measured | target | |", "|---|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} | {'met' if ok else 'missed'} |" for a, b, c, d, ok in rows]

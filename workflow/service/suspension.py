@@ -154,7 +154,9 @@ def request_extension(store: Store, actor: str, item_id: int, reason: str, new_d
         item, step = locked.item, locked.step
         state = defn.states[item.state]
         authority.request_extension(defn, state, item_id, who, held, holders)
-        if item.finished_at or step.due_at is None:
+        if item.finished_at:
+            raise InvalidInput(f"item {item_id} is finished (since {fmt(item.finished_at)}): there is no due time to extend")
+        if step.due_at is None:
             raise InvalidInput(f"step '{state.label}' of item {item_id} has no due time to extend")
         common.not_backdated(now, locked)
         if now >= step.due_at:
