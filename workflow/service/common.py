@@ -238,6 +238,19 @@ def state_label(tx: Tx, defn: Definition, version_id: int, state: str) -> str:
     return other.states[state].label if state in other.states else state
 
 
+_spawning: dict[tuple[int, ...], tuple[tuple[int, str], ...]] = caches.register("spawning_states", {})
+
+
+def spawning(tx: Tx) -> tuple[tuple[int, str], ...]:
+    """(version id, state) of every step that hands work to sub-items: only items there have a light made of
+    their children's too (lists probe the children of those alone)."""
+    ids = tuple(v for v, _k, _t in template_store.index(tx))
+    found = _spawning.get(ids)
+    if found is None:
+        found = _spawning[ids] = tuple((v, s.name) for v in ids for s in definition(tx, v).states.values() if s.spawn)
+    return found
+
+
 def dated(tx: Tx, defn: Definition, fields: dict[str, Any]) -> dict[str, Any]:
     """The values deadlines count from: a `meeting` field's id replaced by the meeting's (current) date."""
     names = [n for n in defn.meeting_fields() if fields.get(n) is not None]

@@ -524,7 +524,8 @@ def send_digest(store: Store, now: datetime, card_path: str | Path | None = None
 def _red_items(tx: Tx, card: Scorecard, now: datetime, base_url: str | None) -> list[dict[str, Any]]:
     out = []
     for key in card.templates:
-        for brief, group in item_store.search(tx, now, template=key, light="red", limit=200):
+        for brief, group in item_store.search(tx, now, template=key, light="red", limit=200,
+                                                 spawning=common.spawning(tx)):
             defn = common.definition(tx, brief.template_version_id)
             out.append({"id": brief.id, "title": brief.title, "group": group or "", "due": fmt(brief.due_at),
                         "state": defn.states[brief.state].label if brief.state in defn.states else brief.state,

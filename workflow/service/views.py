@@ -274,7 +274,8 @@ def list_items(store: Store, now: datetime, *, template: str | None = None, stat
     with store.read() as tx:
         owner_id = common.person(tx, owner).id if owner else None
         rows = item_store.search(tx, now, template=template, state=state, group=group, owner_id=owner_id, light=light_is,
-                                 include_finished=include_finished, limit=limit, offset=offset, member_id=member)
+                                 include_finished=include_finished, limit=limit, offset=offset, member_id=member,
+                                 spawning=common.spawning(tx))
         return summaries(tx, rows, now)
 
 

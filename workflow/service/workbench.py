@@ -123,7 +123,8 @@ def inbox(store: Store, person: PersonRow, now: datetime, *, light: str | None =
         moves = [p for p in pairs.moves if p[0] in mine]
         pauses = [p for p in pairs.pauses if p[0] in mine]
         page, counts = item_store.inbox(tx, who.id, moves, pauses, pairs.key_of, now, light=light, template=template,
-                                        group_id=group_id, limit=limit, offset=offset)
+                                        group_id=group_id, limit=limit, offset=offset,
+                                        spawning=common.spawning(tx))
         by_id = item_store.by_ids(tx, page)
         rows = [by_id[i] for i in page]
         cal = common.calendar(tx)

@@ -189,19 +189,24 @@ def _clocks(now: datetime, c=Item):
     return red, yellow
 
 
-def _lit(now, c=Item):
-    """(red, yellow reached) of an item as its light shows it: its own step's clock, or any of its open sub-items'."""
+def _lit(now, c=Item, spawning: tuple[tuple[int, str], ...] = ()):
+    """(red, yellow reached) of an item as its light shows it: its own step's clock, or — at one of the `spawning`
+    (version id, state) steps — any of its open sub-items'. Other items are not probed for children."""
     red, yellow = _clocks(now, c)
     red, yellow = and_(c.due_at.is_not(None), red), and_(c.yellow_at.is_not(None), yellow)  # never NULL: negatable
+    if not spawning:
+        return red, yellow
     kid, link = Item.__table__.alias("kid"), SubItem.__table__
     kid_red, kid_yellow = _clocks(now, kid.c)
     open_kids = (select(link.c.id).select_from(link.join(kid, kid.c.id == link.c.child_id))
                  .where(link.c.parent_id == c.id, kid.c.finished_at.is_(None)))
-    return or_(red, open_kids.where(kid_red).exists()), or_(yellow, open_kids.where(kid_yellow).exists())
+    waits = tuple_(c.template_version_id, c.state).in_(list(spawning))
+    return (or_(red, and_(waits, open_kids.where(kid_red).exists())),
+            or_(yellow, and_(waits, open_kids.where(kid_yellow).exists())))
 
 
-def _light_filter(which: str, now: datetime):
-    clock_red, clock_yellow = _lit(now)
+def _light_filter(which: str, now: datetime, spawning: tuple[tuple[int, str], ...]):
+    clock_red, clock_yellow = _lit(now, Item, spawning)
     if which == "red":
         return clock_red
     if which == "yellow":
@@ -211,7 +216,8 @@ def _light_filter(which: str, now: datetime):
 
 def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | None = None, group: str | None = None,
            owner_id: int | None = None, light: str | None = None, include_finished: bool = True,
-           limit: int = 50, offset: int = 0, member_id: int | None = None) -> list[tuple[ItemBrief, str | None]]:
+           limit: int = 50, offset: int = 0, member_id: int | None = None,
+           spawning: tuple[tuple[int, str], ...] = ()) -> list[tuple[ItemBrief, str | None]]:
     """Items newest first with their group's code, filtered (a light filter leaves finished items out)."""
     q = _listed().outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
     if template:
@@ -227,7 +233,7 @@ def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | N
         # from the person's assignments (a member of a group holds roles on few items; staff are not filtered)
         q = q.where(Item.id.in_(select(Assignment.item_id).where(Assignment.person_id == member_id)))
     if light:
-        q = q.where(Item.finished_at.is_(None), _light_filter(light, now))
+        q = q.where(Item.finished_at.is_(None), _light_filter(light, now, spawning))
     elif not include_finished:
         q = q.where(Item.finished_at.is_(None))
     return [_brief(r) for r in tx.execute(q.order_by(Item.id.desc()).limit(limit).offset(offset))]
@@ -289,7 +295,7 @@ def roles_on(tx: Tx, person_id: int, roles: list[str], item_ids: list[int]) -> d
 
 def inbox(tx: Tx, person_id: int, moves: list[tuple[str, int, str]], pauses: list[tuple[str, int, str]],
           key_of: dict[int, str], now: datetime, *, light: str | None, template: str | None, group_id: int | None,
-          limit: int, offset: int) -> tuple[list[int], dict[str, int]]:
+          limit: int, offset: int, spawning: tuple[tuple[int, str], ...] = ()) -> tuple[list[int], dict[str, int]]:
     """The ids of one page of the open items a person may act on now, soonest due first, and how many there
     are by light (before the light filter).
 
@@ -301,12 +307,13 @@ def inbox(tx: Tx, person_id: int, moves: list[tuple[str, int, str]], pauses: lis
     few = tx.execute(select(func.count()).select_from(
         select(Assignment.item_id).where(Assignment.person_id == person_id, Assignment.role.in_(roles))
         .limit(FEW_ITEMS).subquery())).scalar_one() < FEW_ITEMS
-    shape = (tuple(moves), tuple(pauses), template, group_id is not None, light is not None, few)
+    shape = (tuple(moves), tuple(pauses), template, group_id is not None, light is not None, few, spawning)
     built = _INBOX.get(shape)
     if built is None:
         if len(_INBOX) > 500:
             _INBOX.clear()
-        built = _INBOX[shape] = _inbox_statements(moves, pauses, key_of, template, group_id is not None, light is not None, few)
+        built = _INBOX[shape] = _inbox_statements(moves, pauses, key_of, template, group_id is not None, light is not None, few,
+                                                  spawning)
     page, counts = built
     params = {"p": person_id, "now": now, "g": group_id, "light": light, "lim": limit, "off": offset}
     rows = tx.execute(page, params).all() if page is not None else []
@@ -325,7 +332,7 @@ FEW_ITEMS = 3000
 
 
 def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | None, by_group: bool, by_light: bool,
-                      few: bool):
+                      few: bool, spawning: tuple[tuple[int, str], ...] = ()):
     """One SELECT per template and kind (running or paused) on the covering index of open items — an OR
     over templates would not use it on SQLite — probing the person's role on each item; when he holds
     few roles, starting from his items instead. The lights, the counts (a window over all of them) and
@@ -349,11 +356,12 @@ def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | Non
                 where.append(Item.group_unit_id == bindparam("g"))
             if few:
                 where.append(Item.id.in_(select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles))))
-            parts.append(select(Item.id, Item.due_at, Item.yellow_at, Item.paused_at).where(*where))
+            parts.append(select(Item.id, Item.due_at, Item.yellow_at, Item.paused_at, Item.template_version_id, Item.state)
+                         .where(*where))
     if not parts:
         return None, None
     u = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
-    red, yellow = _lit(bindparam("now", type_=Item.due_at.type), u.c)
+    red, yellow = _lit(bindparam("now", type_=Item.due_at.type), u.c, spawning)
     lt = case((red, "red"), (yellow, "yellow"), else_="green")
     lit = select(u.c.id, u.c.due_at, lt.label("lt"), func.count().over().label("total"),
                  func.sum(case((red, 1), else_=0)).over().label("reds"),
