@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -195,6 +196,14 @@ def test_the_results_report_as_html_and_pdf(ready, tmp_path):
         assert words in text, words
     assert r.by_deputy == [("feng.xia", "冯霞", "东城区人大常委会", 1), ("zhu.hong", "朱红", "东城区人大常委会", 1)]
     assert r.by_district == [("东城区人大常委会", 2)] and r.by_kind == {"视察": 1}
+
+
+def test_without_what_weasyprint_needs_the_pdf_is_refused_in_one_line(ready_sqlite, tmp_path, monkeypatch):
+    r = service.results(ready_sqlite, 2026, at("2026-01-31 12:00"))
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as on a machine without Pango: the import fails
+    with pytest.raises(InvalidInput, match="the PDF report needs the Pango library .*the HTML format works without it"):
+        report_render.results_pdf(r, tmp_path / "r.pdf")
+    assert not (tmp_path / "r.pdf").exists()
 
 
 def test_the_board_xlsx_reopens_with_ranks_and_colours(ready, tmp_path):

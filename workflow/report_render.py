@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from .errors import InvalidInput
 from .scorecard import GROUPS, METRIC_CN
 
 BOARD_COLUMNS = [("rank", "名次"), ("previous_rank", "上期名次"), ("change", "升降"), ("unit_name", "单位"),
@@ -237,6 +238,10 @@ def results_html(results) -> str:
 
 
 def results_pdf(results, out: str | Path | IO[bytes]) -> None:
-    from weasyprint import HTML
-
+    """The results report as PDF; InvalidInput (one line) when the system lacks what WeasyPrint needs (Pango)."""
+    try:
+        from weasyprint import HTML
+    except (OSError, ImportError) as e:  # WeasyPrint loads Pango from the system, not from pip
+        raise InvalidInput("the PDF report needs the Pango library (Debian: apt-get install libpango-1.0-0 "
+                           f"libpangoft2-1.0-0); the HTML format works without it ({e})") from None
     HTML(string=results_html(results)).write_pdf(out)
