@@ -308,6 +308,7 @@ def test_the_item_page_lists_the_sub_items_and_a_sub_items_page_links_its_parent
     for kid in kids:
         assert f'href="/items/{kid}"' in page
     assert "市生态环境局（主办）" in page and "市农业农村局（协办）" in page
+    assert "已分别交办 3 个尚未办结的子事项" in page  # the council is told that not waiting closes them
     child = signed_in(lambda: TestClient(app, base_url="http://testserver"), "xu.na").get(f"/items/{kids[1]}")
     assert child.status_code == 200 and f'href="/items/{parent}"' in child.text and "交办 市教育局（协办）" in child.text
     # a department sees its own sub-item, not another department's
