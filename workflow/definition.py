@@ -213,10 +213,6 @@ class Spawn:
         """What the unit at `position` of the list is called: the lead (first) or one of the others."""
         return self.lead if position == 0 else self.others
 
-    def describe(self, units_label: str) -> str:
-        rule = {"all": "全部办结", "any": "任一办结", "lead": f"{self.lead}单位办结"}[self.join]
-        return f"按「{units_label}」逐一交办子事项（{self.template}），{rule}后自动进入下一步"
-
 
 @dataclass(frozen=True)
 class State:

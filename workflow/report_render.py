@@ -16,7 +16,7 @@ from typing import IO, Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .errors import InvalidInput
-from .scorecard import GROUPS, METRIC_CN
+from .scorecard import METRIC_CN
 
 BOARD_COLUMNS = [("rank", "名次"), ("previous_rank", "上期名次"), ("change", "升降"), ("unit_name", "单位"),
                  ("score", "综合得分"), ("colour_label", "亮牌"), ("items", "事项数"), ("on_time_share", "按时办结率"),
@@ -50,10 +50,11 @@ def as_json(value: Any) -> str:
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("workflow", "report_templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(columns=BOARD_COLUMNS, cell=_cell, metric_cn=METRIC_CN, groups=GROUPS)
+    env.globals.update(columns=BOARD_COLUMNS, cell=_cell, metric_cn=METRIC_CN)
     return env
 
 
+@lru_cache(maxsize=1)
 def css() -> str:
     """The reports' style sheet without its print rules: for a board shown inside the workbench."""
     text = _env().loader.get_source(_env(), "report.css")[0]

@@ -14,13 +14,9 @@ from .loader import schema_problems
 from .textfile import FileProblem, decode, read_bytes
 from .yamltext import parse_yaml
 
-METRICS = ("on_time", "overdue", "lights", "stage", "satisfaction", "rectified", "unsatisfied", "returned",
-           "innovation", "participation")
 METRIC_CN = {"on_time": "按时办结率", "overdue": "平均逾期工作日", "lights": "当前亮灯", "stage": "计划进度",
              "satisfaction": "满意度测评", "rectified": "整改完成", "unsatisfied": "不满意轮次", "returned": "退办",
              "innovation": "创新评分", "participation": "代表参与"}
-GROUPS = {"比进度": ("on_time", "overdue", "lights", "stage"), "比质效": ("satisfaction", "rectified", "unsatisfied", "returned"),
-          "比创新": ("innovation",), "代表参与": ("participation",)}
 BUILTIN = "251"
 MAX_BYTES = 200_000
 

@@ -14,7 +14,7 @@ from ..errors import Conflict, GuardFailed, InvalidInput, NotFound, NotPermitted
 from ..machine import ItemModel, fire
 from ..present import fmt, local_iso
 from ..rows import Holder, ItemRow, PersonRow, StepRow
-from ..store import StepStatus, Store, Tx, directory
+from ..store import LEFT_WITH_PARENT, StepStatus, Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import items as item_store
 from ..store import meetings as meeting_store
@@ -273,7 +273,7 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
         common.locked_item(tx, parent_id)
     locked = common.locked_item(tx, item_id)
     item, step = locked.item, locked.step
-    if item.finished_at is not None and step is not None and step.left_via == "closed":
+    if item.finished_at is not None and step is not None and step.left_via == LEFT_WITH_PARENT:
         raise InvalidInput(f"item {item.id} was closed at {fmt(item.finished_at)} with its parent's step: nothing more "
                            f"is done on it (see `wuzhuan items show {item.id}`)")
     defn = common.definition(tx, item.template_version_id)

@@ -417,6 +417,7 @@ def results(store: Store, year: int, now: datetime, card_path: str | Path | None
     as_of = min(date(year, 12, 31), today) if today.year >= year else date(year, 12, 31)
     with store.read() as tx:
         b = board_in(tx, card, as_of, None)
+        cal = common.calendar(tx)
         start, end = _midnight(date(year, 1, 1)), _midnight(date(year + 1, 1, 1))
         out = []
         for key in card.templates:
@@ -435,7 +436,7 @@ def results(store: Store, year: int, now: datetime, card_path: str | Path | None
                     common.state_label(tx, defn, it.template_version_id, it.state), it.finished_at is not None,
                     [{"label": common.state_label(tx, defn, it.template_version_id, st.state), "entered": fmt(st.entered_at),
                       "left": fmt(st.left_at) if st.left_at else "", "due": fmt(st.due_at) if st.due_at else "",
-                      "late": overdue_workdays(common.calendar(tx), st.due_at, st.left_at or now) if st.due_at else 0}
+                      "late": overdue_workdays(cal, st.due_at, st.left_at or now) if st.due_at else 0}
                      for st in steps.get(it.id, [])],
                     rounds,
                     [{"kind": a.kind, "day": a.day.isoformat(), "deputies": [n for _c, n in a.deputies], "note": a.note or ""}
@@ -531,14 +532,6 @@ def _red_items(tx: Tx, card: Scorecard, now: datetime, base_url: str | None) -> 
                         "state": defn.states[brief.state].label if brief.state in defn.states else brief.state,
                         "link": notice_data.item_link(base_url, brief.id)})
     return out
-
-
-# --- who may see them on the workbench ----------------------------------------------------------------
-
-def may_see_reports(store: Store, person: PersonRow) -> bool:
-    with store.read() as tx:
-        return person.admin or directory.is_staff(tx, person.id)
-
 
 
 # --- for the workbench: the same use cases, with the viewer's authority checked --------------------

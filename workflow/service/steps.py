@@ -14,7 +14,7 @@ from ..errors import Conflict, InvalidInput
 from ..machine import ItemModel, fire
 from ..present import fmt
 from ..rows import Holder, ItemRow, LockedItem, StepRow
-from ..store import StepStatus, Store, Tx, directory
+from ..store import LEFT_WITH_PARENT, StepStatus, Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import items as item_store
 from ..store import outbox as outbox_store
@@ -147,7 +147,7 @@ def close_children(tx: Tx, parent_step_id: int, now: datetime, actor: str | None
             continue
         locked = common.locked_item(tx, sub.child_id)
         child, step = locked.item, locked.step
-        item_store.update_step(tx, step.id, status=StepStatus.CLOSED, left_at=now, left_by=None, left_via="closed",
+        item_store.update_step(tx, step.id, status=StepStatus.CLOSED, left_at=now, left_by=None, left_via=LEFT_WITH_PARENT,
                                next_escalation_at=None)
         item_store.update_item(tx, child.id, finished_at=now, version=child.version + 1, updated_at=now)
         sub_store.mark_closed(tx, sub.id, now, reason)

@@ -5,6 +5,6 @@ and return the typed rows of workflow.rows.
 """
 
 from .engine import Store, Tx, database_url, upgrade
-from .models import ExtensionStatus, OutboxStatus, RungStatus, StepStatus
+from .models import LEFT_WITH_PARENT, ExtensionStatus, OutboxStatus, RungStatus, StepStatus
 
-__all__ = ["Store", "Tx", "database_url", "upgrade", "ExtensionStatus", "OutboxStatus", "RungStatus", "StepStatus"]
+__all__ = ["Store", "Tx", "database_url", "upgrade", "ExtensionStatus", "OutboxStatus", "RungStatus", "StepStatus", "LEFT_WITH_PARENT"]

@@ -100,6 +100,10 @@ class StepStatus(StrEnum):
     CLOSED = "closed"
 
 
+# A step's `left_via` when it was closed because its parent's step closed (a sub-item not waited for), not by a move.
+LEFT_WITH_PARENT = "closed"
+
+
 class RungStatus(StrEnum):
     FIRED = "fired"
     SKIPPED = "skipped"

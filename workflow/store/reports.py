@@ -22,7 +22,18 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .engine import Tx
-from .models import Activity, ActivityDeputy, Digest, Item, OrgUnit, Person, Score, Step, SubItem
+from .models import (
+    LEFT_WITH_PARENT,
+    Activity,
+    ActivityDeputy,
+    Digest,
+    Item,
+    OrgUnit,
+    Person,
+    Score,
+    Step,
+    SubItem,
+)
 
 # --- activities and scores ----------------------------------------------------------------------
 
@@ -149,7 +160,7 @@ def step_groups(tx: Tx, unit_ids: list[int], templates: list[str], start: dateti
     q = (select(its.c.unit_id, *cols, func.count().label("n")).select_from(its)
          .join(Step.__table__, s.item_id == its.c.item_id)
          .where(s.entered_at < at, s.due_at.is_not(None), s.state.not_in(final_states or ["-"]),
-                or_(s.left_via.is_(None), s.left_via != "closed"))
+                or_(s.left_via.is_(None), s.left_via != LEFT_WITH_PARENT))
          .group_by(its.c.unit_id, *cols))
     return [tuple(r) for r in tx.execute(q).all()]
 
