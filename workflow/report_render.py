@@ -195,6 +195,7 @@ def charts(results) -> dict[str, str]:
     matplotlib.use("svg")
     from matplotlib import font_manager
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     matplotlib.rcParams["svg.fonttype"] = "path"
     font = _cjk_font()
@@ -218,6 +219,7 @@ def charts(results) -> dict[str, str]:
         vals = [r.lights[key] for r in rows]
         ax.bar(names, vals, bottom=bottom, color=colour, label=label)
         bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of steps: whole numbers
     ax.set_title("各单位当前亮灯", fontproperties=prop)
     ax.set_xticks(range(len(rows)), names, fontproperties=prop, rotation=15)
     ax.legend(prop=prop)
@@ -228,6 +230,7 @@ def charts(results) -> dict[str, str]:
         kinds = list(results.by_kind)
         ax.barh(kinds, [results.by_kind[k] for k in kinds], color="#2f6fb5")
         ax.set_yticks(range(len(kinds)), kinds, fontproperties=prop)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title("代表参与活动（按类型）", fontproperties=prop)
         out["activities"] = _svg(fig)
         plt.close(fig)
