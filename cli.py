@@ -1084,6 +1084,19 @@ def report_digest(ctx, card, now, as_json) -> None:
     emit(r, as_json, lambda d: click.echo(f"{d.period}：" + (f"已排队 {d.messages} 封通报" if d.sent else f"未发送（{d.reason}）")))
 
 
+@report.command("recount")
+@admin_opt
+@now_opt
+@json_opt
+@click.pass_context
+def report_recount(ctx, actor, now, as_json) -> None:
+    """Count the board's progress again from the steps (an administrator; after loading or restoring rows by hand)."""
+    from workflow import service
+
+    r = service.recount_progress(store(ctx), actor, parse_now(now))
+    emit(r, as_json, lambda d: click.echo(f"已重新统计进度：{d.rows} 行"))
+
+
 @cli.group()
 def scores() -> None:
     """比创新: the evaluators' scores of the units compared."""

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import sys
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
@@ -21,13 +22,14 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 from test_engine import SATISFIED, UNSATISFIED, to_vote
+from test_subitems import DEPARTMENTS, finish, handed_to_three
 from test_web import signed_in
 
 from cli import cli
 from conftest import ADMIN, T0, Clock, at, passwords
 from workflow import report_render, scorecard, service
 from workflow.errors import DefinitionError, InvalidInput, NotPermitted
-from workflow.store.models import AuditEvent, Outbox
+from workflow.store.models import AuditEvent, OrgUnit, Outbox, ProgressCount
 from workflow.web import create_app
 
 PROPOSE = {"topic": "专题", "source": "社会关注"}
@@ -101,6 +103,90 @@ def test_quality_metrics_count_every_round_the_returns_and_the_rectification(rea
     assert env.on_plan == 1 and env.stage_share == 1.0  # at follow_up, past the plan's work_plan for 03-31
     before = next(r for r in service.board(s, "2026-03-01").rows if r.unit == "g-env")  # the day of the 不满意 vote
     assert before.votes == {"不满意": 1} and before.rectified == 0 and before.metrics["rectified"] == 0.0
+
+
+# --- the progress counts: kept by the moves, recounted from the steps -----------------------------------
+
+def _counts(store) -> list[tuple]:
+    with store.read() as tx:
+        rows = tx.execute(select(OrgUnit.code, ProgressCount.template_key, ProgressCount.year, ProgressCount.day,
+                                 ProgressCount.items, ProgressCount.closed, ProgressCount.on_time, ProgressCount.late_workdays)
+                          .join(OrgUnit, OrgUnit.id == ProgressCount.unit_id)).all()
+    return sorted((*r[:3], str(r[3]), *r[4:]) for r in rows)
+
+
+def test_the_progress_counts_kept_by_the_moves_equal_a_recount_from_the_steps(ready):
+    """Items created, steps left on time and late, a system move (a join), sub-items counted for their unit and a
+    sub-item closed with its parent's step (not counted): what the moves kept is what a recount finds."""
+    s = ready
+    january(s)
+    parent, kids = handed_to_three(s)
+    finish(s, kids[0], "huang.bo", at("2026-04-01 09:00"))
+    service.advance(s, "li.ming", parent, "all_rectified", at("2026-04-01 11:00"), comment="不再等待")
+    joined, kids = handed_to_three(s)  # every department finishes: the system moves the parent on (its join)
+    for kid, person in zip(kids, DEPARTMENTS.values(), strict=True):
+        finish(s, kid, person, at("2026-04-02 09:00"))
+    assert service.show_item(s, joined, at("2026-04-02 10:00")).state == "summary"
+    kept = _counts(s)
+    special = [r for r in kept if r[1] == "special_supervision"]
+    assert special == [  # (unit, template, year, day, items, closed, on time, working days late): january's moves
+        ("g-budget", "special_supervision", 2026, "2026-01-05", 1, 0, 0, 0),
+        ("g-edu", "special_supervision", 2026, "2026-01-05", 1, 0, 0, 0),
+        ("g-edu", "special_supervision", 2026, "2026-01-28", 0, 1, 0, 2),
+        ("g-env", "special_supervision", 2026, "2026-01-05", 1, 0, 0, 0),
+        ("g-env", "special_supervision", 2026, "2026-01-06", 0, 1, 1, 0)]
+    # each department's sub-item counts for the department and for the group (two handed out on 03-02 to each); the
+    # first parent's: d-env's two steps left on 04-01, d-edu's and d-agri's closed with the parent's step (not
+    # counted); the second's: all six on 04-02; the parents' steps: handed over, the council's move on 04-01, the
+    # system's (the join) on 04-02
+    assert [r for r in kept if r[1] != "special_supervision"] == [
+        ("d-agri", "department_rectification", 2026, "2026-03-02", 2, 0, 0, 0),
+        ("d-agri", "department_rectification", 2026, "2026-04-02", 0, 2, 2, 0),
+        ("d-edu", "department_rectification", 2026, "2026-03-02", 2, 0, 0, 0),
+        ("d-edu", "department_rectification", 2026, "2026-04-02", 0, 2, 2, 0),
+        ("d-env", "department_rectification", 2026, "2026-03-02", 2, 0, 0, 0),
+        ("d-env", "department_rectification", 2026, "2026-04-01", 0, 2, 2, 0),
+        ("d-env", "department_rectification", 2026, "2026-04-02", 0, 2, 2, 0),
+        ("g-env", "department_rectification", 2026, "2026-03-02", 6, 0, 0, 0),
+        ("g-env", "department_rectification", 2026, "2026-04-01", 0, 2, 2, 0),
+        ("g-env", "department_rectification", 2026, "2026-04-02", 0, 6, 6, 0),
+        ("g-env", "opinion_handling", 2026, "2026-03-02", 2, 2, 2, 0),
+        ("g-env", "opinion_handling", 2026, "2026-04-01", 0, 1, 1, 0),
+        ("g-env", "opinion_handling", 2026, "2026-04-02", 0, 1, 1, 0)]
+    r = service.recount_progress(s, ADMIN, at("2026-04-03 09:00"))
+    assert r.rows == len(kept) and _counts(s) == kept
+    with pytest.raises(NotPermitted):
+        service.recount_progress(s, "zhao.hua", at("2026-04-03 09:00"))
+
+
+def test_a_calendar_import_recounts_the_working_days_late(ready, tmp_path):
+    """A 2026 notice making 01-27 a holiday: g-edu's finished step was 1 working day late, not 2; g-budget's open
+    step 3, not 4 (the board counts those at the cut, with the new calendar)."""
+    s = ready
+    january(s)
+    p = tmp_path / "2026.yaml"
+    p.write_text("year: 2026\nsource: 测试用假想通知\nholidays:\n  - {name: 元旦, from: 2026-01-01, to: 2026-01-03}\n"
+                 "  - {name: 假想, from: 2026-01-27}\n", encoding="utf-8")
+    service.import_calendar(s, ADMIN, p, at("2026-02-01 09:00"))
+    assert ("g-edu", "special_supervision", 2026, "2026-01-28", 0, 1, 0, 1) in _counts(s)
+    rows = {r.unit: r for r in service.board(s, "2026-01-31").rows}
+    assert rows["g-edu"].avg_overdue_workdays == 1.0 and rows["g-budget"].avg_overdue_workdays == 3.0
+
+
+def test_upgrading_to_0011_counts_the_steps_already_there(ready):
+    """A database at 0010 (no counts) with january's moves: `db upgrade` counts them, and the board is unchanged."""
+    from alembic import command
+
+    from workflow.store.engine import HEAD, _alembic_config, upgrade
+
+    january(ready)
+    before = service.board(ready, "2026-01-31", "2026-01-15")
+    kept = _counts(ready)
+    with ready.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0010")
+    assert upgrade(ready.engine) == ("0010", HEAD)
+    assert _counts(ready) == kept
+    assert asdict(service.board(ready, "2026-01-31", "2026-01-15")) == asdict(before)
 
 
 # --- activities and scores: who may, and once ------------------------------------------------------

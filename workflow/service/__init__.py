@@ -56,6 +56,8 @@ _LAZY = {
     "request_extension": ".suspension",
     "resume": ".suspension",
     "retry_outbox": ".admin",
+    "recount_progress": ".admin",
+    "Recounted": ".admin",
     "set_fields": ".items",
     "show_item": ".views",
     "sweep": ".sweep",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from .. import authority, calendar_notice, people_file, templates
@@ -22,6 +22,7 @@ from ..store import calendar as calendar_store
 from ..store import items as item_store
 from ..store import meta as meta_store
 from ..store import outbox as outbox_store
+from ..store import progress as progress_store
 from ..store import templates as template_store
 from . import common
 
@@ -161,6 +162,8 @@ def import_calendar(store: Store, actor: str | None, path: str | Path, now: date
                                            ensure_ascii=False).encode()).hexdigest()
         calendar_store.replace_year(tx, year, days, source=source, digest=digest, at=now, by=actor)
         recomputed = recompute_provisional(tx, now)
+        # the board's working days late, counted as steps closed, change from the notice's first day on
+        progress_store.rebuild(tx, common.calendar(tx), since=min([date(year, 1, 1)] + [d for d, _w, _n in days]))
         audit_store.append(tx, at=now, actor=actor, kind="calendar_imported",
                            data={"year": year, "source": source, "days": len(days), "recomputed_steps": recomputed})
         return CalendarImported(year, source, sum(1 for _, w, _ in days if not w), sum(1 for _, w, _ in days if w), recomputed)
@@ -182,6 +185,24 @@ def recompute_provisional(tx: Tx, now: datetime) -> int:
             item_store.update_item(tx, item.id, due_at=t.due_at, yellow_at=t.yellow_at)
         n += 1
     return n
+
+
+@dataclass
+class Recounted:
+    rows: int
+
+
+def recount_progress(store: Store, actor: str | None, now: datetime) -> Recounted:
+    """Count the board's progress again from the items and steps (an administrator): after rows were loaded or
+    restored outside the engine. The moves keep the counts by themselves; this changes nothing when they agree."""
+
+    def run(tx: Tx) -> Recounted:
+        _admin(tx, actor, "recount the board's progress")
+        rows = progress_store.rebuild(tx, common.calendar(tx))
+        audit_store.append(tx, at=now, actor=actor, kind="progress_recounted", data={"rows": rows})
+        return Recounted(rows)
+
+    return common.guarded(store, actor, now, "recount progress", None, run)
 
 
 def retry_outbox(store: Store, actor: str | None, now: datetime, ids: list[int] | None = None) -> Retried:

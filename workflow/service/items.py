@@ -310,6 +310,7 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     if not fire(defn, model, trigger) or model.state != chosen.dest:
         raise GuardFailed(f"item {item.id}: '{trigger}' did not fire from '{item.state}'")
     item_store.close_step(tx, step.id, at=now, by=actor, via=trigger, fields=this_round)
+    steps.count_closed(tx, item.id, step, now, locked.calendar_digest)
     before, version, old_fields = item.state, item.version, item.fields
     item.fields, item.counters, item.updated_at = latest, model.counters, now
     new_step = steps.open_step(tx, store, defn, item, model.state, now, common.calendar(tx, defn, locked.calendar_digest),

@@ -20,6 +20,7 @@ from ..store import Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import items as item_store
 from ..store import outbox as outbox_store
+from ..store import progress as progress_store
 from ..store import reports as report_store
 from ..store import templates as template_store
 from . import common
@@ -231,20 +232,22 @@ def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date) -> li
     templates = list(card.templates)
     finals = sorted({s.name for d in defs.values() for s in d.states.values() if s.final})
     cal = common.calendar(tx)
+    # the steps closed by `day` come counted (progress_counts); those still open at the cut are read one by one
     counts: dict[int, Counter] = {u: Counter() for u in ids}
     late: Counter = Counter()
+    for unit_id, c in (progress_store.totals(tx, ids, templates, day.year, day) if ids else {}).items():
+        counts[unit_id].update({"judged": c["closed"], "on_time": c["on_time"], "items": c["items"]})
+        late[unit_id] += c["late_workdays"]
     span = Spans(cal)
-    for unit_id, judged, on_time, lit, due_day, end_day, n in (report_store.step_groups(tx, ids, templates, start, cut, finals)
-                                                                if ids else []):
+    cut_day = (cut.date() - EPOCH).days  # an open step is late to the day the cut begins, as overdue_workdays counts
+    for unit_id, lit, due_day, n in (progress_store.open_at(tx, ids, templates, start, cut, finals) if ids else []):
         c = counts[unit_id]
-        c["judged"] += judged * n
-        c["on_time"] += on_time * n
-        if lit:
-            c[lit] += n
-            c["open"] += n
-        if due_day is not None:  # working days begun since the due time, to the finish or to the cut
-            late[unit_id] += n * span(due_day + 1, end_day)
-    items_of = report_store.items_per_unit(tx, ids, templates, start, cut) if ids else {}
+        c[lit] += n
+        c["open"] += n
+        if due_day is not None:  # judged: due by the cut; working days begun since the due time, to the cut
+            c["judged"] += n
+            late[unit_id] += n * span(due_day + 1, cut_day)
+    items_of = {u: counts[u]["items"] for u in ids}
     first = defs[templates[0]]
     order = list(first.states)
     expected = card.plan_state(day)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import notice_data
-from ..calendar import WorkCalendar
+from ..calendar import WorkCalendar, overdue_workdays
 from ..deadlines import step_times
 from ..definition import Definition
 from ..errors import Conflict, InvalidInput
@@ -18,6 +18,7 @@ from ..store import LEFT_WITH_PARENT, StepStatus, Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import items as item_store
 from ..store import outbox as outbox_store
+from ..store import progress as progress_store
 from ..store import sub_items as sub_store
 from ..store import templates as template_store
 from . import common
@@ -58,6 +59,14 @@ def open_step(tx: Tx, store: Store, defn: Definition, item: ItemRow, state_name:
     return step
 
 
+def count_closed(tx: Tx, item_id: int, step: StepRow, now: datetime, digest: str | None = None) -> None:
+    """The board's progress counts learn that a step was left by a move: on time or how many working days late
+    (China's working days, whatever calendar the template counts its deadlines with: the board compares alike)."""
+    if step.due_at is not None:
+        late = overdue_workdays(common.calendar(tx, None, digest), step.due_at, now)
+        progress_store.step_closed(tx, item_id, now, now <= step.due_at, late)
+
+
 def start_item(tx: Tx, store: Store, defn: Definition, version_id: int, *, title: str, fields: dict[str, Any],
                holders_ids: dict[str, list[int]], group_unit_id: int | None, now: datetime, actor: str | None,
                actor_name: str, audit_data: dict[str, Any] | None = None) -> tuple[int, StepRow]:
@@ -67,6 +76,7 @@ def start_item(tx: Tx, store: Store, defn: Definition, version_id: int, *, title
         counters={c: 0 for c in defn.counters}, created_at=now, created_by=actor, group_unit_id=group_unit_id,
         updated_at=now)
     item_store.add_assignments(tx, item_id, holders_ids, now, actor)
+    progress_store.item_created(tx, item_id, now)
     item = common.item(tx, item_id)
     holders = item_store.holders(tx, item_id)
     step = open_step(tx, store, defn, item, defn.initial, now, common.calendar(tx, defn), actor=actor, via=None, seq=1,
@@ -195,6 +205,7 @@ def system_move(tx: Tx, store: Store, locked: LockedItem, defn: Definition, trig
     if not fire(defn, model, trigger) or model.state != chosen.dest:
         raise InvalidInput(f"item {item.id}: the system could not make '{trigger}' from '{item.state}'")
     item_store.close_step(tx, step.id, at=now, by=None, via=trigger, fields=step.fields or {})
+    count_closed(tx, item.id, step, now, locked.calendar_digest)
     item.counters, item.updated_at = model.counters, now
     new_step = open_step(tx, store, defn, item, model.state, now, common.calendar(tx, defn, locked.calendar_digest),
                          actor=None, via=trigger, seq=step.seq + 1, holders=item_store.holders(tx, item.id),

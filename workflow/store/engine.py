@@ -28,7 +28,7 @@ from .driver import begin_immediate
 
 DEFAULT_URL = "sqlite:///wuzhuan.db"
 POOL = 8  # connections kept per process (the workbench runs as many threads; `wuzhuan serve --workers N` keeps N × POOL)
-HEAD = "0010"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
+HEAD = "0011"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
@@ -213,13 +213,26 @@ def translated(e: DBAPIError, where: str) -> Exception | None:
 class Tx:
     """One transaction on one connection. Every statement runs through here or through a Prepared
     statement given this Tx; there is no ORM session, so nothing is ever pending unseen.
-    `key` is the audit key that signs the events it appends (None: unsigned)."""
+    `key` is the audit key that signs the events it appends (None: unsigned). `pending` holds what a store module
+    gathers during the work and writes in one go at its end (see `before_commit`)."""
 
-    __slots__ = ("conn", "key")
+    __slots__ = ("conn", "key", "pending", "_hooks")
 
     def __init__(self, conn, key: bytes | None = None) -> None:
         self.conn = conn
         self.key = key
+        self.pending: dict = {}
+        self._hooks: list = []
+
+    def before_commit(self, hook) -> None:
+        """Run `hook(tx)` once after the transaction's work, before it commits: the writes that every move shares
+        (the board's counts) come last, after every row lock the work takes, so they cannot deadlock with them."""
+        if hook not in self._hooks:
+            self._hooks.append(hook)
+
+    def finish(self) -> None:
+        while self._hooks:
+            self._hooks.pop(0)(self)
 
     @property
     def dialect(self) -> str:
@@ -265,7 +278,9 @@ class Store:
             with self.engine.begin() as conn:
                 if not self._key_checked:
                     self._bind_key(conn)
-                yield Tx(conn, self.audit_key)
+                tx = Tx(conn, self.audit_key)
+                yield tx
+                tx.finish()
         except DBAPIError as e:
             raise (translated(e, self.display_url) or e) from None
 

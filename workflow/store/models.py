@@ -221,6 +221,11 @@ Step = _Table(
     Column("fields", JSON),
     UniqueConstraint("item_id", "seq"),
     Index("ix_steps_left_by", "left_by", "left_at"),  # the items a person moved (已办)
+    # The board reads steps by state (stage reached, rectification), by the move that left them (votes, 退办) and
+    # open at a day (left_at NULL or later), never all of them: those are counted in progress_counts.
+    Index("ix_steps_state", "state", "entered_at"),
+    Index("ix_steps_left_via", "left_via", "left_at"),
+    Index("ix_steps_left_at", "left_at", "entered_at"),
     Index("ix_steps_next_escalation", "next_escalation_at",
           postgresql_where=text("next_escalation_at IS NOT NULL"), sqlite_where=text("next_escalation_at IS NOT NULL")),
     Index("ix_steps_provisional", "provisional",
@@ -332,7 +337,8 @@ Activity = _Table(
     "activities", metadata, _pk(),
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False, index=True),
     _s("kind", 20, False), Column("day", Date, nullable=False), _s("note", 500),
-    _when("created_at", False), _s("created_by", 64))
+    _when("created_at", False), _s("created_by", 64),
+    Index("ix_activities_day", "day"))  # the board's attendances of a year
 
 ActivityDeputy = _Table(
     "activity_deputies", metadata,
@@ -353,6 +359,17 @@ Digest = _Table(
     "digests", metadata, _pk(),
     _s("scorecard", 32, False), _s("period", 16, False), _when("created_at", False), Column("messages", Integer, nullable=False),
     UniqueConstraint("scorecard", "period"))
+
+# The board's progress counts, kept as items are created and steps close (in the transaction that does it): per
+# unit, template, year of the items' creation and Shanghai day, the items created, the counted steps closed, those
+# closed on time and their working days late. Rebuilt from the steps when a calendar year is imported.
+ProgressCount = _Table(
+    "progress_counts", metadata, _pk(),
+    Column("unit_id", Integer, ForeignKey("org_units.id"), nullable=False),
+    _s("template_key", 64, False), Column("year", Integer, nullable=False), Column("day", Date, nullable=False),
+    Column("items", Integer, nullable=False, default=0), Column("closed", Integer, nullable=False, default=0),
+    Column("on_time", Integer, nullable=False, default=0), Column("late_workdays", Integer, nullable=False, default=0),
+    UniqueConstraint("unit_id", "template_key", "year", "day"))
 
 # A day from an imported State Council notice: a holiday or a 调休 make-up workday.
 CalendarDay = _Table(

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Integer,
     and_,
     case,
-    cast,
     func,
     insert,
     literal,
-    or_,
     select,
     text,
-    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .engine import Tx
 from .models import (
-    LEFT_WITH_PARENT,
     Activity,
     ActivityDeputy,
     Digest,
@@ -34,6 +30,7 @@ from .models import (
     Step,
     SubItem,
 )
+from .progress import day_number, members, rare, spread
 
 # --- activities and scores ----------------------------------------------------------------------
 
@@ -115,70 +112,20 @@ def units_of_kind(tx: Tx, kind: str) -> list[tuple[int, str, str]]:
                                          .order_by(OrgUnit.code))]
 
 
-def _belongs(unit_ids: list[int]):
-    """(item_id, unit_id): an item belongs to its group and to the unit it was handed to as a sub-item."""
-    return union_all(
-        select(Item.id.label("item_id"), Item.group_unit_id.label("unit_id")).where(Item.group_unit_id.in_(unit_ids)),
-        select(SubItem.child_id.label("item_id"), SubItem.unit_id.label("unit_id")).where(SubItem.unit_id.in_(unit_ids)),
-    ).subquery("belongs")
-
-
-def _items(unit_ids: list[int], templates: list[str], start: datetime, cut: datetime):
-    b = _belongs(unit_ids)
-    return (select(b.c.unit_id, Item.id.label("item_id"))
-            .join(Item, Item.id == b.c.item_id)
-            .where(Item.template_key.in_(templates), Item.created_at >= start, Item.created_at < cut)).subquery("its")
-
-
-def _day(tx: Tx, col, last: bool = False):
-    """The Shanghai day of a timestamp as a day number (days since 1970-01-01), computed by the database;
-    `last`: the day a due time closes (24:00 belongs to the day before). Dates far from 1970 are exact to the ms."""
-    if tx.dialect == "sqlite":
-        x = func.julianday(col) - 2440587.5 + 1.0 / 3
-        return cast(x - 1e-8 if last else x + 1e-8, Integer)
-    return cast(func.floor((func.extract("epoch", col) + 28800 - (0.000001 if last else 0)) / 86400), Integer)
-
-
-def step_groups(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
-                final_states: list[str]) -> list[tuple]:
-    """One pass over the steps: (unit, judged, on_time, light at `cut`, last day of the due time, day of the end,
-    how many) — the last two only for steps judged late, so the groups stay few. A step counts when it has a
-    deadline, is not final, was entered before `cut` and not closed with its parent's step; it is judged when
-    finished by `cut` or due by then; its end is its finish, or `cut`."""
-    its = _items(unit_ids, templates, start, cut)
-    s = Step.__table__.c
-    at = literal(cut, s.due_at.type)
-    finished = and_(s.left_at.is_not(None), s.left_at < at)
-    judged = or_(finished, s.due_at < at)
-    end = case((finished, s.left_at), else_=at)
-    late = and_(judged, end > s.due_at)
-    open_ = or_(s.left_at.is_(None), s.left_at >= at)
-    lit = case((and_(open_, s.due_at <= at), "red"), (and_(open_, s.yellow_at <= at), "yellow"), (open_, "green"), else_=None)
-    cols = [case((judged, 1), else_=0).label("judged"), case((and_(finished, s.left_at <= s.due_at), 1), else_=0).label("on_time"),
-            lit.label("light"), case((late, _day(tx, s.due_at, last=True)), else_=None).label("due_day"),
-            case((late, _day(tx, end)), else_=None).label("end_day")]
-    q = (select(its.c.unit_id, *cols, func.count().label("n")).select_from(its)
-         .join(Step.__table__, s.item_id == its.c.item_id)
-         .where(s.entered_at < at, s.due_at.is_not(None), s.state.not_in(final_states or ["-"]),
-                or_(s.left_via.is_(None), s.left_via != LEFT_WITH_PARENT))
-         .group_by(its.c.unit_id, *cols))
-    return [tuple(r) for r in tx.execute(q).all()]
-
-
-def items_per_unit(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime) -> dict[int, int]:
-    its = _items(unit_ids, templates, start, cut)
-    return {u: int(n) for u, n in tx.execute(select(its.c.unit_id, func.count()).group_by(its.c.unit_id))}
+def _its(templates: list[str], start: datetime, cut: datetime) -> list:
+    return [Item.template_key.in_(templates), Item.created_at >= start, Item.created_at < cut]
 
 
 def reached(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
             states: list[str]) -> dict[int, int]:
-    """Per unit: the items that entered any of `states` before `cut`."""
-    its = _items(unit_ids, templates, start, cut)
+    """Per unit: the items that entered any of `states` before `cut` (read by state: ix_steps_state)."""
     s = Step.__table__.c
-    q = (select(its.c.unit_id, func.count(func.distinct(its.c.item_id))).select_from(its)
-         .join(Step.__table__, s.item_id == its.c.item_id)
-         .where(s.state.in_(states or ["-"]), s.entered_at < cut).group_by(its.c.unit_id))
-    return {u: int(n) for u, n in tx.execute(q)}
+    q = members([func.count(func.distinct(s.item_id))], [s.state.in_(states or ["-"]), s.entered_at < cut,
+                                                          *_its(templates, start, cut)], unit_ids)
+    out: Counter = Counter()
+    for u, n in spread(tx.execute(q.group_by(Item.group_unit_id, SubItem.unit_id)), unit_ids):
+        out[u] += n
+    return dict(out)
 
 
 def steps_left_by(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
@@ -186,35 +133,35 @@ def steps_left_by(tx: Tx, unit_ids: list[int], templates: list[str], start: date
     """(unit, item, trigger, the step's values) of the steps left by one of `triggers` before `cut`."""
     if not triggers:
         return []
-    its = _items(unit_ids, templates, start, cut)
     s = Step.__table__.c
-    q = (select(its.c.unit_id, its.c.item_id, s.left_via, s.fields).select_from(its)
-         .join(Step.__table__, s.item_id == its.c.item_id)
-         .where(s.left_via.in_(triggers), s.left_at < cut).order_by(its.c.item_id, s.seq))
-    return [(r.unit_id, r.item_id, r.left_via, r.fields or {}) for r in tx.execute(q)]
+    q = members([s.item_id, s.left_via, s.fields], [s.left_via.in_(triggers), s.left_at < cut, *_its(templates, start, cut)],
+                unit_ids).order_by(s.item_id, s.seq)
+    return [(u, i, via, fields or {}) for u, i, via, fields in spread(tx.execute(q), unit_ids)]
 
 
 def state_visits(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
                  state: str) -> list[tuple[int, int, datetime | None]]:
     """(unit, item, left_at of its latest visit to `state` entered before `cut`, None if it stood there at `cut`)."""
-    its = _items(unit_ids, templates, start, cut)
     s = Step.__table__.c
-    q = (select(its.c.unit_id, its.c.item_id, s.seq, s.left_at).select_from(its).join(Step.__table__, s.item_id == its.c.item_id)
-         .where(s.state == state, s.entered_at < cut).order_by(its.c.item_id, s.seq))
+    q = members([s.item_id, s.left_at], [s.state == state, s.entered_at < cut, *_its(templates, start, cut)],
+                unit_ids).order_by(s.item_id, s.seq)
     latest: dict[tuple[int, int], datetime | None] = {}
-    for r in tx.execute(q):
-        latest[(r.unit_id, r.item_id)] = r.left_at if r.left_at is not None and r.left_at < cut else None
+    for u, i, left in spread(tx.execute(q), unit_ids):
+        latest[(u, i)] = left if left is not None and left < cut else None
     return [(u, i, left) for (u, i), left in latest.items()]
 
 
 def attendances(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
                 first: date, last: date) -> dict[int, int]:
     """Per unit: the deputies' attendances at activities on its items, dated within [first, last]."""
-    its = _items(unit_ids, templates, start, cut)
-    q = (select(its.c.unit_id, func.count()).select_from(its).join(Activity.__table__, Activity.item_id == its.c.item_id)
-         .join(ActivityDeputy.__table__, ActivityDeputy.activity_id == Activity.id)
-         .where(Activity.day >= first, Activity.day <= last).group_by(its.c.unit_id))
-    return {u: int(n) for u, n in tx.execute(q)}
+    a = Activity.__table__
+    source = a.join(ActivityDeputy.__table__, ActivityDeputy.activity_id == a.c.id)
+    q = members([func.count()], [rare(tx, and_(a.c.day >= first, a.c.day <= last)), *_its(templates, start, cut)], unit_ids,
+                source=source, item_id=a.c.item_id)
+    out: Counter = Counter()
+    for u, n in spread(tx.execute(q.group_by(Item.group_unit_id, SubItem.unit_id)), unit_ids):
+        out[u] += n
+    return dict(out)
 
 
 # --- the 台账 ---------------------------------------------------------------------------------------
@@ -245,6 +192,6 @@ def ledger_steps(tx: Tx, item_ids, now: datetime) -> list[tuple]:
                (s.yellow_at <= clock, "yellow"), else_="green")
     late = and_(s.due_at.is_not(None), end > s.due_at)
     q = (select(s.item_id, s.state, _shown(tx, s.entered_at), _shown(tx, s.due_at), _shown(tx, s.left_at), lit,
-                case((late, _day(tx, s.due_at, last=True) + 1), else_=None), case((late, _day(tx, end)), else_=None))
+                case((late, day_number(tx, s.due_at, last=True) + 1), else_=None), case((late, day_number(tx, end)), else_=None))
          .where(s.item_id.in_(item_ids)).order_by(s.item_id, s.seq))
     return [tuple(r) for r in tx.execute(q).all()]

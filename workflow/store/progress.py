@@ -1,0 +1,193 @@
+"""The board's progress counts: per unit, template, year and day, the items created and the steps closed (on time,
+working days late), kept in the transaction that creates or closes them, and rebuilt from the steps on demand."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Integer, case, cast, delete, func, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..calendar import WorkCalendar, local_date
+from .engine import Tx
+from .models import LEFT_WITH_PARENT, Item, ProgressCount, Step, SubItem
+
+COUNTS = ("items", "closed", "on_time", "late_workdays")
+EPOCH = date(1970, 1, 1)  # day numbers count from here
+
+
+# --- kept as the engine works ------------------------------------------------------------------------------------
+
+def item_created(tx: Tx, item_id: int, at: datetime) -> None:
+    """An item was created at `at`: it counts for its group, and for the unit it was handed to as a sub-item."""
+    _note(tx, item_id, at, Counter(items=1))
+
+
+def step_closed(tx: Tx, item_id: int, at: datetime, on_time: bool, late_workdays: int) -> None:
+    """A step with a deadline was left by a move at `at` (not closed with its parent's step)."""
+    _note(tx, item_id, at, Counter(closed=1, on_time=int(on_time), late_workdays=late_workdays))
+
+
+def _note(tx: Tx, item_id: int, at: datetime, counts: Counter) -> None:
+    pending = tx.pending.get("progress")
+    if pending is None:
+        pending = tx.pending["progress"] = []
+        tx.before_commit(_flush)
+    pending.append((item_id, local_date(at), counts))
+
+
+def _flush(tx: Tx) -> None:
+    """Add what the transaction noted to the counts: one read of the items' units, one upsert (rows in key order)."""
+    pending = tx.pending.pop("progress", [])
+    if not pending:
+        return
+    ids = sorted({i for i, _d, _c in pending})
+    q = (select(Item.id, Item.template_key, Item.created_at, Item.group_unit_id, SubItem.unit_id)
+         .outerjoin(SubItem, SubItem.child_id == Item.id).where(Item.id.in_(ids)))
+    of: dict[int, tuple[str, int, set[int]]] = {}
+    for r in tx.execute(q):
+        of[r.id] = (r.template_key, local_date(r.created_at).year, {u for u in (r.group_unit_id, r.unit_id) if u is not None})
+    sums: dict[tuple, Counter] = defaultdict(Counter)
+    for item_id, day, counts in pending:
+        key, year, units = of[item_id]
+        for u in units:
+            sums[(u, key, year, day)].update(counts)
+    _add(tx, sums)
+
+
+def _add(tx: Tx, sums: dict[tuple, Counter]) -> None:
+    if not sums:
+        return
+    t = ProgressCount.__table__
+    ins = (sqlite.insert if tx.dialect == "sqlite" else postgresql.insert)(t)
+    stmt = ins.on_conflict_do_update(index_elements=["unit_id", "template_key", "year", "day"],
+                                     set_={c: t.c[c] + ins.excluded[c] for c in COUNTS})
+    tx.execute(stmt, [{"unit_id": u, "template_key": k, "year": y, "day": d, **{c: n.get(c, 0) for c in COUNTS}}
+                      for (u, k, y, d), n in sorted(sums.items())])
+
+
+# --- read by the board -----------------------------------------------------------------------------------------
+
+def totals(tx: Tx, unit_ids: list[int], templates: list[str], year: int, last: date) -> dict[int, Counter]:
+    """Per unit: the counts of `year`'s items of `templates`, from 1 January to `last` (included)."""
+    t = ProgressCount.__table__.c
+    q = (select(t.unit_id, *[func.sum(t[c]).label(c) for c in COUNTS])
+         .where(t.unit_id.in_(unit_ids), t.template_key.in_(templates), t.year == year, t.day <= last)
+         .group_by(t.unit_id))
+    return {r.unit_id: Counter({c: int(getattr(r, c) or 0) for c in COUNTS}) for r in tx.execute(q)}
+
+
+# --- rebuilt from the steps ------------------------------------------------------------------------------------
+
+def day_number(tx: Tx, col, last: bool = False):
+    """The Shanghai day of a timestamp as a day number (days since 1970-01-01), computed by the database;
+    `last`: the day a due time closes (24:00 belongs to the day before). Dates far from 1970 are exact to the ms."""
+    if tx.dialect == "sqlite":
+        x = func.julianday(col) - 2440587.5 + 1.0 / 3
+        return cast(x - 1e-8 if last else x + 1e-8, Integer)
+    return cast(func.floor((func.extract("epoch", col) + 28800 - (0.000001 if last else 0)) / 86400), Integer)
+
+
+def _year(tx: Tx, col):
+    """The Shanghai year of a timestamp, computed by the database."""
+    if tx.dialect == "sqlite":
+        return cast(func.strftime("%Y", col, "+8 hours"), Integer)
+    return cast(func.extract("year", col + text("interval '8 hours'")), Integer)
+
+
+def members(cols, where, unit_ids: list[int] | None = None, source=None, item_id=None):
+    """One read of `source` (the steps, or a join with an item_id column) joined to the items, with the item's group
+    `g` and the unit `h` it was handed to as a sub-item (or NULL) first; `unit_ids` keeps rows of those units. Driven
+    from `source`: the conditions on it choose the index. `spread` turns (g, h, …) rows into (unit, …) rows."""
+    s = Step.__table__ if source is None else source
+    item_id = Step.__table__.c.item_id if item_id is None else item_id
+    q = (select(Item.group_unit_id.label("g"), SubItem.unit_id.label("h"), *cols)
+         .select_from(s.join(Item, Item.id == item_id).outerjoin(SubItem, SubItem.child_id == Item.id)).where(*where))
+    if unit_ids is not None:
+        q = q.where(or_(Item.group_unit_id.in_(unit_ids), SubItem.unit_id.in_(unit_ids)))
+    return q
+
+
+def spread(rows, unit_ids: list[int] | None = None):
+    """(g, h, …) rows → (unit, …) rows: an item counts for its group and for the unit it was handed to (once when
+    they are the same), among `unit_ids` when given."""
+    keep = None if unit_ids is None else set(unit_ids)
+    for g, h, *rest in rows:
+        for u in (g, h) if h != g else (g,):
+            if u is not None and (keep is None or u in keep):
+                yield (u, *rest)
+
+
+def rebuild(tx: Tx, cal: WorkCalendar, since: date | None = None) -> int:
+    """Count again from the items and steps (every day, or the days from `since`): after a calendar import changed
+    which days are working days, and after rows were loaded in bulk. Returns the rows written."""
+    t = ProgressCount.__table__
+    tx.execute(delete(t).where(t.c.day >= since) if since else delete(t))
+    s = Step.__table__.c
+    sums: dict[tuple, Counter] = defaultdict(Counter)
+    first = (since - EPOCH).days if since else None
+    # the items created, per creation day
+    created = day_number(tx, Item.created_at)
+    q = (select(Item.group_unit_id, SubItem.unit_id, Item.template_key, _year(tx, Item.created_at), created, func.count())
+         .outerjoin(SubItem, SubItem.child_id == Item.id))
+    if first is not None:
+        q = q.where(created >= first)
+    for u, k, y, d, n in spread(tx.execute(q.group_by(*q.selected_columns[:5]))):
+        sums[(u, k, y, EPOCH + timedelta(days=d))]["items"] += n
+    # the steps closed by a move, per day of closing; the late ones with the last day of their due time
+    closed = day_number(tx, s.left_at)
+    late = s.left_at > s.due_at
+    where = [s.left_at.is_not(None), s.due_at.is_not(None), or_(s.left_via.is_(None), s.left_via != LEFT_WITH_PARENT)]
+    if first is not None:
+        where.append(closed >= first)
+    cols = [Item.template_key.label("k"), _year(tx, Item.created_at).label("y"), closed.label("d"),
+            case((s.left_at <= s.due_at, 1), else_=0).label("on_time"),
+            case((late, day_number(tx, s.due_at, last=True)), else_=None).label("due_day")]
+    q = members(cols, where)
+    keys = q.selected_columns
+    spans: dict[tuple[int, int], int] = {}
+    for u, k, y, d, on_time, due_day, n in spread(tx.execute(q.add_columns(func.count()).group_by(*keys))):
+        c = sums[(u, k, y, EPOCH + timedelta(days=d))]
+        c["closed"] += n
+        c["on_time"] += on_time * n
+        if due_day is not None:
+            w = spans.get((due_day, d))
+            if w is None:
+                w = spans[(due_day, d)] = cal.workdays_in(EPOCH + timedelta(days=due_day + 1), EPOCH + timedelta(days=d))
+            c["late_workdays"] += w * n
+    _add(tx, sums)
+    return len(sums)
+
+
+def rare(tx: Tx, condition):
+    """A condition few rows meet, said so to SQLite's planner (which would otherwise read every item and probe its
+    steps rather than read the few rows by the condition's index); PostgreSQL's statistics tell it by themselves."""
+    return func.unlikely(condition) if tx.dialect == "sqlite" else condition
+
+
+def _created(templates: list[str], start: datetime, cut: datetime) -> list:
+    """The items counted: of `templates`, created in [start, cut)."""
+    return [Item.template_key.in_(templates), Item.created_at >= start, Item.created_at < cut]
+
+
+def open_at(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
+            finals: list[str]) -> list[tuple]:
+    """The counted steps open at `cut` (entered before it, left at or after it or not yet) of the items of
+    `templates` created in [start, cut): (unit, light at `cut`, the last day of the due time when it has passed, how
+    many). Few rows: the open steps of today's board, or those of an earlier day still open at it."""
+    s = Step.__table__.c
+    at = cut
+    lit = case((s.due_at <= at, "red"), (s.yellow_at <= at, "yellow"), else_="green")
+    due_day = case((s.due_at < at, day_number(tx, s.due_at, last=True)), else_=None)
+    where = [s.entered_at < at, s.due_at.is_not(None), s.state.not_in(finals or ["-"]),
+             or_(s.left_via.is_(None), s.left_via != LEFT_WITH_PARENT), *_created(templates, start, cut)]
+    cols = [lit.label("light"), due_day.label("due_day")]
+    # open now, and left since the cut: two reads by ix_steps_left_at (an OR of the two would read every step)
+    out: Counter = Counter()
+    for left in (s.left_at.is_(None), rare(tx, s.left_at >= at)):
+        q = members(cols, [left, *where], unit_ids)
+        for *key, n in spread(tx.execute(q.add_columns(func.count()).group_by(*q.selected_columns)), unit_ids):
+            out[tuple(key)] += n
+    return [(*k, n) for k, n in out.items()]
+
