@@ -266,7 +266,31 @@ def test_the_ledger_reopens_with_its_columns_and_values(ready, tmp_path):
     report_render.ledger_csv(ledger, out)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows[0] == header and len(rows) == 4
-    assert json.loads(report_render.as_json(ledger))["rows"][0]["id"] == ids["g-env"]
+    out = io.StringIO()
+    report_render.ledger_json(ledger, out)
+    doc = json.loads(out.getvalue())
+    edu = next(r for r in doc["rows"] if r["id"] == ids["g-edu"])
+    assert doc["rows"][0]["id"] == ids["g-env"] and edu["light"] == "绿" and edu["fields"]["topic"] == "专题"
+    assert edu["steps"]["topic_selection"] == {"rounds": 1, "entered": "2026-01-05 09:00", "due": "2026-01-26 24:00",
+                                               "finished": "2026-01-28 10:00", "light": "", "late": 2}
+    assert [s["finished"] for s in edu["steps"].values()] == ["2026-01-28 10:00", ""]  # the next step is open
+
+
+def test_the_ledger_shows_times_as_everywhere_else_midnight_as_24_00(ready):
+    """The database formats the 台账's times; they read as workflow.present.fmt reads them (a move at 00:00:00.004
+    is at 24:00 of the day before, as on the item page)."""
+    from datetime import timedelta
+
+    from workflow.present import fmt
+
+    item = service.create_item(ready, ADMIN, template="special_supervision", title="午夜", now=T0, group="g-env").id
+    moved = at("2026-01-07 00:00") + timedelta(milliseconds=4)
+    service.advance(ready, ADMIN, item, "propose", moved, fields=PROPOSE)
+    row = service.ledger(ready, at("2026-01-08 12:00"), year=2026).rows[0]
+    out = io.StringIO()
+    report_render.ledger_json(service.ledger(ready, at("2026-01-08 12:00"), year=2026), out)
+    step = json.loads(out.getvalue())["rows"][0]["steps"]["topic_selection"]
+    assert step["finished"] == fmt(moved) == "2026-01-06 24:00" and step["entered"] == fmt(T0) == row["created"]
 
 
 def test_the_results_report_as_html_and_pdf(ready, tmp_path):

@@ -110,11 +110,10 @@ def ledger_header(ledger) -> list[str]:
 
 def ledger_cells(ledger, row: dict[str, Any]) -> list[Any]:
     cells = [row[k] for k, _l in ITEM_COLUMNS]
-    for state, _label in ledger.states:
-        v = row["steps"].get(state)
-        cells += [v.get(p, "") if v else "" for p, _n in STEP_PARTS]
+    cells += row["cells"][:len(ledger.states) * len(STEP_PARTS)]
+    values = row["fields"]
     for name, _label in ledger.fields:
-        value = row["fields"].get(name)
+        value = values.get(name)
         cells.append("、".join(map(str, value)) if isinstance(value, list) else ("" if value is None else value))
     return cells
 
@@ -158,7 +157,11 @@ def _column(n: int) -> str:
 
 
 def ledger_json(ledger, out: IO[str]) -> None:
-    out.write(as_json(ledger))
+    """Each row with its visits as {state: {rounds, entered, due, finished, light, late}}."""
+    rows = [{**{k: row[k] for k, _l in ITEM_COLUMNS}, "steps": ledger.steps_of(row),
+             "fields": {n: row["fields"].get(n) for n, _l in ledger.fields}} for row in ledger.rows]
+    out.write(json.dumps({"template": ledger.template, "title": ledger.title, "states": ledger.states,
+                          "fields": ledger.fields, "rows": rows}, ensure_ascii=False, indent=2, default=str))
 
 
 # --- the results report -------------------------------------------------------------------------------

@@ -428,9 +428,14 @@ def ledger_rows(tx: Tx, template: str, start: datetime | None, end: datetime | N
         for r in tx.execute(select(Step.__table__).where(Step.item_id.in_(ids)).order_by(Step.item_id, Step.seq)).mappings():
             steps.setdefault(r["item_id"], []).append(_step(dict(r)))
     groups = {i: c for i, c in tx.execute(select(OrgUnit.id, OrgUnit.code))}
+    return items, steps, groups, current_owners(tx, ids)
+
+
+def current_owners(tx: Tx, item_ids) -> dict[int, list[str]]:
+    """The names of the people holding the current step's owner role, per open item (of a subquery of ids)."""
     owners: dict[int, list[str]] = {}
     q = (select(Assignment.item_id, Person.name).join(Item, and_(Item.id == Assignment.item_id, Item.owner_role == Assignment.role))
-         .join(Person, Person.id == Assignment.person_id).where(Item.id.in_(ids), Item.finished_at.is_(None)))
+         .join(Person, Person.id == Assignment.person_id).where(Item.id.in_(item_ids), Item.finished_at.is_(None)))
     for item_id, name in tx.execute(q):
         owners.setdefault(item_id, []).append(name)
-    return items, steps, groups, owners
+    return owners

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    String,
     and_,
     case,
     func,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -168,30 +170,43 @@ def attendances(tx: Tx, unit_ids: list[int], templates: list[str], start: dateti
 
 def _shown(tx: Tx, col):
     """A timestamp as a clerk reads it, formatted by the database: Shanghai time, 'YYYY-MM-DD HH:MM', midnight shown
-    as 24:00 of the day before (as workflow.present.fmt does, without a Python call per value)."""
+    as 24:00 of the day before (as workflow.present.fmt does, without a Python call per value). SQLite keeps
+    'YYYY-MM-DD HH:MM:SS.ffffff' in UTC, where Shanghai's midnight is 16:00:00 of the day before: compared as text."""
     if tx.dialect == "sqlite":
-        def f(fmt, *mods):
-            return func.strftime(fmt, col, "+8 hours", *mods)
-        return case((col.is_(None), ""), (f("%H:%M:%f") == "00:00:00.000", f("%Y-%m-%d", "-1 day") + " 24:00"),
-                    else_=f("%Y-%m-%d %H:%M"))
+        t = type_coerce(col, String)
+        return case((t.is_(None), ""), (func.substr(t, 12, 8) == "16:00:00", func.substr(t, 1, 10) + " 24:00"),
+                    else_=func.substr(func.datetime(t, "+8 hours"), 1, 16))
     local = col + text("interval '8 hours'")
-    return case((col.is_(None), ""), (func.to_char(local, "HH24:MI:SS.US") == "00:00:00.000000",
+    return case((col.is_(None), ""), (func.to_char(local, "HH24:MI:SS") == "00:00:00",
                                       func.to_char(local - text("interval '1 day'"), "YYYY-MM-DD") + " 24:00"),
                 else_=func.to_char(local, "YYYY-MM-DD HH24:MI"))
 
 
+def _light_cn(clock, due, yellow):
+    return case((due.is_(None), "绿"), (due <= clock, "红"), (and_(yellow.is_not(None), yellow <= clock), "黄"), else_="绿")
+
+
+def ledger_items(tx: Tx, item_ids, now: datetime) -> list[tuple]:
+    """The items (a subquery of ids) in id order: (id, title, group code, state, light at `now` in Chinese or 办结 for
+    a finished item, created as text, field values)."""
+    at = literal(now, Item.due_at.type)
+    lit = case((Item.finished_at.is_not(None), "办结"),
+               else_=_light_cn(func.coalesce(Item.paused_at, at), Item.due_at, Item.yellow_at))
+    q = (select(Item.id, Item.title, func.coalesce(OrgUnit.code, ""), Item.state, lit, _shown(tx, Item.created_at), Item.fields)
+         .outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id).where(Item.id.in_(item_ids)).order_by(Item.id))
+    return tx.execute(q).all()
+
+
 def ledger_steps(tx: Tx, item_ids, now: datetime) -> list[tuple]:
     """Every step of the items (a subquery of ids), in item and visit order: (item, state, entered, due, finished as
-    text, the light of an open step at `now`, and for a step late at its finish or at `now` the first and last day
-    numbers of the lateness)."""
+    text, the light of an open step at `now` in Chinese ('' once left), and for a step late at its finish or at
+    `now` the first and last day numbers of the lateness)."""
     s = Step.__table__.c
     at = literal(now, s.due_at.type)
-    clock = func.coalesce(s.paused_at, at)
     end = func.coalesce(s.left_at, at)
-    lit = case((s.left_at.is_not(None), ""), (s.due_at.is_(None), "green"), (s.due_at <= clock, "red"),
-               (s.yellow_at <= clock, "yellow"), else_="green")
+    lit = case((s.left_at.is_not(None), ""), else_=_light_cn(func.coalesce(s.paused_at, at), s.due_at, s.yellow_at))
     late = and_(s.due_at.is_not(None), end > s.due_at)
     q = (select(s.item_id, s.state, _shown(tx, s.entered_at), _shown(tx, s.due_at), _shown(tx, s.left_at), lit,
                 case((late, day_number(tx, s.due_at, last=True) + 1), else_=None), case((late, day_number(tx, end)), else_=None))
          .where(s.item_id.in_(item_ids)).order_by(s.item_id, s.seq))
-    return [tuple(r) for r in tx.execute(q).all()]
+    return tx.execute(q).all()
