@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, case, cast, delete, func, or_, select, text
+from sqlalchemy import Integer, bindparam, case, cast, delete, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..calendar import WorkCalendar, local_date
+from .driver import Prepared
 from .engine import Tx
 from .models import LEFT_WITH_PARENT, Item, ProgressCount, Step, SubItem
 
@@ -37,19 +38,30 @@ def _note(tx: Tx, item_id: int, at: datetime, counts: Counter) -> None:
     pending.append((item_id, local_date(at), counts))
 
 
+def _upsert(dialect):
+    t = ProgressCount.__table__
+    ins = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(t).values(
+        {c: bindparam(c) for c in ("unit_id", "template_key", "year", "day", *COUNTS)})
+    return ins.on_conflict_do_update(index_elements=["unit_id", "template_key", "year", "day"],
+                                     set_={c: t.c[c] + ins.excluded[c] for c in COUNTS})
+
+
+# Run on every move: compiled once per dialect (see store.driver), not built and compiled by SQLAlchemy each time.
+_UNITS = Prepared(lambda: select(Item.template_key, Item.created_at, Item.group_unit_id, SubItem.unit_id)
+                  .outerjoin(SubItem, SubItem.child_id == Item.id).where(Item.id == bindparam("id")))
+_ADD = {"sqlite": Prepared(lambda: _upsert("sqlite")), "postgresql": Prepared(lambda: _upsert("postgresql"))}
+
+
 def _flush(tx: Tx) -> None:
-    """Add what the transaction noted to the counts: one read of the items' units, one upsert (rows in key order)."""
+    """Add what the transaction noted to the counts: each item's units read once, one upsert a row, in key order."""
     pending = tx.pending.pop("progress", [])
-    if not pending:
-        return
-    ids = sorted({i for i, _d, _c in pending})
-    q = (select(Item.id, Item.template_key, Item.created_at, Item.group_unit_id, SubItem.unit_id)
-         .outerjoin(SubItem, SubItem.child_id == Item.id).where(Item.id.in_(ids)))
     of: dict[int, tuple[str, int, set[int]]] = {}
-    for r in tx.execute(q):
-        of[r.id] = (r.template_key, local_date(r.created_at).year, {u for u in (r.group_unit_id, r.unit_id) if u is not None})
     sums: dict[tuple, Counter] = defaultdict(Counter)
     for item_id, day, counts in pending:
+        if item_id not in of:
+            r = _UNITS.first(tx, {"id": item_id})
+            of[item_id] = (r["template_key"], local_date(r["created_at"]).year,
+                           {u for u in (r["group_unit_id"], r["unit_id"]) if u is not None})
         key, year, units = of[item_id]
         for u in units:
             sums[(u, key, year, day)].update(counts)
@@ -57,14 +69,9 @@ def _flush(tx: Tx) -> None:
 
 
 def _add(tx: Tx, sums: dict[tuple, Counter]) -> None:
-    if not sums:
-        return
-    t = ProgressCount.__table__
-    ins = (sqlite.insert if tx.dialect == "sqlite" else postgresql.insert)(t)
-    stmt = ins.on_conflict_do_update(index_elements=["unit_id", "template_key", "year", "day"],
-                                     set_={c: t.c[c] + ins.excluded[c] for c in COUNTS})
-    tx.execute(stmt, [{"unit_id": u, "template_key": k, "year": y, "day": d, **{c: n.get(c, 0) for c in COUNTS}}
-                      for (u, k, y, d), n in sorted(sums.items())])
+    add = _ADD[tx.dialect]
+    for (u, k, y, d), n in sorted(sums.items()):
+        add.run(tx, {"unit_id": u, "template_key": k, "year": y, "day": d, **{c: n.get(c, 0) for c in COUNTS}})
 
 
 # --- read by the board -----------------------------------------------------------------------------------------
