@@ -16,7 +16,7 @@ from conftest import T0, at, pg_url_or_skip, reset_pg, seed
 from workflow import service
 from workflow.service.items import create_in
 from workflow.store import Store
-from workflow.store.models import Escalation, Item, Outbox, Step
+from workflow.store.models import Escalation, Item, Outbox, ProgressCount, Step
 
 pytestmark = pytest.mark.slow
 CTX = mp.get_context("spawn")
@@ -95,15 +95,37 @@ def check_no_lost_update(ids, wins, conflicts, others, versions, steps):
     assert conflicts > 0, "the processes never collided; the test proved nothing"
 
 
+def check_progress_counted_once_per_move(url: str, ids, wins) -> None:
+    """Every winning move added to the same progress_counts row (one group, one day), concurrently: none lost,
+    none twice — the counts equal a recount from the steps and the moves that won."""
+    store = Store(url)
+
+    def counts():
+        with store.read() as tx:
+            return sorted(tuple(r) for r in tx.execute(select(
+                ProgressCount.unit_id, ProgressCount.template_key, ProgressCount.year, ProgressCount.day,
+                ProgressCount.items, ProgressCount.closed, ProgressCount.on_time, ProgressCount.late_workdays)))
+    kept = counts()
+    assert sum(r[4] for r in kept) == len(ids) and sum(r[5] for r in kept) == len(wins)
+    service.recount_progress(store, "wang.fang", at("2026-01-06 09:00"))
+    assert counts() == kept
+    store.dispose()
+
+
 def test_eight_processes_on_a_sqlite_file(tmp_path):
-    check_no_lost_update(*run_advancers(f"sqlite:///{tmp_path / 'race.db'}"))
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    result = run_advancers(url)
+    check_no_lost_update(*result)
+    check_progress_counted_once_per_move(url, result[0], result[1])
 
 
 @pytest.mark.postgres
 def test_eight_processes_on_postgres():
     url = pg_url_or_skip()
     reset_pg(url)
-    check_no_lost_update(*run_advancers(url))
+    result = run_advancers(url)
+    check_no_lost_update(*result)
+    check_progress_counted_once_per_move(url, result[0], result[1])
 
 
 # --- sweeping processes, one killed ------------------------------------------------------------
