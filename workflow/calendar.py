@@ -188,6 +188,22 @@ def end_of_day(d: date) -> datetime:
     return datetime.combine(d + timedelta(days=1), time(0), TZ).astimezone(UTC)
 
 
+EPOCH = date(1970, 1, 1)  # day numbers (as the database computes them for the reports) count from here
+
+
+class Spans:
+    """Working days from day number `first` to `last` (both included), remembered: the same spans recur."""
+
+    def __init__(self, cal: WorkCalendar) -> None:
+        self.cal, self.known = cal, {}
+
+    def __call__(self, first: int, last: int) -> int:
+        n = self.known.get((first, last))
+        if n is None:
+            n = self.known[(first, last)] = self.cal.workdays_in(EPOCH + timedelta(days=first), EPOCH + timedelta(days=last))
+        return n
+
+
 def local_date(at: datetime) -> date:
     return at.astimezone(TZ).date()
 

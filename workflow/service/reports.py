@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import authority, notice_data, scorecard
-from ..calendar import TZ, overdue_workdays, parse_date
+from ..calendar import EPOCH, TZ, Spans, overdue_workdays, parse_date
 from ..definition import Definition
 from ..errors import InvalidInput, NotFound
 from ..present import fmt
@@ -25,7 +25,6 @@ from ..store import templates as template_store
 from . import common
 
 MAX_NOTE = 500
-EPOCH = date(1970, 1, 1)  # day numbers from the database count from here
 COLOUR_CN = {"blue": "蓝牌", "yellow": "黄牌", "red": "红牌"}
 
 
@@ -246,14 +245,13 @@ def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date) -> li
         if due_day is not None:  # judged: due by the cut; working days begun since the due time, to the cut
             c["judged"] += n
             late[unit_id] += n * span(due_day + 1, cut_day)
-    items_of = {u: counts[u]["items"] for u in ids}
     first = defs[templates[0]]
     order = list(first.states)
     expected = card.plan_state(day)
     on_plan: Counter = Counter()
     if expected is not None and ids:
         on_plan.update(report_store.reached(tx, ids, templates, start, cut, order[order.index(expected):]))
-    planned = items_of if expected is not None else {}
+    planned = {u: counts[u]["items"] for u in ids} if expected is not None else {}
     votes: dict[int, Counter] = {u: Counter() for u in ids}
     voted_items: dict[int, set[int]] = {u: set() for u in ids}
     returned: Counter = Counter()
@@ -277,8 +275,7 @@ def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date) -> li
     most = max(attended.values(), default=0)
     out = []
     for unit_id, code, name in units:
-        c = counts.get(unit_id, Counter())
-        c["items"] = items_of.get(unit_id, 0)
+        c = counts[unit_id]
         judged = c["judged"]
         v = votes[unit_id]
         rounds = sum(v.values())
@@ -313,19 +310,6 @@ def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date) -> li
             scores=len(given.get(unit_id, [])), attendances=attended.get(unit_id, 0),
             metrics={m: (round(x, 1) if x is not None else None) for m, x in metrics.items()}, score=score))
     return out
-
-
-class Spans:
-    """Working days from day number `first` to `last` (both included), remembered: the same spans recur."""
-
-    def __init__(self, cal) -> None:
-        self.cal, self.known = cal, {}
-
-    def __call__(self, first: int, last: int) -> int:
-        n = self.known.get((first, last))
-        if n is None:
-            n = self.known[(first, last)] = self.cal.workdays_in(EPOCH + timedelta(days=first), EPOCH + timedelta(days=last))
-        return n
 
 
 def _rank(card: Scorecard, rows: list[BoardRow]) -> list[BoardRow]:

@@ -9,13 +9,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Integer, bindparam, case, cast, delete, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..calendar import WorkCalendar, local_date
+from ..calendar import EPOCH, Spans, WorkCalendar, local_date
 from .driver import Prepared
 from .engine import Tx
 from .models import LEFT_WITH_PARENT, Item, ProgressCount, Step, SubItem
 
 COUNTS = ("items", "closed", "on_time", "late_workdays")
-EPOCH = date(1970, 1, 1)  # day numbers count from here
 
 
 # --- kept as the engine works ------------------------------------------------------------------------------------
@@ -153,16 +152,13 @@ def rebuild(tx: Tx, cal: WorkCalendar, since: date | None = None) -> int:
             case((late, day_number(tx, s.due_at, last=True)), else_=None).label("due_day")]
     q = members(cols, where)
     keys = q.selected_columns
-    spans: dict[tuple[int, int], int] = {}
+    span = Spans(cal)
     for u, k, y, d, on_time, due_day, n in spread(tx.execute(q.add_columns(func.count()).group_by(*keys))):
         c = sums[(u, k, y, EPOCH + timedelta(days=d))]
         c["closed"] += n
         c["on_time"] += on_time * n
         if due_day is not None:
-            w = spans.get((due_day, d))
-            if w is None:
-                w = spans[(due_day, d)] = cal.workdays_in(EPOCH + timedelta(days=due_day + 1), EPOCH + timedelta(days=d))
-            c["late_workdays"] += w * n
+            c["late_workdays"] += span(due_day + 1, d) * n
     _add(tx, sums)
     return len(sums)
 
@@ -173,7 +169,7 @@ def rare(tx: Tx, condition):
     return func.unlikely(condition) if tx.dialect == "sqlite" else condition
 
 
-def _created(templates: list[str], start: datetime, cut: datetime) -> list:
+def counted_items(templates: list[str], start: datetime, cut: datetime) -> list:
     """The items counted: of `templates`, created in [start, cut)."""
     return [Item.template_key.in_(templates), Item.created_at >= start, Item.created_at < cut]
 
@@ -184,15 +180,14 @@ def open_at(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, 
     `templates` created in [start, cut): (unit, light at `cut`, the last day of the due time when it has passed, how
     many). Few rows: the open steps of today's board, or those of an earlier day still open at it."""
     s = Step.__table__.c
-    at = cut
-    lit = case((s.due_at <= at, "red"), (s.yellow_at <= at, "yellow"), else_="green")
-    due_day = case((s.due_at < at, day_number(tx, s.due_at, last=True)), else_=None)
-    where = [s.entered_at < at, s.due_at.is_not(None), s.state.not_in(finals or ["-"]),
-             or_(s.left_via.is_(None), s.left_via != LEFT_WITH_PARENT), *_created(templates, start, cut)]
+    lit = case((s.due_at <= cut, "red"), (s.yellow_at <= cut, "yellow"), else_="green")
+    due_day = case((s.due_at < cut, day_number(tx, s.due_at, last=True)), else_=None)
+    where = [s.entered_at < cut, s.due_at.is_not(None), s.state.not_in(finals or ["-"]),
+             or_(s.left_via.is_(None), s.left_via != LEFT_WITH_PARENT), *counted_items(templates, start, cut)]
     cols = [lit.label("light"), due_day.label("due_day")]
     # open now, and left since the cut: two reads by ix_steps_left_at (an OR of the two would read every step)
     out: Counter = Counter()
-    for left in (s.left_at.is_(None), rare(tx, s.left_at >= at)):
+    for left in (s.left_at.is_(None), rare(tx, s.left_at >= cut)):
         q = members(cols, [left, *where], unit_ids)
         for *key, n in spread(tx.execute(q.add_columns(func.count()).group_by(*q.selected_columns)), unit_ids):
             out[tuple(key)] += n

@@ -32,7 +32,7 @@ from .models import (
     Step,
     SubItem,
 )
-from .progress import day_number, members, rare, spread
+from .progress import counted_items, day_number, members, rare, spread
 
 # --- activities and scores ----------------------------------------------------------------------
 
@@ -114,16 +114,12 @@ def units_of_kind(tx: Tx, kind: str) -> list[tuple[int, str, str]]:
                                          .order_by(OrgUnit.code))]
 
 
-def _its(templates: list[str], start: datetime, cut: datetime) -> list:
-    return [Item.template_key.in_(templates), Item.created_at >= start, Item.created_at < cut]
-
-
 def reached(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
             states: list[str]) -> dict[int, int]:
     """Per unit: the items that entered any of `states` before `cut` (read by state: ix_steps_state)."""
     s = Step.__table__.c
     q = members([func.count(func.distinct(s.item_id))], [s.state.in_(states or ["-"]), s.entered_at < cut,
-                                                          *_its(templates, start, cut)], unit_ids)
+                                                          *counted_items(templates, start, cut)], unit_ids)
     out: Counter = Counter()
     for u, n in spread(tx.execute(q.group_by(Item.group_unit_id, SubItem.unit_id)), unit_ids):
         out[u] += n
@@ -136,7 +132,7 @@ def steps_left_by(tx: Tx, unit_ids: list[int], templates: list[str], start: date
     if not triggers:
         return []
     s = Step.__table__.c
-    q = members([s.item_id, s.left_via, s.fields], [s.left_via.in_(triggers), s.left_at < cut, *_its(templates, start, cut)],
+    q = members([s.item_id, s.left_via, s.fields], [s.left_via.in_(triggers), s.left_at < cut, *counted_items(templates, start, cut)],
                 unit_ids).order_by(s.item_id, s.seq)
     return [(u, i, via, fields or {}) for u, i, via, fields in spread(tx.execute(q), unit_ids)]
 
@@ -145,7 +141,7 @@ def state_visits(tx: Tx, unit_ids: list[int], templates: list[str], start: datet
                  state: str) -> list[tuple[int, int, datetime | None]]:
     """(unit, item, left_at of its latest visit to `state` entered before `cut`, None if it stood there at `cut`)."""
     s = Step.__table__.c
-    q = members([s.item_id, s.left_at], [s.state == state, s.entered_at < cut, *_its(templates, start, cut)],
+    q = members([s.item_id, s.left_at], [s.state == state, s.entered_at < cut, *counted_items(templates, start, cut)],
                 unit_ids).order_by(s.item_id, s.seq)
     latest: dict[tuple[int, int], datetime | None] = {}
     for u, i, left in spread(tx.execute(q), unit_ids):
@@ -158,7 +154,7 @@ def attendances(tx: Tx, unit_ids: list[int], templates: list[str], start: dateti
     """Per unit: the deputies' attendances at activities on its items, dated within [first, last]."""
     a = Activity.__table__
     source = a.join(ActivityDeputy.__table__, ActivityDeputy.activity_id == a.c.id)
-    q = members([func.count()], [rare(tx, and_(a.c.day >= first, a.c.day <= last)), *_its(templates, start, cut)], unit_ids,
+    q = members([func.count()], [rare(tx, and_(a.c.day >= first, a.c.day <= last)), *counted_items(templates, start, cut)], unit_ids,
                 source=source, item_id=a.c.item_id)
     out: Counter = Counter()
     for u, n in spread(tx.execute(q.group_by(Item.group_unit_id, SubItem.unit_id)), unit_ids):
