@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 
 from workflow.calendar import (
+    EPOCH,
     EVERY_DAY,
     TZ,
+    Spans,
     build_calendar,
     compute_due,
     cross_check,
@@ -256,3 +258,19 @@ def test_workdays_counted_equal_workdays_walked():
         last = first + timedelta(days=rng.randint(-3, 900))
         walked = sum(1 for i in range((last - first).days + 1) if cal.is_workday(first + timedelta(days=i)))
         assert cal.workdays_in(first, last) == walked, (first, last)
+
+
+def test_spans_of_day_numbers_equal_workdays_counted():
+    """Spans (the reports' working days between day numbers) answers as workdays_in does, including when asked far
+    before and after the range it has counted so far, and for an empty span."""
+    import random
+
+    cal = build_calendar()
+    span = Spans(cal)
+    rng = random.Random(2)
+    days = [rng.randint(15_000, 25_000) for _ in range(300)] + [20_000, 3_000, 60_000, 20_001]
+    for first in days:
+        last = first + rng.randint(-3, 900)
+        expected = cal.workdays_in(EPOCH + timedelta(days=first), EPOCH + timedelta(days=last))
+        assert span(first, last) == expected, (first, last)
+    assert span(20_000, 19_999) == 0 and span(20_000, 20_000) == cal.is_workday(EPOCH + timedelta(days=20_000))

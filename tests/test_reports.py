@@ -293,6 +293,22 @@ def test_the_ledger_shows_times_as_everywhere_else_midnight_as_24_00(ready):
     assert step["finished"] == fmt(moved) == "2026-01-06 24:00" and step["entered"] == fmt(T0) == row["created"]
 
 
+def test_the_ledger_cuts_seconds_as_everywhere_else(ready):
+    """A time in the last instant of a minute reads as that minute, not the next, and one just before midnight as
+    23:59 (SQLite's datetime() rounds fractions of a second to the millisecond: 23:59:59.9999 became 24:00)."""
+    from datetime import timedelta
+
+    from workflow.present import fmt
+
+    item = service.create_item(ready, ADMIN, template="special_supervision", title="秒", now=T0, group="g-env").id
+    proposed = at("2026-01-06 23:59") + timedelta(seconds=59, microseconds=999_900)
+    service.advance(ready, ADMIN, item, "propose", proposed, fields=PROPOSE)
+    out = io.StringIO()
+    report_render.ledger_csv(service.ledger(ready, at("2026-01-08 12:00"), year=2026), out)
+    header, row = list(csv.reader(io.StringIO(out.getvalue())))
+    assert row[header.index("选题立项·办结")] == fmt(proposed) == "2026-01-06 23:59"
+
+
 def test_the_results_report_as_html_and_pdf(ready, tmp_path):
     january(ready)
     r = service.results(ready, 2026, at("2026-01-31 12:00"))

@@ -84,3 +84,31 @@ def test_a_statement_the_driver_path_cannot_run_is_refused_when_it_is_compiled(s
     bad = Prepared(lambda: select(Outbox.id).where(Outbox.id.in_(bindparam("ids", expanding=True))))
     with pytest.raises(ValueError, match="expanding IN: ids"), store.read() as tx:
         bad.all(tx, {"ids": [1, 2]})  # refused before anything reaches the driver
+
+
+def test_day_numbers_and_times_formatted_by_the_database_agree_with_python(store):
+    """The reports let the database compute a timestamp's Shanghai day number (and the day a due time closes: 24:00
+    belongs to the day before) and format it for the 台账; both agree with workflow.calendar and workflow.present at
+    the edges: midnight, either side of it, the last instant of a minute, far from 1970. The day numbers are exact
+    to the millisecond (SQLite's date functions round to it), the text to the microsecond."""
+    from datetime import timedelta
+
+    from sqlalchemy import literal
+
+    from workflow.calendar import EPOCH, last_day, local_date
+    from workflow.present import fmt
+    from workflow.store.models import Step
+    from workflow.store.progress import day_number
+    from workflow.store.reports import _shown
+
+    ms, us = timedelta(milliseconds=1), timedelta(microseconds=1)
+    midnight = at("2026-01-07 00:00")
+    exact_to_ms = [midnight, midnight + ms, midnight - ms, at("2026-06-30 13:05"), at("2199-12-31 23:59") + 59 * 1000 * ms,
+                   at("1970-01-02 00:00"), at("2026-01-07 09:41") + 59_999 * ms]
+    with store.read() as tx:
+        for t in exact_to_ms + [midnight + us, midnight - us, at("2026-01-07 09:41") + timedelta(seconds=59, microseconds=999_950)]:
+            v = literal(t, Step.due_at.type)
+            days, closes, shown = tx.execute(select(day_number(tx, v), day_number(tx, v, last=True), _shown(tx, v))).one()
+            assert shown == fmt(t), t
+            if t in exact_to_ms:
+                assert (days, closes) == ((local_date(t) - EPOCH).days, (last_day(t) - EPOCH).days), t

@@ -192,16 +192,36 @@ EPOCH = date(1970, 1, 1)  # day numbers (as the database computes them for the r
 
 
 class Spans:
-    """Working days from day number `first` to `last` (both included), remembered: the same spans recur."""
+    """Working days from day number `first` to `last` (both included), as the difference of two running counts of
+    working days kept for a range of days that grows when asked outside it: a span costs two list reads, which
+    matters when the 台账 counts a million of them."""
+
+    MARGIN = 366  # days added on either side when the range grows, so that neighbouring spans need no second growth
 
     def __init__(self, cal: WorkCalendar) -> None:
-        self.cal, self.known = cal, {}
+        self.cal, self.lo, self.counts = cal, 0, []  # counts[i]: working days from day lo to day lo + i
 
     def __call__(self, first: int, last: int) -> int:
-        n = self.known.get((first, last))
-        if n is None:
-            n = self.known[(first, last)] = self.cal.workdays_in(EPOCH + timedelta(days=first), EPOCH + timedelta(days=last))
-        return n
+        if last < first:
+            return 0
+        i, j = first - 1 - self.lo, last - self.lo
+        if i < 0 or j >= len(self.counts):
+            self._cover(first - 1, last)
+            i, j = first - 1 - self.lo, last - self.lo
+        return self.counts[j] - self.counts[i]
+
+    def _cover(self, a: int, b: int) -> None:
+        if self.counts:
+            a, b = min(a, self.lo), max(b, self.lo + len(self.counts) - 1)
+        a, b = max(a - self.MARGIN, _FIRST_DAY), min(b + self.MARGIN, _LAST_DAY)
+        counts, n, workday = [], 0, self.cal.is_workday
+        for d in range(a, b + 1):
+            n += workday(EPOCH + timedelta(days=d))
+            counts.append(n)
+        self.lo, self.counts = a, counts
+
+
+_FIRST_DAY, _LAST_DAY = (date(1, 1, 2) - EPOCH).days, (date(9999, 12, 31) - EPOCH).days
 
 
 def local_date(at: datetime) -> date:

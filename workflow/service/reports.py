@@ -325,34 +325,45 @@ def _rank(card: Scorecard, rows: list[BoardRow]) -> list[BoardRow]:
 # --- the 台账 (ledger) -----------------------------------------------------------------------------
 
 STEP_PARTS = ("entered", "due", "finished", "light", "late", "rounds")  # a step's cells in the 台账, in column order
+NOT_VISITED = "," * (len(STEP_PARTS) - 1)  # the cells of a state never visited, as a visit's text
 
 
 @dataclass(eq=False)
 class Ledger:
-    """The 台账. Each row's `cells` hold, per state of `visited`, the STEP_PARTS of its latest visit ('' where never
-    visited); the column groups are the first len(states) — the non-final states — and the rest the final states
-    and states of older versions that some item visited (kept for the JSON)."""
+    """The 台账. Each row's `visits` hold, per state of `visited`, the cells (STEP_PARTS) of its latest visit as one
+    text, comma-joined — what a CSV line holds as it is; none of the cells holds a comma — or NOT_VISITED. The
+    column groups are the first len(states) — the non-final states — and the rest the final states and states of
+    older versions that some item visited (kept for the JSON)."""
     template: str
     title: str
     states: list[tuple[str, str]]  # (state, label) of the column groups
     fields: list[tuple[str, str]]  # (field, label)
-    rows: list[dict[str, Any]]  # per item: id, title, group, state, light, owners, created, cells, fields (its values)
+    rows: list[dict[str, Any]]  # per item: id, title, group, state, light, owners, created, visits, fields (its values)
     visited: list[str]
+
+    def cells_of(self, row: dict[str, Any]) -> list[Any]:
+        """The row's cells of the column groups, one by one: times and lights as text, days late and rounds as
+        numbers, '' where a state was never visited."""
+        out: list[Any] = []
+        for text in row["visits"][:len(self.states)]:
+            out += _cells(text)
+        return out
 
     def steps_of(self, row: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """The row's latest visit of each state visited, as {state: {rounds, entered, due, finished, light, late}}."""
-        width, cells, out = len(STEP_PARTS), row["cells"], {}
-        for i, state in enumerate(self.visited):
-            v = cells[i * width:(i + 1) * width]
-            if len(v) == width and v[5] != "":
-                out[state] = {"rounds": v[5], "entered": v[0], "due": v[1], "finished": v[2], "light": v[3], "late": v[4]}
-        return out
+        return {state: dict(zip(STEP_PARTS, _cells(text), strict=True))
+                for state, text in zip(self.visited, row["visits"], strict=False) if text != NOT_VISITED}
+
+
+def _cells(text: str) -> list[Any]:
+    entered, due, finished, light, late, rounds = text.split(",")
+    return [entered, due, finished, light, int(late) if late else "", int(rounds) if rounds else ""]
 
 
 def ledger(store: Store, now: datetime, template: str = "special_supervision", year: int | None = None) -> Ledger:
     """One row per item of a template (of a year, by creation): per step entered, due, finished, light, days late.
-    Built for 100,000 items and a million steps: the database formats the times and the lights, and each step's
-    cells go straight into its item's row."""
+    Built for 100,000 items and a million steps: the database formats the times and the lights, the rows come from
+    the driver's cursor, and each step becomes one text in its item's row."""
     common.check_now(now)
     if year is not None and not 1970 <= year <= 2199:
         raise InvalidInput(f"the year {year} is outside 1970–2199")
@@ -364,32 +375,32 @@ def ledger(store: Store, now: datetime, template: str = "special_supervision", y
         states = [(s.name, s.label) for s in defn.states.values() if not s.final]
         fields = [(n, f.label) for n, f in defn.fields.items()]
         visited = [s for s, _l in states] + [s.name for s in defn.states.values() if s.final]
-        width = len(STEP_PARTS)
-        pos = {s: i * width for i, s in enumerate(visited)}
-        cells_of: dict[int, list[Any]] = {}
-        blank = [""] * len(pos) * width
+        pos = {s: i for i, s in enumerate(visited)}
+        blank = [NOT_VISITED] * len(visited)
+        visits_of: dict[int, list[str]] = {}
         span = Spans(common.calendar(tx))
-        known = span.known  # looked up here, not through a call: a million steps pass through this loop
-        for item_id, state, entered, due, left, lit, first, last in report_store.ledger_steps(tx, ids, now):
-            p = pos.get(state)
-            if p is None:  # a state of an older version: a column group of its own, for the JSON
-                p = pos[state] = len(visited) * width
+        current, c = None, blank
+        for item_id, state, text, first, last in report_store.ledger_steps(tx, ids, now):
+            k = pos.get(state)
+            if k is None:  # a state of an older version: a column group of its own, for the JSON
+                k = pos[state] = len(visited)
                 visited.append(state)
-                blank = [""] * len(pos) * width
-            c = cells_of.get(item_id)
-            if c is None:
-                c = cells_of[item_id] = blank.copy()
-            elif len(c) <= p:
-                c += [""] * (p + width - len(c))
-            rounds = c[p + 5]
-            late = 0 if first is None else known.get((first, last))
-            if late is None:
-                late = span(first, last)
-            c[p:p + width] = (entered, due, left, lit, late, 1 if rounds == "" else rounds + 1)
+                blank.append(NOT_VISITED)
+            if item_id != current:
+                current, c = item_id, blank.copy()
+                visits_of[item_id] = c
+            elif k >= len(c):
+                c += [NOT_VISITED] * (k + 1 - len(c))
+            before = c[k]
+            late = 0 if first is None else span(first, last)
+            if before is NOT_VISITED:  # the first visit (the common case): no rounds to read back
+                c[k] = f"{text},{late},1"
+            else:
+                c[k] = f"{text},{late},{int(before[before.rindex(',') + 1:]) + 1}"
         owners = item_store.current_owners(tx, ids)
         labels = {s.name: s.label for s in defn.states.values()}
         rows = [{"id": i, "title": title, "group": group, "state": labels.get(state, state), "light": lit,
-                 "owners": "、".join(owners.get(i, ())), "created": created, "cells": cells_of.get(i) or blank.copy(),
+                 "owners": "、".join(owners.get(i, ())), "created": created, "visits": visits_of.get(i) or blank.copy(),
                  "fields": values}
                 for i, title, group, state, lit, created, values in report_store.ledger_items(tx, ids, now)]
         return Ledger(template, defn.title, states, fields, rows, visited)

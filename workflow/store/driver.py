@@ -190,3 +190,16 @@ def insert_rows(tx, table, rows: list[dict]) -> None:
                 copy.write_row([v if p is None or v is None else p(v) for p, v in zip(procs, (row[c] for c in cols), strict=True)])
     except conn.dialect.loaded_dbapi.Error as e:
         raise _wrapped(conn.dialect, conn, e, statement) from e
+
+
+def stream(tx, stmt):
+    """The rows of a one-off Core statement read on the transaction's driver cursor, as the driver's tuples (with
+    the columns' own conversions where a column has one): no SQLAlchemy Row per row, which matters for a report
+    that reads a million rows. Compiled on every call, so not for statements run in a loop."""
+    conn = tx.conn
+    cp = _Compiled(stmt, conn.dialect)
+    try:
+        cur = conn.connection.driver_connection.execute(cp.sql, cp.args({}))
+    except cp.error as e:
+        raise _wrapped(conn.dialect, conn, e, cp.sql) from e
+    return cur if cp.plain else map(cp.row, cur)

@@ -6,7 +6,19 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, bindparam, case, cast, delete, func, or_, select, text
+from sqlalchemy import (
+    Date,
+    Integer,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..calendar import EPOCH, Spans, WorkCalendar, local_date
@@ -92,7 +104,10 @@ def day_number(tx: Tx, col, last: bool = False):
     if tx.dialect == "sqlite":
         x = func.julianday(col) - 2440587.5 + 1.0 / 3
         return cast(x - 1e-8 if last else x + 1e-8, Integer)
-    return cast(func.floor((func.extract("epoch", col) + 28800 - (0.000001 if last else 0)) / 86400), Integer)
+    local = col + text("interval '8 hours'")
+    if last:
+        local = local - text("interval '1 microsecond'")
+    return type_coerce(cast(local, Date) - text("DATE '1970-01-01'"), Integer)  # date arithmetic: no numeric division
 
 
 def _year(tx: Tx, col):

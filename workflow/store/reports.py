@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import (
     String,
+    Time,
     and_,
     case,
+    cast,
     func,
     insert,
     literal,
@@ -20,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from . import driver
 from .engine import Tx
 from .models import (
     Activity,
@@ -166,15 +169,18 @@ def attendances(tx: Tx, unit_ids: list[int], templates: list[str], start: dateti
 
 def _shown(tx: Tx, col):
     """A timestamp as a clerk reads it, formatted by the database: Shanghai time, 'YYYY-MM-DD HH:MM', midnight shown
-    as 24:00 of the day before (as workflow.present.fmt does, without a Python call per value). SQLite keeps
-    'YYYY-MM-DD HH:MM:SS.ffffff' in UTC, where Shanghai's midnight is 16:00:00 of the day before: compared as text."""
+    as 24:00 of the day before (as workflow.present.fmt does, without a Python call per value); '' for NULL. SQLite
+    keeps 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC, where Shanghai's midnight is 16:00:00 of the day before: compared as
+    text; datetime() is given the minutes only, because it rounds a fraction of a second (59.9999 s would read as the
+    next minute). PostgreSQL tells midnight by the time of day, which costs less than a second to_char()."""
+    null = [(col.is_(None), "")] if getattr(col, "nullable", True) else []  # a NOT NULL column needs no test
     if tx.dialect == "sqlite":
         t = type_coerce(col, String)
-        return case((t.is_(None), ""), (func.substr(t, 12, 8) == "16:00:00", func.substr(t, 1, 10) + " 24:00"),
-                    else_=func.substr(func.datetime(t, "+8 hours"), 1, 16))
+        return case(*null, (func.substr(t, 12, 8) == "16:00:00", func.substr(t, 1, 10) + " 24:00"),
+                    else_=func.substr(func.datetime(func.substr(t, 1, 16), "+8 hours"), 1, 16))  # minutes: datetime() rounds
     local = col + text("interval '8 hours'")
-    return case((col.is_(None), ""), (func.to_char(local, "HH24:MI:SS") == "00:00:00",
-                                      func.to_char(local - text("interval '1 day'"), "YYYY-MM-DD") + " 24:00"),
+    return case(*null, (cast(local, Time) < text("TIME '00:00:01'"),
+                        func.to_char(local - text("interval '1 day'"), "YYYY-MM-DD") + " 24:00"),
                 else_=func.to_char(local, "YYYY-MM-DD HH24:MI"))
 
 
@@ -182,27 +188,28 @@ def _light_cn(clock, due, yellow):
     return case((due.is_(None), "绿"), (due <= clock, "红"), (and_(yellow.is_not(None), yellow <= clock), "黄"), else_="绿")
 
 
-def ledger_items(tx: Tx, item_ids, now: datetime) -> list[tuple]:
+def ledger_items(tx: Tx, item_ids, now: datetime):
     """The items (a subquery of ids) in id order: (id, title, group code, state, light at `now` in Chinese or 办结 for
-    a finished item, created as text, field values)."""
+    a finished item, created as text, field values), from the driver's cursor."""
     at = literal(now, Item.due_at.type)
     lit = case((Item.finished_at.is_not(None), "办结"),
                else_=_light_cn(func.coalesce(Item.paused_at, at), Item.due_at, Item.yellow_at))
     q = (select(Item.id, Item.title, func.coalesce(OrgUnit.code, ""), Item.state, lit, _shown(tx, Item.created_at), Item.fields)
          .outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id).where(Item.id.in_(item_ids)).order_by(Item.id))
-    return tx.execute(q).all()
+    return driver.stream(tx, q)
 
 
-def ledger_steps(tx: Tx, item_ids, now: datetime) -> list[tuple]:
-    """Every step of the items (a subquery of ids), in item and visit order: (item, state, entered, due, finished as
-    text, the light of an open step at `now` in Chinese ('' once left), and for a step late at its finish or at
-    `now` the first and last day numbers of the lateness)."""
+def ledger_steps(tx: Tx, item_ids, now: datetime):
+    """Every step of the items (a subquery of ids), in item and visit order, from the driver's cursor: (item, state,
+    its first cells as one text 'entered,due,finished,light' — times as a clerk reads them, the light of an open step
+    at `now` in Chinese, '' once left; none of them holds a comma —, and for a step late at its finish or at `now`
+    the first day number of the lateness (else None) and the day number of its finish or of `now`)."""
     s = Step.__table__.c
     at = literal(now, s.due_at.type)
     end = func.coalesce(s.left_at, at)
     lit = case((s.left_at.is_not(None), ""), else_=_light_cn(func.coalesce(s.paused_at, at), s.due_at, s.yellow_at))
-    late = and_(s.due_at.is_not(None), end > s.due_at)
-    q = (select(s.item_id, s.state, _shown(tx, s.entered_at), _shown(tx, s.due_at), _shown(tx, s.left_at), lit,
-                case((late, day_number(tx, s.due_at, last=True) + 1), else_=None), case((late, day_number(tx, end)), else_=None))
+    cells = _shown(tx, s.entered_at) + "," + _shown(tx, s.due_at) + "," + _shown(tx, s.left_at) + "," + lit
+    q = (select(s.item_id, s.state, cells,
+                case((end > s.due_at, day_number(tx, s.due_at, last=True) + 1), else_=None), day_number(tx, end))
          .where(s.item_id.in_(item_ids)).order_by(s.item_id, s.seq))
-    return tx.execute(q).all()
+    return driver.stream(tx, q)
