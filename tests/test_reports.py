@@ -276,6 +276,36 @@ def test_the_ledger_reopens_with_its_columns_and_values(ready, tmp_path):
     assert [s["finished"] for s in edu["steps"].values()] == ["2026-01-28 10:00", ""]  # the next step is open
 
 
+def test_the_ledger_shows_the_latest_visit_and_its_rounds_the_same_in_csv_xlsx_and_json(ready, tmp_path):
+    """A state visited twice shows its second visit and rounds 2; the CSV (whose visits go into the line as text)
+    holds the same cells as the xlsx, number for number, and the JSON the same visits."""
+    s = ready
+    january(s)
+    item = service.create_item(s, ADMIN, template="special_supervision", title="两轮", now=T0, group="g-env").id
+    to_vote(s, item)
+    service.advance(s, "chen.jing", item, "record_vote", at("2026-03-01 10:00"), fields=UNSATISFIED, comment="不满意")
+    service.advance(s, "huang.bo", item, "finish_rectification", at("2026-03-02 10:00"))
+    service.advance(s, "huang.bo", item, "submit_rectification_report", at("2026-03-03 10:00"), fields={"rectification_report": "报告"})
+    service.advance(s, "li.ming", item, "refer_to_committee", at("2026-03-06 10:00"))
+    ledger = service.ledger(s, at("2026-03-06 12:00"), year=2026)
+    out = io.StringIO()
+    report_render.ledger_csv(ledger, out)
+    header, *lines = list(csv.reader(io.StringIO(out.getvalue())))
+    path = tmp_path / "ledger.xlsx"
+    report_render.ledger_xlsx(ledger, path)
+    sheet = [[("" if v is None else str(v)) for v in (c.value for c in r)] for r in load_workbook(path)["台账"].iter_rows()]
+    assert [header, *lines] == sheet and len(lines) == 4
+    row = next(r for r in lines if r[0] == str(item))
+    vote = {part: row[header.index(f"满意度测评·{part}")] for part in ("进入", "办结", "灯", "轮次")}
+    assert vote == {"进入": "2026-03-06 10:00", "办结": "", "灯": "绿", "轮次": "2"}
+    assert row[header.index("整改落实·轮次")] == "2" and row[header.index("整改落实·办结")] == "2026-03-02 10:00"
+    out = io.StringIO()
+    report_render.ledger_json(ledger, out)
+    steps = next(r for r in json.loads(out.getvalue())["rows"] if r["id"] == item)["steps"]
+    assert steps["satisfaction_vote"]["rounds"] == 2 and steps["satisfaction_vote"]["entered"] == "2026-03-06 10:00"
+    assert steps["rectification"]["rounds"] == 2 and steps["topic_selection"]["rounds"] == 1
+
+
 def test_the_ledger_shows_times_as_everywhere_else_midnight_as_24_00(ready):
     """The database formats the 台账's times; they read as workflow.present.fmt reads them (a move at 00:00:00.004
     is at 24:00 of the day before, as on the item page)."""

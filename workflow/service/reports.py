@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -351,13 +353,32 @@ class Ledger:
 
     def steps_of(self, row: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """The row's latest visit of each state visited, as {state: {rounds, entered, due, finished, light, late}}."""
-        return {state: dict(zip(STEP_PARTS, _cells(text), strict=True))
-                for state, text in zip(self.visited, row["visits"], strict=False) if text != NOT_VISITED}
+        out = {}
+        for state, text in zip(self.visited, row["visits"], strict=False):
+            if text != NOT_VISITED:
+                entered, due, finished, light, late, rounds = _cells(text)
+                out[state] = {"rounds": rounds, "entered": entered, "due": due, "finished": finished, "light": light,
+                              "late": late}
+        return out
 
 
 def _cells(text: str) -> list[Any]:
     entered, due, finished, light, late, rounds = text.split(",")
     return [entered, due, finished, light, int(late) if late else "", int(rounds) if rounds else ""]
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Python's cycle collector paused while the 台账 is built: its few hundred thousand lists, dicts and rows hold
+    no cycles, and the collector would walk them again and again as they grow (0.4–0.9 s of 4–5 s at 100,000 items,
+    measured). Reference counting frees as always; the collector resumes as it was."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def ledger(store: Store, now: datetime, template: str = "special_supervision", year: int | None = None) -> Ledger:
@@ -367,7 +388,7 @@ def ledger(store: Store, now: datetime, template: str = "special_supervision", y
     common.check_now(now)
     if year is not None and not 1970 <= year <= 2199:
         raise InvalidInput(f"the year {year} is outside 1970–2199")
-    with store.read() as tx:
+    with store.read() as tx, _no_cycle_collection():
         tv, defn = common.latest_version(tx, template)
         start = _midnight(date(year, 1, 1)) if year else None
         end = _midnight(date(year + 1, 1, 1)) if year else None
