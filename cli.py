@@ -1293,8 +1293,10 @@ def serve(ctx, host, port, workers, base_url, trust_forwarded, forwarded_allow_i
         os.environ["WUZHUAN_DATABASE_URL"] = st.url
         if ctx.find_root().obj.get("config"):
             os.environ["WUZHUAN_CONFIG"] = str(ctx.find_root().obj["config"])
-        uvicorn.run("workflow.web:from_environment", factory=True, host=host, port=port, workers=workers,
-                    proxy_headers=proxy, forwarded_allow_ips=forwarded_allow_ips, server_header=False, log_level="info")
+        from workflow import web
+
+        web.run_workers(workers, host=host, port=port, proxy_headers=proxy, forwarded_allow_ips=forwarded_allow_ips,
+                        server_header=False, log_level="info")
 
 
 @cli.group("config")

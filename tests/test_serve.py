@@ -114,3 +114,19 @@ def test_serve_on_postgresql_with_two_workers(tmp_path):
         code, out = served.stop()
     assert code == 0, out
     assert "Traceback" not in out and out.count("Started server process") == 2, out
+
+
+def test_the_workers_listening_socket_gives_its_connections_no_nagle_delay():
+    """Several workers share a socket that uvicorn binds with protocol 0, on which asyncio leaves Nagle's algorithm
+    on: a page written as headers then body then waited ~40 ms for the client's delayed ACK. The socket `serve
+    --workers N` binds turns it off, and the connections it accepts inherit that."""
+    from workflow.web import _Config
+
+    listener = _Config("workflow.web:from_environment", factory=True, host="127.0.0.1", port=0, workers=2).bind_socket()
+    with listener:
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        listener.listen()
+        with socket.create_connection(listener.getsockname()) as _client:
+            accepted, _addr = listener.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
