@@ -4,7 +4,9 @@ A database of a thousand people (council, office, 98 supervision groups) and --i
 open, is built once per backend (people imported and templates published by the engine, the items bulk-
 loaded as the engine would have made them, 200 of them created and moved by the engine so that their pages
 have a history). `wuzhuan serve` runs in its own process (SQLite: one; PostgreSQL: --pg-workers) and
-httpx on loopback plays the staff:
+a light HTTP/1.1 client on loopback (`Connections`: keep-alive connections on asyncio streams; `--client httpx`
+for httpx instead, which costs 3–12 ms of CPU a request on the cores the server needs; httpx always logs the
+people in and makes the API moves) plays the staff:
 
 - open loop: requests arrive at --rate per second (Poisson, whatever the answers), half the inbox and half
   an item page, each from one of 300 logged-in people; latency counts from the planned arrival, so a
@@ -282,13 +284,97 @@ class Sample:
     status: int
 
 
-async def one(client: httpx.AsyncClient, user: User, kind: str, rng: random.Random, planned: float | None = None) -> Sample:
+class Connections:
+    """A load generator light enough to share the server's cores: a pool of keep-alive HTTP/1.1 connections
+    on asyncio streams, each request a few prepared bytes, each answer read by its Content-Length. httpx
+    spent 3–12 ms of CPU a request here (more as connections piled up behind a saturated server), most of
+    one of this machine's two CPUs at 100 requests/s; this spends well under one."""
+
+    def __init__(self, base: str, size: int) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.host, self.port, self.size = host, int(port), size
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.opened = 0
+        self.freed = asyncio.Condition()
+
+    async def __aenter__(self) -> Connections:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        for _r, w in self.idle:
+            w.close()
+
+    async def _take(self):
+        """An idle connection (True: it served before), or a new one (False) while fewer than `size` are open."""
+        async with self.freed:
+            while not self.idle and self.opened >= self.size:
+                await self.freed.wait()
+            if self.idle:
+                return self.idle.pop(), True
+            self.opened += 1
+        return await asyncio.open_connection(self.host, self.port), False
+
+    async def _give(self, conn) -> None:
+        async with self.freed:
+            self.idle.append(conn)
+            self.freed.notify()
+
+    async def get(self, path: str, cookie: str) -> tuple[int, float]:
+        """(status, the server's own time in ms from its Server-Timing header). A kept connection the server has
+        closed meanwhile (its keep-alive timeout) is replaced and the GET sent again, as browsers and httpx do."""
+        conn, reused = await self._take()
+        request = f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\nCookie: wz_session={cookie}\r\n\r\n".encode()
+        try:
+            head = await self._send(conn, request)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            conn[1].close()
+            if not reused:
+                raise
+            conn = await asyncio.open_connection(self.host, self.port)
+            head = await self._send(conn, request)
+        status = int(head[9:12])
+        length = re.search(r"\ncontent-length: *(\d+)", head)
+        if length is None:
+            raise RuntimeError(f"an answer without Content-Length to GET {path}: {head[:200]}")
+        await conn[0].readexactly(int(length.group(1)))
+        timing = re.search(r"\nserver-timing: *[^\r]*dur=([0-9.]+)", head)
+        await self._give(conn)
+        return status, float(timing.group(1)) if timing else 0.0
+
+    @staticmethod
+    async def _send(conn, request: bytes) -> str:
+        reader, writer = conn
+        writer.write(request)
+        return (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+
+
+class HttpxConnections:
+    """The same interface over httpx (`--client httpx`), the client this bench used first: for comparison."""
+
+    def __init__(self, base: str, size: int) -> None:
+        self.client = httpx.AsyncClient(base_url=base, timeout=60,
+                                        limits=httpx.Limits(max_connections=size, max_keepalive_connections=min(size, 100)))
+
+    async def __aenter__(self) -> HttpxConnections:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.client.aclose()
+
+    async def get(self, path: str, cookie: str) -> tuple[int, float]:
+        r = await self.client.get(path, headers={"Cookie": f"wz_session={cookie}"})
+        return r.status_code, float(r.headers.get("server-timing", "app;dur=0").split("dur=")[-1])
+
+
+CLIENTS = {"streams": Connections, "httpx": HttpxConnections}
+CLIENT = Connections  # set from --client
+
+
+async def one(client, user: User, kind: str, rng: random.Random, planned: float | None = None) -> Sample:
     path = "/" if kind == "inbox" else f"/items/{rng.choice(user.items)}"
     start = time.perf_counter() if planned is None else planned
-    r = await client.get(path, headers={"Cookie": f"wz_session={user.cookie}"})
-    took = time.perf_counter() - start
-    timing = r.headers.get("server-timing", "app;dur=0").split("dur=")[-1]
-    return Sample(kind, took, float(timing), r.status_code)
+    status, server_ms = await client.get(path, user.cookie)
+    return Sample(kind, time.perf_counter() - start, server_ms, status)
 
 
 async def open_loop(base: str, people: list[User], rate: float, seconds: float) -> tuple[list[Sample], float]:
@@ -299,8 +385,7 @@ async def open_loop(base: str, people: list[User], rate: float, seconds: float) 
         if t >= seconds:
             break
         arrivals.append(t)
-    limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+    async with CLIENT(base, 200) as client:
         t0 = time.perf_counter()
 
         async def fire(at: float) -> Sample:
@@ -316,7 +401,7 @@ async def open_loop(base: str, people: list[User], rate: float, seconds: float) 
 async def closed_loop(base: str, people: list[User], clients: int, seconds: float) -> tuple[list[Sample], float]:
     rng = random.Random(13)
     samples: list[Sample] = []
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=clients)) as client:
+    async with CLIENT(base, clients) as client:
         stop = time.perf_counter() + seconds
 
         async def worker() -> None:
@@ -330,7 +415,7 @@ async def closed_loop(base: str, people: list[User], clients: int, seconds: floa
 
 async def sequential(base: str, user: User, kind: str, n: int) -> list[Sample]:
     rng = random.Random(17)
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    async with CLIENT(base, 1) as client:
         await one(client, user, kind, rng)
         return [await one(client, user, kind, rng) for _ in range(n)]
 
@@ -436,9 +521,14 @@ def main() -> int:
     ap.add_argument("--pg-workers", type=int, default=2, help="server processes on PostgreSQL (default 2)")
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--client", choices=sorted(CLIENTS), default="streams",
+                    help="the load generator's HTTP client: streams (light, the default) or httpx (3–12 ms of CPU a request)")
     ap.add_argument("--markdown", metavar="FILE")
     args = ap.parse_args()
-    print(f"wuzhuan workbench bench — {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
+    global CLIENT
+    CLIENT = CLIENTS[args.client]
+    print(f"wuzhuan workbench bench — {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+          f"load from the {args.client} client")
     table = Table()
     with tempfile.TemporaryDirectory(prefix="wuzhuan-web-") as tmp:
         work = Path(tmp)
