@@ -313,3 +313,36 @@ def test_the_item_page_lists_the_sub_items_and_a_sub_items_page_links_its_parent
     assert child.status_code == 200 and f'href="/items/{parent}"' in child.text and "交办 市教育局（协办）" in child.text
     # a department sees its own sub-item, not another department's
     assert signed_in(lambda: TestClient(app, base_url="http://testserver"), "xu.na").get(f"/items/{kids[2]}").status_code == 404
+
+
+def test_the_inbox_is_the_same_read_from_the_persons_items_or_from_the_open_items(ready, monkeypatch):
+    """The inbox has two plans: from the person's own items (few roles: everybody here) and from the open items at
+    his steps (council and office staff at scale: FEW_ITEMS). Both give the same pages and counts, across
+    templates, sub-items, a paused item, lights and filters."""
+    from workflow.store import items as item_store
+
+    s = ready
+    parent, kids = handed_to_three(s)
+    finish(s, kids[0], "huang.bo", at("2026-04-01 09:00"))
+    for title, group in (("甲", "g-env"), ("乙", "g-edu"), ("丙", "g-env")):
+        service.create_item(s, ADMIN, template="special_supervision", title=title, now=T0, group=group)
+    paused = service.create_item(s, ADMIN, template="special_supervision", title="挂起", now=T0, group="g-env").id
+    service.pause(s, "li.ming", paused, "等待市委批复", at("2026-01-12 09:00"))
+    when = at("2026-05-08 09:00")
+
+    def boxes():
+        out = {}
+        for code in ("li.ming", "wang.fang", "huang.bo", "xu.na", "zhao.hua", "chen.jing"):
+            who = _person(s, code)
+            for filters in ({}, {"light": "red"}, {"light": "green"}, {"template": "special_supervision"},
+                            {"group": "g-env"}, {"limit": 2, "offset": 1}):
+                box = workbench.inbox(s, who, when, **filters)
+                out[code, tuple(filters.items())] = ([e.item.id for e in box.entries], box.counts)
+        return out
+
+    few = boxes()
+    monkeypatch.setattr(item_store, "FEW_ITEMS", 0)  # nobody counts as holding few roles: the other plan
+    assert boxes() == few
+    council, department = few["li.ming", ()][0], few["xu.na", ()][0]
+    assert paused in council and parent in council and len(council) >= 5  # both templates, and the paused item
+    assert department == [kids[1]]  # d-edu's open sub-item

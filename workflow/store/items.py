@@ -335,8 +335,8 @@ def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | Non
                       few: bool, spawning: tuple[tuple[int, str], ...] = ()):
     """One SELECT per template and kind (running or paused) on the covering index of open items — an OR
     over templates would not use it on SQLite — probing the person's role on each item; when he holds
-    few roles, starting from his items instead. The lights, the counts (a window over all of them) and
-    the page in SQL."""
+    few roles, one SELECT per kind starting from his items instead. The lights, the counts (a window over all
+    of them) and the page in SQL."""
     a = Assignment.__table__
     triple = tuple_(a.c.role, Item.template_version_id, Item.state)
     parts = []
@@ -345,19 +345,21 @@ def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | Non
         for _role, version, state in triples:
             states.setdefault(key_of[version], set()).add(state)
         roles = sorted({role for role, _v, _s in triples})
-        for key, at in sorted(states.items()):
-            if template and key != template:
-                continue
-            where = [Item.finished_at.is_(None), Item.template_key == key,
-                     Item.paused_at.is_(None) if running else Item.paused_at.is_not(None), Item.state.in_(sorted(at)),
-                     select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles),
-                                               a.c.item_id == Item.id, triple.in_(triples)).exists()]
-            if by_group:
-                where.append(Item.group_unit_id == bindparam("g"))
-            if few:
-                where.append(Item.id.in_(select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles))))
-            parts.append(select(Item.id, Item.due_at, Item.yellow_at, Item.paused_at, Item.template_version_id, Item.state)
-                         .where(*where))
+        chosen = [(key, sorted(at)) for key, at in sorted(states.items()) if not template or key == template]
+        if not chosen:
+            continue
+        where = [Item.finished_at.is_(None), Item.paused_at.is_(None) if running else Item.paused_at.is_not(None),
+                 select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles),
+                                           a.c.item_id == Item.id, triple.in_(triples)).exists()]
+        if by_group:
+            where.append(Item.group_unit_id == bindparam("g"))
+        columns = (Item.id, Item.due_at, Item.yellow_at, Item.paused_at, Item.template_version_id, Item.state)
+        if few:  # one pass over his items, the templates as one condition (a part per template read them all again)
+            where.append(Item.id.in_(select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles))))
+            where.append(or_(*(and_(Item.template_key == key, Item.state.in_(at)) for key, at in chosen)))
+            parts.append(select(*columns).where(*where))
+        else:
+            parts += [select(*columns).where(*where, Item.template_key == key, Item.state.in_(at)) for key, at in chosen]
     if not parts:
         return None, None
     u = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
