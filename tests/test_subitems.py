@@ -346,3 +346,17 @@ def test_the_inbox_is_the_same_read_from_the_persons_items_or_from_the_open_item
     council, department = few["li.ming", ()][0], few["xu.na", ()][0]
     assert paused in council and parent in council and len(council) >= 5  # both templates, and the paused item
     assert department == [kids[1]]  # d-edu's open sub-item
+
+
+def test_the_ledger_shows_a_parents_light_as_its_page_does(ready):
+    """A parent waiting on its sub-items is as late as its latest open child, in the 台账 as on the item page (the
+    台账 looked at the parent's own clock alone and showed 绿)."""
+    s = ready
+    parent, _kids = handed_to_three(s)
+    late = at("2026-05-08 09:00")  # the children's 2 months have run out; the parent's own 3 months have not
+    assert service.show_item(s, parent, late).light == "red"
+    ledger = service.ledger(s, late, template="opinion_handling")
+    row = next(r for r in ledger.rows if r["id"] == parent)
+    assert row["light"] == "红"
+    own = ledger.steps_of(row)[service.show_item(s, parent, late).state]
+    assert own["light"] == "绿" and own["finished"] == ""  # its own open step's clock, in the step's columns, is green

@@ -423,7 +423,7 @@ def ledger(store: Store, now: datetime, template: str = "special_supervision", y
         rows = [{"id": i, "title": title, "group": group, "state": labels.get(state, state), "light": lit,
                  "owners": "、".join(owners.get(i, ())), "created": created, "visits": visits_of.get(i) or blank.copy(),
                  "fields": values}
-                for i, title, group, state, lit, created, values in report_store.ledger_items(tx, ids, now)]
+                for i, title, group, state, lit, created, values in report_store.ledger_items(tx, ids, now, common.spawning(tx))]
         return Ledger(template, defn.title, states, fields, rows, visited)
 
 

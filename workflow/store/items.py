@@ -189,7 +189,7 @@ def _clocks(now: datetime, c=Item):
     return red, yellow
 
 
-def _lit(now, c=Item, spawning: tuple[tuple[int, str], ...] = ()):
+def lights(now, c=Item, spawning: tuple[tuple[int, str], ...] = ()):
     """(red, yellow reached) of an item as its light shows it: its own step's clock, or — at one of the `spawning`
     (version id, state) steps — any of its open sub-items'. Other items are not probed for children."""
     red, yellow = _clocks(now, c)
@@ -200,13 +200,14 @@ def _lit(now, c=Item, spawning: tuple[tuple[int, str], ...] = ()):
     kid_red, kid_yellow = _clocks(now, kid.c)
     open_kids = (select(link.c.id).select_from(link.join(kid, kid.c.id == link.c.child_id))
                  .where(link.c.parent_id == c.id, kid.c.finished_at.is_(None)))
-    waits = tuple_(c.template_version_id, c.state).in_(list(spawning))
+    # one plain condition a step (not an expanding IN, which a statement run on the driver's cursor cannot take)
+    waits = or_(*(and_(c.template_version_id == v, c.state == state) for v, state in spawning))
     return (or_(red, and_(waits, open_kids.where(kid_red).exists())),
             or_(yellow, and_(waits, open_kids.where(kid_yellow).exists())))
 
 
 def _light_filter(which: str, now: datetime, spawning: tuple[tuple[int, str], ...]):
-    clock_red, clock_yellow = _lit(now, Item, spawning)
+    clock_red, clock_yellow = lights(now, Item, spawning)
     if which == "red":
         return clock_red
     if which == "yellow":
@@ -363,7 +364,7 @@ def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | Non
     if not parts:
         return None, None
     u = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
-    red, yellow = _lit(bindparam("now", type_=Item.due_at.type), u.c, spawning)
+    red, yellow = lights(bindparam("now", type_=Item.due_at.type), u.c, spawning)
     lt = case((red, "red"), (yellow, "yellow"), else_="green")
     lit = select(u.c.id, u.c.due_at, lt.label("lt"), func.count().over().label("total"),
                  func.sum(case((red, 1), else_=0)).over().label("reds"),

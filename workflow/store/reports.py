@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from . import driver
 from .engine import Tx
+from .items import lights
 from .models import (
     Activity,
     ActivityDeputy,
@@ -184,16 +185,15 @@ def _shown(tx: Tx, col):
                 else_=func.to_char(local, "YYYY-MM-DD HH24:MI"))
 
 
-def _light_cn(clock, due, yellow):
-    return case((due.is_(None), "绿"), (due <= clock, "红"), (and_(yellow.is_not(None), yellow <= clock), "黄"), else_="绿")
+def _light_cn(red, yellow):
+    return case((red, "红"), (yellow, "黄"), else_="绿")
 
 
-def ledger_items(tx: Tx, item_ids, now: datetime):
-    """The items (a subquery of ids) in id order: (id, title, group code, state, light at `now` in Chinese or 办结 for
-    a finished item, created as text, field values), from the driver's cursor."""
-    at = literal(now, Item.due_at.type)
-    lit = case((Item.finished_at.is_not(None), "办结"),
-               else_=_light_cn(func.coalesce(Item.paused_at, at), Item.due_at, Item.yellow_at))
+def ledger_items(tx: Tx, item_ids, now: datetime, spawning: tuple[tuple[int, str], ...] = ()):
+    """The items (a subquery of ids) in id order: (id, title, group code, state, light at `now` in Chinese as the
+    item page shows it — at a `spawning` step its open sub-items' clocks count too — or 办结 for a finished item,
+    created as text, field values), from the driver's cursor."""
+    lit = case((Item.finished_at.is_not(None), "办结"), else_=_light_cn(*lights(now, Item, spawning)))
     q = (select(Item.id, Item.title, func.coalesce(OrgUnit.code, ""), Item.state, lit, _shown(tx, Item.created_at), Item.fields)
          .outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id).where(Item.id.in_(item_ids)).order_by(Item.id))
     return driver.stream(tx, q)
@@ -207,7 +207,7 @@ def ledger_steps(tx: Tx, item_ids, now: datetime):
     s = Step.__table__.c
     at = literal(now, s.due_at.type)
     end = func.coalesce(s.left_at, at)
-    lit = case((s.left_at.is_not(None), ""), else_=_light_cn(func.coalesce(s.paused_at, at), s.due_at, s.yellow_at))
+    lit = case((s.left_at.is_not(None), ""), else_=_light_cn(*lights(at, s)))
     cells = _shown(tx, s.entered_at) + "," + _shown(tx, s.due_at) + "," + _shown(tx, s.left_at) + "," + lit
     q = (select(s.item_id, s.state, cells,
                 case((end > s.due_at, day_number(tx, s.due_at, last=True) + 1), else_=None), day_number(tx, end))
