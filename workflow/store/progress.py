@@ -100,7 +100,9 @@ def totals(tx: Tx, unit_ids: list[int], templates: list[str], year: int, last: d
 
 def day_number(tx: Tx, col, last: bool = False):
     """The Shanghai day of a timestamp as a day number (days since 1970-01-01), computed by the database;
-    `last`: the day a due time closes (24:00 belongs to the day before). Dates far from 1970 are exact to the ms."""
+    `last`: the day a due time closes (24:00 belongs to the day before). Exact to the millisecond on SQLite (its date
+    functions round to it, so a time in the last half-millisecond of a day counts on the next), to the microsecond
+    on PostgreSQL."""
     if tx.dialect == "sqlite":
         x = func.julianday(col) - 2440587.5 + 1.0 / 3
         return cast(x - 1e-8 if last else x + 1e-8, Integer)
