@@ -97,14 +97,14 @@ def board_xlsx(board, out: IO[bytes] | str | Path) -> None:
 
 # --- the 台账 -----------------------------------------------------------------------------------------
 
-STEP_PARTS = [("entered", "进入"), ("due", "时限"), ("finished", "办结"), ("light", "灯"), ("late", "逾期工作日"), ("rounds", "轮次")]
+STEP_LABELS = {"entered": "进入", "due": "时限", "finished": "办结", "light": "灯", "late": "逾期工作日", "rounds": "轮次"}  # in ledger.parts' order
 ITEM_COLUMNS = [("id", "编号"), ("title", "事项"), ("group", "小组"), ("state", "当前环节"), ("light", "亮灯"), ("owners", "承办人"),
                 ("created", "立项时间")]
 
 
 def ledger_header(ledger) -> list[str]:
     return ([label for _k, label in ITEM_COLUMNS]
-            + [f"{label}·{part}" for _s, label in ledger.states for _p, part in STEP_PARTS]
+            + [f"{label}·{STEP_LABELS[part]}" for _s, label in ledger.states for part in ledger.parts]
             + [label for _n, label in ledger.fields])
 
 

@@ -342,6 +342,7 @@ class Ledger:
     fields: list[tuple[str, str]]  # (field, label)
     rows: list[dict[str, Any]]  # per item: id, title, group, state, light, owners, created, visits, fields (its values)
     visited: list[str]
+    parts = STEP_PARTS
 
     def cells_of(self, row: dict[str, Any]) -> list[Any]:
         """The row's cells of the column groups, one by one: times and lights as text, days late and rounds as
