@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from conftest import at
+from workflow.errors import Unavailable
 from workflow.store import Store
 from workflow.store.driver import Prepared, insert_rows, read_scalar
-from workflow.store.models import Outbox
+from workflow.store.models import Outbox, Person
 from workflow.store.outbox import _INSERT as _INSERT_OUTBOX
 
 
@@ -65,8 +66,6 @@ def test_prepared_statements_raise_sqlalchemy_errors(store):
 
 def test_a_lost_postgresql_connection_is_reported_and_replaced(pg_url):
     store = Store(pg_url)
-    from workflow.errors import Unavailable
-
     with pytest.raises(Unavailable, match="cannot reach the database"), store.transaction() as s:
         _INSERT_OUTBOX.run(s, _row("<q@x>"))
         with store.engine.connect() as other:  # the server drops our connection mid-transaction
@@ -112,3 +111,29 @@ def test_day_numbers_and_times_formatted_by_the_database_agree_with_python(store
             assert shown == fmt(t), t
             if t in exact_to_ms:
                 assert (days, closes) == ((local_date(t) - EPOCH).days, (last_day(t) - EPOCH).days), t
+
+
+_PEOPLE_COUNT = Prepared(lambda: select(func.count()).select_from(Person))
+
+
+def test_postgresql_reads_are_read_only_and_keep_the_statements_the_driver_prepared(pg_url):
+    """A read ends by COMMIT, not ROLLBACK, so psycopg keeps what it prepared on the connection (a rollback makes it
+    forget everything): the fifth run of a statement is prepared on the server, and stays so across reads. A write
+    inside a read is refused by PostgreSQL itself, so committing a read can keep nothing."""
+    store = Store(pg_url)
+    try:
+        by_sqlalchemy = select(func.count()).select_from(Person).where(Person.code == bindparam("c"))
+        for _ in range(6):
+            with store.read() as tx:
+                tx.execute(by_sqlalchemy, {"c": "x"}).scalar()
+                _PEOPLE_COUNT.scalar(tx)
+            read_scalar(store.engine, _PEOPLE_COUNT, {})
+        with store.read() as tx:
+            prepared = tx.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+        assert any("people.code" in s for s in prepared) and any("count(*)" in s and "code" not in s for s in prepared), prepared
+        with pytest.raises(Unavailable, match="cannot be written"), store.read() as tx:
+            tx.execute(text("INSERT INTO meta (key, value) VALUES ('x', 'y')"))
+        with store.read() as tx:
+            assert tx.execute(text("SELECT count(*) FROM meta WHERE key = 'x'")).scalar() == 0
+    finally:
+        store.dispose()

@@ -145,13 +145,14 @@ class Prepared:
 def read_scalar(engine, prepared: Prepared, params: dict[str, Any]) -> Any:
     """One read outside any transaction, on a pooled driver connection with no SQLAlchemy Connection around it.
 
-    A single SELECT needs no explicit transaction; returning the connection to the pool rolls back
-    whatever the driver opened (PostgreSQL).
+    A single SELECT needs no explicit transaction; what the driver opened (PostgreSQL) is committed, as
+    Store.read does, so that the driver keeps the statements it prepared on the connection.
     """
     cp = prepared._for(engine.dialect)
     pooled = engine.raw_connection()
     try:
         raw = pooled.driver_connection.execute(cp.sql, cp.args(params)).fetchone()
+        pooled.driver_connection.commit()
     except cp.error as e:
         raise _wrapped(engine.dialect, pooled, e, cp.sql) from e
     finally:

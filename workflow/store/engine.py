@@ -260,6 +260,8 @@ class Store:
         if migrate:
             ensure_schema(self.engine, may_migrate=not readonly)
         self.read_engine = self.engine.execution_options(wuzhuan_read=True)
+        if self.dialect == "postgresql":  # BEGIN READ ONLY (psycopg says it in the BEGIN: no extra round trip)
+            self.read_engine = self.read_engine.execution_options(postgresql_readonly=True)
 
     @property
     def dialect(self) -> str:
@@ -297,10 +299,17 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        """A read-only transaction (rolled back at the end)."""
+        """A read-only transaction. On PostgreSQL it ends by COMMIT (of nothing), not ROLLBACK: psycopg forgets
+        every statement it prepared on the connection at a rollback, so reads ended that way were parsed and
+        planned again each time (the inbox's statement: 5.4 ms a run instead of 1.7). A read that fails rolls back."""
         try:
-            with self.read_engine.connect() as conn:  # closing rolls back
+            with self.read_engine.connect() as conn:
                 yield Tx(conn)
+                if self.dialect == "postgresql":
+                    if conn.in_transaction():
+                        conn.commit()
+                    else:  # only statements run on the driver itself (store.driver): SQLAlchemy began nothing
+                        conn.connection.dbapi_connection.commit()
         except DBAPIError as e:
             raise (translated(e, self.display_url) or e) from None
 
