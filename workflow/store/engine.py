@@ -28,7 +28,7 @@ from .driver import begin_immediate
 
 DEFAULT_URL = "sqlite:///wuzhuan.db"
 POOL = 8  # connections kept per process (the workbench runs as many threads; `wuzhuan serve --workers N` keeps N × POOL)
-HEAD = "0011"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
+HEAD = "0012"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 

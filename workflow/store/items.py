@@ -272,23 +272,41 @@ def items_by_ids(tx: Tx, ids: list[int]) -> dict[int, ItemRow]:
     return {r["id"]: _item(r) for r in rows}
 
 
-# min() rather than LIMIT 1: both databases read it off the end of the (person, role, item) index, where a
-# LIMIT can tempt PostgreSQL into a sequential scan for a role the person does not hold (all rows read).
-_HAS_ROLE = Prepared(lambda: select(func.min(Assignment.item_id)).where(Assignment.person_id == bindparam("p"),
-                                                                        Assignment.role == bindparam("r")))
-
-
 def roles_anywhere(tx: Tx, person_id: int, roles: list[str]) -> set[str]:
-    """Which of `roles` the person holds on any item (one index probe each, whatever his number of items)."""
-    return {r for r in roles if _HAS_ROLE.scalar(tx, {"p": person_id, "r": r}) is not None}
+    """Which of `roles` the person holds on any item: one statement, an index probe per role whatever his
+    number of items."""
+    if not roles:
+        return set()
+    key = tuple(roles)
+    stmt = _HAS_ROLES.get(key)
+    if stmt is None:
+        if len(_HAS_ROLES) > 100:
+            _HAS_ROLES.clear()
+        stmt = _HAS_ROLES[key] = select(*(_has_role(k) for k in range(len(roles))))
+    row = tx.execute(stmt, {"p": person_id, **{f"r{k}": r for k, r in enumerate(roles)}}).one()
+    return {r for r, first in zip(roles, row, strict=True) if first is not None}
+
+
+def _has_role(k: int):
+    # min() rather than EXISTS or LIMIT 1: both databases read it off the end of the (person, role, item) index,
+    # where a LIMIT can tempt PostgreSQL into a sequential scan for a role the person does not hold (all rows read).
+    return (select(func.min(Assignment.item_id)).where(Assignment.person_id == bindparam("p"),
+                                                       Assignment.role == bindparam(f"r{k}"))
+            .scalar_subquery().label(f"r{k}"))
+
+
+_HAS_ROLES: dict[tuple[str, ...], Any] = {}  # the roles asked about → the statement (one column a role)
 
 
 def roles_on(tx: Tx, person_id: int, roles: list[str], item_ids: list[int]) -> dict[int, set[str]]:
-    """Item id → the roles (of `roles`) the person holds on it."""
+    """Item id → the roles (of `roles`) the person holds on it: read by item (a page's items), never along the
+    person's assignments — a council member holds 100,000 of them, and a plan PostgreSQL keeps for a prepared
+    statement (the same for every person) read them all, 70 ms a page. `person_id + 0` keeps that index out of
+    reach of any plan."""
     out: dict[int, set[str]] = {i: set() for i in item_ids}
     if item_ids and roles:
         q = select(Assignment.item_id, Assignment.role).where(
-            Assignment.person_id == person_id, Assignment.role.in_(roles), Assignment.item_id.in_(item_ids))
+            Assignment.item_id.in_(item_ids), Assignment.role.in_(roles), (Assignment.person_id + 0) == person_id)
         for item_id, role in tx.execute(q):
             out[item_id].add(role)
     return out
@@ -334,33 +352,17 @@ FEW_ITEMS = 3000
 
 def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | None, by_group: bool, by_light: bool,
                       few: bool, spawning: tuple[tuple[int, str], ...] = ()):
-    """One SELECT per template and kind (running or paused) on the covering index of open items — an OR
-    over templates would not use it on SQLite — probing the person's role on each item; when he holds
-    few roles, one SELECT per kind starting from his items instead. The lights, the counts (a window over all
-    of them) and the page in SQL."""
-    a = Assignment.__table__
-    triple = tuple_(a.c.role, Item.template_version_id, Item.state)
-    parts = []
-    for triples, running in ((moves, True), (pauses, False)):  # few steps are paused: their own, small, part
-        states: dict[str, set[str]] = {}
-        for _role, version, state in triples:
-            states.setdefault(key_of[version], set()).add(state)
-        roles = sorted({role for role, _v, _s in triples})
-        chosen = [(key, sorted(at)) for key, at in sorted(states.items()) if not template or key == template]
-        if not chosen:
-            continue
-        where = [Item.finished_at.is_(None), Item.paused_at.is_(None) if running else Item.paused_at.is_not(None),
-                 select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles),
-                                           a.c.item_id == Item.id, triple.in_(triples)).exists()]
-        if by_group:
-            where.append(Item.group_unit_id == bindparam("g"))
-        columns = (Item.id, Item.due_at, Item.yellow_at, Item.paused_at, Item.template_version_id, Item.state)
-        if few:  # one pass over his items, the templates as one condition (a part per template read them all again)
-            where.append(Item.id.in_(select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles))))
-            where.append(or_(*(and_(Item.template_key == key, Item.state.in_(at)) for key, at in chosen)))
-            parts.append(select(*columns).where(*where))
-        else:
-            parts += [select(*columns).where(*where, Item.template_key == key, Item.state.in_(at)) for key, at in chosen]
+    """The page and the counts of an inbox: its rows chosen as `_few_roles` or `_many_roles` says; the lights,
+    the counts (a window over all of them) and the page in SQL."""
+    kinds = []  # (the triples, the condition on the item's pause): moves on running steps, resumes of paused ones
+    for triples, running in ((moves, True), (pauses, False)):
+        chosen = [t for t in triples if not template or key_of[t[1]] == template]
+        if chosen:
+            kinds.append((chosen, Item.paused_at.is_(None) if running else Item.paused_at.is_not(None)))
+    if not kinds:
+        return None, None
+    where = [Item.finished_at.is_(None)] + ([Item.group_unit_id == bindparam("g")] if by_group else [])
+    parts = _few_roles(kinds, where) if few else _many_roles(kinds, key_of, where)
     if not parts:
         return None, None
     u = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
@@ -376,6 +378,45 @@ def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | Non
     counts = select(func.count(), func.sum(case((red, 1), else_=0)), func.sum(case((red, 0), (yellow, 1), else_=0))).select_from(u)
     return page, counts
 
+
+
+_INBOX_COLUMNS = (Item.id, Item.due_at, Item.yellow_at, Item.paused_at, Item.template_version_id, Item.state)
+
+
+def _may(kinds):
+    """The person's assignment on the item (`assignments` correlated to `items`) lets him act at its step (`kinds`:
+    (triples, the condition on the item's pause, or None when the caller has it already))."""
+    a = Assignment.__table__
+    triple = tuple_(a.c.role, Item.template_version_id, Item.state)
+    return or_(*(triple.in_(triples) if paused is None else and_(paused, triple.in_(triples)) for triples, paused in kinds))
+
+
+def _few_roles(kinds, where) -> list:
+    """One pass over the person's items (a group member's, a department's: a few thousand at most), each open one
+    checked against the steps his role there may act on — the running and the paused in one condition."""
+    a = Assignment.__table__
+    roles = sorted({role for triples, _p in kinds for role, _v, _s in triples})
+    his = select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles))
+    may = his.where(a.c.item_id == Item.id, _may(kinds)).exists()
+    return [select(*_INBOX_COLUMNS).where(Item.id.in_(his), *where, may)]
+
+
+def _many_roles(kinds, key_of: dict[int, str], where) -> list:
+    """One SELECT per template and kind (running or paused) on the covering index of open items — an OR over
+    templates would not use it on SQLite — probing the person's role on each item (council and office staff hold
+    one on every item: starting from their assignments would read them all)."""
+    a = Assignment.__table__
+    parts = []
+    for triples, paused in kinds:
+        states: dict[str, set[str]] = {}
+        for _role, version, state in triples:
+            states.setdefault(key_of[version], set()).add(state)
+        roles = sorted({role for role, _v, _s in triples})
+        may = select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles), a.c.item_id == Item.id,
+                                        _may([(triples, None)])).exists()
+        parts += [select(*_INBOX_COLUMNS).where(*where, paused, may, Item.template_key == key, Item.state.in_(sorted(at)))
+                  for key, at in sorted(states.items())]
+    return parts
 
 def by_ids(tx: Tx, item_ids: list[int]) -> dict[int, tuple[ItemBrief, str | None]]:
     """Items with their group's code, by id."""
