@@ -428,6 +428,9 @@ def test_board_and_ledger_on_the_workbench(ready):
     assert load_workbook(io.BytesIO(x.content))["台账"]["A1"].value == "编号"
     department = signed_in(client, "huang.bo")
     assert department.get("/board").status_code == 403 and department.get("/ledger.xlsx").status_code == 403
+    # the tab to the board on every page is the session's: staff see it, a department does not
+    assert '<a href="/board"' in council.get("/").text and '<a href="/board"' in council.get("/done").text
+    assert '<a href="/board"' not in department.get("/").text and '<a href="/board"' not in department.get("/definitions").text
     assert council.get("/board?as_of=2026-02-30").status_code == 400
     html = council.get("/board").text
     csrf = html.split('name="csrf" value="')[1].split('"')[0]

@@ -67,6 +67,7 @@ class SessionInfo:
     id: str
     person: PersonRow
     csrf: str
+    staff: bool = False  # office or council staff, or an administrator: the pages show them the board and the 台账
 
 
 def operator() -> str:
@@ -244,16 +245,17 @@ def session(store: Store, cookie: str | None, now: datetime) -> SessionInfo | No
     sid = digest(cookie)
     with store.read() as tx:
         found = account_store.session(tx, sid)
-    if found is None:
-        return None
-    s, person = found
+        if found is None:
+            return None
+        s, person = found
+        staff = person.admin or directory.is_staff(tx, person.id)
     idle = timedelta(minutes=store.settings.session_idle_minutes)
     if s.revoked_at is not None or now >= s.expires_at or now - s.last_seen_at >= idle or not person.active:
         return None
     if now - s.last_seen_at >= TOUCH_EVERY:  # idle time is kept to the minute: no write on every request
         with store.transaction() as tx:
             account_store.touch_session(tx, sid, now)
-    return SessionInfo(sid, person, s.csrf)
+    return SessionInfo(sid, person, s.csrf, staff)
 
 
 def csrf_ok(info: SessionInfo, token: str | None) -> bool:

@@ -76,7 +76,7 @@ class Workbench:
 
     def html(self, request: Request, name: str, status: int = 200, who: SessionInfo | None = None, **context) -> HTMLResponse:
         ctx = {"who": who.person if who else None, "csrf": who.csrf if who else "", "request_path": request.url.path,
-               "staff": context.pop("staff", False), "tab": context.pop("tab", ""), **context}
+               "staff": context.pop("staff", who.staff if who else False), "tab": context.pop("tab", ""), **context}
         return HTMLResponse(page(name, **ctx), status_code=status)
 
     def error(self, request: Request, e: Exception, who: SessionInfo | None) -> HTMLResponse:
@@ -147,10 +147,9 @@ class Workbench:
             offset = _int(q.get("offset"), 0, "offset")
             box = await self.call(workbench.inbox, self.store, who.person, self.now(), light=q.get("light") or None,
                                   template=q.get("template") or None, group=q.get("group") or None, offset=offset)
-            staff = await self.call(workbench.is_staff, self.store, who.person)
         except WuzhuanError as e:
             return self.error(request, e, who)
-        return self.html(request, "inbox.html", who=who, box=box, q=q, offset=offset, page_size=workbench.PAGE, staff=staff,
+        return self.html(request, "inbox.html", who=who, box=box, q=q, offset=offset, page_size=workbench.PAGE,
                          tab="inbox")
 
     async def listing(self, request: Request) -> Response:
@@ -162,10 +161,9 @@ class Workbench:
             offset = _int(request.query_params.get("offset"), 0, "offset")
             fn = workbench.moved if tab == "done" else workbench.involved
             rows = await self.call(fn, self.store, who.person, self.now(), offset)
-            staff = await self.call(workbench.is_staff, self.store, who.person)
         except WuzhuanError as e:
             return self.error(request, e, who)
-        return self.html(request, "list.html", who=who, rows=rows, tab=tab, offset=offset, page_size=workbench.PAGE, staff=staff)
+        return self.html(request, "list.html", who=who, rows=rows, tab=tab, offset=offset, page_size=workbench.PAGE)
 
     # --- one item --------------------------------------------------------------------------------
 
@@ -254,8 +252,7 @@ class Workbench:
         if who is None:
             return self.login_redirect(request)
         versions = await self.call(service.template_versions, self.store)
-        staff = await self.call(workbench.is_staff, self.store, who.person)
-        return self.html(request, "definitions.html", who=who, versions=versions, result=None, staff=staff, tab="definitions")
+        return self.html(request, "definitions.html", who=who, versions=versions, result=None, tab="definitions")
 
     async def definition_diagram(self, request: Request) -> Response:
         who = await self.who(request)
@@ -284,8 +281,7 @@ class Workbench:
         except WuzhuanError as e:
             return self.error(request, e, who)
         versions = await self.call(service.template_versions, self.store)
-        staff = await self.call(workbench.is_staff, self.store, who.person)
-        return self.html(request, "definitions.html", 200 if result.ok else 400, who, versions=versions, result=result, staff=staff, tab="definitions")
+        return self.html(request, "definitions.html", 200 if result.ok else 400, who, versions=versions, result=result, tab="definitions")
 
     async def outbox(self, request: Request) -> Response:
         who = await self.who(request)
