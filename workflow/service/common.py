@@ -241,10 +241,11 @@ def state_label(tx: Tx, defn: Definition, version_id: int, state: str) -> str:
 _spawning: dict[tuple[int, ...], tuple[tuple[int, str], ...]] = caches.register("spawning_states", {})
 
 
-def spawning(tx: Tx) -> tuple[tuple[int, str], ...]:
+def spawning(tx: Tx, ids: tuple[int, ...] | None = None) -> tuple[tuple[int, str], ...]:
     """(version id, state) of every step that hands work to sub-items: only items there have a light made of
-    their children's too (lists probe the children of those alone)."""
-    ids = tuple(v for v, _k, _t in template_store.index(tx))
+    their children's too (lists probe the children of those alone). `ids`: every version's, when the caller has them."""
+    if ids is None:
+        ids = tuple(v for v, _k, _t in template_store.index(tx))
     found = _spawning.get(ids)
     if found is None:
         found = _spawning[ids] = tuple((v, s.name) for v in ids for s in definition(tx, v).states.values() if s.spawn)

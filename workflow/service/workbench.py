@@ -77,6 +77,7 @@ class _Pairs:
     roles: list[str]  # every role that may do either
     all_roles: list[str]  # every role a template names (held, perhaps, without acting anywhere)
     templates: list[tuple[str, str]]  # (key, title) for the filter
+    spawning: tuple[tuple[int, str], ...]  # (version, state) of the steps that hand work to sub-items
 
 
 _PAIRS: dict[tuple[int, ...], _Pairs] = {}  # versions are immutable: the same set of ids, the same pairs
@@ -98,7 +99,7 @@ def _pairs(tx: Tx) -> _Pairs:
         roles = sorted({r for r, _v, _s in moves + pauses})
         every = sorted({r for vid, _k, _t in index for r in common.definition(tx, vid).roles})
         found = _PAIRS[ids] = _Pairs(moves, pauses, {v: k for v, k, _t in index}, roles, every,
-                                     sorted({(k, t) for _v, k, t in index}))
+                                     sorted({(k, t) for _v, k, t in index}), common.spawning(tx, ids))
     return found
 
 
@@ -122,13 +123,11 @@ def inbox(store: Store, person: PersonRow, now: datetime, *, light: str | None =
         mine = item_store.roles_anywhere(tx, who.id, pairs.roles)
         moves = [p for p in pairs.moves if p[0] in mine]
         pauses = [p for p in pairs.pauses if p[0] in mine]
-        page, counts = item_store.inbox(tx, who.id, moves, pauses, pairs.key_of, now, light=light, template=template,
-                                        group_id=group_id, limit=limit, offset=offset,
-                                        spawning=common.spawning(tx))
-        by_id = item_store.by_ids(tx, page)
-        rows = [by_id[i] for i in page]
+        rows, counts = item_store.inbox(tx, who.id, moves, pauses, pairs.key_of, now, light=light, template=template,
+                                        group_id=group_id, limit=limit, offset=offset, spawning=pairs.spawning)
+        page = [item.id for item, _g in rows]
         cal = common.calendar(tx)
-        held = item_store.roles_on(tx, who.id, sorted(mine), [item.id for item, _g in rows])
+        held = item_store.roles_on(tx, who.id, sorted(mine), page)
         kids = sub_store.open_clocks(tx, page)
         entries = [_entry(tx, item, code, held[item.id], now, cal, kids.get(item.id)) for item, code in rows]
         decisions = _decisions(tx, who, sorted(mine), now)

@@ -314,9 +314,10 @@ def roles_on(tx: Tx, person_id: int, roles: list[str], item_ids: list[int]) -> d
 
 def inbox(tx: Tx, person_id: int, moves: list[tuple[str, int, str]], pauses: list[tuple[str, int, str]],
           key_of: dict[int, str], now: datetime, *, light: str | None, template: str | None, group_id: int | None,
-          limit: int, offset: int, spawning: tuple[tuple[int, str], ...] = ()) -> tuple[list[int], dict[str, int]]:
-    """The ids of one page of the open items a person may act on now, soonest due first, and how many there
-    are by light (before the light filter).
+          limit: int, offset: int, spawning: tuple[tuple[int, str], ...] = ()
+          ) -> tuple[list[tuple[ItemBrief, str | None]], dict[str, int]]:
+    """One page of the open items a person may act on now, soonest due first, with their group's code, and how
+    many there are by light (before the light filter).
 
     `moves` and `pauses` are (role, version, state): where the role may move an item on (a running step)
     or resume it (a paused one), only for roles the person holds somewhere."""
@@ -337,11 +338,11 @@ def inbox(tx: Tx, person_id: int, moves: list[tuple[str, int, str]], pauses: lis
     params = {"p": person_id, "now": now, "g": group_id, "light": light, "lim": limit, "off": offset}
     rows = tx.execute(page, params).all() if page is not None else []
     if rows:
-        total, reds, yellows = rows[0][1], rows[0][2], rows[0][3]
+        total, reds, yellows = rows[0][-3:]
     else:  # an empty page (past the end, or no item of that light): count without it
         total, reds, yellows = tx.execute(counts, params).one() if counts is not None else (0, 0, 0)
     total, reds, yellows = int(total or 0), int(reds or 0), int(yellows or 0)
-    return [r[0] for r in rows], {"red": reds, "yellow": yellows, "green": total - reds - yellows, "all": total}
+    return [_brief(r[:-3]) for r in rows], {"red": reds, "yellow": yellows, "green": total - reds - yellows, "all": total}
 
 
 _INBOX: dict[tuple, tuple] = {}  # statement shape → (page, counts): built once, executed with parameters
@@ -371,10 +372,14 @@ def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | Non
     lit = select(u.c.id, u.c.due_at, lt.label("lt"), func.count().over().label("total"),
                  func.sum(case((red, 1), else_=0)).over().label("reds"),
                  func.sum(case((red, 0), (yellow, 1), else_=0)).over().label("yellows")).subquery()
-    page = select(lit.c.id, lit.c.total, lit.c.reds, lit.c.yellows)
+    page = select(lit.c.id, lit.c.due_at, lit.c.total, lit.c.reds, lit.c.yellows)
     if by_light:
         page = page.where(lit.c.lt == bindparam("light"))
-    page = page.order_by(lit.c.due_at.is_(None), lit.c.due_at, lit.c.id).limit(bindparam("lim")).offset(bindparam("off"))
+    page = page.order_by(lit.c.due_at.is_(None), lit.c.due_at, lit.c.id).limit(bindparam("lim")).offset(bindparam("off")).subquery()
+    # the page's rows as lists show them, in the same statement
+    page = (_listed().add_columns(page.c.total, page.c.reds, page.c.yellows)
+            .select_from(page.join(Item, Item.id == page.c.id).outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id))
+            .order_by(page.c.due_at.is_(None), page.c.due_at, page.c.id))
     counts = select(func.count(), func.sum(case((red, 1), else_=0)), func.sum(case((red, 0), (yellow, 1), else_=0))).select_from(u)
     return page, counts
 
@@ -417,14 +422,6 @@ def _many_roles(kinds, key_of: dict[int, str], where) -> list:
         parts += [select(*_INBOX_COLUMNS).where(*where, paused, may, Item.template_key == key, Item.state.in_(sorted(at)))
                   for key, at in sorted(states.items())]
     return parts
-
-def by_ids(tx: Tx, item_ids: list[int]) -> dict[int, tuple[ItemBrief, str | None]]:
-    """Items with their group's code, by id."""
-    if not item_ids:
-        return {}
-    q = _listed().outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id).where(Item.id.in_(item_ids))
-    return {r[0]: _brief(r) for r in tx.execute(q)}
-
 
 def moved_by(tx: Tx, code: str, limit: int, offset: int) -> list[tuple[ItemBrief, str | None]]:
     """Items a person moved on (已办), the most recent move first."""
