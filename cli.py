@@ -1284,10 +1284,10 @@ def serve(ctx, host, port, workers, base_url, trust_forwarded, forwarded_allow_i
     # this one, so that a stop asked for is exit 0 (as `scheduler run`), not death by signal.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if workers == 1:
-        from workflow.web import create_app
+        from workflow.web import create_app, serving
 
         st.settings = cfg
-        uvicorn.run(create_app(st), host=host, port=port, proxy_headers=proxy, forwarded_allow_ips=forwarded_allow_ips,
+        uvicorn.run(serving(create_app(st)), host=host, port=port, proxy_headers=proxy, forwarded_allow_ips=forwarded_allow_ips,
                     server_header=False, log_level="info")
     else:
         os.environ["WUZHUAN_DATABASE_URL"] = st.url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 
@@ -11,13 +12,24 @@ from uvicorn.supervisors import Multiprocess
 from .. import service
 from .app import create_app
 
-__all__ = ["create_app", "from_environment", "run_workers"]
+__all__ = ["create_app", "from_environment", "run_workers", "serving"]
+
+
+def serving(app):
+    """An app about to serve for days: what is loaded by now (the modules of Python, SQLAlchemy, Starlette, Jinja2…,
+    some 80,000 objects that live as long as the process) is set aside from the cycle collector (gc.freeze). A full
+    collection walked them all, 40–100 ms on the bench's machine, during which the process answered nobody: every
+    request in flight in that worker waited (measured in-process: 52–102 ms pauses, about one every 300 pages;
+    4.5 ms after the freeze). Only `wuzhuan serve` calls this: tests build and drop many apps in one process."""
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def from_environment():
     """The app for a uvicorn worker process: the database and settings come from the environment `wuzhuan serve` set."""
     settings = service.load_settings(os.environ.get("WUZHUAN_CONFIG"))
-    return create_app(service.open_store(os.environ.get("WUZHUAN_DATABASE_URL"), settings))
+    return serving(create_app(service.open_store(os.environ.get("WUZHUAN_DATABASE_URL"), settings)))
 
 
 class _Config(uvicorn.Config):
