@@ -8,6 +8,8 @@ a light HTTP/1.1 client on loopback (`Connections`: keep-alive connections on as
 for httpx instead, which costs 3–12 ms of CPU a request on the cores the server needs; httpx always logs the
 people in and makes the API moves) plays the staff:
 
+- one at a time: the CPU the whole machine spends per inbox and per item page (server, database and this
+  client), a steadier figure than latency under load where the machine's speed drifts;
 - open loop: requests arrive at --rate per second (Poisson, whatever the answers), half the inbox and half
   an item page, each from one of 300 logged-in people; latency counts from the planned arrival, so a
   server that falls behind is charged for the wait (no coordinated omission);
@@ -186,6 +188,11 @@ def build(url: str, n: int, work: Path) -> tuple[dict[str, list[str]], list[int]
     if store.dialect == "postgresql":  # what autovacuum would have done since: statistics and the visibility map
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
+            # and the build's pages written out now, not by the checkpointer in the minutes the load is measured
+            conn.exec_driver_sql("CHECKPOINT")
+    else:
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     store.dispose()
     return roles, rich, time.perf_counter() - t0
 
@@ -420,6 +427,29 @@ async def sequential(base: str, user: User, kind: str, n: int) -> list[Sample]:
         return [await one(client, user, kind, rng) for _ in range(n)]
 
 
+def machine_cpu_per_request(base: str, people: list[User], kind: str, n: int) -> float | None:
+    """CPU time of the whole machine (every process: the server's, the database's, this one) per request, in ms,
+    with requests sent one at a time by random people: what a request costs, steadier than latency under load on
+    a machine whose speed drifts (None where /proc/stat is not there to read)."""
+    def busy() -> float | None:
+        try:
+            with open("/proc/stat") as f:
+                ticks = [int(x) for x in f.readline().split()[1:]]
+        except OSError:
+            return None
+        return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+
+    async def run() -> None:
+        rng = random.Random(3)
+        async with CLIENT(base, 1) as client:
+            for _ in range(n):
+                await one(client, rng.choice(people), kind, rng)
+    before = busy()
+    asyncio.run(run())
+    after = busy()
+    return None if before is None or after is None else (after - before) / n * 1000
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
@@ -463,6 +493,11 @@ def backend(name: str, url: str, args, work: Path, table) -> None:
         items_of = group_items(url, rich)
         people = asyncio.run(users(server.base, roles, items_of, args.people))
         asyncio.run(closed_loop(server.base, people, 4, 5))  # warm every worker's caches
+        for kind in ("inbox", "item"):
+            used = machine_cpu_per_request(server.base, people, kind, 300)
+            if used is not None:
+                table.add(f"{name}: {kind}, one request at a time ({workers} worker(s)): the machine's CPU per request "
+                          "(server, database and client)", f"{used:.1f} ms")
         cpu = time.process_time()
         samples, achieved = asyncio.run(open_loop(server.base, people, args.rate, args.seconds))
         client_cpu = (time.process_time() - cpu) / len(samples) * 1000
