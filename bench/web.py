@@ -190,9 +190,12 @@ def build(url: str, n: int, work: Path) -> tuple[dict[str, list[str]], list[int]
             conn.exec_driver_sql("VACUUM ANALYZE")
             # and the build's pages written out now, not by the checkpointer in the minutes the load is measured
             conn.exec_driver_sql("CHECKPOINT")
-    else:
-        with store.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:  # outside any transaction (a checkpoint cannot run inside one)
+        raw = store.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
     store.dispose()
     return roles, rich, time.perf_counter() - t0
 
