@@ -337,13 +337,15 @@ def test_the_inbox_is_the_same_read_from_the_persons_items_or_from_the_open_item
             for filters in ({}, {"light": "red"}, {"light": "green"}, {"template": "special_supervision"},
                             {"group": "g-env"}, {"limit": 2, "offset": 1}):
                 box = workbench.inbox(s, who, when, **filters)
-                out[code, tuple(filters.items())] = ([e.item.id for e in box.entries], box.counts)
+                out[code, tuple(filters.items())] = ([e.item.id for e in box.entries], box.counts,
+                                                     [e.actions for e in box.entries])
         return out
 
     few = boxes()
     monkeypatch.setattr(item_store, "FEW_ITEMS", 0)  # nobody counts as holding few roles: the other plan
     assert boxes() == few
     council, department = few["li.ming", ()][0], few["xu.na", ()][0]
+    assert all(few["li.ming", ()][2]) and "恢复（挂起中）" in few["li.ming", ()][2][council.index(paused)]  # his roles there
     assert paused in council and parent in council and len(council) >= 5  # both templates, and the paused item
     assert department == [kids[1]]  # d-edu's open sub-item
 

@@ -123,11 +123,10 @@ def inbox(store: Store, person: PersonRow, now: datetime, *, light: str | None =
         mine = item_store.roles_anywhere(tx, who.id, pairs.roles)
         moves = [p for p in pairs.moves if p[0] in mine]
         pauses = [p for p in pairs.pauses if p[0] in mine]
-        rows, counts = item_store.inbox(tx, who.id, moves, pauses, pairs.key_of, now, light=light, template=template,
-                                        group_id=group_id, limit=limit, offset=offset, spawning=pairs.spawning)
+        rows, held, counts = item_store.inbox(tx, who.id, moves, pauses, pairs.key_of, now, light=light, template=template,
+                                              group_id=group_id, limit=limit, offset=offset, spawning=pairs.spawning)
         page = [item.id for item, _g in rows]
         cal = common.calendar(tx)
-        held = item_store.roles_on(tx, who.id, sorted(mine), page)
         kids = sub_store.open_clocks(tx, page)
         entries = [_entry(tx, item, code, held[item.id], now, cal, kids.get(item.id)) for item, code in rows]
         decisions = _decisions(tx, who, sorted(mine), now)

@@ -315,14 +315,15 @@ def roles_on(tx: Tx, person_id: int, roles: list[str], item_ids: list[int]) -> d
 def inbox(tx: Tx, person_id: int, moves: list[tuple[str, int, str]], pauses: list[tuple[str, int, str]],
           key_of: dict[int, str], now: datetime, *, light: str | None, template: str | None, group_id: int | None,
           limit: int, offset: int, spawning: tuple[tuple[int, str], ...] = ()
-          ) -> tuple[list[tuple[ItemBrief, str | None]], dict[str, int]]:
-    """One page of the open items a person may act on now, soonest due first, with their group's code, and how
-    many there are by light (before the light filter).
+          ) -> tuple[list[tuple[ItemBrief, str | None]], dict[int, set[str]], dict[str, int]]:
+    """One page of the open items a person may act on now, soonest due first, with their group's code; the roles
+    he holds on each (item id → roles, of those in `moves` and `pauses`); and how many there are by light (before
+    the light filter).
 
     `moves` and `pauses` are (role, version, state): where the role may move an item on (a running step)
     or resume it (a paused one), only for roles the person holds somewhere."""
     if not moves and not pauses:
-        return [], {"red": 0, "yellow": 0, "green": 0, "all": 0}
+        return [], {}, {"red": 0, "yellow": 0, "green": 0, "all": 0}
     roles = sorted({role for role, _v, _s in moves + pauses})
     few = tx.execute(select(func.count()).select_from(
         select(Assignment.item_id).where(Assignment.person_id == person_id, Assignment.role.in_(roles))
@@ -333,7 +334,7 @@ def inbox(tx: Tx, person_id: int, moves: list[tuple[str, int, str]], pauses: lis
         if len(_INBOX) > 500:
             _INBOX.clear()
         built = _INBOX[shape] = _inbox_statements(moves, pauses, key_of, template, group_id is not None, light is not None, few,
-                                                  spawning)
+                                                  spawning, roles)
     page, counts = built
     params = {"p": person_id, "now": now, "g": group_id, "light": light, "lim": limit, "off": offset}
     rows = tx.execute(page, params).all() if page is not None else []
@@ -342,7 +343,10 @@ def inbox(tx: Tx, person_id: int, moves: list[tuple[str, int, str]], pauses: lis
     else:  # an empty page (past the end, or no item of that light): count without it
         total, reds, yellows = tx.execute(counts, params).one() if counts is not None else (0, 0, 0)
     total, reds, yellows = int(total or 0), int(reds or 0), int(yellows or 0)
-    return [_brief(r[:-3]) for r in rows], {"red": reds, "yellow": yellows, "green": total - reds - yellows, "all": total}
+    n = len(roles)
+    held = {r[0]: {role for role, has in zip(roles, r[-3 - n:-3], strict=True) if has} for r in rows}
+    return ([_brief(r[:-3 - n]) for r in rows], held,
+            {"red": reds, "yellow": yellows, "green": total - reds - yellows, "all": total})
 
 
 _INBOX: dict[tuple, tuple] = {}  # statement shape → (page, counts): built once, executed with parameters
@@ -352,9 +356,10 @@ FEW_ITEMS = 3000
 
 
 def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | None, by_group: bool, by_light: bool,
-                      few: bool, spawning: tuple[tuple[int, str], ...] = ()):
+                      few: bool, spawning: tuple[tuple[int, str], ...] = (), roles: list[str] = ()):
     """The page and the counts of an inbox: its rows chosen as `_few_roles` or `_many_roles` says; the lights,
-    the counts (a window over all of them) and the page in SQL."""
+    the counts (a window over all of them) and the page in SQL; for each row of the page whether the person holds
+    each of `roles` there (a probe of the assignments' unique key each)."""
     kinds = []  # (the triples, the condition on the item's pause): moves on running steps, resumes of paused ones
     for triples, running in ((moves, True), (pauses, False)):
         chosen = [t for t in triples if not template or key_of[t[1]] == template]
@@ -377,7 +382,10 @@ def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | Non
         page = page.where(lit.c.lt == bindparam("light"))
     page = page.order_by(lit.c.due_at.is_(None), lit.c.due_at, lit.c.id).limit(bindparam("lim")).offset(bindparam("off")).subquery()
     # the page's rows as lists show them, in the same statement
-    page = (_listed().add_columns(page.c.total, page.c.reds, page.c.yellows)
+    a = Assignment.__table__
+    holds = [exists().where(a.c.item_id == Item.id, a.c.role == bindparam(f"held{k}", role), a.c.person_id == bindparam("p"))
+             .label(f"held{k}") for k, role in enumerate(roles)]
+    page = (_listed().add_columns(*holds, page.c.total, page.c.reds, page.c.yellows)
             .select_from(page.join(Item, Item.id == page.c.id).outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id))
             .order_by(page.c.due_at.is_(None), page.c.due_at, page.c.id))
     counts = select(func.count(), func.sum(case((red, 1), else_=0)), func.sum(case((red, 0), (yellow, 1), else_=0))).select_from(u)
