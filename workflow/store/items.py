@@ -392,16 +392,14 @@ def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | Non
     return page, counts
 
 
-
 _INBOX_COLUMNS = (Item.id, Item.due_at, Item.yellow_at, Item.paused_at, Item.template_version_id, Item.state)
 
 
-def _may(kinds):
-    """The person's assignment on the item (`assignments` correlated to `items`) lets him act at its step (`kinds`:
-    (triples, the condition on the item's pause, or None when the caller has it already))."""
+def _may(triples):
+    """The person's assignment on the item (`assignments` correlated to `items`) lets him act at its step: its
+    (role, version, state) is one of `triples`."""
     a = Assignment.__table__
-    triple = tuple_(a.c.role, Item.template_version_id, Item.state)
-    return or_(*(triple.in_(triples) if paused is None else and_(paused, triple.in_(triples)) for triples, paused in kinds))
+    return tuple_(a.c.role, Item.template_version_id, Item.state).in_(triples)
 
 
 def _few_roles(kinds, where) -> list:
@@ -410,7 +408,7 @@ def _few_roles(kinds, where) -> list:
     a = Assignment.__table__
     roles = sorted({role for triples, _p in kinds for role, _v, _s in triples})
     his = select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles))
-    may = his.where(a.c.item_id == Item.id, _may(kinds)).exists()
+    may = his.where(a.c.item_id == Item.id, or_(*(and_(paused, _may(triples)) for triples, paused in kinds))).exists()
     return [select(*_INBOX_COLUMNS).where(Item.id.in_(his), *where, may)]
 
 
@@ -426,10 +424,11 @@ def _many_roles(kinds, key_of: dict[int, str], where) -> list:
             states.setdefault(key_of[version], set()).add(state)
         roles = sorted({role for role, _v, _s in triples})
         may = select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles), a.c.item_id == Item.id,
-                                        _may([(triples, None)])).exists()
+                                        _may(triples)).exists()
         parts += [select(*_INBOX_COLUMNS).where(*where, paused, may, Item.template_key == key, Item.state.in_(sorted(at)))
                   for key, at in sorted(states.items())]
     return parts
+
 
 def moved_by(tx: Tx, code: str, limit: int, offset: int) -> list[tuple[ItemBrief, str | None]]:
     """Items a person moved on (已办), the most recent move first."""
