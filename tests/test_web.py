@@ -13,8 +13,9 @@ from starlette.testclient import TestClient
 from conftest import PW, T0, Clock, at, passwords
 from workflow import service
 from workflow.config import Settings
-from workflow.service import accounts
+from workflow.service import accounts, common, workbench
 from workflow.store import Store
+from workflow.store import items as item_store
 from workflow.web import create_app
 
 
@@ -288,6 +289,24 @@ def test_pause_resume_extension_and_roles_through_the_pages(web):
     hb = signed_in(client, "song.kai")  # the department may not grant roles: refused, naming who may
     r = post(hb, f"/items/{b}", f"/items/{b}/assign", {"role": "council", "people": "song.kai"})
     assert r.status_code in (403, 404)
+
+
+def test_an_extension_request_waits_in_the_inbox_of_those_who_may_decide_it_and_nobody_else(web):
+    """The inbox lists a pending request for each person holding a role on its item that decides extensions at its
+    step (leader, council at 选题立项), never for the one who asked, nor for the item's other role holders."""
+    store, clock, client, (_a, b) = web
+    service.request_extension(store, "wang.fang", b, "需补充调研", "2026-03-31", clock.t)
+    with store.read() as tx:
+        holders = {p.code: set() for ps in item_store.holders(tx, b).values() for p in ps}
+        for role, ps in item_store.holders(tx, b).items():
+            for p in ps:
+                holders[p.code].add(role)
+        people = {code: common.acting(tx, code) for code in holders}
+    shown = {code for code in holders
+             if any("审批延期申请 #1" in a for e in workbench.inbox(store, people[code], clock.t).decisions for a in e.actions)}
+    deciders = {code for code, roles in holders.items() if roles & {"leader", "council"}} - {"wang.fang"}
+    assert deciders and shown == deciders
+    assert set(holders) - deciders - {"wang.fang"}  # some role holders do not decide: they were asked and saw nothing
 
 
 def test_definitions_page_and_an_upload_checked_line_by_line(web, tmp_path):

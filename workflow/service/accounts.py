@@ -247,8 +247,8 @@ def session(store: Store, cookie: str | None, now: datetime) -> SessionInfo | No
         found = account_store.session(tx, sid)
         if found is None:
             return None
-        s, person = found
-        staff = person.admin or directory.is_staff(tx, person.id)
+        s, person, staff = found
+    staff = person.admin or staff
     idle = timedelta(minutes=store.settings.session_idle_minutes)
     if s.revoked_at is not None or now >= s.expires_at or now - s.last_seen_at >= idle or not person.active:
         return None

@@ -120,16 +120,18 @@ def inbox(store: Store, person: PersonRow, now: datetime, *, light: str | None =
                 raise NotFound(f"no organisation unit '{common.shown(group)}'")
             group_id = unit.id
         pairs = _pairs(tx)
-        mine = item_store.roles_anywhere(tx, who.id, pairs.roles)
+        mine, few = item_store.reach(tx, who.id, pairs.roles)
         moves = [p for p in pairs.moves if p[0] in mine]
         pauses = [p for p in pairs.pauses if p[0] in mine]
         rows, held, counts = item_store.inbox(tx, who.id, moves, pauses, pairs.key_of, now, light=light, template=template,
-                                              group_id=group_id, limit=limit, offset=offset, spawning=pairs.spawning)
-        page = [item.id for item, _g in rows]
+                                              group_id=group_id, limit=limit, offset=offset, few=few, spawning=pairs.spawning)
         cal = common.calendar(tx)
-        kids = sub_store.open_clocks(tx, page)
+        # only an item at a step that hands out sub-items has open ones (leaving the step closes them), and only
+        # there does its light take theirs in (as the counts above, made in SQL, do)
+        waiting = set(pairs.spawning)
+        kids = sub_store.open_clocks(tx, [item.id for item, _g in rows if (item.template_version_id, item.state) in waiting])
         entries = [_entry(tx, item, code, held[item.id], now, cal, kids.get(item.id)) for item, code in rows]
-        decisions = _decisions(tx, who, sorted(mine), now)
+        decisions = _decisions(tx, who, pairs.all_roles, now)
         return Inbox(counts, entries, decisions, pairs.templates)
 
 
@@ -144,8 +146,10 @@ def _entry(tx: Tx, item, group_code, held: set[str], now: datetime, cal, kids: l
 
 
 def _decisions(tx: Tx, who: PersonRow, roles: list[str], now: datetime) -> list[InboxEntry]:
+    """Extension requests he may decide: on items where he holds, of `roles` (every role a template names: one that
+    decides extensions may do nothing else), one that decides them at the request's step; not his own requests."""
     out = []
-    for req in ext_store.pending_for(tx, who.id, roles):
+    for req in ext_store.pending_for(tx, who.id):
         if req.requested_by == who.code:
             continue
         item = item_store.get(tx, req.item_id)

@@ -7,12 +7,14 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, insert, select, update
 
 from ..rows import AccountRow, ApiTokenRow, PersonRow, SessionRow
+from .directory import staff_column
 from .driver import Prepared
 from .engine import Tx
 from .models import ApiToken, Person, Session
 
 _PERSON_COLS = (Person.id, Person.code, Person.name, Person.email, Person.title, Person.active, Person.admin)
-_SESSION = Prepared(lambda: select(Session.__table__, *[c.label(f"p__{c.key}") for c in _PERSON_COLS])
+_SESSION = Prepared(lambda: select(Session.__table__, *[c.label(f"p__{c.key}") for c in _PERSON_COLS],
+                                   staff_column(Person.id))
                     .join(Person, Person.id == Session.person_id).where(Session.id == bindparam("id")))
 _TOKEN = Prepared(lambda: select(ApiToken.__table__, *[c.label(f"p__{c.key}") for c in _PERSON_COLS])
                   .join(Person, Person.id == ApiToken.person_id).where(ApiToken.digest == bindparam("digest")))
@@ -40,11 +42,12 @@ def insert_session(tx: Tx, **values) -> None:
     tx.execute(insert(Session).values(**values))
 
 
-def session(tx: Tx, session_id: str) -> tuple[SessionRow, PersonRow] | None:
+def session(tx: Tx, session_id: str) -> tuple[SessionRow, PersonRow, bool] | None:
+    """The session, its person, and whether he is office or council staff."""
     r = _SESSION.first(tx, {"id": session_id})
     if r is None:
         return None
-    return SessionRow(**{c.key: r[c.key] for c in Session.__table__.columns}), _person(r)
+    return SessionRow(**{c.key: r[c.key] for c in Session.__table__.columns}), _person(r), bool(r["staff"])
 
 
 def touch_session(tx: Tx, session_id: str, at: datetime) -> None:

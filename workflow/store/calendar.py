@@ -8,6 +8,7 @@ from functools import cache
 from sqlalchemy import delete, func, insert, select
 
 from ..rows import CalendarImportRow
+from .driver import Prepared
 from .engine import Tx
 from .models import CalendarDay, CalendarImport
 
@@ -22,9 +23,12 @@ def latest_digest_column():
     return select(func.coalesce(_latest().scalar_subquery(), "")).scalar_subquery()
 
 
+_LATEST = Prepared(_latest)
+
+
 def latest_digest(tx: Tx) -> str:
     """The digest naming the calendar's content now ('' before any import)."""
-    return tx.execute(_latest()).scalar_one_or_none() or ""
+    return _LATEST.scalar(tx) or ""
 
 
 def days(tx: Tx) -> list[tuple[date, bool, str]]:

@@ -60,8 +60,15 @@ def admins(tx: Tx) -> list[PersonRow]:
     return [PersonRow(**r) for r in rows]
 
 
-_IS_STAFF = Prepared(lambda: select(Membership.id).join(OrgUnit, OrgUnit.id == Membership.unit_id)
-                     .where(Membership.person_id == bindparam("p"), or_(OrgUnit.kind == "office", OrgUnit.kind == "council")).limit(1))
+def staff_column(person_id):
+    """Whether the person (`person_id`: a column or parameter) belongs to the office or the council, as a column of
+    another statement (a session's reads it in the same round trip)."""
+    return (select(Membership.id).join(OrgUnit, OrgUnit.id == Membership.unit_id)
+            .where(Membership.person_id == person_id, or_(OrgUnit.kind == "office", OrgUnit.kind == "council"))
+            .exists().label("staff"))
+
+
+_IS_STAFF = Prepared(lambda: select(staff_column(bindparam("p"))))
 
 
 def membership_roles(tx: Tx, person_id: int) -> set[str]:
@@ -96,7 +103,7 @@ def people_with_roles(tx: Tx, roles: list[str]) -> list[tuple[str, PersonRow]]:
 
 def is_staff(tx: Tx, person_id: int) -> bool:
     """Whether a person belongs to the office or the council (who see every item)."""
-    return _IS_STAFF.scalar(tx, {"p": person_id}) is not None
+    return bool(_IS_STAFF.scalar(tx, {"p": person_id}))
 
 
 def unit(tx: Tx, code: str) -> UnitRow | None:

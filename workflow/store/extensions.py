@@ -23,15 +23,16 @@ def pending_for_step(tx: Tx, step_id: int) -> ExtensionRow | None:
     return None if r is None else ExtensionRow(**r)
 
 
-def pending_for(tx: Tx, person_id: int, roles: list[str]) -> list[ExtensionRow]:
-    """Requests waiting for a decision on items where the person holds one of `roles`."""
-    if not roles:
-        return []
-    rows = tx.execute(select(ExtensionRequest.__table__).where(
-        ExtensionRequest.status == ExtensionStatus.PENDING,
-        exists().where(Assignment.item_id == ExtensionRequest.item_id, Assignment.person_id == person_id,
-                       Assignment.role.in_(roles))).order_by(ExtensionRequest.id)).mappings()
-    return [ExtensionRow(**r) for r in rows]
+def pending_for(tx: Tx, person_id: int) -> list[ExtensionRow]:
+    """Requests waiting for a decision on items where the person holds a role (which roles may decide, the caller
+    asks of the step)."""
+    return [ExtensionRow(**r) for r in _PENDING_FOR.dicts(tx, {"p": person_id})]
+
+
+_PENDING_FOR = Prepared(lambda: select(ExtensionRequest.__table__).where(
+    ExtensionRequest.status == ExtensionStatus.PENDING,
+    exists().where(Assignment.item_id == ExtensionRequest.item_id, Assignment.person_id == bindparam("p")))
+    .order_by(ExtensionRequest.id))
 
 
 _OF_ITEM = Prepared(lambda: select(ExtensionRequest.__table__).where(ExtensionRequest.item_id == bindparam("id"))

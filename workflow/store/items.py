@@ -14,6 +14,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     tuple_,
@@ -275,27 +276,34 @@ def items_by_ids(tx: Tx, ids: list[int]) -> dict[int, ItemRow]:
 def roles_anywhere(tx: Tx, person_id: int, roles: list[str]) -> set[str]:
     """Which of `roles` the person holds on any item: one statement, an index probe per role whatever his
     number of items."""
-    if not roles:
-        return set()
+    return reach(tx, person_id, roles)[0]
+
+
+def reach(tx: Tx, person_id: int, roles: list[str]) -> tuple[set[str], bool]:
+    """Which of `roles` the person holds on any item, and whether he holds few assignments (fewer than
+    FEW_ITEMS, of any role: which plan his inbox takes), in one statement."""
     key = tuple(roles)
     stmt = _HAS_ROLES.get(key)
     if stmt is None:
         if len(_HAS_ROLES) > 100:
             _HAS_ROLES.clear()
-        stmt = _HAS_ROLES[key] = select(*(_has_role(k) for k in range(len(roles))))
-    row = tx.execute(stmt, {"p": person_id, **{f"r{k}": r for k, r in enumerate(roles)}}).one()
-    return {r for r, first in zip(roles, row, strict=True) if first is not None}
+        a = Assignment.__table__
+        counted = select(a.c.item_id).where(a.c.person_id == bindparam("p")).limit(bindparam("cap")).subquery()
+        stmt = _HAS_ROLES[key] = Prepared(lambda: select(*(_has_role(k, r) for k, r in enumerate(key)),
+                                                         select(func.count()).select_from(counted).scalar_subquery()))
+    row = stmt.all(tx, {"p": person_id, "cap": FEW_ITEMS})[0]
+    return {r for r, first in zip(roles, row[:-1], strict=True) if first is not None}, row[-1] < FEW_ITEMS
 
 
-def _has_role(k: int):
+def _has_role(k: int, role: str):
     # min() rather than EXISTS or LIMIT 1: both databases read it off the end of the (person, role, item) index,
     # where a LIMIT can tempt PostgreSQL into a sequential scan for a role the person does not hold (all rows read).
     return (select(func.min(Assignment.item_id)).where(Assignment.person_id == bindparam("p"),
-                                                       Assignment.role == bindparam(f"r{k}"))
+                                                       Assignment.role == bindparam(f"r{k}", role))
             .scalar_subquery().label(f"r{k}"))
 
 
-_HAS_ROLES: dict[tuple[str, ...], Any] = {}  # the roles asked about → the statement (one column a role)
+_HAS_ROLES: dict[tuple[str, ...], Prepared] = {}  # the roles asked about → the statement (one column a role, then the count)
 
 
 def roles_on(tx: Tx, person_id: int, roles: list[str], item_ids: list[int]) -> dict[int, set[str]]:
@@ -314,34 +322,32 @@ def roles_on(tx: Tx, person_id: int, roles: list[str], item_ids: list[int]) -> d
 
 def inbox(tx: Tx, person_id: int, moves: list[tuple[str, int, str]], pauses: list[tuple[str, int, str]],
           key_of: dict[int, str], now: datetime, *, light: str | None, template: str | None, group_id: int | None,
-          limit: int, offset: int, spawning: tuple[tuple[int, str], ...] = ()
+          limit: int, offset: int, few: bool, spawning: tuple[tuple[int, str], ...] = ()
           ) -> tuple[list[tuple[ItemBrief, str | None]], dict[int, set[str]], dict[str, int]]:
     """One page of the open items a person may act on now, soonest due first, with their group's code; the roles
     he holds on each (item id → roles, of those in `moves` and `pauses`); and how many there are by light (before
     the light filter).
 
     `moves` and `pauses` are (role, version, state): where the role may move an item on (a running step)
-    or resume it (a paused one), only for roles the person holds somewhere."""
+    or resume it (a paused one), only for roles the person holds somewhere. `few`: he holds few assignments
+    (`reach` says), so the page starts from them."""
     if not moves and not pauses:
         return [], {}, {"red": 0, "yellow": 0, "green": 0, "all": 0}
     roles = sorted({role for role, _v, _s in moves + pauses})
-    few = tx.execute(select(func.count()).select_from(
-        select(Assignment.item_id).where(Assignment.person_id == person_id, Assignment.role.in_(roles))
-        .limit(FEW_ITEMS).subquery())).scalar_one() < FEW_ITEMS
     shape = (tuple(moves), tuple(pauses), template, group_id is not None, light is not None, few, spawning)
     built = _INBOX.get(shape)
     if built is None:
         if len(_INBOX) > 500:
             _INBOX.clear()
-        built = _INBOX[shape] = _inbox_statements(moves, pauses, key_of, template, group_id is not None, light is not None, few,
-                                                  spawning, roles)
+        built = _INBOX[shape] = tuple(None if stmt is None else Prepared(lambda stmt=stmt: stmt) for stmt in _inbox_statements(
+            moves, pauses, key_of, template, group_id is not None, light is not None, few, spawning, roles))
     page, counts = built
     params = {"p": person_id, "now": now, "g": group_id, "light": light, "lim": limit, "off": offset}
-    rows = tx.execute(page, params).all() if page is not None else []
+    rows = page.all(tx, params) if page is not None else []
     if rows:
         total, reds, yellows = rows[0][-3:]
     else:  # an empty page (past the end, or no item of that light): count without it
-        total, reds, yellows = tx.execute(counts, params).one() if counts is not None else (0, 0, 0)
+        total, reds, yellows = counts.all(tx, params)[0] if counts is not None else (0, 0, 0)
     total, reds, yellows = int(total or 0), int(reds or 0), int(yellows or 0)
     n = len(roles)
     held = {r[0]: {role for role, has in zip(roles, r[-3 - n:-3], strict=True) if has} for r in rows}
@@ -350,7 +356,7 @@ def inbox(tx: Tx, person_id: int, moves: list[tuple[str, int, str]], pauses: lis
 
 
 _INBOX: dict[tuple, tuple] = {}  # statement shape → (page, counts): built once, executed with parameters
-# Below this many role assignments (a group's members, a department) the inbox starts from the person's
+# Below this many assignments (a group's members, a department) the inbox starts from the person's
 # items; above it (council and office staff hold a role on every item) from the open items at his steps.
 FEW_ITEMS = 3000
 
@@ -399,7 +405,18 @@ def _may(triples):
     """The person's assignment on the item (`assignments` correlated to `items`) lets him act at its step: its
     (role, version, state) is one of `triples`."""
     a = Assignment.__table__
-    return tuple_(a.c.role, Item.template_version_id, Item.state).in_(triples)
+    cols = (a.c.role, Item.template_version_id, Item.state)
+    return tuple_(*cols).in_([tuple_(*(_const(c, v) for c, v in zip(cols, t, strict=True))) for t in triples])
+
+
+def _const(col, value):
+    """A value fixed in a statement's shape, bound as the column's type (a list of them makes an IN of plain
+    parameters, not an expanding one: the statement then runs as a `Prepared`, its SQL the same every time)."""
+    return literal(value, type_=col.type)
+
+
+def _one_of(col, values):
+    return col.in_([_const(col, v) for v in values])
 
 
 def _few_roles(kinds, where) -> list:
@@ -407,7 +424,7 @@ def _few_roles(kinds, where) -> list:
     checked against the steps his role there may act on — the running and the paused in one condition."""
     a = Assignment.__table__
     roles = sorted({role for triples, _p in kinds for role, _v, _s in triples})
-    his = select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles))
+    his = select(a.c.item_id).where(a.c.person_id == bindparam("p"), _one_of(a.c.role, roles))
     may = his.where(a.c.item_id == Item.id, or_(*(and_(paused, _may(triples)) for triples, paused in kinds))).exists()
     return [select(*_INBOX_COLUMNS).where(Item.id.in_(his), *where, may)]
 
@@ -423,9 +440,10 @@ def _many_roles(kinds, key_of: dict[int, str], where) -> list:
         for _role, version, state in triples:
             states.setdefault(key_of[version], set()).add(state)
         roles = sorted({role for role, _v, _s in triples})
-        may = select(a.c.item_id).where(a.c.person_id == bindparam("p"), a.c.role.in_(roles), a.c.item_id == Item.id,
+        may = select(a.c.item_id).where(a.c.person_id == bindparam("p"), _one_of(a.c.role, roles), a.c.item_id == Item.id,
                                         _may(triples)).exists()
-        parts += [select(*_INBOX_COLUMNS).where(*where, paused, may, Item.template_key == key, Item.state.in_(sorted(at)))
+        parts += [select(*_INBOX_COLUMNS).where(*where, paused, may, Item.template_key == _const(Item.template_key, key),
+                                                _one_of(Item.state, sorted(at)))
                   for key, at in sorted(states.items())]
     return parts
 
