@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, literal, select, text
 from sqlalchemy.exc import IntegrityError
 
 from conftest import at
@@ -53,6 +53,21 @@ def test_prepared_statements_convert_like_sqlalchemy(store):
         assert _OUTBOX_BY_ID.first(conn, {"m": "<none@x>"}) is None
     assert read_scalar(store.engine, _OUTBOX_BY_ID, {"m": "<p@x>"}) == "<p@x>"
     assert read_scalar(store.engine, _OUTBOX_BY_ID, {"m": "<none@x>"}) is None
+
+
+_MANY_VALUES = Prepared(lambda: select(func.count()).select_from(Outbox).where(
+    Outbox.message_id.in_([literal(f"<{k}@x>") for k in range(80)]),  # 80 constant parameters, a long statement
+    Outbox.attempts >= bindparam("least"), Outbox.attempts <= bindparam("least") + 1,  # one parameter used twice
+    Outbox.to_name == literal("100%")))  # a percent sign: nothing to escape in PostgreSQL's numbered style
+
+
+def test_prepared_statements_with_many_constants_a_repeated_parameter_and_a_percent_sign(store):
+    """What the inbox's statement is made of (PostgreSQL runs it numbered, $1 … $n, on psycopg's raw cursor)."""
+    with store.transaction() as s:
+        insert_rows(s, Outbox.__table__, [_row("<3@x>", to_name="100%", attempts=2), _row("<5@x>", to_name="100%", attempts=4),
+                                          _row("<500@x>", to_name="100%", attempts=2), _row("<7@x>", attempts=2)])
+    with store.read() as s:
+        assert [_MANY_VALUES.scalar(s, {"least": n}) for n in (1, 2, 3, 4, 5)] == [1, 1, 1, 1, 0]
 
 
 def test_prepared_statements_raise_sqlalchemy_errors(store):
