@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from conftest import at
 from workflow.errors import Unavailable
 from workflow.store import Store
+from workflow.store import engine as engine_module
 from workflow.store.driver import Prepared, insert_rows, read_scalar
 from workflow.store.models import Outbox, Person
 from workflow.store.outbox import _INSERT as _INSERT_OUTBOX
@@ -92,6 +93,33 @@ def test_a_lost_postgresql_connection_is_reported_and_replaced(pg_url):
     assert read_scalar(store.engine, _OUTBOX_BY_ID, {"m": "<q@x>"}) is None
     assert read_scalar(store.engine, _OUTBOX_BY_ID, {"m": "<s@x>"}) == "<s@x>"
     store.dispose()
+
+
+def test_a_postgresql_connection_dropped_while_idle_in_the_pool_is_replaced_unseen(pg_url, monkeypatch):
+    """A pooled connection unused for PING_IDLE_SECONDS is checked before it is handed out; a dead one is replaced
+    and the caller never sees it. A connection in steady use is not checked (no extra round trip)."""
+    store = Store(pg_url)
+    try:
+        with store.read() as s:
+            pid = s.conn.connection.driver_connection.info.backend_pid
+        pings = []
+        real = store.engine.dialect.do_ping
+        monkeypatch.setattr(store.engine.dialect, "do_ping", lambda c: pings.append(1) or real(c))
+        for _ in range(3):  # busy: the same connection comes back at once
+            with store.read() as s:
+                assert s.execute(text("SELECT 1")).scalar() == 1
+        assert pings == []
+        killer = Store(pg_url)  # the server drops the idle pooled connection
+        with killer.engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+        killer.dispose()
+        monkeypatch.setattr(engine_module, "PING_IDLE_SECONDS", 0.0)  # as if it had lain idle long enough
+        with store.read() as s:
+            assert s.execute(text("SELECT count(*) FROM people")).scalar() >= 0
+            assert s.conn.connection.driver_connection.info.backend_pid != pid
+        assert pings
+    finally:
+        store.dispose()
 
 
 def test_a_statement_the_driver_path_cannot_run_is_refused_when_it_is_compiled(store):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from sqlalchemy.exc import (
     DatabaseError,
     DataError,
     DBAPIError,
+    DisconnectionError,
     OperationalError,
     ProgrammingError,
 )
@@ -106,7 +108,36 @@ def make_engine(url: str | None = None, readonly: bool = False) -> Engine:
     if parsed.get_backend_name() != "postgresql":
         raise InvalidInput(f"unsupported database '{parsed.get_backend_name()}': use SQLite or PostgreSQL")
     args = {"options": "-c default_transaction_read_only=on"} if readonly else {}
-    return create_engine(parsed, pool_pre_ping=True, json_serializer=_json, connect_args=args, pool_size=POOL, max_overflow=POOL, pool_use_lifo=True)
+    engine = create_engine(parsed, json_serializer=_json, connect_args=args, pool_size=POOL, max_overflow=POOL, pool_use_lifo=True)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_IDLE_SECONDS = 5.0  # a pooled PostgreSQL connection unused this long is checked before it is handed out
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has lain idle (the server may have restarted, or a firewall
+    dropped it, meanwhile): a dead one is replaced, and the caller never sees it. SQLAlchemy's pool_pre_ping checks
+    at every checkout, one round trip more for every transaction — two for each page of the workbench, whose
+    connections are never idle for long. A connection that dies while in use is reported (Unavailable) and the
+    pool replaced (engine.transaction/read)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection, record, proxy) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error:
+            alive = False
+        if not alive:
+            raise DisconnectionError("the pooled connection was dropped while idle")  # the pool connects anew
 
 
 def _alembic_config(connection):
