@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from ..rows import SubItemRow
+from .driver import Prepared
 from .engine import Tx
 from .models import Item, OrgUnit, SubItem
 
@@ -31,15 +32,19 @@ def of_step(tx: Tx, parent_step_id: int) -> list[SubItemRow]:
     return [SubItemRow(**r) for r in tx.execute(q).mappings()]
 
 
+_OF_PARENT = Prepared(lambda: _joined().where(SubItem.parent_id == bindparam("id"))
+                      .order_by(SubItem.parent_step_id, SubItem.position))
+_OF_CHILD = Prepared(lambda: _joined().where(SubItem.child_id == bindparam("id")))
+
+
 def of_parent(tx: Tx, parent_id: int) -> list[SubItemRow]:
     """Every child of an item, by step then lead first."""
-    q = _joined().where(SubItem.parent_id == parent_id).order_by(SubItem.parent_step_id, SubItem.position)
-    return [SubItemRow(**r) for r in tx.execute(q).mappings()]
+    return [SubItemRow(**r) for r in _OF_PARENT.dicts(tx, {"id": parent_id})]
 
 
 def link_of_child(tx: Tx, child_id: int) -> SubItemRow | None:
     """The row naming a child's parent (None for an item nobody handed out)."""
-    r = tx.execute(_joined().where(SubItem.child_id == child_id)).mappings().first()
+    r = _OF_CHILD.first(tx, {"id": child_id})
     return None if r is None else SubItemRow(**r)
 
 
