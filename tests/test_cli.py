@@ -15,6 +15,7 @@ from cli import cli
 from conftest import ROOT
 from workflow import service
 from workflow.errors import NotPermitted
+from workflow.present import safe, width
 from workflow.service import accounts
 from workflow.store import Store
 
@@ -572,3 +573,14 @@ def test_meetings_commands(ready_cli):
     assert "meeting_date=2026-07-02" in run("items", "show", 1).output
     r = run("meetings", "list", "--json")
     assert json.loads(r.output)[0]["day"] == "2026-07-02"
+
+
+@pytest.mark.parametrize(("text", "limit", "shown"), [
+    ("大气污染防治", 12, "大气污染防治"),  # 12 columns: fits exactly
+    ("大气污染防治", 11, "大气污染防…"),  # one column short: cut, the ellipsis in the last column
+    ("abcdef", 6, "abcdef"), ("abcdefg", 6, "abcde…"),
+    ("ab大气", 6, "ab大气"), ("ab大气c", 6, "ab大…"),
+    ("a\x1bb", 10, "a\\x1bb"),  # a control character shown escaped, counted as it is shown
+])
+def test_safe_text_is_cut_at_its_width_in_columns(text, limit, shown):
+    assert safe(text, limit) == shown and width(shown) <= limit

@@ -180,3 +180,4 @@ def test_postgresql_reads_are_read_only_and_keep_the_statements_the_driver_prepa
             assert tx.execute(text("SELECT count(*) FROM meta WHERE key = 'x'")).scalar() == 0
     finally:
         store.dispose()
+

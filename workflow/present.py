@@ -40,7 +40,7 @@ def safe(value: Any, limit: int | None = None) -> str:
     """Text from users as one line for a terminal: control and direction characters shown escaped, cut with … at
     `limit` columns."""
     text = _UNSAFE.sub(_escape, "" if value is None else str(value))
-    if limit is not None and width(text) > limit:
+    if limit is not None and 2 * len(text) > limit and width(text) > limit:  # no character is wider than two
         out, used = [], 0
         for c in text:
             used += 2 if unicodedata.east_asian_width(c) in "WF" else 1
