@@ -113,15 +113,16 @@ def make_engine(url: str | None = None, readonly: bool = False) -> Engine:
     return engine
 
 
-PING_IDLE_SECONDS = 5.0  # a pooled PostgreSQL connection unused this long is checked before it is handed out
+PING_IDLE_SECONDS = 1.0  # a pooled PostgreSQL connection unused this long is checked before it is handed out
 
 
 def _ping_when_idle(engine: Engine) -> None:
     """Check a pooled connection before use only when it has lain idle (the server may have restarted, or a firewall
     dropped it, meanwhile): a dead one is replaced, and the caller never sees it. SQLAlchemy's pool_pre_ping checks
     at every checkout, one round trip more for every transaction — two for each page of the workbench, whose
-    connections are never idle for long. A connection that dies while in use is reported (Unavailable) and the
-    pool replaced (engine.transaction/read)."""
+    connections are never idle for long (a busy worker takes the same few back within milliseconds). A connection
+    dropped within a second of its last use, or while in use, is reported once (Unavailable: the page says the
+    database cannot be reached) and SQLAlchemy then replaces every connection the pool held before it."""
 
     @event.listens_for(engine, "checkin")
     def _idle_from(dbapi_connection, record) -> None:
