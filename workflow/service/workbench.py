@@ -178,14 +178,13 @@ def involved(store: Store, person: PersonRow, now: datetime, offset: int = 0, li
         return summaries(tx, item_store.involving(tx, who.id, roles, limit, offset), now)
 
 
-def is_staff(store: Store, person: PersonRow) -> bool:
+def _staff(tx: Tx, who: PersonRow) -> bool:
     """Office and council staff (and administrators) see every item."""
-    with store.read() as tx:
-        return person.admin or directory.is_staff(tx, person.id)
+    return who.admin or directory.is_staff(tx, who.id)
 
 
 def _visible(tx: Tx, who: PersonRow, item_id: int) -> bool:
-    return who.admin or directory.is_staff(tx, who.id) or item_store.holds_any_role(tx, item_id, who.id)
+    return _staff(tx, who) or item_store.holds_any_role(tx, item_id, who.id)
 
 
 def visible(store: Store, person: PersonRow, item_id: int) -> bool:
@@ -205,7 +204,7 @@ def item_page(store: Store, person: PersonRow, item_id: int, now: datetime) -> I
             raise NotFound(f"item {item_id} does not exist")
         loaded = views.load(tx, item)
         held = authority.roles_held(loaded.holders, who.id)
-        staff = who.admin or directory.is_staff(tx, who.id)
+        staff = _staff(tx, who)
         if not (held or staff):
             raise NotFound(f"item {item_id} does not exist")
         defn, state = loaded.defn, loaded.defn.states[item.state]
@@ -298,4 +297,5 @@ def visible_items(store: Store, person: PersonRow, now: datetime, **filters) -> 
     """`items list` as the person may see it: every item for staff, else those he holds a role on."""
     with store.read() as tx:
         who = _acting(tx, person)
-    return list_items(store, now, member=None if is_staff(store, who) else who.id, **filters)
+        staff = _staff(tx, who)
+    return list_items(store, now, member=None if staff else who.id, **filters)
