@@ -276,23 +276,29 @@ def items_by_ids(tx: Tx, ids: list[int]) -> dict[int, ItemRow]:
 def roles_anywhere(tx: Tx, person_id: int, roles: list[str]) -> set[str]:
     """Which of `roles` the person holds on any item: one statement, an index probe per role whatever his
     number of items."""
-    return reach(tx, person_id, roles)[0]
+    return {r for r, first in zip(roles, _roles_statement(tuple(roles), False).all(tx, {"p": person_id})[0], strict=True)
+            if first is not None}
 
 
 def reach(tx: Tx, person_id: int, roles: list[str]) -> tuple[set[str], bool]:
     """Which of `roles` the person holds on any item, and whether he holds few assignments (fewer than
     FEW_ITEMS, of any role: which plan his inbox takes), in one statement."""
-    key = tuple(roles)
-    stmt = _HAS_ROLES.get(key)
+    row = _roles_statement(tuple(roles), True).all(tx, {"p": person_id, "cap": FEW_ITEMS})[0]
+    return {r for r, first in zip(roles, row[:-1], strict=True) if first is not None}, row[-1] < FEW_ITEMS
+
+
+def _roles_statement(roles: tuple[str, ...], counted: bool) -> Prepared:
+    """One column a role (the person's first item in it, or NULL), then, if `counted`, how many assignments he
+    holds up to the parameter `cap`."""
+    stmt = _HAS_ROLES.get((roles, counted))
     if stmt is None:
         if len(_HAS_ROLES) > 100:
             _HAS_ROLES.clear()
         a = Assignment.__table__
-        counted = select(a.c.item_id).where(a.c.person_id == bindparam("p")).limit(bindparam("cap")).subquery()
-        stmt = _HAS_ROLES[key] = Prepared(lambda: select(*(_has_role(k, r) for k, r in enumerate(key)),
-                                                         select(func.count()).select_from(counted).scalar_subquery()))
-    row = stmt.all(tx, {"p": person_id, "cap": FEW_ITEMS})[0]
-    return {r for r, first in zip(roles, row[:-1], strict=True) if first is not None}, row[-1] < FEW_ITEMS
+        mine = select(a.c.item_id).where(a.c.person_id == bindparam("p")).limit(bindparam("cap")).subquery()
+        count = [select(func.count()).select_from(mine).scalar_subquery()] if counted else []
+        stmt = _HAS_ROLES[roles, counted] = Prepared(lambda: select(*(_has_role(k, r) for k, r in enumerate(roles)), *count))
+    return stmt
 
 
 def _has_role(k: int, role: str):
@@ -303,7 +309,7 @@ def _has_role(k: int, role: str):
             .scalar_subquery().label(f"r{k}"))
 
 
-_HAS_ROLES: dict[tuple[str, ...], Prepared] = {}  # the roles asked about → the statement (one column a role, then the count)
+_HAS_ROLES: dict[tuple[tuple[str, ...], bool], Prepared] = {}  # (the roles asked about, counted?) → the statement
 
 
 def roles_on(tx: Tx, person_id: int, roles: list[str], item_ids: list[int]) -> dict[int, set[str]]:
