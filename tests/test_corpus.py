@@ -242,7 +242,7 @@ def test_a_read_only_database_refuses_writes_with_one_line(prepared, tmp_path):
     db = tmp_path / "ro.db"
     shutil.copyfile(prepared, db)
     s = Store(f"sqlite:///{db}", readonly=True)
-    with pytest.raises(Unavailable, match="cannot be written"):
+    with pytest.raises(Unavailable, match="当前无法写入"):
         service.create_item(s, "wang.fang", template="special_supervision", title="x", now=at("2026-01-07 09:00"), group="g-env")
     s.dispose()
     assert snapshot(db) == snapshot(prepared)

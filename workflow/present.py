@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .calendar import TZ
@@ -59,6 +59,11 @@ def fmt(at: datetime | None) -> str:
     if local.hour == 0 and local.minute == 0 and local.second == 0:
         return (local - timedelta(days=1)).strftime("%Y-%m-%d") + " 24:00"
     return local.strftime("%Y-%m-%d %H:%M")
+
+
+def exact(at: datetime | None) -> str | None:
+    """An aware time to the microsecond, in UTC (what the audit trail records of a due time, to be checked against)."""
+    return None if at is None else at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def local_iso(at: datetime | None) -> str | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from .. import authority, calendar_notice, people_file, templates
 from ..deadlines import step_times
 from ..errors import FileError, InvalidInput, NotFound, NotPermitted, Problem
+from ..present import exact
 from ..rows import PersonRow
 from ..store import OutboxStatus, StepStatus, Store, Tx, directory
 from ..store import audit as audit_store
@@ -142,9 +143,10 @@ def import_people(store: Store, actor: str | None, path: str | Path, now: dateti
         if not directory.admins(tx):
             raise FileError([Problem(data.name, 1, 1, "this file would leave no active administrator; keep `admin: true` "
                                                       "on at least one person")])
+        flags = directory.flags(tx)
         audit_store.append(tx, at=now, actor=actor if not bootstrap else (actor or "bootstrap"), kind="people_imported",
                            data={"file": Path(path).name, "people": counts.people, "units": counts.units,
-                                 "memberships": counts.memberships, "bootstrap": bootstrap})
+                                 "memberships": counts.memberships, "bootstrap": bootstrap, **flags})
         return PeopleImported(Path(path).name, counts.people, counts.units, counts.memberships, counts.new_people,
                               counts.new_memberships, bootstrap)
 
@@ -161,19 +163,22 @@ def import_calendar(store: Store, actor: str | None, path: str | Path, now: date
         digest = hashlib.sha256(json.dumps([previous, year, [(d.isoformat(), w, n) for d, w, n in days]],
                                            ensure_ascii=False).encode()).hexdigest()
         calendar_store.replace_year(tx, year, days, source=source, digest=digest, at=now, by=actor)
-        recomputed = recompute_provisional(tx, now)
+        recomputed = recompute_provisional(tx)
         # the board's working days late, counted as steps closed, change from the notice's first day on
         progress_store.rebuild(tx, common.calendar(tx), since=min([date(year, 1, 1)] + [d for d, _w, _n in days]))
         audit_store.append(tx, at=now, actor=actor, kind="calendar_imported",
-                           data={"year": year, "source": source, "days": len(days), "recomputed_steps": recomputed})
-        return CalendarImported(year, source, sum(1 for _, w, _ in days if not w), sum(1 for _, w, _ in days if w), recomputed)
+                           data={"year": year, "source": source, "days": len(days), "recomputed_steps": len(recomputed),
+                                 "steps": recomputed})
+        return CalendarImported(year, source, sum(1 for _, w, _ in days if not w), sum(1 for _, w, _ in days if w),
+                                len(recomputed))
 
     return common.guarded(store, actor, now, "import calendar", None, run)
 
 
-def recompute_provisional(tx: Tx, now: datetime) -> int:
-    """Recompute the due times of open steps that were computed from provisional calendar data."""
-    n = 0
+def recompute_provisional(tx: Tx) -> dict[str, str | None]:
+    """Recompute the due times of open steps that were computed from provisional calendar data; → step id (as text,
+    a JSON key) → its due time now, to the microsecond (what the audit trail records)."""
+    out: dict[str, str | None] = {}
     for step, item in item_store.open_provisional_steps(tx):
         defn = common.definition(tx, item.template_version_id)
         t = step_times(common.calendar(tx, defn), defn, defn.states[step.state], common.dated(tx, defn, item.fields), entered_at=step.entered_at,
@@ -183,8 +188,8 @@ def recompute_provisional(tx: Tx, now: datetime) -> int:
                                yellow_at=t.yellow_at, next_escalation_at=t.next_escalation_at)
         if item.current_step_id == step.id:
             item_store.update_item(tx, item.id, due_at=t.due_at, yellow_at=t.yellow_at)
-        n += 1
-    return n
+        out[str(step.id)] = exact(t.due_at)
+    return out
 
 
 @dataclass

@@ -12,7 +12,7 @@ from ..deadlines import step_times
 from ..definition import AMOUNT_LIMITS, Definition, FieldSpec, parse_duration
 from ..errors import Conflict, GuardFailed, InvalidInput, NotFound, NotPermitted
 from ..machine import ItemModel, fire
-from ..present import fmt, local_iso
+from ..present import exact, fmt, local_iso
 from ..rows import Holder, ItemRow, PersonRow, StepRow
 from ..store import LEFT_WITH_PARENT, StepStatus, Store, Tx, directory
 from ..store import audit as audit_store
@@ -243,7 +243,7 @@ def _active(tx: Tx, code: str) -> PersonRow:
 
 def current_version(store: Store, item_id: int) -> int:
     """The item's version now: what a person acting on what they just saw expects."""
-    v = item_store.version_of(store.engine, item_id)
+    v = item_store.version_of(store, item_id)
     if v is None:
         raise NotFound(f"item {item_id} does not exist")
     return v
@@ -321,7 +321,7 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
         raise Conflict(f"item {item.id} changed meanwhile (it is no longer at version {version}): "
                        f"look again with `wuzhuan items show {item.id}`")
     data: dict[str, Any] = {"trigger": trigger, "label": chosen.label, "step_id": new_step.id, "left_step_id": step.id,
-                            "due": fmt(new_step.due_at)}
+                            "due": fmt(new_step.due_at), "due_at": exact(new_step.due_at)}
     if comment:
         data["comment"] = comment
     if changes:
@@ -410,7 +410,8 @@ def _set_fields(tx: Tx, actor: str, item_id: int, fields: dict[str, Any], now: d
     changed = {k: [old.get(k), v] for k, v in changes.items()}
     audit_store.append(tx, at=now, actor=actor, kind="fields_set", item_id=item.id, from_state=item.state, to_state=item.state,
                        data={"fields_changed": changed, "step_id": step.id,
-                             **({"old_due": fmt(old_due), "due_recomputed": fmt(step.due_at)} if recomputed else {})})
+                             **({"old_due": fmt(old_due), "due_recomputed": fmt(step.due_at), "due_at": exact(step.due_at)}
+                                if recomputed else {})})
     return FieldsSet(item.id, item.version + 1, changed, fmt(step.due_at), local_iso(step.due_at), recomputed)
 
 

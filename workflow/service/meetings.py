@@ -9,7 +9,7 @@ from .. import authority, notice_data
 from ..calendar import parse_date
 from ..deadlines import step_times
 from ..errors import InvalidInput, NotFound, NotPermitted
-from ..present import fmt, local_iso
+from ..present import exact, fmt, local_iso
 from ..rows import PersonRow
 from ..store import StepStatus, Store, Tx, directory
 from ..store import audit as audit_store
@@ -152,7 +152,8 @@ def move_meeting(store: Store, actor: str, meeting_id: int, to: str, now: dateti
             item_store.update_item(tx, item.id, **values_item)
             audit_store.append(tx, at=now, actor=actor, kind="deadline_moved", item_id=item.id, from_state=item.state,
                                to_state=item.state, data={"meeting": meeting_id, "step_id": step.id, "old_due": dep.old_due,
-                                                          "due": dep.new_due, "from": m.day.isoformat(), "to": new_day.isoformat(),
+                                                          "due": dep.new_due, "due_at": exact(t.due_at if moved else step.due_at),
+                                                          "from": m.day.isoformat(), "to": new_day.isoformat(),
                                                           **({"fields_changed": changed} if changed else {})})
             if not moved or not state.owner:
                 continue

@@ -19,7 +19,7 @@ from ..calendar import Due
 from ..deadlines import StepTimes, step_times, times_from_due
 from ..definition import Definition, State
 from ..errors import InvalidInput, NotFound, WuzhuanError
-from ..present import fmt
+from ..present import exact, fmt
 from ..rows import ItemRow, StepRow
 from ..store import StepStatus, Store, Tx
 from ..store import audit as audit_store
@@ -235,7 +235,8 @@ def _apply_one(store: Store, actor: str, item_id: int, new: Definition, to_id: i
         audit_store.append(tx, at=now, actor=actor, kind="migrated", item_id=item.id, from_state=item.state,
                            to_state=values["state"],
                            data={"from_version": item.template_version_id, "to_version": to_id, "map": mapping,
-                                 "step_id": step.id, "old_due": p.old_due, "due": p.new_due, "due_kept": p.due_kept,
+                                 "step_id": step.id, "old_due": p.old_due, "due": p.new_due, "due_at": exact(values["due_at"]),
+                                 "due_kept": p.due_kept,
                                  "rungs_claimed": p.rungs_claimed, "next_rung": p.next_rung})
         p.applied = True
         return p

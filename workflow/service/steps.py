@@ -12,7 +12,7 @@ from ..deadlines import step_times
 from ..definition import Definition
 from ..errors import Conflict, InvalidInput
 from ..machine import ItemModel, fire
-from ..present import fmt
+from ..present import exact, fmt
 from ..rows import Holder, ItemRow, LockedItem, StepRow
 from ..store import LEFT_WITH_PARENT, StepStatus, Store, Tx, directory
 from ..store import audit as audit_store
@@ -86,7 +86,8 @@ def start_item(tx: Tx, store: Store, defn: Definition, version_id: int, *, title
     audit_store.append(tx, at=now, actor=actor, kind="created", item_id=item_id, to_state=defn.initial,
                        data={"title": title, "template": defn.key, "version_id": version_id, "fields": fields,
                              "assignments": {r: [p.code for p in ps] for r, ps in holders.items()},
-                             "step_id": step.id, "due": fmt(step.due_at), **(audit_data or {})})
+                             "step_id": step.id, "due": fmt(step.due_at), "due_at": exact(step.due_at),
+                             **(audit_data or {})})
     hand_out(tx, store, defn, item, step, now, actor, actor_name)
     return item_id, step
 
@@ -214,6 +215,7 @@ def system_move(tx: Tx, store: Store, locked: LockedItem, defn: Definition, trig
         raise Conflict(f"item {item.id} changed meanwhile: look again with `wuzhuan items show {item.id}`")
     audit_store.append(tx, at=now, actor=None, kind="advanced", item_id=item.id, from_state=before, to_state=item.state,
                        data={"trigger": trigger, "label": chosen.label, "step_id": new_step.id, "left_step_id": step.id,
-                             "due": fmt(new_step.due_at), "by": "system", "comment": why, **data})
+                             "due": fmt(new_step.due_at), "due_at": exact(new_step.due_at), "by": "system", "comment": why,
+                             **data})
     hand_out(tx, store, defn, item, new_step, now, None, SYSTEM)
     after_leaving(tx, store, defn, item, step, now, None, f"上级事项 {item.id} 已进入「{defn.states[item.state].label}」（{why}）")

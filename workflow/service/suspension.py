@@ -10,7 +10,7 @@ from .. import authority
 from ..calendar import last_day, lost_units, parse_date
 from ..deadlines import step_times
 from ..errors import InvalidInput, NotFound, NotPermitted
-from ..present import fmt, local_iso
+from ..present import exact, fmt, local_iso
 from ..store import ExtensionStatus, StepStatus, Store, Tx
 from ..store import audit as audit_store
 from ..store import extensions as ext_store
@@ -133,7 +133,7 @@ def resume(store: Store, actor: str, item_id: int, now: datetime, reason: str | 
                                updated_at=now)
         audit_store.append(tx, at=now, actor=actor, kind="resumed", item_id=item.id, from_state=item.state, to_state=item.state,
                            data={"step_id": step.id, "reason": (reason or "").strip(), "lost": lost, "unit": unit,
-                                 "old_due": fmt(step.due_at), "new_due": fmt(t.due_at)})
+                                 "old_due": fmt(step.due_at), "new_due": fmt(t.due_at), "due_at": exact(t.due_at)})
         counted_in = {"workdays": "working days", "days": "days", "months": "days", "hours": "seconds"}[unit]
         return Resumed(item.id, item.version + 1, item.state, state.label, fmt(step.due_at), fmt(t.due_at),
                        local_iso(t.due_at), lost, counted_in)
@@ -180,18 +180,20 @@ def request_extension(store: Store, actor: str, item_id: int, reason: str, new_d
 
 
 def decide_extension(store: Store, actor: str, request_id: int, approve: bool, now: datetime,
-                     comment: str | None = None) -> ExtensionDecided:
+                     comment: str | None = None, item_id: int | None = None) -> ExtensionDecided:
     """Approve (the due time and the ladder move to the new day) or reject a pending request.
 
-    The approver holds one of the step's `extension_approvers` roles and is not the requester.
+    The approver holds one of the step's `extension_approvers` roles and is not the requester. `item_id`: the item
+    the person is looking at (a page's form): a request of another item is not found, and tells nothing about it.
     """
     if comment is not None and len(comment) > MAX_REASON:
         raise InvalidInput(f"the comment is {len(comment)} characters long; at most {MAX_REASON}")
     common.check_clock(store, now)
     with store.read() as tx:
         req0 = ext_store.get(tx, request_id)
-        if req0 is None:
-            raise NotFound(f"extension request {request_id} does not exist")
+        if req0 is None or item_id is not None and req0.item_id != item_id:
+            raise NotFound(f"extension request {request_id} does not exist"
+                           + (f" on item {item_id}" if item_id is not None else ""))
         item_id = req0.item_id
 
     def run(tx: Tx) -> ExtensionDecided:
@@ -222,8 +224,9 @@ def decide_extension(store: Store, actor: str, request_id: int, approve: bool, n
             new_due = t.due_at
         item_store.update_item(tx, item.id, **item_values)
         audit_store.append(tx, at=now, actor=actor, kind="extension_" + status, item_id=item.id, from_state=item.state,
-                           to_state=item.state, data={"request": request_id, "comment": comment or "",
-                                                      "old_due": fmt(step.due_at), "new_due": fmt(new_due)})
+                           to_state=item.state, data={"request": request_id, "step_id": step.id, "comment": comment or "",
+                                                      "old_due": fmt(step.due_at), "new_due": fmt(new_due),
+                                                      "due_at": exact(new_due)})
         return ExtensionDecided(request_id, str(status), item.id, item.version + 1, fmt(step.due_at), fmt(new_due),
                                 local_iso(new_due))
 

@@ -7,25 +7,34 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, bindparam, case, func, insert, select, type_coerce, update
+from sqlalchemy import Text, bindparam, insert, select, type_coerce, update
 
-from ..audit_chain import RawEvent, event_hash, event_mac, head_mac
+from ..audit_chain import BOUND, RawEvent, event_hash, event_mac, head_mac, key_id
 from ..rows import AuditEventRow, AuditHeadRow
 from .driver import Prepared, insert_rows
-from .engine import Tx
-from .models import AuditEvent, AuditHead, Item, Step
+from .engine import Tx, key_required
+from .models import AuditEvent, AuditHead
 
-_LOCK_HEAD = Prepared(lambda: select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update())
+_LOCK_HEAD = Prepared(lambda: select(AuditHead.last_seq, AuditHead.last_hash, AuditHead.bound_seq)
+                      .where(AuditHead.id == 1).with_for_update())
 _INSERT = Prepared(lambda: insert(AuditEvent).values({c: bindparam(c) for c in (
     "seq", "at", "actor", "kind", "item_id", "from_state", "to_state", "data", "prev_hash", "hash", "mac")}))
 _ADVANCE_HEAD = Prepared(lambda: update(AuditHead).where(AuditHead.id == 1)
-                         .values(last_seq=bindparam("last_seq"), last_hash=bindparam("last_hash"), mac=bindparam("mac")))
-
+                         .values(last_seq=bindparam("last_seq"), last_hash=bindparam("last_hash"), mac=bindparam("mac"),
+                                 bound_seq=bindparam("bound_seq")))
 
 def _chain(tx: Tx, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events as rows numbered, hashed and signed after the head (locked until commit), and the head moved past them."""
-    seq, prev = _LOCK_HEAD.all(tx)[0]
+    """The events as rows numbered, hashed and signed after the head (locked until commit), and the head moved past them.
+
+    A trail bound to a key is never written without it (KeyRequired). The first event signed with a key is
+    preceded by the binding checkpoint, whose number the head's MAC covers from then on."""
+    seq, prev, bound = _LOCK_HEAD.all(tx)[0]
     key = tx.key
+    if key is None and bound is not None:
+        raise key_required("", None)
+    if key is not None and bound is None and events:
+        events = [{"at": events[0]["at"], "actor": None, "kind": BOUND, "data": {"key_id": key_id(key)}}, *events]
+        bound = seq + 1
     rows = []
     for ev in events:
         seq += 1
@@ -36,7 +45,8 @@ def _chain(tx: Tx, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                         row["to_state"], row["data"], row["prev_hash"])
         row["mac"] = event_mac(key, prev) if key else None
         rows.append(row)
-    _ADVANCE_HEAD.run(tx, {"last_seq": seq, "last_hash": prev, "mac": head_mac(key, seq, prev) if key else None})
+    _ADVANCE_HEAD.run(tx, {"last_seq": seq, "last_hash": prev, "mac": head_mac(key, seq, prev, bound) if key else None,
+                           "bound_seq": bound})
     return rows
 
 
@@ -44,10 +54,11 @@ def append(tx: Tx, *, at: datetime, actor: str | None, kind: str, item_id: int |
            from_state: str | None = None, to_state: str | None = None, data: dict[str, Any] | None = None) -> int:
     """Append one event in the transaction; the head row lock orders concurrent appends. Returns its seq."""
     data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
-    (row,) = _chain(tx, [{"at": at, "actor": actor, "kind": kind, "item_id": item_id, "from_state": from_state,
-                          "to_state": to_state, "data": data}])
-    _INSERT.run(tx, row)  # one row: a prepared INSERT (COPY would cost PostgreSQL a second round trip)
-    return row["seq"]
+    rows = _chain(tx, [{"at": at, "actor": actor, "kind": kind, "item_id": item_id, "from_state": from_state,
+                        "to_state": to_state, "data": data}])
+    for row in rows:  # one row (two when it binds the trail to its key): a prepared INSERT, not COPY's second round trip
+        _INSERT.run(tx, row)
+    return rows[-1]["seq"]
 
 
 def append_many(tx: Tx, events: list[dict[str, Any]]) -> None:
@@ -60,8 +71,9 @@ def append_many(tx: Tx, events: list[dict[str, Any]]) -> None:
 
 
 def head(tx: Tx) -> AuditHeadRow | None:
-    r = tx.execute(select(AuditHead.last_seq, AuditHead.last_hash, AuditHead.mac).where(AuditHead.id == 1)).first()
-    return None if r is None else AuditHeadRow(r.last_seq, r.last_hash, r.mac)
+    r = tx.execute(select(AuditHead.last_seq, AuditHead.last_hash, AuditHead.mac, AuditHead.bound_seq)
+                   .where(AuditHead.id == 1)).first()
+    return None if r is None else AuditHeadRow(r.last_seq, r.last_hash, r.mac, r.bound_seq)
 
 
 def storage_seqs(tx: Tx) -> list[int]:
@@ -88,20 +100,6 @@ def event_at(tx: Tx, seq: int) -> tuple[str, str | None] | None:
     """(hash, mac) of event `seq`, or None when there is none."""
     r = tx.execute(select(AuditEvent.hash, AuditEvent.mac).where(AuditEvent.seq == seq)).first()
     return None if r is None else (r.hash, r.mac)
-
-
-def explained(tx: Tx, version_kinds: tuple[str, ...]) -> list[tuple[int, int, int, int, int, int]]:
-    """For each item: (id, version, steps, 'created' events, 'advanced' events, events that change the version)."""
-    ev = (select(AuditEvent.item_id,
-                 func.sum(case((AuditEvent.kind == "created", 1), else_=0)).label("created"),
-                 func.sum(case((AuditEvent.kind == "advanced", 1), else_=0)).label("advanced"),
-                 func.sum(case((AuditEvent.kind.in_(version_kinds), 1), else_=0)).label("bumps"))
-          .where(AuditEvent.item_id.is_not(None)).group_by(AuditEvent.item_id).subquery())
-    steps = select(Step.item_id, func.count().label("n")).group_by(Step.item_id).subquery()
-    q = (select(Item.id, Item.version, func.coalesce(steps.c.n, 0), func.coalesce(ev.c.created, 0),
-                func.coalesce(ev.c.advanced, 0), func.coalesce(ev.c.bumps, 0))
-         .outerjoin(steps, steps.c.item_id == Item.id).outerjoin(ev, ev.c.item_id == Item.id).order_by(Item.id))
-    return [tuple(r) for r in tx.execute(q)]
 
 
 _OF_ITEM = Prepared(lambda: select(AuditEvent.__table__).where(AuditEvent.item_id == bindparam("id")).order_by(AuditEvent.seq))

@@ -54,6 +54,12 @@ def count_people(tx: Tx) -> int:
     return tx.execute(select(func.count()).select_from(Person)).scalar_one()
 
 
+def flags(tx: Tx) -> dict[str, list[str]]:
+    """The codes of the administrators and of the disabled people, as the audit trail records them after a change."""
+    rows = tx.execute(select(Person.code, Person.admin, Person.active).order_by(Person.code)).all()
+    return {"admins": [c for c, a, _ in rows if a], "inactive": [c for c, _, act in rows if not act]}
+
+
 def admins(tx: Tx) -> list[PersonRow]:
     cols = (Person.id, Person.code, Person.name, Person.email, Person.title, Person.active, Person.admin)
     rows = tx.execute(select(*cols).where(Person.admin.is_(True), Person.active.is_(True)).order_by(Person.code)).mappings()

@@ -25,7 +25,7 @@ from sqlalchemy import (
 
 from ..rows import Holder, ItemBrief, ItemRow, LockedItem, StepRow
 from .calendar import latest_digest_column
-from .driver import Prepared, read_scalar
+from .driver import Prepared
 from .engine import Tx
 from .models import Assignment, Escalation, Item, OrgUnit, Person, Step, StepStatus, SubItem
 
@@ -102,9 +102,9 @@ def get(tx: Tx, item_id: int) -> ItemRow | None:
     return None if row is None else _item(row)
 
 
-def version_of(engine, item_id: int) -> int | None:
+def version_of(store, item_id: int) -> int | None:
     """The item's version now, read outside any transaction."""
-    return read_scalar(engine, _VERSION, {"id": item_id})
+    return store.read_one(_VERSION, {"id": item_id})
 
 
 def step_by_id(tx: Tx, step_id: int) -> StepRow | None:
