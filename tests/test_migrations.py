@@ -60,7 +60,8 @@ def test_upgrade_from_0001_keeps_queued_notices_and_drops_the_outbox_key(db_url)
     from alembic import command
     from sqlalchemy import inspect
 
-    from workflow.store.engine import HEAD, _alembic_config, make_engine, upgrade
+    from workflow.store.engine import HEAD, _alembic_config, make_engine
+    from workflow.store.upgrades import upgrade
 
     engine = make_engine(db_url)
     with engine.begin() as conn:
@@ -72,7 +73,8 @@ def test_upgrade_from_0001_keeps_queued_notices_and_drops_the_outbox_key(db_url)
     with engine.begin() as conn:
         conn.execute(text(insert), params)
         assert inspect(conn).get_foreign_keys("outbox") != []
-    assert upgrade(engine) == ("0001", HEAD)
+    r = upgrade(engine)
+    assert (r.before, r.after) == ("0001", HEAD)
     with engine.begin() as conn:
         insp = inspect(conn)
         assert insp.get_foreign_keys("outbox") == []
@@ -89,7 +91,8 @@ def test_a_failed_upgrade_leaves_the_database_as_it_was(db_url, monkeypatch):
     import alembic.command
     from sqlalchemy import inspect
 
-    from workflow.store.engine import _alembic_config, make_engine, upgrade
+    from workflow.store.engine import _alembic_config, make_engine
+    from workflow.store.upgrades import upgrade
 
     engine = make_engine(db_url)
     with engine.begin() as conn:
@@ -115,7 +118,8 @@ def test_upgrade_to_0003_fills_last_action_times_and_round_values_from_the_audit
     """0003: items.updated_at is the last non-refusal event; each visit's values are replayed from the trail."""
     from alembic import command
 
-    from workflow.store.engine import HEAD, _alembic_config, make_engine, upgrade
+    from workflow.store.engine import HEAD, _alembic_config, make_engine
+    from workflow.store.upgrades import upgrade
 
     engine = make_engine(db_url)
     with engine.begin() as conn:
@@ -136,7 +140,8 @@ def test_upgrade_to_0003_fills_last_action_times_and_round_values_from_the_audit
             conn.execute(text("INSERT INTO audit_events (seq, at, kind, item_id, data, prev_hash, hash) "
                               "VALUES (:s, :at, :k, 1, :d, '', '')"),
                          {"s": seq, "at": at_, "k": kind, "d": __import__("json").dumps(data, ensure_ascii=False)})
-    assert upgrade(engine) == ("0002", HEAD)
+    r = upgrade(engine)
+    assert (r.before, r.after) == ("0002", HEAD)
     with engine.connect() as conn:
         assert str(conn.execute(text("SELECT updated_at FROM items")).scalar()).startswith("2026-01-04 01:00:00")
         fields = dict(conn.execute(text("SELECT id, fields FROM steps ORDER BY id")).all())

@@ -16,6 +16,18 @@ from .rows import Holder, UnitRow
 
 PENDING = "pending"
 Reader = tuple[str, Holder]  # (role label, person)
+# The parts of a notice's data that are mappings, with every key a template may use: a row queued by an older
+# wuzhuan that knew fewer keys still renders (what it lacks is empty), never a dead letter.
+NESTED = {"rung": {"name": "", "label": "", "meaning": ""}, "slip": {"no": "", "limit": ""},
+          "meeting": {"id": None, "title": "", "kind": "", "from": "", "to": ""}}
+
+
+def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = base | extra
+    for k, default in NESTED.items():
+        if isinstance(extra.get(k), dict):
+            out[k] = default | extra[k]
+    return out
 
 
 def recipients(defn: Definition, step_state: str, roles: tuple[str, ...], holders: dict[str, list[Holder]]) -> list[Reader]:
@@ -66,7 +78,7 @@ def context(defn: Definition, item: Any, step: Any, holders: dict[str, list[Hold
     late = (now - step.due_at).days if step.due_at and now > step.due_at else 0
     left = (step.due_at - now).days if step.due_at and now < step.due_at else 0
     urgency = item.fields.get(defn.urgency.field, "") if defn.urgency else ""
-    return {
+    base = {
         "org": org,
         "item": {"id": item.id, "title": item.title, "template": defn.title, "urgency": urgency,
                  "link": item_link(base_url, item.id)},
@@ -78,7 +90,8 @@ def context(defn: Definition, item: Any, step: Any, holders: dict[str, list[Hold
         "actions": [t.label for t in defn.transitions_from(step.state)], "contacts": contacts,
         "to": [], "cc": [], "slip": {"no": "", "limit": ""}, "start_reason": "",
         "skipped": [], "handed_by": "", "comment": "",
-    } | extra
+    }
+    return _merged(base, extra)
 
 
 def names(readers_: list[dict[str, str]]) -> str:

@@ -142,6 +142,7 @@ class AuditHeadRow:
     last_seq: int
     last_hash: str
     mac: str | None = None
+    bound_seq: int | None = None  # the binding checkpoint: the trail is signed from this event on
 
 
 @dataclass(slots=True, eq=False)
@@ -211,12 +212,18 @@ class LockedItem:
 
 @dataclass(slots=True, eq=False)
 class AccountRow:
-    """A person as the login sees him: his password hash and how his recent logins failed."""
+    """A person as the login sees him: his password hash."""
 
     person: PersonRow
     password_hash: str | None
-    login_failures: int
-    failures_since: datetime | None
+
+
+@dataclass(slots=True, eq=False)
+class ThrottleRow:
+    """How logins with one name failed lately."""
+
+    failures: int
+    since: datetime
     locked_until: datetime | None
 
 

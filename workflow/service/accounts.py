@@ -110,8 +110,8 @@ def set_password(store: Store, code: str, password: str, now: datetime, by: str 
     by = by or operator()
     with store.transaction() as tx:
         acc = _account(tx, code)
-        account_store.update_account(tx, acc.person.id, password_hash=hashed, login_failures=0, failures_since=None,
-                                     locked_until=None)
+        account_store.update_account(tx, acc.person.id, password_hash=hashed)
+        account_store.clear_throttle(tx, _name_key(acc.person.code))
         ended = account_store.revoke_sessions_of(tx, acc.person.id, now)
         audit_store.append(tx, at=now, actor=by, kind="password_set", data={"person": acc.person.code, "sessions_ended": ended})
     return AccountChanged(acc.person.code, "password set", sessions_ended=ended)
@@ -155,6 +155,22 @@ def set_active(store: Store, code: str, active: bool, now: datetime, by: str | N
     return AccountChanged(acc.person.code, "enabled" if active else "disabled", ended, revoked)
 
 
+def set_admin(store: Store, code: str, admin: bool, now: datetime, by: str | None = None) -> AccountChanged:
+    """Make a person an administrator, or no longer one (an operator at the server's shell: this is how a database
+    without an administrator gets one). The last active administrator is never removed."""
+    common.check_now(now)
+    by = by or operator()
+    with store.transaction() as tx:
+        acc = _account(tx, code)
+        if not admin and acc.person.admin and acc.person.active and not [a for a in _admins(tx) if a != acc.person.code]:
+            raise InvalidInput(f"{acc.person.name}（{acc.person.code}）是最后一位在用的管理员，不能取消：请先指定另一位管理员",
+                               person=acc.person.code)
+        if acc.person.admin != admin:
+            account_store.update_account(tx, acc.person.id, admin=admin)
+            audit_store.append(tx, at=now, actor=by, kind="admin_set", data={"person": acc.person.code, "admin": admin})
+    return AccountChanged(acc.person.code, "administrator" if admin else "no longer an administrator")
+
+
 def _admins(tx: Tx) -> list[str]:
     return [p.code for p in directory.admins(tx)]
 
@@ -188,45 +204,69 @@ def revoke_token(store: Store, code: str, now: datetime, token_id: int | None = 
 
 # --- logging in ----------------------------------------------------------------------------------
 
+def _name_key(username: str) -> str:
+    """The throttle's key for a name as typed: whoever types a name, real or not, is counted the same way."""
+    return digest(username.strip().lower())
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, checked when a name has no account or no password: a failed login costs the
+    same time whether the name exists or not (argon2's ~0.1 s), so timing tells nobody which names are real."""
+    if not _DUMMY:
+        _DUMMY.append(_hasher().hash(secrets.token_urlsafe(24)))
+    return _DUMMY[0]
+
+
+REFUSED = "用户名或密码不正确。"
+
+
 def login(store: Store, username: str, password: str, now: datetime, client: str = "") -> LoggedIn:
     """Check a name and password; a new session on success. Raises LoginRefused (never saying whether the name
-    exists) or LoginLocked (five failures within 15 minutes make the account wait a minute)."""
+    exists) or LoginLocked: five failures of one name within 15 minutes make it wait a minute — any name, a real
+    one or not, with the same messages and the same cost, so that neither says which names exist."""
     common.check_now(now)
     username = (username or "").strip()
     client = common.shown(client or "", 200)
+    key = _name_key(username)
     outcome, detail = None, {}
     with store.transaction() as tx:  # the failure is counted and recorded even though the login is refused
         acc = _find(tx, username)
-        if acc is not None and acc.locked_until is not None and now < acc.locked_until:
-            outcome, detail = "locked", {"until": fmt(acc.locked_until)}
-        elif acc is None or not acc.person.active or not acc.password_hash or not _verify(acc.password_hash, password):
-            outcome = "failed"
-            if acc is not None:
-                recent = acc.failures_since is not None and now - acc.failures_since < WINDOW
-                failures = acc.login_failures + 1 if recent else 1
-                since = acc.failures_since if recent else now
+        th = account_store.throttle(tx, key)
+        if th is not None and th.locked_until is not None and now < th.locked_until:
+            outcome, detail = "locked", {"until": fmt(th.locked_until)}
+        else:
+            hashed = acc.password_hash if acc is not None and acc.password_hash else _dummy_hash()
+            matches = _verify(hashed, password)  # checked whatever else is wrong: the same time for every name
+            if not (matches and acc is not None and acc.person.active and acc.password_hash):
+                outcome = "failed"
+                recent = th is not None and now - th.since < WINDOW
+                failures = th.failures + 1 if recent else 1
+                since = th.since if recent else now
                 if failures >= FAILURES:
-                    account_store.update_account(tx, acc.person.id, login_failures=0, failures_since=None, locked_until=now + LOCK)
+                    account_store.set_throttle(tx, key, 0, now, now + LOCK)
                     outcome, detail = "locking", {"until": fmt(now + LOCK), "failures": failures}
                 else:
-                    account_store.update_account(tx, acc.person.id, login_failures=failures, failures_since=since)
-        else:
+                    account_store.set_throttle(tx, key, failures, since, None)
+        if outcome is None:
             cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             expires = now + timedelta(hours=store.settings.session_max_hours)
             account_store.insert_session(tx, id=digest(cookie), person_id=acc.person.id, csrf=csrf, created_at=now,
                                          last_seen_at=now, expires_at=expires, client=client)
-            updates = {"login_failures": 0, "failures_since": None, "locked_until": None}
+            if th is not None:
+                account_store.clear_throttle(tx, key)
             if _hasher().check_needs_rehash(acc.password_hash):
-                updates["password_hash"] = _hasher().hash(password)
-            account_store.update_account(tx, acc.person.id, **updates)
+                account_store.update_account(tx, acc.person.id, password_hash=_hasher().hash(password))
             audit_store.append(tx, at=now, actor=acc.person.code, kind="login", data={"client": client})
             return LoggedIn(acc.person, cookie, csrf, expires)
         who = acc.person.code if acc is not None else common.shown(username) or "(empty)"
         kind = {"failed": "login_failed", "locking": "login_locked", "locked": "login_refused_locked"}[outcome]
         audit_store.append(tx, at=now, actor=who, kind=kind, data={"client": client, **detail})
     if outcome == "failed":
-        raise LoginRefused("用户名或密码不正确 (wrong name or password)")
-    raise LoginLocked(f"登录失败次数过多，请于 {detail['until']} 后再试 (too many failed logins: wait until {detail['until']})")
+        raise LoginRefused(REFUSED)
+    raise LoginLocked(f"登录失败次数过多，请于 {detail['until']} 后再试。", until=detail["until"])
 
 
 def _verify(hashed: str, password: str) -> bool:

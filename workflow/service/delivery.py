@@ -91,8 +91,11 @@ def expand(tx: Tx, store: Store, rows: list[OutboxRow]) -> dict[int, dict[str, A
         defn = common.definition_with_state(tx, item.template_version_id, item.template_key, step.state)
         rung = c.get("rung") or {"name": "", "label": ""}
         ladder = {x.name: x for x in defn.states[step.state].ladder}
-        contact_roles = ladder[rung["name"]].notify if rung["name"] in ladder else ()
+        contact_roles = ladder[rung.get("name")].notify if rung.get("name") in ladder else ()
         extra = {k: v for k, v in c.items() if k != "step_id"}
+        if rung.get("name") in ladder:  # a row queued before a rung's words were stored with it: the template's
+            known = ladder[rung["name"]]
+            extra["rung"] = {"label": known.label, "meaning": known.meaning} | rung
         ctx = notice_data.context(defn, item, step, holders[item.id], r.created_at, org=store.settings.org_name,
                                   contact_roles=contact_roles, base_url=store.settings.base_url, **extra)
         readers = r.recipients or {"to": [[r.to_name, r.to_addr, ctx["step"]["owner_role"]]], "cc": []}

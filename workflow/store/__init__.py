@@ -4,7 +4,8 @@ Above this package nothing runs a statement or sees an ORM object: store functio
 and return the typed rows of workflow.rows.
 """
 
-from .engine import Store, Tx, database_url, upgrade
+from .engine import Store, Tx, database_url
 from .models import LEFT_WITH_PARENT, ExtensionStatus, OutboxStatus, RungStatus, StepStatus
+from .upgrades import Upgraded, upgrade
 
-__all__ = ["Store", "Tx", "database_url", "upgrade", "ExtensionStatus", "OutboxStatus", "RungStatus", "StepStatus", "LEFT_WITH_PARENT"]
+__all__ = ["Store", "Tx", "Upgraded", "database_url", "upgrade", "ExtensionStatus", "OutboxStatus", "RungStatus", "StepStatus", "LEFT_WITH_PARENT"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from ..rows import AccountRow, ApiTokenRow, PersonRow, SessionRow
+from ..rows import AccountRow, ApiTokenRow, PersonRow, SessionRow, ThrottleRow
 from .directory import staff_column
 from .driver import Prepared
 from .engine import Tx
-from .models import ApiToken, Person, Session
+from .models import ApiToken, LoginThrottle, Person, Session
 
 _PERSON_COLS = (Person.id, Person.code, Person.name, Person.email, Person.title, Person.active, Person.admin)
 _SESSION = Prepared(lambda: select(Session.__table__, *[c.label(f"p__{c.key}") for c in _PERSON_COLS],
@@ -25,13 +26,28 @@ def _person(r) -> PersonRow:
 
 
 def account(tx: Tx, code: str) -> AccountRow | None:
-    """The person with his login state, row-locked so that concurrent failures are all counted."""
-    r = tx.execute(select(*_PERSON_COLS, Person.password_hash, Person.login_failures, Person.failures_since,
-                          Person.locked_until).where(Person.code == code).with_for_update()).mappings().first()
+    """The person with his password hash."""
+    r = tx.execute(select(*_PERSON_COLS, Person.password_hash).where(Person.code == code)).mappings().first()
     if r is None:
         return None
-    return AccountRow(PersonRow(**{c.key: r[c.key] for c in _PERSON_COLS}), r["password_hash"], r["login_failures"],
-                      r["failures_since"], r["locked_until"])
+    return AccountRow(PersonRow(**{c.key: r[c.key] for c in _PERSON_COLS}), r["password_hash"])
+
+
+def throttle(tx: Tx, name: str) -> ThrottleRow | None:
+    """A name's failed logins, row-locked so that concurrent failures are all counted (None: none lately)."""
+    r = tx.execute(select(LoginThrottle.failures, LoginThrottle.since, LoginThrottle.locked_until)
+                   .where(LoginThrottle.name == name).with_for_update()).first()
+    return None if r is None else ThrottleRow(r.failures, r.since, r.locked_until)
+
+
+def set_throttle(tx: Tx, name: str, failures: int, since: datetime, locked_until: datetime | None) -> None:
+    values = {"failures": failures, "since": since, "locked_until": locked_until}
+    ins = (postgresql if tx.dialect == "postgresql" else sqlite).insert(LoginThrottle).values(name=name, **values)
+    tx.execute(ins.on_conflict_do_update(index_elements=["name"], set_=values))
+
+
+def clear_throttle(tx: Tx, name: str) -> None:
+    tx.execute(delete(LoginThrottle).where(LoginThrottle.name == name))
 
 
 def update_account(tx: Tx, person_id: int, **values) -> None:

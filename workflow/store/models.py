@@ -168,9 +168,14 @@ Person = _Table(
     _s("code", 64, False, unique=True), _s("name", 100, False), _s("email", 200), _s("title", 100),
     Column("active", Boolean, nullable=False, default=True),
     Column("admin", Boolean, nullable=False, default=False, server_default=text("false")),
-    # The workbench: an argon2id hash (set by the operator), and failed logins counted for throttling.
-    Column("password_hash", Text), Column("login_failures", Integer, nullable=False, default=0, server_default=text("0")),
-    _when("failures_since"), _when("locked_until"))
+    Column("password_hash", Text))  # the workbench's password: an argon2id hash, set by the operator
+
+# Failed logins of a name as typed (its SHA-256, trimmed and lower-cased), whether or not anyone has it: five
+# within fifteen minutes lock the name for a minute, the same for a real name and an unknown one.
+LoginThrottle = _Table(
+    "login_throttle", metadata,
+    _s("name", 64, False, primary_key=True), Column("failures", Integer, nullable=False), _when("since", False),
+    _when("locked_until"))
 
 # A person holds `role` for items of a unit (or of every item when the unit applies to all).
 Membership = _Table(
@@ -248,7 +253,8 @@ Assignment = _Table(
 AuditHead = _Table(
     "audit_head", metadata, _pk(),
     Column("last_seq", Integer, nullable=False, default=0), _s("last_hash", 64, False),
-    _s("mac", 64))  # HMAC of (last_seq, last_hash) under the audit key: cutting the tail needs the key
+    _s("mac", 64),  # HMAC of (last_seq, last_hash, bound_seq) under the audit key: cutting the tail needs the key
+    Column("bound_seq", Integer))  # the binding checkpoint (the first event of the trail's key): signed from here on
 
 AuditEvent = _Table(
     "audit_events", metadata, _pk(),

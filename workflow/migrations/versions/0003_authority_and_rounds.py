@@ -1,6 +1,8 @@
 """Administrators, the time of each item's last action, and the field values entered in each step visit.
 
-- people.admin: people files mark administrators (`admin: true`).
+- people.admin: people files mark administrators (`admin: true`). The database had no administrators before:
+  the members of the office units (kind `office`) become administrators, so that someone may publish, import
+  and retry after the upgrade; `wuzhuan db upgrade` prints their names (`wuzhuan people set-admin` changes it).
 - items.updated_at: the time of the item's last recorded action; no later action may be dated before it.
   Filled from the audit trail (refusals do not count).
 - steps.fields: the values entered during that visit (its round); a move's required fields count only
@@ -15,7 +17,7 @@ Create Date: 2026-11-27 06:00:00
 import json
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 
 revision = '0003'
@@ -37,6 +39,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("fields", sa.JSON(), nullable=True))
 
     conn = op.get_bind()
+    office = conn.execute(sa.text(
+        "SELECT DISTINCT p.id, p.code, p.name FROM people p JOIN memberships m ON m.person_id = p.id "
+        "JOIN org_units u ON u.id = m.unit_id WHERE u.kind = 'office' AND p.active ORDER BY p.code")).all()
+    for pid, _code, _name in office:
+        conn.execute(sa.text("UPDATE people SET admin = :t WHERE id = :id"), {"t": True, "id": pid})
+    if context.config is not None:
+        context.config.attributes["made_admins"] = [(code, name) for _pid, code, name in office]
     conn.execute(sa.text(
         "UPDATE items SET updated_at = (SELECT max(e.at) FROM audit_events e "
         "WHERE e.item_id = items.id AND e.kind <> 'refused')"))
