@@ -195,9 +195,21 @@ def db_upgrade(ctx: click.Context, as_json: bool) -> None:
     """Apply schema migrations (also done automatically on an empty database)."""
     from workflow import service
 
-    before, after = service.upgrade_schema(ctx.find_root().obj.get("db"))
-    emit({"before": before, "after": after}, as_json,
-         lambda d: click.echo(f"schema at {after}" + (f" (was {before})" if before != after else " (already current)")))
+    r = service.upgrade_schema(ctx.find_root().obj.get("db"), settings(ctx))
+    data = {"before": r.before, "after": r.after, "made_admins": [{"code": c, "name": n} for c, n in r.made_admins],
+            "admins": [{"code": c, "name": n} for c, n in r.admins]}
+
+    def text(_d) -> None:
+        click.echo(f"schema at {r.after}" + (f" (was {r.before})" if r.before != r.after else " (already current)"))
+        if r.made_admins:
+            click.echo("administrators made by this upgrade (members of the office; the schema before had none): "
+                       + "、".join(f"{n} ({c})" for c, n in r.made_admins))
+        if r.trail_broken:
+            click.echo("warning: the upgrade is not in the audit trail: its head does not match its events "
+                       "(run `wuzhuan audit verify`)", err=True)
+        if r.before is not None and not r.admins:
+            click.echo("warning: nobody is an administrator: name one with `wuzhuan people set-admin CODE`", err=True)
+    emit(data, as_json, text)
 
 
 # --- definitions ----------------------------------------------------------------------------------
@@ -404,6 +416,19 @@ def people_set_password(ctx, code, password_stdin, as_json) -> None:
         password = password[:-1]
     r = accounts.set_password(store(ctx), code, password, datetime.now(UTC))
     emit(r, as_json, lambda d: click.echo(f"password set for {d.person}" + (f"; {d.sessions_ended} session(s) ended" if d.sessions_ended else "")))
+
+
+@people_group.command("set-admin")
+@click.argument("code")
+@click.option("--off", is_flag=True, help="Remove the administrator's rights instead (never the last one's).")
+@json_opt
+@click.pass_context
+def people_set_admin(ctx, code, off, as_json) -> None:
+    """Make CODE an administrator (or, with --off, no longer one); an operator at the server's shell, audited."""
+    from workflow.service import accounts
+
+    r = accounts.set_admin(store(ctx), code, not off, parse_now(None))
+    emit(r, as_json, lambda d: click.echo(f"{d.person}: {d.what}"))
 
 
 @people_group.command("disable")
@@ -847,10 +872,13 @@ def audit_group() -> None:
 @json_opt
 @click.pass_context
 def audit_verify(ctx, checkpoint, as_json) -> None:
-    """Check the whole trail: exit 2 naming the first event modified, deleted, inserted, reordered or cut off.
+    """Check the whole trail, then the tables against it: exit 2 naming what changed.
 
-    With the audit key (setting audit_key_file, or WUZHUAN_AUDIT_KEY) the events' MACs are checked too:
-    a rewrite by someone without the key is found even when every hash was recomputed.
+    The first event modified, deleted, inserted, reordered or cut off; then every item's state, version,
+    fields, finished and paused times, every step's due time, the role holders, the template versions, the
+    administrators and disabled people, replayed from the trail and compared with the rows. With the audit
+    key (setting audit_key_file, or WUZHUAN_AUDIT_KEY_FILE) the MACs and the binding checkpoint are checked
+    too: a trail stripped of its signatures, cut back, or rewritten with every hash recomputed is found.
     """
     from workflow import service
     from workflow.errors import InvalidInput
@@ -859,10 +887,14 @@ def audit_verify(ctx, checkpoint, as_json) -> None:
     if as_json:
         emit(r, True)
     if not r.ok:
+        if not as_json:
+            for more in r.unexplained[1:20]:
+                click.echo(f"  also: {more}", err=True)
         raise InvalidInput(f"audit trail broken: {r.problem}")
     if not as_json:
         how = f"authenticity checked with the audit key {r.key_id}" if r.authenticated else "integrity checked"
-        click.echo(f"audit trail intact: {r.events} events; every item accounted for; {how}")
+        click.echo(f"audit trail intact: {r.events} events; {r.items} items, their steps and role holders, the template "
+                   f"versions and the directory's flags agree with it; {how}")
         for note in r.notes:
             click.echo(f"note: {note}")
 
@@ -1262,20 +1294,31 @@ def scheduler_run(ctx, sweep_seconds, deliver_seconds, as_json) -> None:
 @click.option("--trust-forwarded", is_flag=True, help="Behind a reverse proxy: honour X-Forwarded-For/-Proto (setting trust_forwarded).")
 @click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True, metavar="IPS",
               help="With --trust-forwarded: the proxy addresses whose X-Forwarded-* headers count.")
+@click.option("--max-connections", default=256, show_default=True, type=click.IntRange(8, 100_000),
+              help="Connections a worker holds at once; beyond them it answers 503 at once.")
+@click.option("--keep-alive", "keep_alive", default=5, show_default=True, type=click.IntRange(1, 300), metavar="SECONDS",
+              help="How long an idle kept-alive connection stays open.")
 @click.pass_context
-def serve(ctx, host, port, workers, base_url, trust_forwarded, forwarded_allow_ips) -> None:
+def serve(ctx, host, port, workers, base_url, trust_forwarded, forwarded_allow_ips, max_connections, keep_alive) -> None:
     """Run the workbench (督办工作台) for people's browsers and the JSON API, until SIGTERM/SIGINT."""
     import dataclasses
 
     import uvicorn
 
-    from workflow.errors import InvalidInput
+    from workflow.errors import InvalidInput, KeyRequired, Unavailable
 
     cfg = settings(ctx)
     if base_url:
         cfg = dataclasses.replace(cfg, base_url=base_url)
         os.environ["WUZHUAN_BASE_URL"] = base_url
     st = store(ctx)  # opened here: a bad URL or an outdated database is reported before the server starts
+    try:
+        st.check_writable()  # so is a signed audit trail without its key
+    except Unavailable as e:
+        if isinstance(e, KeyRequired):
+            raise
+        click.echo(f"warning: {e}; the workbench starts and answers 503 to what needs the database until it can "
+                   "(no restart needed)", err=True)
     if st.dialect == "sqlite" and workers > 1:
         raise InvalidInput("SQLite serves from one process: use --workers 1, or PostgreSQL for several workers")
     proxy = trust_forwarded or cfg.trust_forwarded
@@ -1288,7 +1331,7 @@ def serve(ctx, host, port, workers, base_url, trust_forwarded, forwarded_allow_i
 
         st.settings = cfg
         uvicorn.run(serving(create_app(st)), host=host, port=port, proxy_headers=proxy, forwarded_allow_ips=forwarded_allow_ips,
-                    server_header=False, log_level="info")
+                    server_header=False, log_level="info", limit_concurrency=max_connections, timeout_keep_alive=keep_alive)
     else:
         os.environ["WUZHUAN_DATABASE_URL"] = st.url
         if ctx.find_root().obj.get("config"):
@@ -1296,7 +1339,8 @@ def serve(ctx, host, port, workers, base_url, trust_forwarded, forwarded_allow_i
         from workflow import web
 
         web.run_workers(workers, host=host, port=port, proxy_headers=proxy, forwarded_allow_ips=forwarded_allow_ips,
-                        server_header=False, log_level="info")
+                        server_header=False, log_level="info", limit_concurrency=max_connections,
+                        timeout_keep_alive=keep_alive)
 
 
 @cli.group("config")

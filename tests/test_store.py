@@ -82,7 +82,7 @@ def test_prepared_statements_raise_sqlalchemy_errors(store):
 
 def test_a_lost_postgresql_connection_is_reported_and_replaced(pg_url):
     store = Store(pg_url)
-    with pytest.raises(Unavailable, match="cannot reach the database"), store.transaction() as s:
+    with pytest.raises(Unavailable, match="无法连接数据库"), store.transaction() as s:
         _INSERT_OUTBOX.run(s, _row("<q@x>"))
         with store.engine.connect() as other:  # the server drops our connection mid-transaction
             other.exec_driver_sql(f"SELECT pg_terminate_backend({s.conn.connection.driver_connection.info.backend_pid})")
@@ -175,7 +175,7 @@ def test_postgresql_reads_are_read_only_and_keep_the_statements_the_driver_prepa
         with store.read() as tx:
             prepared = tx.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
         assert any("people.code" in s for s in prepared) and any("count(*)" in s and "code" not in s for s in prepared), prepared
-        with pytest.raises(Unavailable, match="cannot be written"), store.read() as tx:
+        with pytest.raises(Unavailable, match="当前无法写入"), store.read() as tx:
             tx.execute(text("INSERT INTO meta (key, value) VALUES ('x', 'y')"))
         with store.read() as tx:
             assert tx.execute(text("SELECT count(*) FROM meta WHERE key = 'x'")).scalar() == 0

@@ -38,6 +38,31 @@ def _cell(row: Any, key: str) -> Any:
     return "—" if v is None else v
 
 
+# A spreadsheet reads a cell that begins with one of these as a formula (=HYPERLINK(…) typed into a field by one
+# person runs when another opens the export): such text is written as text, never as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: Any) -> Any:
+    """A value for a CSV cell: text that a spreadsheet would take for a formula gets a leading apostrophe."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def xlsx_cells(ws, values: list[Any]) -> list[Any]:
+    """Values for a worksheet row (write-only or not): text that begins like a formula becomes a text cell, shown as
+    typed (and kept as text when someone edits it: quotePrefix)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    out = []
+    for v in values:
+        if isinstance(v, str) and v.startswith(FORMULA_START):
+            c = WriteOnlyCell(ws, value=v)
+            c.data_type, c.quotePrefix = "s", True
+            v = c
+        out.append(v)
+    return out
+
+
 def board_table(board) -> tuple[list[list[Any]], list[str]]:
     return [[_cell(r, k) for k, _l in BOARD_COLUMNS] for r in board.rows], [label for _k, label in BOARD_COLUMNS]
 
@@ -73,11 +98,11 @@ def board_xlsx(board, out: IO[bytes] | str | Path) -> None:
     ws = wb.active
     ws.title = "排名"
     rows, header = board_table(board)
-    ws.append([f"{board.title}　截至 {board.as_of}" + (f"（上期 {board.previous}）" if board.previous else "")])
+    ws.append(xlsx_cells(ws, [f"{board.title}　截至 {board.as_of}" + (f"（上期 {board.previous}）" if board.previous else "")]))
     ws.append(header)
     fills = {"蓝牌": "BDD7EE", "黄牌": "FFE699", "红牌": "F4B183"}
     for r in rows:
-        ws.append(r)
+        ws.append(xlsx_cells(ws, r))
         colour = fills.get(r[5])
         if colour:
             ws.cell(ws.max_row, 6).fill = PatternFill("solid", fgColor=colour)
@@ -90,7 +115,7 @@ def board_xlsx(board, out: IO[bytes] | str | Path) -> None:
     metrics.append(["单位", *[METRIC_CN[m] for m in board.weights], "综合得分"])
     metrics.append(["权重", *board.weights.values(), sum(board.weights.values())])
     for r in board.rows:
-        metrics.append([r.unit_name, *[r.metrics.get(m) for m in board.weights], r.score])
+        metrics.append(xlsx_cells(metrics, [r.unit_name, *[r.metrics.get(m) for m in board.weights], r.score]))
     metrics.freeze_panes = "B3"
     wb.save(out)
 
@@ -137,11 +162,11 @@ def ledger_csv(ledger, out: IO[str]) -> None:
     n, with_fields, at = len(ledger.states), bool(ledger.fields), _field_columns(ledger)
     keys = [k for k, _l in ITEM_COLUMNS]
     for row in ledger.rows:
-        w.writerow([row[k] for k in keys])
+        w.writerow([csv_text(row[k]) for k in keys])
         line = [parts.pop()]
         line += row["visits"][:n]
         if with_fields:
-            w.writerow(_field_cells(ledger, row, at))
+            w.writerow([csv_text(v) for v in _field_cells(ledger, row, at)])
             line.append(parts.pop())
         out.write(",".join(line) + "\r\n")
 
@@ -172,7 +197,7 @@ def ledger_xlsx(ledger, out: IO[bytes] | str | Path) -> None:
         cells.append(c)
     ws.append(cells)
     for row in ledger.rows:
-        ws.append(ledger_cells(ledger, row))
+        ws.append(xlsx_cells(ws, ledger_cells(ledger, row)))
     wb.save(out)
 
 

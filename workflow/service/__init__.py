@@ -119,11 +119,12 @@ def open_store(url: str | None = None, settings: Settings | None = None, *, migr
     return Store(url, migrate=migrate, settings=settings, readonly=readonly)
 
 
-def upgrade_schema(url: str | None = None) -> tuple[str | None, str]:
-    """Apply the schema migrations; returns (revision before, revision after)."""
-    store = Store(url, migrate=False)
+def upgrade_schema(url: str | None = None, settings: Settings | None = None, now=None):
+    """Apply the schema migrations, atomically; → store.engine.Upgraded (revisions before and after, who was made an
+    administrator, every administrator). A database whose audit trail is signed needs its key in `settings`."""
+    store = Store(url, migrate=False, settings=settings)
     try:
-        return upgrade(store.engine)
+        return upgrade(store.engine, store.audit_key, now)
     finally:
         store.dispose()
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import (
     DataError,
     DBAPIError,
     DisconnectionError,
+    InterfaceError,
     OperationalError,
     ProgrammingError,
 )
@@ -25,12 +26,12 @@ from sqlalchemy.exc import (
 from ..audit_chain import key_id
 from ..audit_key import load_key
 from ..config import Settings
-from ..errors import Conflict, InvalidInput, SchemaOutdated, Unavailable
-from .driver import begin_immediate
+from ..errors import Conflict, InvalidInput, KeyRequired, SchemaOutdated, Unavailable
+from .driver import begin_immediate, read_scalar
 
 DEFAULT_URL = "sqlite:///wuzhuan.db"
 POOL = 8  # connections kept per process (the workbench runs as many threads; `wuzhuan serve --workers N` keeps N × POOL)
-HEAD = "0012"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
+HEAD = "0014"  # the newest migration; a test checks it against Alembic (kept here so no command imports Alembic to start)
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
@@ -164,16 +165,47 @@ def current_revision(connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the schema to the newest revision, one process at a time; returns (before, after)."""
+@contextmanager
+def migrating(engine: Engine) -> Iterator:
+    """A connection in one transaction, fit for migrations (up or down): on PostgreSQL under the migrations' lock;
+    on SQLite with foreign keys checked once at the end (a table rebuilt by a migration drops and recreates rows
+    others refer to), so that a failure anywhere leaves the file as it was."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:  # PRAGMA foreign_keys is ignored inside a transaction: it is set on the bare connection
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():  # SQLite: BEGIN IMMEDIATE holds the write lock for the DDL
+                if not sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(7261626)"))
+                yield conn
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise InvalidInput(f"升级后数据库 {_where(engine)} 有 {len(broken)} 行引用了不存在的记录"
+                                           f"（首个：表 {broken[0][0]} 第 {broken[0][1]} 行）：升级已撤销，数据库保持原样")
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def migrate(conn, revision: str = "head") -> dict:
+    """Run the migrations on a connection of `migrating`; → what they reported (Alembic's config attributes)."""
     from alembic import command
 
-    with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE holds the write lock for the DDL
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(7261626)"))
-        before = current_revision(conn)
-        command.upgrade(_alembic_config(conn), "head")
-        return before, head_revision()
+    cfg = _alembic_config(conn)
+    command.upgrade(cfg, revision)
+    return dict(cfg.attributes)
+
+
+KEY_SETTING = "audit_key_file in wuzhuan.toml, or WUZHUAN_AUDIT_KEY_FILE"
+
+
+def key_required(where: str, fingerprint: str | None = None) -> KeyRequired:
+    return KeyRequired(f"{f'数据库 {where} ' if where else '本数据库'}的审计记录已用审计密钥签名"
+                       f"{f'（密钥指纹 {fingerprint}）' if fingerprint else ''}，"
+                       f"本进程未配置该密钥，不能写入：请设置 {KEY_SETTING}（指向签名该记录的密钥文件）",
+                       setting="audit_key_file", fingerprint=fingerprint)
 
 
 def _where(engine: Engine) -> str:
@@ -192,7 +224,10 @@ def schema_revision(engine: Engine) -> tuple[str | None, bool]:
                 conn.rollback()
             return None, bool(inspect(conn).get_table_names())
     except DatabaseError as e:
-        raise InvalidInput(f"cannot open the database {_where(engine)}: {_orig(e)}") from None
+        err = translated(e, _where(engine), engine.dialect.name)
+        if isinstance(err, Unavailable):
+            raise err from None
+        raise InvalidInput(f"无法打开数据库 {_where(engine)}：{_orig(e)}") from None
 
 
 def _orig(e: DatabaseError) -> str:
@@ -215,31 +250,50 @@ def ensure_schema(engine: Engine, may_migrate: bool = True) -> None:
         if not may_migrate:
             raise SchemaOutdated(f"the database {_where(engine)} is empty: create its tables with `wuzhuan db upgrade` "
                                  "(commands that act do it by themselves)")
-        upgrade(engine)
+        with migrating(engine) as conn:
+            migrate(conn)
         return
     if rev is None:
         raise SchemaOutdated(f"{_where(engine)} holds tables that are not wuzhuan's; use another database")
     raise SchemaOutdated(f"the database schema is at revision {rev}, this wuzhuan needs {HEAD}: run `wuzhuan db upgrade`")
 
 
-def translated(e: DBAPIError, where: str) -> Exception | None:
-    """The domain error for a database failure a person can act on (None: not one of those, a bug)."""
-    text_ = str(e.orig or e).lower()
-    first = str(e.orig or e).strip().splitlines()[0] if str(e.orig or e).strip() else type(e).__name__
-    if "readonly database" in text_ or "read-only" in text_:
-        return Unavailable(f"the database {where} cannot be written (the file or its folder is read-only for this "
-                            "user, or it was opened for reading only)")
-    if "database or disk is full" in text_ or "no space left" in text_ or "disk i/o error" in text_:
-        return Unavailable(f"the database {where} cannot be written: {first} (free some space, then try again)")
-    if "database is locked" in text_ or "lock timeout" in text_ or "could not obtain lock" in text_:
-        return Conflict(f"the database {where} is busy (another process has held it for 30 seconds): try again")
-    if "unable to open database file" in text_ or "file is not a database" in text_:
-        return InvalidInput(f"cannot open the database {where}: {first}")
-    if isinstance(e, OperationalError) and e.connection_invalidated or "connection" in text_ and "refused" in text_:
-        return Unavailable(f"cannot reach the database {where}: {first}")
-    if isinstance(e, DataError):
-        return InvalidInput(f"a value cannot be stored in the database: {first}")
+def translated(e: Exception, where: str, dialect: str = "") -> Exception | None:
+    """The domain error for a database failure a person can act on (None: not one of those, a bug).
+
+    `e` is SQLAlchemy's error or the driver's own (statements run on the driver raise its errors). Trouble with
+    the database itself — a lost or refused connection, a full disk, a read-only file, a lock held too long — is
+    Unavailable (503, exit 2): the request was fine and may be sent again later."""
+    orig = getattr(e, "orig", None) or e
+    text_ = str(orig).lower()
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    if sqlstate in ("40P01", "40001"):  # PostgreSQL: deadlock, serialization failure: a race with another writer
+        return Conflict(f"数据库 {where} 上的这项操作与他人的同时操作冲突，未生效：请重新查看后再试", reason=first)
+    if "readonly database" in text_ or "read-only" in text_ or sqlstate == "25006":
+        return Unavailable(f"数据库 {where} 当前无法写入（文件或其所在文件夹对本用户只读，或以只读方式打开）："
+                           "恢复写权限后重试", reason=first)
+    if "database or disk is full" in text_ or "no space left" in text_ or "disk i/o error" in text_ or sqlstate == "53100":
+        return Unavailable(f"数据库 {where} 当前无法写入：{first}（请释放磁盘空间后重试）", reason=first)
+    if "database is locked" in text_ or sqlstate == "55P03" or "lock timeout" in text_ or "could not obtain lock" in text_:
+        return Unavailable(f"数据库 {where} 繁忙：另一进程占用已超过 30 秒，请稍后重试", reason=first)
+    if "file is not a database" in text_ or "file is encrypted" in text_:
+        return InvalidInput(f"无法打开数据库 {where}：该文件不是 SQLite 数据库（路径是否正确？）", reason=first)
+    if "unable to open database file" in text_:
+        return Unavailable(f"无法打开数据库 {where}：{first}（文件或文件夹是否存在、是否可读写？）", reason=first)
+    if isinstance(e, DataError) or type(orig).__name__ == "DataError":
+        return InvalidInput(f"有一个值无法存入数据库：{first}", reason=first)
+    # PostgreSQL's operational errors are the server's or the network's (SQLite's left are bugs: no such table …)
+    lost = getattr(e, "connection_invalidated", False) or isinstance(e, DisconnectionError)
+    if lost or dialect == "postgresql" and (isinstance(e, OperationalError | InterfaceError)
+                                             or _is_driver_error(orig, ("OperationalError", "InterfaceError"))):
+        return Unavailable(f"无法连接数据库 {where}：{first}（数据库恢复后重试）", reason=first)
     return None
+
+
+def _is_driver_error(orig: BaseException, names: tuple[str, ...]) -> bool:
+    """Whether a driver's exception is (a subclass of) one of the DB-API classes `names`."""
+    return any(c.__name__ in names for c in type(orig).__mro__ if c.__module__.split(".")[0] in ("psycopg", "sqlite3"))
 
 
 class Tx:
@@ -287,10 +341,11 @@ class Store:
         self.readonly = readonly
         self.audit_key = load_key(self.settings.audit_key_file, self.settings.audit_key)
         self.wall_clock = _wall_clock  # a test may replace it; only the clock policy reads it
-        self._key_checked = self.audit_key is None
+        self._key_checked = False  # checked by the first transaction (see _check_key)
         self.engine = make_engine(self.url, readonly=readonly)
         if migrate:
             ensure_schema(self.engine, may_migrate=not readonly)
+        self._driver_error = self.engine.dialect.loaded_dbapi.Error
         self.read_engine = self.engine.execution_options(wuzhuan_read=True)
         if self.dialect == "postgresql":  # BEGIN READ ONLY (psycopg says it in the BEGIN: no extra round trip)
             self.read_engine = self.read_engine.execution_options(postgresql_readonly=True)
@@ -307,43 +362,77 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """One transaction: commit on success, roll back on any exception (database trouble a person can act on
-        comes out as a domain error)."""
+        comes out as a domain error). A database whose audit trail is signed is never written without its key."""
         try:
             with self.engine.begin() as conn:
                 if not self._key_checked:
-                    self._bind_key(conn)
+                    self._check_key(conn)
                 tx = Tx(conn, self.audit_key)
                 yield tx
                 tx.finish()
-        except DBAPIError as e:
-            raise (translated(e, self.display_url) or e) from None
+        except (DBAPIError, self._driver_error) as e:
+            raise self._failed(e) from None
+        self._key_checked = True
 
-    def _bind_key(self, conn) -> None:
-        """A trail is signed by one key: record its fingerprint on first use, refuse any other key after."""
-        kid = key_id(self.audit_key)
+    def _failed(self, e: Exception) -> Exception:
+        """The domain error for a database failure; after trouble with the database itself the pooled connections
+        are let go, so that the next request opens fresh ones (a SQLite file opened while it was read-only stays
+        read-only on that connection; a PostgreSQL server that restarted has closed them all)."""
+        err = translated(e, self.display_url, self.dialect) or e
+        if isinstance(err, Unavailable):
+            self.engine.dispose()
+        return err
+
+    def _check_key(self, conn) -> None:
+        """A trail is signed by one key: record its fingerprint on first use, refuse any other key after, and refuse
+        to write at all without the key once the trail has one (a forgotten setting must not break the trail)."""
         known = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'audit_key_id'").scalar()
+        if self.audit_key is None:
+            if known is not None:
+                raise key_required(self.display_url, known)
+            return
+        kid = key_id(self.audit_key)
         if known is None:
             conn.execute(text("INSERT INTO meta (key, value) VALUES ('audit_key_id', :v)"), {"v": kid})
         elif known != kid:
-            raise InvalidInput(f"the audit trail of {self.display_url} is signed with the key whose fingerprint is {known}; "
-                               f"the key configured now is {kid}: configure the key this database was started with")
-        self._key_checked = True
+            raise InvalidInput(f"数据库 {self.display_url} 的审计记录由指纹为 {known} 的密钥签名，"
+                               f"而现在配置的密钥指纹是 {kid}：请配置该数据库启用时使用的密钥",
+                               expected=known, configured=kid)
 
     @contextmanager
-    def read(self) -> Iterator[Tx]:
+    def read(self, snapshot: bool = False) -> Iterator[Tx]:
         """A read-only transaction. On PostgreSQL it ends by COMMIT (of nothing), not ROLLBACK: psycopg forgets
         every statement it prepared on the connection at a rollback, so reads ended that way were parsed and
-        planned again each time (the inbox's statement: 5.4 ms a run instead of 1.7). A read that fails rolls back."""
+        planned again each time (the inbox's statement: 5.4 ms a run instead of 1.7). A read that fails rolls back.
+
+        `snapshot`: every statement sees the same moment (REPEATABLE READ on PostgreSQL; a SQLite read
+        transaction always does), for a check that reads a table more than once."""
+        engine = self.read_engine.execution_options(isolation_level="REPEATABLE READ") if (
+            snapshot and self.dialect == "postgresql") else self.read_engine
         try:
-            with self.read_engine.connect() as conn:
+            with engine.connect() as conn:
+                if snapshot and self.dialect == "sqlite":
+                    conn.exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1")  # the snapshot starts here
                 yield Tx(conn)
                 if self.dialect == "postgresql":
                     if conn.in_transaction():
                         conn.commit()
                     else:  # only statements run on the driver itself (store.driver): SQLAlchemy began nothing
                         conn.connection.dbapi_connection.commit()
-        except DBAPIError as e:
-            raise (translated(e, self.display_url) or e) from None
+        except (DBAPIError, self._driver_error) as e:
+            raise self._failed(e) from None
+
+    def read_one(self, prepared, params: dict) -> object:
+        """One value read outside any transaction (driver.read_scalar), its failures translated as every read's."""
+        try:
+            return read_scalar(self.engine, prepared, params)
+        except (DBAPIError, self._driver_error) as e:
+            raise self._failed(e) from None
+
+    def check_writable(self) -> None:
+        """Raise now what the first write would (KeyRequired, Unavailable): a long-running process says it at start."""
+        with self.transaction():
+            pass
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,7 +1,10 @@
 """The JSON API under /api/: bearer tokens (no cookies, so no CSRF), the same use cases as the CLI and the pages.
 
-Status codes mirror the CLI's exit codes: 200 ok, 400 invalid (exit 2), 401 no or bad token, 403 not
-permitted (exit 3), 404 not found or not visible, 409 changed meanwhile (exit 4).
+Status codes are the domain errors' own (workflow.errors): 200 ok, 400 invalid (exit 2), 401 no or bad token,
+403 not permitted (exit 3), 404 not found or not visible, 409 changed meanwhile (exit 4), 413 body too large,
+503 the database is unavailable for now (exit 2; with Retry-After: send the same request again later).
+
+The token is checked before the body is read: a request without a live token costs a header's worth of work.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import service
-from ..errors import Conflict, InvalidInput, NotFound, NotPermitted, WuzhuanError
+from ..errors import NotFound, Unavailable, WuzhuanError, http_status_of
 from ..service import accounts, workbench
 from ..store import Store
 
 MAX_BODY = 1_000_000
+MAX_DEPTH = 20  # nesting of a move's JSON body: {"fields": {"x": [..]}} needs 3
 
 
 def plain(data: Any) -> Any:
@@ -39,19 +43,19 @@ def answer(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(plain(data), ensure_ascii=False), status_code=status, media_type="application/json")
 
 
-def problem(status: int, message: str) -> Response:
-    return answer({"error": message, "status": status}, status)
+def problem(status: int, message: str, details: dict | None = None) -> Response:
+    r = answer({"error": message, "status": status, **({"details": details} if details else {})}, status)
+    if status == 503:
+        r.headers["Retry-After"] = str(Unavailable.retry_after)
+    return r
 
 
-def _status(e: WuzhuanError) -> int:
-    for cls, code in ((NotFound, 404), (Conflict, 409), (NotPermitted, 403), (InvalidInput, 400)):
-        if isinstance(e, cls):
-            return code
-    return 503
-
-
-class _NoToken(Exception):
-    """The request's token is missing, unknown, revoked, or its person disabled."""
+def error_answer(e: WuzhuanError) -> Response:
+    """A domain error as the API's JSON: its status, its message, and its details (not for a 404: it says nothing)."""
+    status = http_status_of(e)
+    if isinstance(e, NotFound):
+        return problem(status, "not found (or not visible to you)")
+    return problem(status, str(e), e.details or None)
 
 
 NO_TOKEN = "an API token is needed: Authorization: Bearer TOKEN (`wuzhuan people token CODE`)"
@@ -67,27 +71,23 @@ def routes(store: Store, clock, call) -> list[Route]:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
-    def as_person(token: str, work, *args):
-        """In the worker thread: the token's person, then the work (a ValueError from the request's checks: 400)."""
-        who = accounts.token_person(store, token, clock())
-        if who is None:
-            raise _NoToken
-        return work(who, *args)
-
     def guarded(work, parse=None):
+        """The token's person first (no body is read without a live token), then the request's own checks, then the
+        work in a worker thread."""
         async def endpoint(request: Request) -> Response:
             token = bearer(request)
             if token is None:
                 return problem(401, NO_TOKEN)
             try:
+                who = await call(accounts.token_person, store, token, clock())
+                if who is None:
+                    return problem(401, NO_TOKEN)
                 args = await parse(request) if parse else (request,)
-                return answer(await call(as_person, token, work, *args))
-            except _NoToken:
-                return problem(401, NO_TOKEN)
+                return answer(await call(work, who, *args))
             except BadRequest as e:
                 return problem(400, str(e))
             except WuzhuanError as e:
-                return problem(_status(e), "not found (or not visible to you)" if isinstance(e, NotFound) else str(e))
+                return error_answer(e)
         return endpoint
 
     def list_items(who, request: Request):
@@ -105,13 +105,10 @@ def routes(store: Store, clock, call) -> list[Route]:
         return workbench.item_history(store, who, request.path_params["item_id"])
 
     async def move_request(request: Request) -> tuple:
-        """The move asked for, checked (a problem is answered only once the token has been checked)."""
-        body = await request.body()
-        return (request.path_params["item_id"], _move(body))
+        """The move asked for, checked (read only once the token has been checked; BadRequest: 400)."""
+        return (request.path_params["item_id"], _move(await request.body()))
 
     def advance(who, item_id: int, move):
-        if isinstance(move, BadRequest):
-            raise move
         trigger, fields, comment, expect = move
         try:  # an item he may not see is attempted too, so that the refusal is recorded; then answered as not found
             return service.advance(store, who.code, item_id, trigger, clock(), comment=comment, fields=fields,
@@ -137,23 +134,47 @@ class BadRequest(ValueError):
     """The request itself is malformed (400), said in one line."""
 
 
+def depth(body: bytes) -> int:
+    """How deeply a JSON text nests arrays and objects (brackets inside strings do not count)."""
+    deepest = level = 0
+    in_string = escaped = False
+    for b in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif b == 0x5C:  # backslash
+                escaped = True
+            elif b == 0x22:
+                in_string = False
+        elif b == 0x22:
+            in_string = True
+        elif b in (0x5B, 0x7B):
+            level += 1
+            deepest = max(deepest, level)
+        elif b in (0x5D, 0x7D):
+            level -= 1
+    return deepest
+
+
 def _move(body: bytes):
-    """(trigger, fields, comment, expect_version) from a move's JSON body, or the BadRequest saying what is wrong."""
+    """(trigger, fields, comment, expect_version) from a move's JSON body; BadRequest saying what is wrong."""
     if len(body) > MAX_BODY:
-        return BadRequest(f"the request body is larger than {MAX_BODY:,} bytes")
+        raise BadRequest(f"the request body is larger than {MAX_BODY:,} bytes")
+    if depth(body) > MAX_DEPTH:
+        raise BadRequest(f"the request body nests deeper than {MAX_DEPTH} levels")
     try:
         data = json.loads(body or b"{}", parse_constant=_no_constant)
-    except ValueError:
-        return BadRequest("the request body is not JSON")
+    except (ValueError, RecursionError):
+        raise BadRequest("the request body is not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("trigger"), str):
-        return BadRequest('the body is a JSON object with "trigger" (and "fields", "comment", "expect_version")')
+        raise BadRequest('the body is a JSON object with "trigger" (and "fields", "comment", "expect_version")')
     fields, comment, expect = data.get("fields") or {}, data.get("comment"), data.get("expect_version")
     if not isinstance(fields, dict) or not all(isinstance(v, str | int | float | list) or v is None for v in fields.values()):
-        return BadRequest('"fields" is an object of field names and values')
+        raise BadRequest('"fields" is an object of field names and values')
     if comment is not None and not isinstance(comment, str):
-        return BadRequest('"comment" is text')
+        raise BadRequest('"comment" is text')
     if expect is not None and (isinstance(expect, bool) or not isinstance(expect, int) or not 1 <= expect < 2**31):
-        return BadRequest('"expect_version" is a whole number (the item\'s version you saw)')
+        raise BadRequest('"expect_version" is a whole number (the item\'s version you saw)')
     return data["trigger"], {k: ("" if v is None else v) for k, v in fields.items()}, comment, expect
 
 
@@ -172,7 +193,10 @@ _ERRORS = {code: {"description": text, "content": {"application/json": {"schema"
            for code, text in (("400", "invalid input (exit 2 at the command line)"), ("401", "no token, or not a live one"),
                               ("403", "not permitted: the message names who may (exit 3)"),
                               ("404", "not found, or not visible to the token's person"),
-                              ("409", "the item changed meanwhile: look again (exit 4)"))}
+                              ("409", "the item changed meanwhile: look again (exit 4)"),
+                              ("413", "the request body is larger than the limit"),
+                              ("503", "the database is unavailable for now: send the same request again after Retry-After "
+                                      "seconds"))}
 _ITEM_PARAM = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -183,7 +207,8 @@ OPENAPI: dict[str, Any] = {
                                       "description": "An API token from `wuzhuan people token CODE`."}},
         "schemas": {
             "Error": {"type": "object", "required": ["error", "status"],
-                      "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
+                      "properties": {"error": {"type": "string"}, "status": {"type": "integer"},
+                                     "details": {"type": "object", "description": "the facts of the error as data"}}},
             "ItemSummary": {"type": "object", "required": ["id", "version", "state", "title"], "properties": {
                 "id": {"type": "integer"}, "title": {"type": "string"}, "template": {"type": "string"},
                 "version": {"type": "integer"}, "state": {"type": "string"}, "state_label": {"type": "string"},
@@ -217,15 +242,15 @@ OPENAPI: dict[str, Any] = {
                 ("light", "string"), ("open", "boolean"), ("limit", "integer"), ("offset", "integer"))],
             "responses": {"200": {"description": "items", "content": {"application/json": {"schema": {
                 "type": "array", "items": {"$ref": "#/components/schemas/ItemSummary"}}}}},
-                **{k: v for k, v in _ERRORS.items() if k in ("400", "401")}}}},
+                **{k: v for k, v in _ERRORS.items() if k in ("400", "401", "503")}}}},
         "/api/items/{item_id}": {"get": {
             "summary": "One item with its id and version", "parameters": [_ITEM_PARAM],
             "responses": {"200": {"description": "the item", "content": {"application/json": {"schema": {
-                "$ref": "#/components/schemas/Item"}}}}, **{k: v for k, v in _ERRORS.items() if k in ("401", "404")}}}},
+                "$ref": "#/components/schemas/Item"}}}}, **{k: v for k, v in _ERRORS.items() if k in ("401", "404", "503")}}}},
         "/api/items/{item_id}/history": {"get": {
             "summary": "The item's audit events, oldest first", "parameters": [_ITEM_PARAM],
             "responses": {"200": {"description": "events", "content": {"application/json": {"schema": {
-                "type": "array", "items": {"type": "object"}}}}}, **{k: v for k, v in _ERRORS.items() if k in ("401", "404")}}}},
+                "type": "array", "items": {"type": "object"}}}}}, **{k: v for k, v in _ERRORS.items() if k in ("401", "404", "503")}}}},
         "/api/items/{item_id}/advance": {"post": {
             "summary": "Move the item on, as the token's person", "parameters": [_ITEM_PARAM],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Advance"}}}},

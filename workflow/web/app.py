@@ -7,6 +7,7 @@ of the session (or, in the API, of the token): no form or API field names an act
 from __future__ import annotations
 
 import io
+import logging
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,12 +24,21 @@ from starlette.staticfiles import StaticFiles
 
 from .. import report_render, service
 from ..calendar import TZ
-from ..errors import Conflict, InvalidInput, NotFound, NotPermitted, WuzhuanError
+from ..errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    Unavailable,
+    WuzhuanError,
+    http_status_of,
+)
 from ..present import safe
 from ..service import accounts, workbench
 from ..service.accounts import SessionInfo
 from ..store import Store
 from . import api, ids
+from .limits import BodyLimit
 from .pool import Pool
 from .render import HERE, diagram_svg, page
 
@@ -36,7 +46,6 @@ ids.register()  # {item_id:id} in the routes below and in api.py
 
 SESSION_COOKIE = "wz_session"
 LOGIN_COOKIE = "wz_login"  # the login form's CSRF token (double submit: cookie and field must match)
-STATUS = {NotFound: 404, Conflict: 409, NotPermitted: 403, InvalidInput: 400}
 HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -48,11 +57,8 @@ OK_MESSAGES = {"moved": "已办理。", "paused": "已挂起。", "resumed": "�
                "decided": "已作出决定。", "assigned": "角色已变更。", "retried": "已重新排队发送。", "published": "已发布。"}
 
 
-def status_of(e: Exception) -> int:
-    for cls, code in STATUS.items():
-        if isinstance(e, cls):
-            return code
-    return 503 if isinstance(e, WuzhuanError) else 500
+log = logging.getLogger("wuzhuan.web")
+MESSAGES = {404: "未找到（或您无权查看）。", 500: "系统内部错误：这是督办系统的缺陷，已记入服务器日志，请告知管理员。"}
 
 
 def now() -> datetime:
@@ -77,12 +83,15 @@ class Workbench:
     def html(self, request: Request, name: str, status: int = 200, who: SessionInfo | None = None, **context) -> HTMLResponse:
         ctx = {"who": who.person if who else None, "csrf": who.csrf if who else "", "request_path": request.url.path,
                "staff": context.pop("staff", who.staff if who else False), "tab": context.pop("tab", ""), **context}
-        return HTMLResponse(page(name, **ctx), status_code=status)
+        r = HTMLResponse(page(name, **ctx), status_code=status)
+        if status == 503:  # the database is unavailable for now: the browser (or a proxy) may come back
+            r.headers["Retry-After"] = str(Unavailable.retry_after)
+        return r
 
     def error(self, request: Request, e: Exception, who: SessionInfo | None) -> HTMLResponse:
-        code = status_of(e)
-        message = "未找到（或您无权查看）。" if code == 404 else str(e)
-        return self.html(request, "error.html", code, who, code=code, message=message)
+        """A refusal or a failure as a page with the error's own status (a 503 asks the browser to come back)."""
+        code = http_status_of(e)
+        return self.html(request, "error.html", code, who, code=code, message=MESSAGES.get(code, str(e)))
 
     def login_redirect(self, request: Request) -> RedirectResponse:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -100,7 +109,7 @@ class Workbench:
         form = await request.form()
         cookie = request.cookies.get(LOGIN_COOKIE)
         if not cookie or not secrets.compare_digest(cookie, str(form.get("csrf", ""))):
-            return PlainTextResponse("403 表单已过期，请刷新登录页后重试 (the form's CSRF token is missing or wrong)", status_code=403)
+            return PlainTextResponse("403 表单已过期，请刷新登录页后重试。", status_code=403)
         username, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:1000]
         try:
             done = await self.call(accounts.login, self.store, username, password, self.now(), _client(request))
@@ -127,13 +136,15 @@ class Workbench:
         return r
 
     async def posted(self, request: Request) -> tuple[SessionInfo | Response, Any]:
-        """The session of a form post, and its form; a Response (403) when either is missing or the CSRF token is wrong."""
+        """The session of a form post, and its form; a Response (403) when either is missing or the CSRF token is wrong.
+
+        The session is checked first: the body of a post without one is never parsed (nor spooled to disk)."""
         who = await self.who(request)
-        form = await request.form(max_files=1, max_fields=200)
         if who is None:
-            return PlainTextResponse("403 请先登录 (log in first)", status_code=403), form
+            return PlainTextResponse("403 请先登录。", status_code=403), None
+        form = await request.form(max_files=1, max_fields=200)
         if not accounts.csrf_ok(who, str(form.get("csrf", ""))):
-            return PlainTextResponse("403 表单已过期，请刷新页面后重试 (the form's CSRF token is missing or wrong)", status_code=403), form
+            return PlainTextResponse("403 表单已过期，请刷新页面后重试。", status_code=403), form
         return who, form
 
     # --- lists -----------------------------------------------------------------------------------
@@ -212,7 +223,8 @@ class Workbench:
                 done = "extension"
             elif action == "decide":
                 await self.call(service.decide_extension, self.store, code, _int(form.get("request"), 0, "the request"),
-                                form.get("decision") == "approve", self.now(), str(form.get("comment", "")) or None)
+                                form.get("decision") == "approve", self.now(), str(form.get("comment", "")) or None,
+                                item_id=item_id)
                 done = "decided"
             elif action in ("assign", "unassign"):
                 people = [c.strip() for c in str(form.get("people", "")).replace("，", ",").split(",") if c.strip()]
@@ -227,8 +239,10 @@ class Workbench:
         except Conflict:
             return await self.item(request, notice="已被他人更新：您打开页面之后，事项已经变化。以下是最新状态，请确认后再办理。",
                                    status=409, who=who)
+        except Unavailable as e:  # the page cannot be shown again either: the error page, and come back later
+            return self.error(request, e, who)
         except WuzhuanError as e:
-            return await self.item(request, problem=str(e), status=status_of(e), who=who)
+            return await self.item(request, problem=str(e), status=http_status_of(e), who=who)
         return RedirectResponse(f"/items/{item_id}?ok={done}", status_code=303)
 
     async def diagram(self, request: Request) -> Response:
@@ -288,7 +302,7 @@ class Workbench:
         if who is None:
             return self.login_redirect(request)
         if not who.person.admin:
-            return self.error(request, NotPermitted("发件箱仅管理员可见 (the outbox is for administrators)"), who)
+            return self.error(request, NotPermitted("发件箱仅管理员可见。"), who)
         status = request.query_params.get("status") or None
         try:
             rows = await self.call(service.list_outbox, self.store, status, 200)
@@ -352,7 +366,7 @@ class Reports:
             r = await self.w.call(service.set_score, self.store, who.person.code, str(form.get("unit", ""))[:64], points,
                                   self.w.now(), comment=str(form.get("comment", ""))[:600] or None)
         except WuzhuanError as e:
-            return await self.board(request, problem=str(e), status=status_of(e))
+            return await self.board(request, problem=str(e), status=http_status_of(e))
         return await self.board(request, notice=f"已记录：{r.unit_name} {r.year}年创新评分 {r.score}")
 
     async def ledger(self, request: Request) -> Response:
@@ -436,7 +450,23 @@ def create_app(store: Store, clock=None) -> Starlette:
         return HTMLResponse(page("error.html", who=None, csrf="", request_path=request.url.path, staff=False, tab="",
                                  code=exc.status_code, message=message), status_code=exc.status_code)
 
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], exception_handlers={HTTPException: no_route})
+    async def bug(request: Request, exc: Exception) -> Response:
+        """Anything a use case did not turn into a domain error is a bug: logged with its traceback, answered without."""
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        if request.url.path.startswith("/api/"):
+            return api.problem(500, "internal error (a bug in wuzhuan; the server's log has the details)")
+        return HTMLResponse(page("error.html", who=None, csrf="", request_path=request.url.path, staff=False, tab="",
+                                 code=500, message=MESSAGES[500]), status_code=500)
+
+    async def refused(request: Request, exc: WuzhuanError) -> Response:
+        """A domain error no handler caught (the database lost while reading the session, say): its own status."""
+        if request.url.path.startswith("/api/"):
+            return api.error_answer(exc)
+        return w.error(request, exc, None)
+
+    limits = {"/definitions/upload": service.MAX_TEMPLATE_BYTES + 65_536}
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit, limits=limits)],
+                    exception_handlers={HTTPException: no_route, WuzhuanError: refused, Exception: bug})
     app.state.store = store
     return app
 
