@@ -9,9 +9,7 @@ The token is checked before the body is read: a request without a live token cos
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from datetime import date, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -19,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import service
+from ..encode import dumps
 from ..errors import NotFound, Unavailable, WuzhuanError, http_status_of
 from ..service import accounts, workbench
 from ..store import Store
@@ -27,20 +26,10 @@ MAX_BODY = 1_000_000
 MAX_DEPTH = 20  # nesting of a move's JSON body: {"fields": {"x": [..]}} needs 3
 
 
-def plain(data: Any) -> Any:
-    if dataclasses.is_dataclass(data) and not isinstance(data, type):
-        return {f.name: plain(getattr(data, f.name)) for f in dataclasses.fields(data)}
-    if isinstance(data, dict):
-        return {str(k): plain(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [plain(v) for v in data]
-    if isinstance(data, datetime | date):
-        return data.isoformat()
-    return data
 
 
 def answer(data: Any, status: int = 200) -> Response:
-    return Response(json.dumps(plain(data), ensure_ascii=False), status_code=status, media_type="application/json")
+    return Response(dumps(data), status_code=status, media_type="application/json")
 
 
 def problem(status: int, message: str, details: dict | None = None) -> Response:
