@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from commands.hints import hint
 from workflow.encode import dumps
 
 EXIT_CODES = "Exit codes: 0 ok, 2 invalid input or not found, 3 not permitted, 4 changed meanwhile (look again), 1 a bug."
@@ -18,6 +19,7 @@ class DomainError(click.ClickException):
         super().__init__(str(err))
         self.exit_code = getattr(err, "exit_code", 1)
         self.problems = getattr(err, "problems", None)
+        self.hint = hint(getattr(err, "details", None) or {})
 
     def show(self, file=None) -> None:
         if self.problems and len(self.problems) > 1:
@@ -27,7 +29,8 @@ class DomainError(click.ClickException):
         else:
             from workflow.present import safe
 
-            click.echo(f"Error: {safe(self.message, 2000)}", err=True)
+            hinted = f" — {self.hint}" if self.hint else ""  # still one line: scripts read the first
+            click.echo(f"Error: {safe(self.message, 2000)}{safe(hinted, 500)}", err=True)
 
 
 class App(click.Group):

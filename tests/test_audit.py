@@ -259,7 +259,7 @@ def test_key_files(tmp_path):
         service.init_key(p)
     bad = tmp_path / "bad.key"
     bad.write_text("not hex\n")
-    with pytest.raises(InvalidInput, match="does not hold an audit key"):
+    with pytest.raises(InvalidInput, match="中没有审计密钥"):
         Store(f"sqlite:///{tmp_path / 'x.db'}", settings=Settings(audit_key_file=str(bad)))
     with pytest.raises(InvalidInput, match="cannot read the audit key"):
         Store(f"sqlite:///{tmp_path / 'x.db'}", settings=Settings(audit_key_file=str(tmp_path / "missing.key")))

@@ -112,7 +112,7 @@ def test_diagram_render_without_graphviz_says_how(run, tmp_path, monkeypatch):
 
 def test_publish_needs_an_administrator_and_twice_is_unchanged(run):
     r = run("definitions", "publish", DEFS / "special_supervision.yaml")
-    assert r.exit_code == 2 and "import the people file first" in r.stderr
+    assert r.exit_code == 2 and "请先导入人员文件" in r.stderr and "wuzhuan people import FILE" in r.stderr
     assert run("people", "import", PEOPLE).exit_code == 0
     r = run("definitions", "publish", DEFS / "special_supervision.yaml", "--actor", "li.ming")
     assert r.exit_code == 3 and "needs an administrator" in r.stderr
@@ -134,10 +134,10 @@ def test_advance_exit_codes(ready_cli):
     r = ready_cli("items", "advance", 1, "publish", "--actor", "wang.fang")
     assert r.exit_code == 3 and "possible: propose, drop" in r.stderr
     r = ready_cli("items", "advance", 1, "propose", "--actor", "wang.fang")
-    assert r.exit_code == 2 and "needs topic (监督议题)" in r.stderr
+    assert r.exit_code == 2 and "needs topic (监督议题)" in r.stderr and "— give --field topic=VALUE --field source=VALUE" in r.stderr
     r = ready_cli("items", "advance", 1, "propose", "--actor", "wang.fang", "--field", "topic=x", "--field", "source=社会关注",
                   "--expect-version", 7)
-    assert r.exit_code == 4 and "changed meanwhile" in r.stderr
+    assert r.exit_code == 4 and "已被他人更新" in r.stderr and "— look again with `wuzhuan items show 1`" in r.stderr
     r = ready_cli("items", "advance", 1, "propose", "--actor", "wang.fang", "--field", "topic=x", "--field", "source=社会关注",
                   "--now", "2026-01-06T10:00")
     assert r.exit_code == 0 and r.output.startswith("1 提出选题：「选题立项」(topic_selection) → 「列入年度监督工作计划」(annual_plan)，时限 ")
@@ -156,7 +156,7 @@ def test_actor_from_environment(ready_cli):
     r = ready_cli("items", "advance", 1, "adopt_plan")
     assert r.exit_code == 2 and "--actor" in r.stderr
     r = ready_cli("items", "advance", 1, "adopt_plan", "--actor", "ghost")
-    assert r.exit_code == 3 and "'ghost' is not a person known to wuzhuan" in r.stderr
+    assert r.exit_code == 3 and "“ghost”不是本系统登记的人员" in r.stderr
 
 
 def test_list_show_history_json(ready_cli):
@@ -280,7 +280,7 @@ def test_people_import_errors(run, tmp_path):
 
 def test_read_commands_never_create_or_migrate_a_database(run, tmp_path):
     r = run("items", "list")
-    assert r.exit_code == 2 and "there is no database at" in r.stderr and "wuzhuan db upgrade" in r.stderr
+    assert r.exit_code == 2 and "处还没有数据库" in r.stderr and "wuzhuan db upgrade" in r.stderr
     assert not (tmp_path / "cli.db").exists()
     assert run("db", "upgrade").exit_code == 0
     assert run("items", "list", "--json").output.strip() == "[]"
@@ -491,7 +491,7 @@ def test_serve_refuses_several_workers_on_sqlite(run):
 
 
 def test_one_password_for_everyone_is_for_the_demo_only(ready_sqlite):
-    with pytest.raises(NotPermitted, match="demo's database only"):
+    with pytest.raises(NotPermitted, match="只用于演示数据库"):
         accounts.demo_passwords(ready_sqlite, "wuzhuan-demo", datetime.now(UTC))
 
 

@@ -120,7 +120,7 @@ def test_required_fields_comment_and_types(ready):
         service.advance(ready, "wang.fang", item_id, "propose", T0, fields={"topic": "x", "source": "随便"})
     with pytest.raises(InvalidInput, match="has no field 'colour'"):
         service.advance(ready, "wang.fang", item_id, "propose", T0, fields={"colour": "red"})
-    with pytest.raises(InvalidInput, match="needs a comment"):
+    with pytest.raises(InvalidInput, match="需要填写意见"):
         service.advance(ready, "li.ming", item_id, "drop", T0)
     service.advance(ready, "wang.fang", item_id, "propose", T0, fields=PROPOSE)
     with pytest.raises(InvalidInput, match="is not a date"):
@@ -167,7 +167,7 @@ def test_stale_version_is_a_conflict(ready):
     item_id = new_item(ready)
     seen = service.current_version(ready, item_id)
     service.advance(ready, "wang.fang", item_id, "propose", T0, fields=PROPOSE, expected_version=seen)
-    with pytest.raises(Conflict, match="changed meanwhile") as e:
+    with pytest.raises(Conflict, match="已被他人更新") as e:
         service.advance(ready, "li.ming", item_id, "drop", T0, comment="不立项", expected_version=seen)
     assert e.value.exit_code == 4
     assert service.show_item(ready, item_id, T0).state == "annual_plan"
@@ -201,7 +201,7 @@ def test_assign_adds_replaces_and_unassigns(ready):
     assert r.holders == []
     with pytest.raises(InvalidInput, match="has no role 'boss'"):
         service.assign(ready, "wang.fang", item_id, "boss", ["xu.na"], T0)
-    with pytest.raises(NotFound, match="no person with code 'nobody'"):
+    with pytest.raises(NotFound, match="没有代码为“nobody”的人员"):
         service.assign(ready, "wang.fang", item_id, "department", ["nobody"], T0)
     with pytest.raises(InvalidInput, match="owns the current step"):  # 王芳 is the only office holder: step 1's owner
         service.unassign(ready, "li.ming", item_id, "office", ["wang.fang"], T0)
@@ -258,9 +258,9 @@ def test_naive_and_out_of_range_times_are_refused(ready):
 def test_unknown_things(ready):
     with pytest.raises(NotFound, match="item 999 does not exist"):
         service.advance(ready, "wang.fang", 999, "propose", T0)
-    with pytest.raises(NotFound, match="no published template 'nope'"):
+    with pytest.raises(NotFound, match="没有已发布的流程模板“nope”"):
         service.create_item(ready, "wang.fang", template="nope", title="x", now=T0)
-    with pytest.raises(NotPermitted, match="'ghost' is not a person known"):
+    with pytest.raises(NotPermitted, match="“ghost”不是本系统登记的人员"):
         service.create_item(ready, "ghost", template="special_supervision", title="x", now=T0)
 
 

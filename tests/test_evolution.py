@@ -41,8 +41,9 @@ def test_dry_run_then_apply_moves_a_renamed_state_keeping_its_due(ready, tmp_pat
     item = to_research(s)
     before = service.show_item(s, item, at("2026-01-09 09:00"))
     v2 = publish(s, tmp_path, renamed())
-    with pytest.raises(InvalidInput, match=r"item \d+ is at 'research' .*the target has no state 'research': map it with --map research=STATE"):
+    with pytest.raises(InvalidInput, match=r"事项 \d+ 处于环节.*（research），目标版本没有环节“research”") as e:
         service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 09:00"))
+    assert e.value.details["unmapped"] == ["research"] and e.value.details["parameter"] == "map"
     plan = service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 09:00"), mapping={"research": "inspection"})
     assert not plan.applied and [(p.item, p.from_state, p.to_state, p.due_kept) for p in plan.items] == [
         (item, "research", "inspection", "same rule")]
@@ -105,7 +106,7 @@ def test_a_stale_form_still_conflicts_after_a_migration(ready, tmp_path):
     v2 = publish(s, tmp_path, renamed())
     service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 09:00"), mapping={"research": "inspection"},
                     apply=True)
-    with pytest.raises(Conflict, match="changed meanwhile"):
+    with pytest.raises(Conflict, match="已被他人更新"):
         service.advance(s, "zhao.hua", item, "finish_research", at("2026-01-09 10:00"), fields={"research_report": "r"},
                         expected_version=seen)
 
@@ -120,11 +121,11 @@ def test_refusals_name_the_item_and_change_nothing(ready, tmp_path):
         assert tx.execute(select(AuditEvent.data).where(AuditEvent.kind == "refused", AuditEvent.actor == "li.ming")).scalars().all()
     with pytest.raises(NotFound, match="has no version 'ffff'"):
         service.migrate(s, ADMIN, "special_supervision", "ffff", at("2026-01-09 09:00"))
-    with pytest.raises(NotFound, match="no published template 'nope'"):
+    with pytest.raises(NotFound, match="没有已发布的流程模板“nope”"):
         service.migrate(s, ADMIN, "nope", "1", at("2026-01-09 09:00"))
-    with pytest.raises(InvalidInput, match="--map names state nowhere"):
+    with pytest.raises(InvalidInput, match="环节对应中的 nowhere 不是"):
         service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 09:00"), mapping={"research": "nowhere"})
-    with pytest.raises(InvalidInput, match="should be OLD_STATE=NEW_STATE"):
+    with pytest.raises(InvalidInput, match="应写作 原环节=新环节"):
         service.parse_map(["research"])
     v3 = publish(s, tmp_path, renamed().replace("  plan_doc: {type: text, label: 工作方案文号}\n", "")
                  .replace(", requires: [plan_doc]", ""), "v3.yaml")
@@ -293,7 +294,7 @@ def test_items_refer_to_a_meeting_and_moving_it_moves_their_deadlines(ready):
     assert len(moved) == 1 and "由 2026-06-25 改期至 2026-07-02" in moved[0].get_body(("plain",)).get_content()
     assert [x.day for x in service.list_meetings(s)] == ["2026-06-20", "2026-07-02"]
     assert service.verify_audit(s).ok
-    with pytest.raises(NotFound, match="meeting 999 does not exist"):
+    with pytest.raises(NotFound, match="会议 999 不存在"):
         service.move_meeting(s, ADMIN, 999, "2026-07-02", at("2026-01-11 09:20"))
 
 

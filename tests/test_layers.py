@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,20 @@ def test_a_read_command_loads_no_orm_and_no_renderer():
             "print(sorted(m for m in ('sqlalchemy.orm', 'jinja2', 'alembic', 'jsonschema', 'email_validator', 'transitions') if m in sys.modules), file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.stderr.strip().splitlines()[-1] == "[]", out.stderr
+
+
+def test_no_message_below_the_shells_names_a_command_or_an_option():
+    """Issue 25: use cases told clerks on the workbench to `give them with --field name=value`. A message says what is
+    wrong in the domain's words; the error's details name what would help, and each shell says it its own way."""
+    advice = re.compile(r"`wuzhuan |(?<![\w-])--[a-z][a-z-]+")
+    offenders = []
+    for p in _sources():
+        name, _ = _module(p)
+        if name.startswith(("workflow.web", "workflow.demo", "workflow.scheduler")):
+            continue  # shells may name their own commands
+        for node in ast.walk(ast.parse(p.read_text("utf-8"))):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                for c in ast.walk(node.exc):
+                    if isinstance(c, ast.Constant) and isinstance(c.value, str) and advice.search(c.value):
+                        offenders.append(f"{name}:{node.lineno}: {c.value[:60]}")
+    assert offenders == []

@@ -38,8 +38,9 @@ def test_outdated_schema_asks_for_upgrade(tmp_path):
     with eng.begin() as c:
         c.execute(text("UPDATE alembic_version SET version_num = '0000'"))
     eng.dispose()
-    with pytest.raises(SchemaOutdated, match="run `wuzhuan db upgrade`"):
+    with pytest.raises(SchemaOutdated, match="请先升级数据库") as e:
         Store(url)
+    assert e.value.details["next"] == "upgrade_schema"  # the command line names `wuzhuan db upgrade` itself
 
 
 def test_sqlite_runs_in_wal_with_immediate_transactions(sqlite_store):

@@ -218,7 +218,7 @@ def test_a_unit_with_nobody_to_own_its_sub_item_is_refused_and_nothing_is_create
     items = _count(s, Item)
     with pytest.raises(InvalidInput, match=r"unit 东城区人大常委会 \(q-dongcheng\) has nobody holding 承办部门 \(department\)"):
         service.advance(s, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "5号", "units": "d-env,q-dongcheng"})
-    with pytest.raises(InvalidInput, match="no unit 'nowhere'"):
+    with pytest.raises(InvalidInput, match="没有单位“nowhere”"):
         service.advance(s, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "5号", "units": "d-env,nowhere"})
     assert _count(s, Item) == items and _count(s, SubItem) == 0
     assert service.show_item(s, parent, HANDED).state == "handover"

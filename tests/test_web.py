@@ -269,6 +269,7 @@ def test_a_missing_required_field_is_said_on_the_page(web):
     c = signed_in(client, "li.ming")
     r = post(c, f"/items/{a}", f"/items/{a}/advance", {"trigger": "adopt_plan", "version": "2"})
     assert r.status_code == 400 and "needs meeting_date (常委会会议日期)" in r.text
+    assert "--field" not in r.text and "wuzhuan" not in r.text.split("<main", 1)[1]  # no command-line advice for a clerk
 
 
 def test_pause_resume_extension_and_roles_through_the_pages(web):
@@ -505,7 +506,7 @@ def test_the_vote_is_one_form_of_counts_and_the_counts_choose_the_way(web):
     r = post(c, f"/items/{a}", f"/items/{a}/advance", {"trigger": "record_vote", "version": version,
                                                        "field:members_total": "60", "field:votes_for": "20",
                                                        "field:votes_against": "40"})
-    assert r.status_code == 400 and "needs a comment" in r.text  # 不满意 needs the reason; nothing moved
+    assert r.status_code == 400 and "需要填写意见" in r.text  # 不满意 needs the reason; nothing moved
     r = post(c, f"/items/{a}", f"/items/{a}/advance", {"trigger": "record_vote", "version": version,
                                                        "field:members_total": "60", "field:votes_for": "20",
                                                        "field:votes_against": "40", "comment": "整改不到位"})

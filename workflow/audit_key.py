@@ -37,8 +37,8 @@ def parse_key(text: str, where: str) -> bytes:
     except ValueError:
         key = b""
     if len(key) < KEY_BYTES:
-        raise InvalidInput(f"{where} does not hold an audit key ({KEY_BYTES * 2} or more hexadecimal digits on one line); "
-                           "make one with `wuzhuan audit init-key FILE`")
+        raise InvalidInput(f"{where} 中没有审计密钥（应为一行 {KEY_BYTES * 2} 位以上的十六进制数字）", file=str(where),
+                           next="init_key")
     return key
 
 

@@ -42,7 +42,7 @@ def _held_text(defn: Definition, held: set[str]) -> str:
 def acting_person(person: PersonRow | None, code: str) -> PersonRow:
     """The person acting, who must exist and be active."""
     if person is None:
-        raise NotPermitted(f"'{code}' is not a person known to wuzhuan and may not act (see `wuzhuan people list`)")
+        raise NotPermitted(f"“{code}”不是本系统登记的人员，不能办理", person=code, next="list_people")
     if not person.active:
         raise NotPermitted(f"{_who(person)} is disabled and may not act; an administrator can enable the account again")
     return person

@@ -77,14 +77,12 @@ def render(dot_text: str, output: Path) -> list[str]:
     """Render DOT text to .svg or .png with Graphviz; returns warnings; raises InvalidInput when it cannot."""
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png"):
-        raise InvalidInput(f"{output}: can only render .svg or .png (use --format mermaid|dot for text)")
+        raise InvalidInput(f"{output}：只能绘制为 .svg 或 .png 文件", file=str(output), parameter="format")
     exe = shutil.which("dot")
     if exe is None:
         raise InvalidInput(
-            "rendering needs Graphviz's `dot` program, which is not installed: "
-            "install it with `apt-get install graphviz` (Debian/Ubuntu), `dnf install graphviz` or "
-            "`brew install graphviz`, or print the text with --format dot|mermaid instead"
-        )
+            "绘制流程图需要 Graphviz 的 dot 程序，本机未安装：请安装 graphviz（Debian/Ubuntu：apt-get install "
+            "graphviz；dnf install graphviz；brew install graphviz），或改为输出文本", parameter="format")
     proc = subprocess.run([exe, f"-T{fmt}", "-o", str(output)], input=dot_text.encode(), capture_output=True)
     if proc.returncode != 0:
         raise InvalidInput(f"Graphviz failed to render {output}: {proc.stderr.decode(errors='replace').strip()}")

@@ -92,7 +92,7 @@ def digest(secret: str) -> str:
 def _account(tx: Tx, code: str) -> AccountRow:
     acc = _find(tx, code)
     if acc is None:
-        raise NotFound(f"no person with code '{common.shown(code)}' (see `wuzhuan people list`)")
+        raise NotFound(f"没有代码为“{common.shown(code)}”的人员", person=common.shown(code), next="list_people")
     return acc
 
 
@@ -125,8 +125,7 @@ def demo_passwords(store: Store, password: str, now: datetime) -> int:
     hashed = _hasher().hash(password)
     with store.transaction() as tx:
         if meta_store.get(tx, meta_store.SIMULATION) != "demo":
-            raise NotPermitted("one password for everyone is for the demo's database only; "
-                               "set each person's own with `wuzhuan people set-password CODE --password-stdin`")
+            raise NotPermitted("所有人共用一个密码只用于演示数据库；请为每个人分别设置密码", next="set_password")
         people = [p for p, _ in directory.list_people(tx)]
         for p in people:
             account_store.update_account(tx, p.id, password_hash=hashed)

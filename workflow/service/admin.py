@@ -66,7 +66,7 @@ class Retried:
 
 def _admin(tx: Tx, actor: str | None, what: str) -> PersonRow:
     if not actor:
-        raise NotPermitted(f"to {what} needs an administrator: name yourself with --actor CODE (or WUZHUAN_ACTOR)")
+        raise NotPermitted(f"to {what} needs an administrator: say which administrator is acting", parameter="actor")
     who = common.acting(tx, actor)
     authority.administrator(who, what)
     return who
@@ -100,9 +100,8 @@ def publish_text(store: Store, actor: str | None, name: str, text: str, now: dat
 def _publish(store: Store, actor: str | None, now: datetime, name: str, validated) -> Published:
     def run(tx: Tx) -> Published:
         if directory.count_people(tx) == 0:
-            raise InvalidInput("publishing a template needs an administrator, and there are no people yet: import the "
-                               "people file first (`wuzhuan people import FILE`; the first import needs none), marking "
-                               "administrators with `admin: true`")
+            raise InvalidInput("发布流程模板需要管理员，但尚未登记任何人员：请先导入人员文件（第一次导入无需管理员），"
+                               "并用 admin: true 标明管理员", next="import_people")
         _admin(tx, actor, "publish templates")
         defn = validated()
         existing = template_store.by_hash(tx, defn.content_hash)

@@ -150,7 +150,7 @@ def _replay(tx, report: AuditReport) -> None:
 def _parse_checkpoint(text: str) -> tuple[int, str]:
     seq, _, code = text.partition(":")
     if not seq.strip().isdigit() or len(code.strip()) != 64 or any(c not in "0123456789abcdef" for c in code.strip()):
-        raise InvalidInput(f"'{text}' is not a checkpoint (it reads SEQ:CODE, as `wuzhuan audit checkpoint` prints it)")
+        raise InvalidInput(f"“{text[:80]}”不是审计检查点（格式为 序号:校验码）", next="checkpoint")
     return int(seq), code.strip()
 
 
@@ -159,7 +159,7 @@ def checkpoint(store: Store) -> Checkpoint:
     with store.read() as tx:
         head = audit_store.head(tx)
         if head is None:
-            raise InvalidInput("the audit head row is missing: run `wuzhuan audit verify`")
+            raise InvalidInput("审计记录的链头缺失：请核验审计记录", next="verify")
         if head.last_seq == 0:
             raise InvalidInput("the audit trail is empty: there is nothing to take a checkpoint of yet")
         if store.audit_key is not None:

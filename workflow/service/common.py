@@ -80,8 +80,8 @@ def not_backdated(now: datetime, locked: LockedItem) -> None:
     last = locked.last_event_at
     if last is not None and now < last:
         if last - now <= RACE:
-            raise Conflict(f"item {locked.item.id} changed meanwhile (at {fmt(last)}): look again with "
-                           f"`wuzhuan items show {locked.item.id}`")
+            raise Conflict(f"事项 {locked.item.id} 在此期间（{fmt(last)}）已被他人更新：请重新查看后再办理",
+                           item=locked.item.id, next="show_item")
         raise Backdated(f"item {locked.item.id}: the action is dated {fmt(now)}, before the item's last recorded event "
                            f"at {fmt(last)}; an action cannot be dated earlier than what already happened")
 
@@ -89,9 +89,9 @@ def not_backdated(now: datetime, locked: LockedItem) -> None:
 def acting(tx: Tx, code: str | None) -> PersonRow:
     """The person acting: must exist and be active (NotPermitted otherwise)."""
     if not code:
-        raise NotPermitted("say who is acting (--actor PERSON or WUZHUAN_ACTOR)")
+        raise NotPermitted("请说明由谁办理", parameter="actor")
     if not _CODE.match(code):
-        raise NotPermitted(f"'{shown(code)}' is not a person known to wuzhuan and may not act (see `wuzhuan people list`)")
+        raise NotPermitted(f"“{shown(code)}”不是本系统登记的人员，不能办理", person=shown(code), next="list_people")
     return authority.acting_person(directory.person(tx, code), code)
 
 
@@ -125,7 +125,7 @@ def shown(text: str, limit: int = 64) -> str:
 def person(tx: Tx, code: str) -> PersonRow:
     p = directory.person(tx, code)
     if p is None:
-        raise NotFound(f"no person with code '{code}' (see `wuzhuan people list`)")
+        raise NotFound(f"没有代码为“{shown(code)}”的人员", person=shown(code), next="list_people")
     return p
 
 
@@ -149,8 +149,9 @@ def held_roles(holders: dict[str, list[Holder]], person_id: int) -> set[str]:
 
 def check_version(item: ItemRow, expected: int | None) -> None:
     if expected is not None and item.version != expected:
-        raise Conflict(f"item {item.id} changed meanwhile (you saw version {expected}, it is now at version "
-                       f"{item.version}, step '{item.state}'): look again with `wuzhuan items show {item.id}`")
+        raise Conflict(f"事项 {item.id} 在此期间已被他人更新（您看到的是第 {expected} 版，现为第 {item.version} 版，"
+                       f"环节“{item.state}”）：请重新查看后再办理", item=item.id, expected=expected, version=item.version,
+                       state=item.state, next="show_item")
 
 
 def refused(store: Store, item_id: int | None, actor: str | None, now: datetime, what: str, err: WuzhuanError) -> None:
@@ -265,8 +266,8 @@ def latest_version(tx: Tx, key: str) -> tuple[TemplateVersionRow, Definition]:
     tv = template_store.latest(tx, key)
     if tv is None:
         known = template_store.keys(tx)
-        raise NotFound(f"no published template '{key}' (published: {', '.join(known) or 'none'}; "
-                       "publish one with `wuzhuan definitions publish FILE --actor ADMIN`)")
+        raise NotFound(f"没有已发布的流程模板“{shown(key)}”（已发布：{'、'.join(known) or '无'}）", template=shown(key),
+                       published=known, next="publish")
     return tv, definition_of(tv)
 
 

@@ -181,7 +181,7 @@ def list_outbox(store: Store, status: str | None = None, limit: int = 50) -> lis
     if status is not None and status not in {s.value for s in OutboxStatus}:
         raise InvalidInput(f"status '{status}' is not one of {', '.join(s.value for s in OutboxStatus)}")
     if not 1 <= limit <= 100_000:
-        raise InvalidInput("--limit must be between 1 and 100000")
+        raise InvalidInput("条数应在 1 到 100000 之间", field="limit", parameter="limit")
     with store.read() as tx:
         return [Message(r.id, r.message_id, r.item_id, r.notice, _to(r), r.subject, r.status,
                         r.attempts, local_iso(r.next_attempt_at), r.last_error, local_iso(r.sent_at),

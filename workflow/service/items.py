@@ -106,7 +106,7 @@ def coerce(tx: Tx, spec: FieldSpec, value: Any) -> Any:
         text = str(value).strip().upper().removeprefix("M")
         m = meeting_store.get(tx, int(text)) if text.isdigit() and len(text) <= 10 else None
         if m is None:
-            raise InvalidInput(f"{name}: no meeting '{common.shown(str(value))}' (see `wuzhuan meetings list`)")
+            raise InvalidInput(f"{name}：没有会议“{common.shown(str(value))}”", field=name, next="list_meetings")
         if spec.meeting_kind and m.kind != spec.meeting_kind:
             raise InvalidInput(f"{name}: meeting {m.id} is a {m.kind}, not a {spec.meeting_kind}")
         return m.id
@@ -123,7 +123,7 @@ def coerce(tx: Tx, spec: FieldSpec, value: Any) -> Any:
         for code in (str(c).strip() for c in codes):
             if code and code not in out:
                 if not common.is_code(code) or directory.unit(tx, code) is None:
-                    raise InvalidInput(f"{name}: no unit '{common.shown(code)}' (see `wuzhuan people units`)")
+                    raise InvalidInput(f"{name}：没有单位“{common.shown(code)}”", field=name, unit=common.shown(code), next="list_units")
                 out.append(code)
         return out
     if spec.type == "list":
@@ -208,7 +208,7 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
     for code in ((group,) if group else ()) + tuple(units):
         u = directory.unit(tx, code)
         if u is None:
-            raise NotFound(f"no organisation unit '{code}' (see `wuzhuan people list`)")
+            raise NotFound(f"没有代码为“{common.shown(code)}”的单位", unit=common.shown(code), next="list_units")
         unit_rows.append(u)
     holders_ids = directory.default_holders(tx, [u.id for u in unit_rows], list(defn.roles))
     for role, codes in (assign or {}).items():
@@ -275,7 +275,7 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     item, step = locked.item, locked.step
     if item.finished_at is not None and step is not None and step.left_via == LEFT_WITH_PARENT:
         raise InvalidInput(f"item {item.id} was closed at {fmt(item.finished_at)} with its parent's step: nothing more "
-                           f"is done on it (see `wuzhuan items show {item.id}`)")
+                           f"is done on it", item=item.id, next="show_item")
     defn = common.definition(tx, item.template_version_id)
     holders = item_store.holders(tx, item.id)
     who = next((p for ps in holders.values() for p in ps if p.code == actor), None)
@@ -287,7 +287,7 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     state = defn.states[item.state]
     if step.status == StepStatus.PAUSED:
         raise NotPermitted(f"step '{state.label}' of item {item.id} is paused since {fmt(step.paused_at)}: "
-                           f"resume it first (`wuzhuan items resume {item.id}`)")
+                           f"resume it first", item=item.id, next="resume")
     common.not_backdated(now, locked)
     common.check_version(item, expected)
     asked_for = {f for t in candidates for f in t.requires}
@@ -305,7 +305,8 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     authority.chosen_move(defn, chosen, item.state, item.id, who, held, holders)
     _require(tx, defn, item, step, trigger, list(chosen.requires), view, latest)
     if chosen.comment_required and not (comment and comment.strip()):
-        raise InvalidInput(f"'{trigger}' ({chosen.label}) on item {item.id} needs a comment (--comment)")
+        raise InvalidInput(f"事项 {item.id} 的“{chosen.label}”需要填写意见", item=item.id, trigger=trigger, field="comment",
+                           parameter="comment")
     model = ItemModel(item.state, view, dict(item.counters))
     if not fire(defn, model, trigger) or model.state != chosen.dest:
         raise GuardFailed(f"item {item.id}: '{trigger}' did not fire from '{item.state}'")
@@ -318,8 +319,8 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
                                comment=comment)
     # The compare-and-set: the row changes only if it is still at the version read under the lock.
     if not item_store.move_item(tx, item, version):  # the row lock makes this unreachable; the WHERE is the last defence
-        raise Conflict(f"item {item.id} changed meanwhile (it is no longer at version {version}): "
-                       f"look again with `wuzhuan items show {item.id}`")
+        raise Conflict(f"事项 {item.id} 在此期间已被他人更新（已不是第 {version} 版）：请重新查看后再办理", item=item.id,
+                       next="show_item")
     data: dict[str, Any] = {"trigger": trigger, "label": chosen.label, "step_id": new_step.id, "left_step_id": step.id,
                             "due": fmt(new_step.due_at), "due_at": exact(new_step.due_at)}
     if comment:
@@ -350,9 +351,9 @@ def _require(tx: Tx, defn: Definition, item: ItemRow, step: StepRow, trigger: st
     if earlier:
         n = item_store.visits_of_state(tx, item.id, step.state, step.seq)
         raise InvalidInput(f"'{trigger}' on item {item.id} needs {text} entered in this round (round {n} of step "
-                           f"'{defn.states[step.state].label}'): the value of an earlier round does not count; "
-                           f"give it with --field {earlier[0]}=…")
-    raise InvalidInput(f"'{trigger}' on item {item.id} needs {text}: give them with --field name=value")
+                           f"'{defn.states[step.state].label}'): the value of an earlier round does not count",
+                           item=item.id, trigger=trigger, fields=list(earlier), round=n)
+    raise InvalidInput(f"'{trigger}' on item {item.id} needs {text}", item=item.id, trigger=trigger, fields=list(missing))
 
 
 def _guard_values(candidates, view: dict[str, Any], counters: dict[str, int]) -> str:
@@ -370,7 +371,7 @@ def set_fields(store: Store, actor: str, item_id: int, fields: dict[str, Any], n
     """Change fields without moving the item; values count for the current round; a deadline counted
     from a changed date is recomputed and the change recorded with the old and new due time."""
     if not fields:
-        raise InvalidInput("give at least one field to set (--field name=value)")
+        raise InvalidInput("请至少填写一项要修改的内容", fields=[])
     return common.guarded(store, actor, now, "set fields", item_id,
                           lambda tx: _set_fields(tx, actor, item_id, fields, now, expected_version))
 
@@ -464,7 +465,7 @@ def _change_role(tx: Tx, store: Store, actor: str, item_id: int, role: str, code
     owner_step = role == defn.states[item.state].owner and step is not None and step.left_at is None
     if owner_step and removed and not (set(current) - {p.id for p in removed}) and not added:
         raise InvalidInput(f"{defn.role_label(role)} ({role}) owns the current step '{defn.states[item.state].label}' of item "
-                           f"{item.id}: give the role to someone else first (`items assign {item.id} {role} PERSON --replace`)")
+                           f"{item.id}: give the role to someone else first", item=item.id, role=role, next="reassign")
     item_store.remove_assignments(tx, item.id, role, [p.id for p in removed])
     item_store.add_assignments(tx, item.id, {role: [p.id for p in added]}, now, actor)
     item_store.update_item(tx, item.id, version=item.version + 1, updated_at=now)

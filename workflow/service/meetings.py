@@ -57,7 +57,7 @@ class MeetingMoved:
 def _staff(tx: Tx, actor: str | None, what: str) -> PersonRow:
     """Meetings are kept by the office and the council (and administrators)."""
     if not actor:
-        raise NotPermitted(f"to {what} name yourself with --actor CODE (the office, the council or an administrator)")
+        raise NotPermitted(f"to {what} say who is acting (the office, the council or an administrator)", parameter="actor")
     who = common.acting(tx, actor)
     authority.keep_meetings(who, directory.is_staff(tx, who.id), what)
     return who
@@ -92,7 +92,7 @@ def add_meeting(store: Store, actor: str, kind: str, day: str, title: str, now: 
 
 def list_meetings(store: Store, since: str | None = None, limit: int = 100) -> list[MeetingInfo]:
     if not 1 <= limit <= 100_000:
-        raise InvalidInput("--limit must be between 1 and 100000")
+        raise InvalidInput("条数应在 1 到 100000 之间", field="limit", parameter="limit")
     first = _day(since) if since else None
     with store.read() as tx:
         return [MeetingInfo(m.id, m.kind, m.day.isoformat(), m.title, m.created_by, local_iso(m.moved_at))
@@ -109,7 +109,7 @@ def move_meeting(store: Store, actor: str, meeting_id: int, to: str, now: dateti
         _staff(tx, actor, "move a meeting")
         m = meeting_store.get(tx, meeting_id, lock=apply)
         if m is None:
-            raise NotFound(f"meeting {meeting_id} does not exist (see `wuzhuan meetings list`)")
+            raise NotFound(f"会议 {meeting_id} 不存在", meeting=meeting_id, next="list_meetings")
         if m.day == new_day:
             raise InvalidInput(f"meeting {meeting_id} is already on {new_day}")
         out = MeetingMoved(meeting_id, m.day.isoformat(), new_day.isoformat(), apply, [])

@@ -65,7 +65,7 @@ def resolve_version(tx: Tx, key: str, version: str) -> tuple[int, Definition, st
     text = (version or "").strip().lower()
     rows = [v for v in template_store.all_versions(tx) if v.key == key]
     if not rows:
-        raise NotFound(f"no published template '{key}' (see `wuzhuan definitions list`)")
+        raise NotFound(f"没有已发布的流程模板“{common.shown(key)}”", template=common.shown(key), next="list_templates")
     found = [v for v in rows if text.isdigit() and len(text) <= 10 and v.id == int(text)]
     if not found and len(text) >= 4 and all(c in "0123456789abcdef" for c in text):
         found = [v for v in rows if v.content_hash.startswith(text)]
@@ -84,9 +84,9 @@ def parse_map(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
         old, sep, new = p.partition("=")
         old, new = old.strip(), new.strip()
         if not sep or not old or not new or not common.is_code(old) or not common.is_code(new):
-            raise InvalidInput(f"--map '{common.shown(p)}' should be OLD_STATE=NEW_STATE")
+            raise InvalidInput(f"环节对应“{common.shown(p)}”应写作 原环节=新环节", parameter="map")
         if old in out and out[old] != new:
-            raise InvalidInput(f"--map names state '{old}' twice")
+            raise InvalidInput(f"环节对应中原环节“{old}”出现了两次", state=old, parameter="map")
         out[old] = new
     return out
 
@@ -123,8 +123,8 @@ def _plan_item(tx: Tx, item: ItemRow, step: StepRow, old: Definition, new: Defin
 
     state: State | None = new.states.get(target)
     if state is None:
-        return refuse(f"item {item.id} is at '{item.state}' ({old.states[item.state].label}); the target has no state "
-                      f"'{target}': map it with --map {item.state}=STATE")
+        return refuse(f"事项 {item.id} 处于环节“{old.states[item.state].label}”（{item.state}），目标版本没有环节"
+                      f"“{target}”：请指明它对应新版本的哪个环节")
     if state.final:
         return refuse(f"item {item.id} is open at '{item.state}'; '{target}' is a final state of the target")
     p.to_label = state.label
@@ -170,8 +170,8 @@ def migrate(store: Store, actor: str, template: str, version: str, now: datetime
         to_id, new, to_hash = resolve_version(tx, template, version)
         unknown = sorted({v for v in mapping.values() if v not in new.states})
         if unknown:
-            raise InvalidInput(f"--map names state {', '.join(unknown)}, which version {to_id} of '{template}' does not have "
-                               f"(states: {', '.join(new.states)})")
+            raise InvalidInput(f"环节对应中的 {'、'.join(unknown)} 不是“{template}”第 {to_id} 版的环节"
+                               f"（它的环节：{'、'.join(new.states)}）", states=unknown, parameter="map")
         candidates = _candidates(tx, template, to_id, items)
         plans = []
         for item in candidates:
@@ -180,7 +180,9 @@ def migrate(store: Store, actor: str, template: str, version: str, now: datetime
             plans.append(_plan_item(tx, item, step, old, new, to_id, mapping)[0])
     problems = [p.problem for p in plans if p.problem]
     if problems:
-        raise InvalidInput("nothing migrated: " + "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else ""))
+        unmapped = sorted({p.from_state for p in plans if p.problem and mapping.get(p.from_state, p.from_state) not in new.states})
+        raise InvalidInput("nothing migrated: " + "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else ""),
+                           problems=len(problems), unmapped=unmapped, **({"parameter": "map"} if unmapped else {}))
     result = MigrationPlan(template, to_id, to_hash, mapping, apply, plans)
     if not apply:
         return result

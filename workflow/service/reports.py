@@ -72,7 +72,7 @@ def add_activity(store: Store, actor: str, item_id: int, *, kind: str, day: str,
             raise InvalidInput(f"the note is {len(note)} characters long; at most {MAX_NOTE}")
     codes = list(dict.fromkeys(c.strip() for c in deputies if c.strip()))
     if not codes:
-        raise InvalidInput("name the deputies who attended (--deputies a,b)")
+        raise InvalidInput("请列出参加活动的代表", field="deputies", parameter="deputies")
 
     def work(tx: Tx) -> ActivityAdded:
         who = common.acting(tx, actor)
@@ -126,7 +126,7 @@ def set_score(store: Store, actor: str, unit: str, score: int, now: datetime, *,
         u = directory.unit(tx, unit) if common.is_code(unit) else None
         if u is None or u.kind != card.units:
             raise InvalidInput(f"'{common.shown(unit)}' is not a unit compared by scorecard '{card.key}' "
-                               f"(units of kind {card.units}: see `wuzhuan people units`)")
+                               f"(units of kind {card.units})", unit=common.shown(unit), kind=card.units, next="list_units")
         if not report_store.add_score(tx, scorecard=card.key, year=y, unit_id=u.id, evaluator_id=who.id, score=score,
                                       comment=comment, at=now):
             raise InvalidInput(f"{who.name} ({who.code}) has scored {u.name} for {y} already: each evaluator scores a "
@@ -191,7 +191,7 @@ def board(store: Store, as_of: str | date, previous: str | date | None = None,
     day = _day(as_of, "--as-of")
     before = _day(previous, "--previous") if previous is not None else None
     if before is not None and before >= day:
-        raise InvalidInput(f"--previous ({before}) must be before --as-of ({day})")
+        raise InvalidInput(f"对比日期（{before}）应早于统计日期（{day}）", field="previous", parameter="previous")
     with store.read() as tx:
         return board_in(tx, card, day, before)
 

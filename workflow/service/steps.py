@@ -108,11 +108,11 @@ def hand_out(tx: Tx, store: Store, defn: Definition, item: ItemRow, step: StepRo
     codes = item.fields.get(sp.for_each) or []
     if not codes:
         raise InvalidInput(f"item {item.id}: step '{state.label}' hands the work to each unit of {spec.label} "
-                           f"({sp.for_each}) and none is listed: give them with --field {sp.for_each}=CODE,CODE")
+                           f"({sp.for_each}) and none is listed", item=item.id, fields=[sp.for_each])
     tv = template_store.latest(tx, sp.template)
     if tv is None:
         raise InvalidInput(f"item {item.id}: step '{state.label}' hands the work to items of template '{sp.template}', "
-                           f"which is not published: publish it first (`wuzhuan definitions publish {sp.template}`)")
+                           f"which is not published: publish it first", item=item.id, template=sp.template, next="publish")
     child = common.definition_of(tv)
     values = {k: v for k, v in item.fields.items() if k in child.fields and k in defn.fields
               and child.fields[k].type == defn.fields[k].type and child.fields[k].type not in ("tally", "meeting")}
@@ -212,7 +212,7 @@ def system_move(tx: Tx, store: Store, locked: LockedItem, defn: Definition, trig
                          actor=None, via=trigger, seq=step.seq + 1, holders=item_store.holders(tx, item.id),
                          actor_name=SYSTEM, comment=why)
     if not item_store.move_item(tx, item, version):
-        raise Conflict(f"item {item.id} changed meanwhile: look again with `wuzhuan items show {item.id}`")
+        raise Conflict(f"事项 {item.id} 在此期间已被他人更新：请重新查看后再办理", item=item.id, next="show_item")
     audit_store.append(tx, at=now, actor=None, kind="advanced", item_id=item.id, from_state=before, to_state=item.state,
                        data={"trigger": trigger, "label": chosen.label, "step_id": new_step.id, "left_step_id": step.id,
                              "due": fmt(new_step.due_at), "due_at": exact(new_step.due_at), "by": "system", "comment": why,

@@ -68,7 +68,7 @@ class ExtensionDecided:
 
 def _reason(reason: str | None, what: str) -> str:
     if not reason or not reason.strip():
-        raise InvalidInput(f"{what} needs a reason (--reason)")
+        raise InvalidInput(f"{what} needs a reason", field="reason", parameter="reason")
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"the reason is {len(reason)} characters long; at most {MAX_REASON}")
     return common.text_in(reason.strip(), "the reason")

@@ -270,7 +270,7 @@ def list_items(store: Store, now: datetime, *, template: str | None = None, stat
     if light_is is not None and light_is not in LIGHTS:
         raise InvalidInput(f"light '{light_is}' is not one of {', '.join(LIGHTS)}")
     if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= 10**12:
-        raise InvalidInput(f"--limit must be between 1 and {MAX_LIMIT} and --offset between 0 and 10^12")
+        raise InvalidInput(f"每页条数应在 1 到 {MAX_LIMIT} 之间，起始位置应在 0 到 10^12 之间", field="limit", parameter="limit")
     with store.read() as tx:
         owner_id = common.person(tx, owner).id if owner else None
         rows = item_store.search(tx, now, template=template, state=state, group=group, owner_id=owner_id, light=light_is,
@@ -484,9 +484,9 @@ def calendar_due(store: Store | None, start: str, amount: int, unit: str, before
     if unit not in limits:
         raise InvalidInput(f"unit '{unit}' is not one of {', '.join(limits)}")
     if not 1 <= amount <= limits[unit]:
-        raise InvalidInput(f"--amount must be between 1 and {limits[unit]} {unit}")
+        raise InvalidInput(f"期限应在 1 到 {limits[unit]} {unit} 之间", field="amount", parameter="amount")
     if not 1970 <= begin.year <= 2199:
-        raise InvalidInput(f"--from {begin} is outside the years 1970–2199")
+        raise InvalidInput(f"起算日 {begin} 不在 1970–2199 年之间", field="from", parameter="from")
     cal = EVERY_DAY if every_day else _calendar(store)
     d = explain_due(cal, begin, amount, unit, "before" if before else "after")
     if not 1970 <= d.local.year <= 2199:

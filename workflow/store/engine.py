@@ -98,8 +98,7 @@ def make_engine(url: str | None = None, readonly: bool = False) -> Engine:
                 raise InvalidInput(f"{parsed.database} is not a file, so it cannot be a database")
             if readonly:
                 if not path.is_file():
-                    raise SchemaOutdated(f"there is no database at {parsed.database} yet: create it with `wuzhuan db upgrade` "
-                                         "(commands that act create it by themselves)")
+                    raise SchemaOutdated(f"{parsed.database} 处还没有数据库", next="upgrade_schema")
                 parsed = parsed.set(database=f"file:{path.resolve()}?mode=ro", query={"uri": "true"})
         engine = create_engine(parsed, connect_args=args, json_serializer=_json, pool_size=POOL, max_overflow=POOL, pool_use_lifo=True)
         if readonly:
@@ -248,14 +247,14 @@ def ensure_schema(engine: Engine, may_migrate: bool = True) -> None:
         return
     if rev is None and not has_tables:
         if not may_migrate:
-            raise SchemaOutdated(f"the database {_where(engine)} is empty: create its tables with `wuzhuan db upgrade` "
-                                 "(commands that act do it by themselves)")
+            raise SchemaOutdated(f"数据库 {_where(engine)} 是空的，尚未建表", next="upgrade_schema")
         with migrating(engine) as conn:
             migrate(conn)
         return
     if rev is None:
         raise SchemaOutdated(f"{_where(engine)} holds tables that are not wuzhuan's; use another database")
-    raise SchemaOutdated(f"the database schema is at revision {rev}, this wuzhuan needs {HEAD}: run `wuzhuan db upgrade`")
+    raise SchemaOutdated(f"数据库结构为第 {rev} 版，本程序需要第 {HEAD} 版：请先升级数据库", revision=rev, needs=HEAD,
+                         next="upgrade_schema")
 
 
 def translated(e: Exception, where: str, dialect: str = "") -> Exception | None:
