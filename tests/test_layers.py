@@ -11,7 +11,8 @@ from pathlib import Path
 from conftest import ROOT
 
 PURE = ["workflow.definition", "workflow.calendar", "workflow.deadlines", "workflow.escalation", "workflow.authority",
-        "workflow.loader", "workflow.machine", "workflow.notice_data", "workflow.present", "workflow.people_file",
+        "workflow.loader", "workflow.template_checks", "workflow.template_flow", "workflow.template_schema",
+        "workflow.template_build", "workflow.machine", "workflow.notice_data", "workflow.present", "workflow.people_file",
         "workflow.calendar_notice", "workflow.textfile", "workflow.rows", "workflow.audit_chain", "workflow.errors",
         "workflow.caches", "workflow.config", "workflow.templates"]
 SHELLS = {"cli", "commands", "workflow.scheduler", "workflow.demo", "workflow.web"}  # wired together by cli.py and commands

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import DefinitionError, Problem
-from .loader import schema_problems
+from .template_schema import schema_problems
 from .textfile import FileProblem, decode, read_bytes
 from .yamltext import parse_yaml
 
