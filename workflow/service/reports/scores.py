@@ -1,0 +1,56 @@
+"""比创新: an evaluator's score of a compared unit, one per evaluator, unit and year."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ... import authority
+from ...calendar import TZ
+from ...errors import InvalidInput
+from ...store import Store, Tx, directory
+from ...store import audit as audit_store
+from ...store import reports as report_store
+from .. import common
+from .basis import MAX_NOTE, card_of
+
+
+@dataclass
+class ScoreSet:
+    unit: str
+    unit_name: str
+    year: int
+    score: int
+    evaluator: str
+
+
+def set_score(store: Store, actor: str, unit: str, score: int, now: datetime, *, comment: str | None = None,
+              year: int | None = None, card_path: str | Path | None = None) -> ScoreSet:
+    """An evaluator's 比创新 score (0–100) for a unit in a year, once per evaluator, unit and year; audited."""
+    card = card_of(card_path)
+    if not isinstance(score, int) or not 0 <= score <= 100:
+        raise InvalidInput(f"a score is a whole number from 0 to 100, not {common.shown(str(score))}")
+    y = year if year is not None else now.astimezone(TZ).year
+    if not 1970 <= y <= 2199:
+        raise InvalidInput(f"the year {y} is outside 1970–2199")
+    if comment is not None:
+        comment = common.text_in(comment, "the comment")
+        if len(comment) > MAX_NOTE:
+            raise InvalidInput(f"the comment is {len(comment)} characters long; at most {MAX_NOTE}")
+
+    def work(tx: Tx) -> ScoreSet:
+        who = common.acting(tx, actor)
+        authority.score(who, directory.membership_roles(tx, who.id), card.evaluators, card.key)
+        u = directory.unit(tx, unit) if common.is_code(unit) else None
+        if u is None or u.kind != card.units:
+            raise InvalidInput(f"'{common.shown(unit)}' is not a unit compared by scorecard '{card.key}' "
+                               f"(units of kind {card.units})", unit=common.shown(unit), kind=card.units, next="list_units")
+        if not report_store.add_score(tx, scorecard=card.key, year=y, unit_id=u.id, evaluator_id=who.id, score=score,
+                                      comment=comment, at=now):
+            raise InvalidInput(f"{who.name} ({who.code}) has scored {u.name} for {y} already: each evaluator scores a "
+                               "unit once a year")
+        audit_store.append(tx, at=now, actor=who.code, kind="scored", data={
+            "scorecard": card.key, "year": y, "unit": u.code, "score": score, "comment": comment})
+        return ScoreSet(u.code, u.name, y, score, who.name)
+    return common.guarded(store, actor, now, f"score {unit}", None, work)
