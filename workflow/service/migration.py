@@ -27,7 +27,7 @@ from ..store import escalations as esc_store
 from ..store import items as item_store
 from ..store import templates as template_store
 from . import common
-from .admin import _admin
+from .admin import administrator
 
 
 @dataclass
@@ -165,7 +165,7 @@ def migrate(store: Store, actor: str, template: str, version: str, now: datetime
     common.check_clock(store, now)
     mapping = mapping or {}
     common.guarded(store, actor, now, "migrate items", None,  # a refusal is audited
-                   lambda tx: _admin(tx, actor, "migrate items to another template version"))
+                   lambda tx: administrator(tx, actor, "migrate items to another template version"))
     with store.read() as tx:
         to_id, new, to_hash = resolve_version(tx, template, version)
         unknown = sorted({v for v in mapping.values() if v not in new.states})

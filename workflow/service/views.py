@@ -1,4 +1,4 @@
-"""Read-only use cases: items (list, show, history), people, template versions, the calendar.
+"""Read-only use cases about items: list, show, history (people, versions and the calendar: service.lookups).
 
 At the command line these need no actor: the operator at the server's shell sees everything.
 """
@@ -6,11 +6,10 @@ At the command line these need no actor: the operator at the server's shell sees
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from .. import authority
-from ..calendar import EVERY_DAY, build_calendar, explain_due, parse_date
 from ..deadlines import LIGHTS, light
 from ..definition import Definition, Spawn
 from ..errors import InvalidInput
@@ -21,7 +20,6 @@ from ..store import audit as audit_store
 from ..store import extensions as ext_store
 from ..store import items as item_store
 from ..store import sub_items as sub_store
-from ..store import templates as template_store
 from . import common
 
 MAX_LIMIT = 10_000
@@ -185,59 +183,6 @@ class HistoryEntry:
     data: dict[str, Any]
 
 
-@dataclass(eq=False)
-class UnitRole:
-    unit: str
-    unit_name: str
-    role: str
-
-
-@dataclass(eq=False)
-class PersonInfo:
-    code: str
-    name: str
-    email: str | None
-    title: str | None
-    admin: bool
-    active: bool
-    roles: list[UnitRole] = field(default_factory=list)
-
-
-@dataclass(eq=False)
-class VersionInfo:
-    id: int
-    key: str
-    title: str
-    hash: str
-    file: str
-    published_at: str | None
-    published_by: str | None
-
-
-@dataclass(eq=False)
-class CalendarDayInfo:
-    date: str
-    weekday: str
-    workday: bool
-    name: str
-
-
-@dataclass(eq=False)
-class CalendarYear:
-    year: int
-    exact: bool
-    workdays: int
-    days: list[CalendarDayInfo]
-
-
-@dataclass(eq=False)
-class DueInfo:
-    due: str
-    due_at: str | None
-    provisional: bool
-    rule: str
-
-
 # --- items -------------------------------------------------------------------------------------
 
 def worst_light(own: str, kids: list[tuple] | None, now: datetime) -> str:
@@ -246,7 +191,7 @@ def worst_light(own: str, kids: list[tuple] | None, now: datetime) -> str:
     return max(lights, key=LIGHTS.index)
 
 
-def _summary(defn: Definition, item: ItemRow | ItemBrief, group_code: str | None, now: datetime,
+def summary(defn: Definition, item: ItemRow | ItemBrief, group_code: str | None, now: datetime,
              kids: list[tuple] | None = None) -> ItemSummary:
     """`kids`: the (due, yellow, paused) clocks of the item's open sub-items, which its light takes in."""
     st = defn.states[item.state]
@@ -282,7 +227,7 @@ def list_items(store: Store, now: datetime, *, template: str | None = None, stat
 def summaries(tx: Tx, rows: list[tuple[ItemBrief, str | None]], now: datetime) -> list[ItemSummary]:
     """List rows (item, group code) as summaries, each light taking in the item's open sub-items."""
     kids = sub_store.open_clocks(tx, [item.id for item, _c in rows])
-    return [_summary(common.definition(tx, item.template_version_id), item, code, now, kids.get(item.id))
+    return [summary(common.definition(tx, item.template_version_id), item, code, now, kids.get(item.id))
             for item, code in rows]
 
 
@@ -357,7 +302,7 @@ def detail(loaded: Loaded, now: datetime, held: set[str] | None, rounds: bool = 
     """The item as `items show` and the item page give it; `held` (the viewer's roles) marks the moves he may make."""
     item, defn, holders, steps = loaded.item, loaded.defn, loaded.holders, loaded.steps
     open_kids = [(k.due_at, k.yellow_at, k.paused_at) for k in loaded.children if k.finished_at is None]
-    s = _summary(defn, item, loaded.group, now, open_kids)
+    s = summary(defn, item, loaded.group, now, open_kids)
     round_of = _rounds(steps)
     current = next(st for st in steps if st.id == item.current_step_id)
     view = defn.round_view(item.fields, current.fields or {})
@@ -437,58 +382,3 @@ def history_in(tx: Tx, item_id: int, defn: Definition, steps: list[StepRow],
                                 label(e.to_state) if e.to_state else None,
                                 round_of.get(step_id) if isinstance(step_id, int) else None, data))
     return out
-
-
-# --- directory, templates, calendar --------------------------------------------------------------
-
-def list_people(store: Store) -> list[PersonInfo]:
-    with store.read() as tx:
-        return [PersonInfo(p.code, p.name, p.email, p.title, p.admin, p.active, [UnitRole(*m) for m in ms])
-                for p, ms in directory.list_people(tx)]
-
-
-def template_versions(store: Store) -> list[VersionInfo]:
-    with store.read() as tx:
-        return [VersionInfo(v.id, v.key, v.title, v.content_hash, v.source_name, local_iso(v.published_at), v.published_by)
-                for v in template_store.all_versions(tx)]
-
-
-def _calendar(store: Store | None):
-    """The stored calendar, or the built-in data alone when there is no database yet."""
-    if store is None:
-        return build_calendar()
-    with store.read() as tx:
-        return common.calendar(tx)
-
-
-def calendar_year(store: Store | None, year: int) -> CalendarYear:
-    """Every holiday and make-up workday of a year, and whether the data is official (store None: built-in data)."""
-    if not 1970 <= year <= 2199:
-        raise InvalidInput(f"year {year} is outside 1970–2199")
-    cal = _calendar(store)
-    d, rows, workdays = date(year, 1, 1), [], 0
-    while d.year == year:
-        work, weekend = cal.is_workday(d), d.weekday() >= 5
-        workdays += work
-        if work == weekend:
-            rows.append(CalendarDayInfo(d.isoformat(), "一二三四五六日"[d.weekday()], work, cal.name(d)))
-        d += timedelta(days=1)
-    return CalendarYear(year, cal.is_exact(date(year, 1, 1)), workdays, rows)
-
-
-def calendar_due(store: Store | None, start: str, amount: int, unit: str, before: bool = False,
-                 every_day: bool = False) -> DueInfo:
-    """The due time of a period from a date, with the rule spelled out (store None: the built-in holiday data)."""
-    begin = parse_date(start, "--from")
-    limits = {"workdays": 2000, "days": 3650, "months": 120, "hours": 8760}
-    if unit not in limits:
-        raise InvalidInput(f"unit '{unit}' is not one of {', '.join(limits)}")
-    if not 1 <= amount <= limits[unit]:
-        raise InvalidInput(f"期限应在 1 到 {limits[unit]} {unit} 之间", field="amount", parameter="amount")
-    if not 1970 <= begin.year <= 2199:
-        raise InvalidInput(f"起算日 {begin} 不在 1970–2199 年之间", field="from", parameter="from")
-    cal = EVERY_DAY if every_day else _calendar(store)
-    d = explain_due(cal, begin, amount, unit, "before" if before else "after")
-    if not 1970 <= d.local.year <= 2199:
-        raise InvalidInput(f"the due date {d.local.date()} is outside the years 1970–2199")
-    return DueInfo(fmt(d.at), local_iso(d.at), d.provisional, d.rule)

@@ -21,11 +21,11 @@ from .views import (
     HistoryEntry,
     ItemDetail,
     ItemSummary,
-    _summary,
     history,
     item_detail,
     list_items,
     summaries,
+    summary,
 )
 
 PAGE = 50
@@ -142,7 +142,7 @@ def _entry(tx: Tx, item, group_code, held: set[str], now: datetime, cal, kids: l
     else:
         actions = list(dict.fromkeys(t.label for t in defn.transitions_from(item.state) if held & set(t.roles)))
     late = overdue_workdays(cal, item.due_at, now) if item.due_at and not item.paused_at else 0
-    return InboxEntry(_summary(defn, item, group_code, now, kids), late, actions)
+    return InboxEntry(summary(defn, item, group_code, now, kids), late, actions)
 
 
 def _decisions(tx: Tx, who: PersonRow, roles: list[str], now: datetime) -> list[InboxEntry]:
@@ -159,7 +159,7 @@ def _decisions(tx: Tx, who: PersonRow, roles: list[str], now: datetime) -> list[
             continue
         held = item_store.roles_on(tx, who.id, roles, [item.id])[item.id]
         if held & set(defn.states[step.state].extension_approvers):
-            out.append(InboxEntry(_summary(defn, item, None, now), 0, [f"审批延期申请 #{req.id}（至 {req.new_date}）"]))
+            out.append(InboxEntry(summary(defn, item, None, now), 0, [f"审批延期申请 #{req.id}（至 {req.new_date}）"]))
     return out
 
 

@@ -181,7 +181,7 @@ def migrating(engine: Engine) -> Iterator:
                 if sqlite:
                     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:
-                        raise InvalidInput(f"升级后数据库 {_where(engine)} 有 {len(broken)} 行引用了不存在的记录"
+                        raise InvalidInput(f"升级后数据库 {where_of(engine)} 有 {len(broken)} 行引用了不存在的记录"
                                            f"（首个：表 {broken[0][0]} 第 {broken[0][1]} 行）：升级已撤销，数据库保持原样")
         finally:
             if sqlite:
@@ -207,7 +207,7 @@ def key_required(where: str, fingerprint: str | None = None) -> KeyRequired:
                        setting="audit_key_file", fingerprint=fingerprint)
 
 
-def _where(engine: Engine) -> str:
+def where_of(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True).replace("?mode=ro&uri=true", "").replace("file:", "")
 
 
@@ -223,10 +223,10 @@ def schema_revision(engine: Engine) -> tuple[str | None, bool]:
                 conn.rollback()
             return None, bool(inspect(conn).get_table_names())
     except DatabaseError as e:
-        err = translated(e, _where(engine), engine.dialect.name)
+        err = translated(e, where_of(engine), engine.dialect.name)
         if isinstance(err, Unavailable):
             raise err from None
-        raise InvalidInput(f"无法打开数据库 {_where(engine)}：{_orig(e)}") from None
+        raise InvalidInput(f"无法打开数据库 {where_of(engine)}：{_orig(e)}") from None
 
 
 def _orig(e: DatabaseError) -> str:
@@ -247,12 +247,12 @@ def ensure_schema(engine: Engine, may_migrate: bool = True) -> None:
         return
     if rev is None and not has_tables:
         if not may_migrate:
-            raise SchemaOutdated(f"数据库 {_where(engine)} 是空的，尚未建表", next="upgrade_schema")
+            raise SchemaOutdated(f"数据库 {where_of(engine)} 是空的，尚未建表", next="upgrade_schema")
         with migrating(engine) as conn:
             migrate(conn)
         return
     if rev is None:
-        raise SchemaOutdated(f"{_where(engine)} holds tables that are not wuzhuan's; use another database")
+        raise SchemaOutdated(f"{where_of(engine)} holds tables that are not wuzhuan's; use another database")
     raise SchemaOutdated(f"数据库结构为第 {rev} 版，本程序需要第 {HEAD} 版：请先升级数据库", revision=rev, needs=HEAD,
                          next="upgrade_schema")
 
@@ -356,7 +356,7 @@ class Store:
     @property
     def display_url(self) -> str:
         """The database URL without its password."""
-        return _where(self.engine)
+        return where_of(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

@@ -11,7 +11,7 @@ from ..audit_chain import key_id
 from ..errors import InvalidInput
 from . import audit as audit_store
 from . import directory
-from .engine import Tx, _where, current_revision, head_revision, key_required, migrate, migrating
+from .engine import Tx, current_revision, head_revision, key_required, migrate, migrating, where_of
 
 
 @dataclass
@@ -32,7 +32,7 @@ def upgrade(engine: Engine, key: bytes | None = None, at: datetime | None = None
     with migrating(engine) as conn:
         before = current_revision(conn)
         if before is not None:
-            _key_check(conn, key, _where(engine))
+            _key_check(conn, key, where_of(engine))
         reported = migrate(conn)
         out = Upgraded(before, head_revision(), list(reported.get("made_admins", [])))
         out.admins = [(c, n) for c, n in conn.exec_driver_sql(
