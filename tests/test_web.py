@@ -13,8 +13,9 @@ from starlette.testclient import TestClient
 from conftest import PW, T0, Clock, at, passwords
 from workflow import service
 from workflow.config import Settings
+from workflow.errors import NotPermitted
 from workflow.service import accounts, common, workbench
-from workflow.store import Store
+from workflow.store import Store, directory
 from workflow.store import items as item_store
 from workflow.web import create_app
 
@@ -335,6 +336,12 @@ def test_the_outbox_is_for_administrators(web):
     assert page.status_code == 200 and "duban" in page.text
     assert signed_in(client, "li.ming").get("/outbox").status_code == 403
     assert post(wf, "/outbox", "/outbox/retry", {}).status_code == 303
+    # decided in the use case, not by the page (issue 25): the same refusal for any shell that passes the viewer
+    with store.read() as tx:
+        li, wang = directory.person(tx, "li.ming"), directory.person(tx, "wang.fang")
+    with pytest.raises(NotPermitted, match="发件箱仅管理员可见"):
+        service.list_outbox(store, viewer=li)
+    assert service.list_outbox(store, viewer=wang) == service.list_outbox(store)
 
 
 # --- the JSON API -------------------------------------------------------------------------------

@@ -21,9 +21,9 @@ from notifier.transports import (
 
 from .. import caches, notice_data
 from ..config import Settings
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotPermitted
 from ..present import local_iso
-from ..rows import OutboxRow
+from ..rows import OutboxRow, PersonRow
 from ..store import OutboxStatus, Store, Tx
 from ..store import items as item_store
 from ..store import outbox as outbox_store
@@ -176,8 +176,11 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
     return Delivered(**counts)
 
 
-def list_outbox(store: Store, status: str | None = None, limit: int = 50) -> list[Message]:
-    """Messages, newest first."""
+def list_outbox(store: Store, status: str | None = None, limit: int = 50, *, viewer: PersonRow | None = None) -> list[Message]:
+    """Messages, newest first. `viewer`: the person on the workbench, who must be an administrator (the notices name
+    every person and address); None is the operator at the server's shell, who can read the database anyway."""
+    if viewer is not None and not viewer.admin:
+        raise NotPermitted("发件箱仅管理员可见。", viewer=viewer.code)
     if status is not None and status not in {s.value for s in OutboxStatus}:
         raise InvalidInput(f"status '{status}' is not one of {', '.join(s.value for s in OutboxStatus)}")
     if not 1 <= limit <= 100_000:

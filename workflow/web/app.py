@@ -6,11 +6,9 @@ of the session (or, in the API, of the token): no form or API field names an act
 
 from __future__ import annotations
 
-import io
 import logging
 import secrets
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -22,41 +20,31 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import report_render, service
-from ..calendar import TZ
+from .. import service
 from ..errors import (
     Conflict,
-    InvalidInput,
     NotFound,
     NotPermitted,
     Unavailable,
     WuzhuanError,
     http_status_of,
 )
-from ..present import safe
 from ..service import accounts, workbench
 from ..service.accounts import SessionInfo
 from ..store import Store
 from . import api, ids
+from .admin_pages import AdminPages
+from .forms import OK_MESSAGES, client_of, definition_of_version, int_of, next_of
 from .limits import BodyLimit
 from .pool import Pool
 from .render import HERE, diagram_svg, page
+from .report_pages import Reports
+from .security import SecurityHeaders
 
 ids.register()  # {item_id:id} in the routes below and in api.py
 
 SESSION_COOKIE = "wz_session"
 LOGIN_COOKIE = "wz_login"  # the login form's CSRF token (double submit: cookie and field must match)
-HEADERS = {
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; "
-                               "frame-ancestors 'none'",
-}
-OK_MESSAGES = {"moved": "已办理。", "paused": "已挂起。", "resumed": "已恢复。", "extension": "延期申请已提交，待审批。",
-               "decided": "已作出决定。", "assigned": "角色已变更。", "retried": "已重新排队发送。", "published": "已发布。"}
-
-
 log = logging.getLogger("wuzhuan.web")
 MESSAGES = {404: "未找到（或您无权查看）。", 500: "系统内部错误：这是督办系统的缺陷，已记入服务器日志，请告知管理员。"}
 
@@ -66,7 +54,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-class Workbench:
+class Workbench(AdminPages):
     def __init__(self, store: Store, clock=None):
         self.store = store
         self.now = clock or now  # the wall clock; tests pass their own
@@ -101,7 +89,7 @@ class Workbench:
 
     async def login_form(self, request: Request) -> Response:
         token = secrets.token_urlsafe(24)
-        r = self.html(request, "login.html", login_csrf=token, message="", username="", next=_next(request))
+        r = self.html(request, "login.html", login_csrf=token, message="", username="", next=next_of(request))
         self.cookie(r, LOGIN_COOKIE, token, max_age=3600)
         return r
 
@@ -112,13 +100,13 @@ class Workbench:
             return PlainTextResponse("403 表单已过期，请刷新登录页后重试。", status_code=403)
         username, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:1000]
         try:
-            done = await self.call(accounts.login, self.store, username, password, self.now(), _client(request))
+            done = await self.call(accounts.login, self.store, username, password, self.now(), client_of(request))
         except NotPermitted as e:
             token = secrets.token_urlsafe(24)
-            r = self.html(request, "login.html", 401, login_csrf=token, message=str(e), username=username, next=_next(request))
+            r = self.html(request, "login.html", 401, login_csrf=token, message=str(e), username=username, next=next_of(request))
             self.cookie(r, LOGIN_COOKIE, token, max_age=3600)
             return r
-        r = RedirectResponse(_next(request) or "/", status_code=303)
+        r = RedirectResponse(next_of(request) or "/", status_code=303)
         self.cookie(r, SESSION_COOKIE, done.cookie, max_age=int((done.expires_at - self.now()).total_seconds()))
         r.delete_cookie(LOGIN_COOKIE, path="/")
         return r
@@ -155,7 +143,7 @@ class Workbench:
             return self.login_redirect(request)
         q = request.query_params
         try:
-            offset = _int(q.get("offset"), 0, "offset")
+            offset = int_of(q.get("offset"), 0, "offset")
             box = await self.call(workbench.inbox, self.store, who.person, self.now(), light=q.get("light") or None,
                                   template=q.get("template") or None, group=q.get("group") or None, offset=offset)
         except WuzhuanError as e:
@@ -169,7 +157,7 @@ class Workbench:
             return self.login_redirect(request)
         tab = "done" if request.url.path == "/done" else "involved"
         try:
-            offset = _int(request.query_params.get("offset"), 0, "offset")
+            offset = int_of(request.query_params.get("offset"), 0, "offset")
             fn = workbench.moved if tab == "done" else workbench.involved
             rows = await self.call(fn, self.store, who.person, self.now(), offset)
         except WuzhuanError as e:
@@ -209,7 +197,7 @@ class Workbench:
                 fields = {k[6:]: v for k, v in form.multi_items() if k.startswith("field:") and str(v).strip() != ""}
                 await self.call(service.advance, self.store, code, item_id, str(form.get("trigger", "")), self.now(),
                                 comment=str(form.get("comment", "")) or None, fields=fields,
-                                expected_version=_int(form.get("version"), None, "the version"))
+                                expected_version=int_of(form.get("version"), None, "the version"))
                 done = "moved"
             elif action == "pause":
                 await self.call(service.pause, self.store, code, item_id, str(form.get("reason", "")), self.now())
@@ -222,7 +210,7 @@ class Workbench:
                                 str(form.get("until", "")), self.now())
                 done = "extension"
             elif action == "decide":
-                await self.call(service.decide_extension, self.store, code, _int(form.get("request"), 0, "the request"),
+                await self.call(service.decide_extension, self.store, code, int_of(form.get("request"), 0, "the request"),
                                 form.get("decision") == "approve", self.now(), str(form.get("comment", "")) or None,
                                 item_id=item_id)
                 done = "decided"
@@ -251,167 +239,13 @@ class Workbench:
             return self.login_redirect(request)
         try:
             p = await self.call(workbench.item_page, self.store, who.person, request.path_params["item_id"], self.now())
-            defn = await self.call(_definition_of_version, self.store, p.detail.template_version)
+            defn = await self.call(definition_of_version, self.store, p.detail.template_version)
             svg = await self.call(diagram_svg, defn, p.detail.state)
         except WuzhuanError as e:
             return self.error(request, e, who)
         if svg is None:
             return PlainTextResponse("Graphviz (dot) is not installed on the server: the diagram cannot be drawn", status_code=404)
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"})
-
-    # --- templates and the outbox ----------------------------------------------------------------
-
-    async def definitions(self, request: Request) -> Response:
-        who = await self.who(request)
-        if who is None:
-            return self.login_redirect(request)
-        versions = await self.call(service.template_versions, self.store)
-        return self.html(request, "definitions.html", who=who, versions=versions, result=None, tab="definitions")
-
-    async def definition_diagram(self, request: Request) -> Response:
-        who = await self.who(request)
-        if who is None:
-            return self.login_redirect(request)
-        try:
-            defn = await self.call(_definition_of_version, self.store, request.path_params["version"])
-            svg = await self.call(diagram_svg, defn, None)
-        except WuzhuanError as e:
-            return self.error(request, e, who)
-        if svg is None:
-            return PlainTextResponse("Graphviz (dot) is not installed on the server: the diagram cannot be drawn", status_code=404)
-        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
-
-    async def upload(self, request: Request) -> Response:
-        """An administrator uploads a template to check it (every problem next to its line) or to publish it."""
-        who, form = await self.posted(request)
-        if isinstance(who, Response):
-            return who
-        upload = form.get("file")
-        data = await upload.read(service.MAX_TEMPLATE_BYTES + 1) if hasattr(upload, "read") else str(form.get("text", "")).encode()
-        name = getattr(upload, "filename", None) or "upload.yaml"
-        publish = form.get("publish") == "1"
-        try:
-            result = await self.call(service.check_template_upload, self.store, who.person.code, name, data, self.now(), publish)
-        except WuzhuanError as e:
-            return self.error(request, e, who)
-        versions = await self.call(service.template_versions, self.store)
-        return self.html(request, "definitions.html", 200 if result.ok else 400, who, versions=versions, result=result, tab="definitions")
-
-    async def outbox(self, request: Request) -> Response:
-        who = await self.who(request)
-        if who is None:
-            return self.login_redirect(request)
-        if not who.person.admin:
-            return self.error(request, NotPermitted("发件箱仅管理员可见。"), who)
-        status = request.query_params.get("status") or None
-        try:
-            rows = await self.call(service.list_outbox, self.store, status, 200)
-        except WuzhuanError as e:
-            return self.error(request, e, who)
-        ok = OK_MESSAGES.get(request.query_params.get("ok", ""), "")
-        return self.html(request, "outbox.html", who=who, rows=rows, shown_status=status or "", notice=ok, staff=True, tab="outbox")
-
-    async def retry(self, request: Request) -> Response:
-        who, form = await self.posted(request)
-        if isinstance(who, Response):
-            return who
-        try:
-            ids = [_int(v, 0, "a message id") for v in form.getlist("id")] or None
-            await self.call(service.retry_outbox, self.store, who.person.code, self.now(), ids)
-        except WuzhuanError as e:
-            return self.error(request, e, who)
-        return RedirectResponse("/outbox?ok=retried", status_code=303)
-
-
-class Reports:
-    """/board (the council's and office's board, the evaluators' form) and /ledger.xlsx."""
-
-    def __init__(self, w: Workbench):
-        self.w = w
-
-    def _day(self, value: str | None, default):
-        return value.strip() if value and value.strip() else default.isoformat()
-
-    async def board(self, request: Request, notice: str = "", problem: str = "", status: int = 200) -> Response:
-        w = self.w
-        who = await w.who(request)
-        if who is None:
-            return w.login_redirect(request)
-        today = w.now().astimezone(TZ).date()
-        q = request.query_params
-        as_of = self._day(q.get("as_of"), today)
-        previous = self._day(q.get("previous"), today - timedelta(days=7))
-        try:
-            b = await w.call(service.board_for, self.store, who.person, as_of, previous if previous < as_of else None)
-            scorer = await w.call(service.is_evaluator, self.store, who.person)
-            units = await w.call(service.units_compared, self.store) if scorer else []
-        except WuzhuanError as e:
-            return w.error(request, e, who)
-        return w.html(request, "board.html", status, who, b=b, table=report_render.board_html(b, standalone=False),
-                      report_css=report_render.css(),
-                      scorer=scorer, units=units, year=as_of[:4], notice=notice, problem=problem, staff=True, tab="board")
-
-    @property
-    def store(self) -> Store:
-        return self.w.store
-
-    async def score(self, request: Request) -> Response:
-        who, form = await self.w.posted(request)
-        if isinstance(who, Response):
-            return who
-        try:
-            points = _int(form.get("score"), None, "the score")
-            if points is None:
-                raise InvalidInput("give a score from 0 to 100")
-            r = await self.w.call(service.set_score, self.store, who.person.code, str(form.get("unit", ""))[:64], points,
-                                  self.w.now(), comment=str(form.get("comment", ""))[:600] or None)
-        except WuzhuanError as e:
-            return await self.board(request, problem=str(e), status=http_status_of(e))
-        return await self.board(request, notice=f"已记录：{r.unit_name} {r.year}年创新评分 {r.score}")
-
-    async def ledger(self, request: Request) -> Response:
-        w = self.w
-        who = await w.who(request)
-        if who is None:
-            return w.login_redirect(request)
-        try:
-            year = _int(request.query_params.get("year"), None, "the year")
-            if year is not None and not 1970 <= year <= 2199:
-                raise InvalidInput(f"the year {year} is outside 1970–2199")
-            ledger = await w.call(service.ledger_for, self.store, who.person, w.now(),
-                                  request.query_params.get("template") or "special_supervision", year)
-            buf = io.BytesIO()
-            await w.call(report_render.ledger_xlsx, ledger, buf)
-        except WuzhuanError as e:
-            return w.error(request, e, who)
-        return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f"attachment; filename=\"ledger-{ledger.template}.xlsx\"",
-                                 "Cache-Control": "private, no-store"})
-
-
-def _definition_of_version(store: Store, version_id: int):
-    return service.definition_of_version(store, version_id)
-
-
-def _int(value: Any, default: int | None, what: str) -> int | None:
-    """A whole number from a query or a form: `default` when absent, else 0 … 2^31-1 or InvalidInput (400)."""
-    if value is None or str(value).strip() == "":
-        return default
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) < 2**31):
-        raise InvalidInput(f"{what} must be a whole number from 0 to 2147483647, not '{safe(text, 40)}'")
-    return int(text)
-
-
-def _next(request: Request) -> str:
-    """Where to go after logging in: a path on this site only."""
-    target = request.query_params.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else ""
-
-
-def _client(request: Request) -> str:
-    host = request.client.host if request.client else "?"
-    return f"{host} {request.headers.get('user-agent', '')}"[:200]
 
 
 def create_app(store: Store, clock=None) -> Starlette:
@@ -469,27 +303,3 @@ def create_app(store: Store, clock=None) -> Starlette:
                     exception_handlers={HTTPException: no_route, WuzhuanError: refused, Exception: bug})
     app.state.store = store
     return app
-
-
-class SecurityHeaders:
-    """Pure ASGI middleware: the security headers, and the time spent (Server-Timing), on every response."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        started = time.perf_counter()
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                headers += [(k.lower().encode(), v.encode()) for k, v in HEADERS.items() if k.lower().encode() not in present]
-                # the time inside the server until the answer starts (bench/web.py reads it; so can a proxy's log)
-                headers.append((b"server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.2f}".encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-        await self.app(scope, receive, send_with_headers)

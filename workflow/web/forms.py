@@ -1,0 +1,40 @@
+"""What the pages share about requests: whole numbers from forms and queries, safe redirects, the notices after a post."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from .. import service
+from ..errors import InvalidInput
+from ..present import safe
+from ..store import Store
+
+OK_MESSAGES = {"moved": "已办理。", "paused": "已挂起。", "resumed": "已恢复。", "extension": "延期申请已提交，待审批。",
+               "decided": "已作出决定。", "assigned": "角色已变更。", "retried": "已重新排队发送。", "published": "已发布。"}
+
+
+def definition_of_version(store: Store, version_id: int):
+    return service.definition_of_version(store, version_id)
+
+
+def int_of(value: Any, default: int | None, what: str) -> int | None:
+    """A whole number from a query or a form: `default` when absent, else 0 … 2^31-1 or InvalidInput (400)."""
+    if value is None or str(value).strip() == "":
+        return default
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) < 2**31):
+        raise InvalidInput(f"{what} must be a whole number from 0 to 2147483647, not '{safe(text, 40)}'")
+    return int(text)
+
+
+def next_of(request: Request) -> str:
+    """Where to go after logging in: a path on this site only."""
+    target = request.query_params.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else ""
+
+
+def client_of(request: Request) -> str:
+    host = request.client.host if request.client else "?"
+    return f"{host} {request.headers.get('user-agent', '')}"[:200]
