@@ -319,7 +319,7 @@ def test_the_inbox_is_the_same_read_from_the_persons_items_or_from_the_open_item
     """The inbox has two plans: from the person's own items (few roles: everybody here) and from the open items at
     his steps (council and office staff at scale: FEW_ITEMS). Both give the same pages and counts, across
     templates, sub-items, a paused item, lights and filters."""
-    from workflow.store import items as item_store
+    from workflow.store import inbox as inbox_store
 
     s = ready
     parent, kids = handed_to_three(s)
@@ -342,7 +342,7 @@ def test_the_inbox_is_the_same_read_from_the_persons_items_or_from_the_open_item
         return out
 
     few = boxes()
-    monkeypatch.setattr(item_store, "FEW_ITEMS", 0)  # nobody counts as holding few roles: the other plan
+    monkeypatch.setattr(inbox_store, "FEW_ITEMS", 0)  # nobody counts as holding few roles: the other plan
     assert boxes() == few
     council, department = few["li.ming", ()][0], few["xu.na", ()][0]
     assert all(few["li.ming", ()][2]) and "恢复（挂起中）" in few["li.ming", ()][2][council.index(paused)]  # his roles there

@@ -13,6 +13,7 @@ from ..errors import InvalidInput, NotFound
 from ..rows import PersonRow
 from ..store import ExtensionStatus, Store, Tx, directory
 from ..store import extensions as ext_store
+from ..store import inbox as inbox_store
 from ..store import items as item_store
 from ..store import sub_items as sub_store
 from ..store import templates as template_store
@@ -120,10 +121,10 @@ def inbox(store: Store, person: PersonRow, now: datetime, *, light: str | None =
                 raise NotFound(f"no organisation unit '{common.shown(group)}'")
             group_id = unit.id
         pairs = _pairs(tx)
-        mine, few = item_store.reach(tx, who.id, pairs.roles)
+        mine, few = inbox_store.reach(tx, who.id, pairs.roles)
         moves = [p for p in pairs.moves if p[0] in mine]
         pauses = [p for p in pairs.pauses if p[0] in mine]
-        rows, held, counts = item_store.inbox(tx, who.id, moves, pauses, pairs.key_of, now, light=light, template=template,
+        rows, held, counts = inbox_store.inbox(tx, who.id, moves, pauses, pairs.key_of, now, light=light, template=template,
                                               group_id=group_id, limit=limit, offset=offset, few=few, spawning=pairs.spawning)
         cal = common.calendar(tx)
         # only an item at a step that hands out sub-items has open ones (leaving the step closes them), and only
@@ -157,7 +158,7 @@ def _decisions(tx: Tx, who: PersonRow, roles: list[str], now: datetime) -> list[
         step = item_store.step_by_id(tx, req.step_id)
         if step.left_at is not None:  # the step moved on: nothing left to decide
             continue
-        held = item_store.roles_on(tx, who.id, roles, [item.id])[item.id]
+        held = inbox_store.roles_on(tx, who.id, roles, [item.id])[item.id]
         if held & set(defn.states[step.state].extension_approvers):
             out.append(InboxEntry(summary(defn, item, None, now), 0, [f"审批延期申请 #{req.id}（至 {req.new_date}）"]))
     return out
@@ -167,15 +168,15 @@ def moved(store: Store, person: PersonRow, now: datetime, offset: int = 0, limit
     """Items the person moved on (已办), most recent first."""
     with store.read() as tx:
         who = _acting(tx, person)
-        return summaries(tx, item_store.moved_by(tx, who.code, limit, offset), now)
+        return summaries(tx, inbox_store.moved_by(tx, who.code, limit, offset), now)
 
 
 def involved(store: Store, person: PersonRow, now: datetime, offset: int = 0, limit: int = PAGE) -> list[ItemSummary]:
     """Items on which the person holds any role (我参与的), newest first."""
     with store.read() as tx:
         who = _acting(tx, person)
-        roles = sorted(item_store.roles_anywhere(tx, who.id, _pairs(tx).all_roles))
-        return summaries(tx, item_store.involving(tx, who.id, roles, limit, offset), now)
+        roles = sorted(inbox_store.roles_anywhere(tx, who.id, _pairs(tx).all_roles))
+        return summaries(tx, inbox_store.involving(tx, who.id, roles, limit, offset), now)
 
 
 def _staff(tx: Tx, who: PersonRow) -> bool:
@@ -184,7 +185,7 @@ def _staff(tx: Tx, who: PersonRow) -> bool:
 
 
 def _visible(tx: Tx, who: PersonRow, item_id: int) -> bool:
-    return _staff(tx, who) or item_store.holds_any_role(tx, item_id, who.id)
+    return _staff(tx, who) or inbox_store.holds_any_role(tx, item_id, who.id)
 
 
 def visible(store: Store, person: PersonRow, item_id: int) -> bool:
