@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from .. import authority, notice_data
-from ..calendar import parse_date
 from ..deadlines import step_times
-from ..definition import AMOUNT_LIMITS, Definition, FieldSpec, parse_duration
+from ..definition import Definition
 from ..errors import Conflict, GuardFailed, InvalidInput, NotFound, NotPermitted
 from ..machine import ItemModel, fire
 from ..present import exact, fmt, local_iso
@@ -17,10 +16,10 @@ from ..rows import Holder, ItemRow, PersonRow, StepRow
 from ..store import LEFT_WITH_PARENT, StepStatus, Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import items as item_store
-from ..store import meetings as meeting_store
 from ..store import outbox as outbox_store
 from ..store import sub_items as sub_store
 from . import common, steps
+from .values import empty, values_given
 
 MAX_TITLE = 500
 MAX_TEXT = 10_000
@@ -74,113 +73,6 @@ class Assigned:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     notified: list[str] = field(default_factory=list)
-
-
-# --- field values ------------------------------------------------------------------------------
-
-def coerce(tx: Tx, spec: FieldSpec, value: Any) -> Any:
-    """A field value checked and converted to its type; raises InvalidInput naming the field."""
-    name = f"field '{spec.name}' ({spec.label})"
-    if value is None or value == "":
-        return None
-    if spec.type == "date":
-        d = parse_date(value, name)
-        if not 1970 <= d.year <= 2199:
-            raise InvalidInput(f"{name}: {d} is outside the years 1970–2199")
-        return d.isoformat()
-    if spec.type == "integer":
-        text = str(value).strip()
-        if not text.lstrip("-").isdigit() or len(text) > 15:
-            raise InvalidInput(f"{name}: '{value}' is not a whole number (at most 15 digits)")
-        return int(text)
-    if spec.type == "choice":
-        if str(value) not in [str(c) for c in spec.choices]:
-            raise InvalidInput(f"{name}: '{value}' is not one of {', '.join(map(str, spec.choices))}")
-        return str(value)
-    if spec.type == "person":
-        return common.person(tx, str(value)).code
-    if spec.type == "tally":
-        raise InvalidInput(f"{name} is counted from the votes ({'、'.join(spec.tally.count_fields()) if spec.tally else ''}), "
-                           "not entered: give the counts instead")
-    if spec.type == "meeting":
-        text = str(value).strip().upper().removeprefix("M")
-        m = meeting_store.get(tx, int(text)) if text.isdigit() and len(text) <= 10 else None
-        if m is None:
-            raise InvalidInput(f"{name}：没有会议“{common.shown(str(value))}”", field=name, next="list_meetings")
-        if spec.meeting_kind and m.kind != spec.meeting_kind:
-            raise InvalidInput(f"{name}: meeting {m.id} is a {m.kind}, not a {spec.meeting_kind}")
-        return m.id
-    if spec.type == "duration":
-        d = parse_duration(str(value))
-        limit = AMOUNT_LIMITS.get(d.unit) if d else None
-        if d is None or d.amount < 1 or d.amount > limit:
-            raise InvalidInput(f"{name}: '{common.shown(str(value))}' is not a period such as 1个月, 15个工作日 or 30日"
-                               + (f" (at most {limit} {d.unit})" if d and limit else ""))
-        return str(d)
-    if spec.type == "units":
-        codes = value if isinstance(value, list) else str(value).replace("、", ",").replace("，", ",").split(",")
-        out = []
-        for code in (str(c).strip() for c in codes):
-            if code and code not in out:
-                if not common.is_code(code) or directory.unit(tx, code) is None:
-                    raise InvalidInput(f"{name}：没有单位“{common.shown(code)}”", field=name, unit=common.shown(code), next="list_units")
-                out.append(code)
-        return out
-    if spec.type == "list":
-        values = value if isinstance(value, list) else str(value).replace("、", ",").replace("，", ",").split(",")
-        out = [common.text_in(str(v).strip(), name, one_line=True) for v in values if str(v).strip()]
-        if sum(len(v) for v in out) > MAX_TEXT:
-            raise InvalidInput(f"{name}: the list is longer than {MAX_TEXT} characters")
-        return out
-    text = common.text_in(str(value), name)
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(f"{name}: {len(text)} characters; a field holds at most {MAX_TEXT}")
-    return text
-
-
-def coerce_all(tx: Tx, defn: Definition, raw: dict[str, Any] | None) -> dict[str, Any]:
-    out = {}
-    for name, value in (raw or {}).items():
-        spec = defn.fields.get(name)
-        if spec is None:
-            raise InvalidInput(f"template '{defn.key}' has no field '{name}' (fields: {', '.join(defn.fields) or 'none'})")
-        out[name] = coerce(tx, spec, value)
-    return out
-
-
-def values_given(tx: Tx, defn: Definition, raw: dict[str, Any] | None, view: dict[str, Any], item_id: int | None) -> dict[str, Any]:
-    """The values a person gave, checked, with what follows from them: a meeting's date, a tally's result."""
-    return with_tallies(defn, with_meeting_dates(tx, defn, coerce_all(tx, defn, raw)), view, item_id)
-
-
-def with_meeting_dates(tx: Tx, defn: Definition, changes: dict[str, Any]) -> dict[str, Any]:
-    """`changes` plus the date field each meeting field among them `sets` to the meeting's day."""
-    out = changes
-    for name in defn.meeting_fields():
-        spec = defn.fields[name]
-        if spec.sets and changes.get(name) is not None:
-            m = meeting_store.get(tx, changes[name])
-            out = out | {spec.sets: m.day.isoformat()}
-    return out
-
-
-def with_tallies(defn: Definition, changes: dict[str, Any], view: dict[str, Any], item_id: int | None) -> dict[str, Any]:
-    """`changes` plus each tally whose counts changed, counted from this round's values (`view`)."""
-    counted = [n for n, s in defn.fields.items() if s.tally and any(f in changes for f in s.tally.count_fields())]
-    if not counted:
-        return changes
-    merged, out = view | changes, dict(changes)
-    for name in counted:
-        spec = defn.fields[name]
-        try:
-            out[name] = spec.tally.result(merged)
-        except ValueError as e:
-            raise InvalidInput(f"{f'item {item_id}: ' if item_id else ''}{spec.label}（{name}）：{e}") from None
-    return out
-
-
-def _empty(v: Any) -> bool:
-    return v is None or v == "" or v == []
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -343,11 +235,11 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
 def _require(tx: Tx, defn: Definition, item: ItemRow, step: StepRow, trigger: str, names: list[str],
              view: dict[str, Any], latest: dict[str, Any]) -> None:
     """Every field a move requires must count at this step: entered in this round unless `keep`."""
-    missing = [f for f in names if _empty(view.get(f))]
+    missing = [f for f in names if empty(view.get(f))]
     if not missing:
         return
     text = ", ".join(f"{f} ({defn.fields[f].label})" for f in missing)
-    earlier = [f for f in missing if not _empty(latest.get(f)) and not defn.fields[f].keep]
+    earlier = [f for f in missing if not empty(latest.get(f)) and not defn.fields[f].keep]
     if earlier:
         n = item_store.visits_of_state(tx, item.id, step.state, step.seq)
         raise InvalidInput(f"'{trigger}' on item {item.id} needs {text} entered in this round (round {n} of step "

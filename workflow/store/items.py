@@ -61,7 +61,7 @@ def _holders_of_many():
     return _holders_query().where(Assignment.item_id.in_(bindparam("ids", expanding=True)))
 
 
-def _item(row: dict[str, Any]) -> ItemRow:
+def item_of(row: dict[str, Any]) -> ItemRow:
     return ItemRow(**{c: row[c] for c in ITEM_COLUMNS})
 
 
@@ -86,14 +86,14 @@ def lock(tx: Tx, item_id: int) -> LockedItem | None:
     row = _LOCK.first(tx, {"id": item_id})
     if row is None:
         return None
-    item = _item(row)
+    item = item_of(row)
     step = step_by_id(tx, item.current_step_id) if item.current_step_id else None
     return LockedItem(item, step, row["calendar_digest"], row["last_escalation_at"])
 
 
 def get(tx: Tx, item_id: int) -> ItemRow | None:
     row = _ITEM.first(tx, {"id": item_id})
-    return None if row is None else _item(row)
+    return None if row is None else item_of(row)
 
 
 def version_of(store, item_id: int) -> int | None:
@@ -239,7 +239,7 @@ def live_on_other_versions(tx: Tx, template: str, version_id: int) -> list[ItemR
     """Open items of a template that run on another version than `version_id`, oldest first."""
     rows = tx.execute(select(Item.__table__).where(Item.template_key == template, Item.finished_at.is_(None),
                                                    Item.template_version_id != version_id).order_by(Item.id)).mappings()
-    return [_item(dict(r)) for r in rows]
+    return [item_of(dict(r)) for r in rows]
 
 
 def open_provisional_steps(tx: Tx) -> list[tuple[StepRow, ItemRow]]:
@@ -249,7 +249,7 @@ def open_provisional_steps(tx: Tx) -> list[tuple[StepRow, ItemRow]]:
                       .where(Step.provisional.is_(True), Step.left_at.is_(None))).mappings()
     out = []
     for r in rows:
-        out.append((_step({c: r[c] for c in STEP_COLUMNS}), _item({c: r[f"it__{c}"] for c in ITEM_COLUMNS})))
+        out.append((_step({c: r[c] for c in STEP_COLUMNS}), item_of({c: r[f"it__{c}"] for c in ITEM_COLUMNS})))
     return out
 
 
@@ -264,7 +264,7 @@ def items_by_ids(tx: Tx, ids: list[int]) -> dict[int, ItemRow]:
     if not ids:
         return {}
     rows = tx.execute(select(Item.__table__).where(Item.id.in_(list(ids)))).mappings()
-    return {r["id"]: _item(r) for r in rows}
+    return {r["id"]: item_of(r) for r in rows}
 
 
 def of_template(template: str, start: datetime | None, end: datetime | None):
@@ -278,7 +278,7 @@ def ledger_rows(tx: Tx, template: str, start: datetime | None, end: datetime | N
     """A template's items (created in [start, end) when given), oldest first, with every step (unless not
     `with_steps`), their groups' codes and the names of their current owners: what the 台账 and the results report list."""
     ids = of_template(template, start, end)
-    items = [_item(dict(r)) for r in tx.execute(select(Item.__table__).where(Item.id.in_(ids)).order_by(Item.id)).mappings()]
+    items = [item_of(dict(r)) for r in tx.execute(select(Item.__table__).where(Item.id.in_(ids)).order_by(Item.id)).mappings()]
     steps: dict[int, list[StepRow]] = {}
     if with_steps:
         for r in tx.execute(select(Step.__table__).where(Step.item_id.in_(ids)).order_by(Step.item_id, Step.seq)).mappings():

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 
 from ..rows import ItemRow
 from .engine import Tx
-from .items import _item
+from .items import item_of
 from .models import Item, Meeting
 
 
@@ -58,4 +58,4 @@ def open_items_of(tx: Tx, templates: list[str]) -> list[ItemRow]:
         return []
     rows = tx.execute(select(Item.__table__).where(Item.template_key.in_(templates), Item.finished_at.is_(None))
                       .order_by(Item.id)).mappings()
-    return [_item(dict(r)) for r in rows]
+    return [item_of(dict(r)) for r in rows]
