@@ -51,7 +51,7 @@ def test_sqlite_runs_in_wal_with_immediate_transactions(sqlite_store):
 
 
 def test_head_constant_matches_alembic():
-    from workflow.store.engine import HEAD, head_revision
+    from workflow.store.schema import HEAD, head_revision
 
     assert HEAD == head_revision()
 
@@ -61,12 +61,13 @@ def test_upgrade_from_0001_keeps_queued_notices_and_drops_the_outbox_key(db_url)
     from alembic import command
     from sqlalchemy import inspect
 
-    from workflow.store.engine import HEAD, _alembic_config, make_engine
+    from workflow.store.engine import make_engine
+    from workflow.store.schema import HEAD, alembic_config
     from workflow.store.upgrades import upgrade
 
     engine = make_engine(db_url)
     with engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), "0001")
+        command.upgrade(alembic_config(conn), "0001")
     row = ("<m1@x>", "reminder", "a@example.org", "甲", "{}", "pending", 0, "2026-03-02 01:00:00", "2026-03-02 01:00:00")
     insert = ("INSERT INTO outbox (message_id, notice, to_addr, to_name, context, status, attempts, next_attempt_at, created_at)"
               " VALUES (:a, :b, :c, :d, :e, :f, :g, :h, :i)")
@@ -92,12 +93,13 @@ def test_a_failed_upgrade_leaves_the_database_as_it_was(db_url, monkeypatch):
     import alembic.command
     from sqlalchemy import inspect
 
-    from workflow.store.engine import _alembic_config, make_engine
+    from workflow.store.engine import make_engine
+    from workflow.store.schema import alembic_config
     from workflow.store.upgrades import upgrade
 
     engine = make_engine(db_url)
     with engine.begin() as conn:
-        alembic.command.upgrade(_alembic_config(conn), "0001")
+        alembic.command.upgrade(alembic_config(conn), "0001")
     real = alembic.command.upgrade
 
     def upgrade_then_fail(cfg, revision):
@@ -119,12 +121,13 @@ def test_upgrade_to_0003_fills_last_action_times_and_round_values_from_the_audit
     """0003: items.updated_at is the last non-refusal event; each visit's values are replayed from the trail."""
     from alembic import command
 
-    from workflow.store.engine import HEAD, _alembic_config, make_engine
+    from workflow.store.engine import make_engine
+    from workflow.store.schema import HEAD, alembic_config
     from workflow.store.upgrades import upgrade
 
     engine = make_engine(db_url)
     with engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), "0002")
+        command.upgrade(alembic_config(conn), "0002")
         conn.execute(text("INSERT INTO template_versions (id, key, title, content_hash, source_name, source_text, published_at) "
                           "VALUES (1, 'k', 't', 'h', 'f', 's', '2026-01-01 00:00:00')"))
         conn.execute(text("INSERT INTO items (id, template_version_id, template_key, title, state, version, fields, counters, "

@@ -177,14 +177,14 @@ def test_upgrading_to_0011_counts_the_steps_already_there(ready):
     """A database at 0010 (no counts) with january's moves: `db upgrade` counts them, and the board is unchanged."""
     from alembic import command
 
-    from workflow.store.engine import HEAD, _alembic_config, migrating
+    from workflow.store.schema import HEAD, alembic_config, migrating
     from workflow.store.upgrades import upgrade
 
     january(ready)
     before = service.board(ready, "2026-01-31", "2026-01-15")
     kept = _counts(ready)
     with migrating(ready.engine) as conn:
-        command.downgrade(_alembic_config(conn), "0010")
+        command.downgrade(alembic_config(conn), "0010")
     r = upgrade(ready.engine)
     assert (r.before, r.after) == ("0010", HEAD)
     assert _counts(ready) == kept

@@ -29,7 +29,7 @@ from workflow.config import Settings
 from workflow.errors import KeyRequired
 from workflow.service import deliver
 from workflow.store import Store
-from workflow.store.engine import HEAD
+from workflow.store.schema import HEAD
 
 KEY = "5a" * 32
 LATER = datetime(2026, 7, 20, 1, 0, tzinfo=UTC)  # after the old code's last sweep: its queued notices are due

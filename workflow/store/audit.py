@@ -12,8 +12,9 @@ from sqlalchemy import Text, bindparam, insert, select, type_coerce, update
 from ..audit_chain import BOUND, RawEvent, event_hash, event_mac, head_mac, key_id
 from ..rows import AuditEventRow, AuditHeadRow
 from .driver import Prepared, insert_rows
-from .engine import Tx, key_required
+from .engine import Tx
 from .models import AuditEvent, AuditHead
+from .schema import key_required
 
 _LOCK_HEAD = Prepared(lambda: select(AuditHead.last_seq, AuditHead.last_hash, AuditHead.bound_seq)
                       .where(AuditHead.id == 1).with_for_update())

@@ -11,7 +11,8 @@ from ..audit_chain import key_id
 from ..errors import InvalidInput
 from . import audit as audit_store
 from . import directory
-from .engine import Tx, current_revision, head_revision, key_required, migrate, migrating, where_of
+from .engine import Tx
+from .schema import current_revision, head_revision, key_required, migrate, migrating, where_of
 
 
 @dataclass
@@ -24,7 +25,7 @@ class Upgraded:
 
 
 def upgrade(engine: Engine, key: bytes | None = None, at: datetime | None = None) -> Upgraded:
-    """Bring the schema to the newest revision, one process at a time, atomically (see engine.migrating): a failure
+    """Bring the schema to the newest revision, one process at a time, atomically (see schema.migrating): a failure
     leaves the database as it was.
 
     An existing database that changed revision records the upgrade in its audit trail, signed with `key`: a
