@@ -32,18 +32,17 @@ sys.path.insert(0, str(ROOT))
 
 # Everything the harness runs is imported here, before the long run: a module first read from disk half
 # an hour later could belong to a different version of the code (an earlier run died of exactly that).
-from sqlalchemy import func, select  # noqa: E402
+
+from soak_check import check, store_of  # noqa: E402  (bench/, the folder of this script)
 
 from notifier.transports import SMTPTransport  # noqa: E402
 from workflow import service  # noqa: E402
 from workflow.errors import Unavailable  # noqa: E402
-from workflow.service import deliver, sweep, verify_audit  # noqa: E402
+from workflow.service import deliver, sweep  # noqa: E402
 from workflow.service.items import create_in  # noqa: E402
-from workflow.store.models import AuditEvent, Escalation, Item, Outbox, Step  # noqa: E402
 
 # The only exceptions an advancer may meet besides Conflict and Backdated: the database connection that
 # the harness resets under it. Anything else (a TypeError, a refusal, a guard failure) is a breach.
-EXPECTED_ERRORS = {"Unavailable", "OperationalError", "InterfaceError", "DBAPIError"}
 MIN_MOVES_PER_MINUTE = 150  # measured: about 1,900 a minute on two slow cores; far fewer means the advancers were stuck
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # simulated start: Monday 09:00 in Shanghai
 SPEED = 43200.0  # simulated seconds per wall second: half a day passes every second
@@ -78,19 +77,12 @@ def sim_now(wall_start: float) -> datetime:
     return T0 + timedelta(seconds=(time.time() - wall_start) * SPEED)
 
 
-def _store(url: str):
-    from workflow.config import Settings
-    from workflow.store import Store
-
-    return Store(url, settings=Settings(clock_simulation=True))  # simulated time runs ahead of the wall clock
-
-
 def advancer(url: str, wall_start: float, stop, log_path: str, seed: int, n_active: int) -> None:
     """Advance random items among the first n_active, as a person holding the acting role on that item."""
     from workflow.errors import Backdated, Conflict
 
     rng = random.Random(seed)
-    store = _store(url)
+    store = store_of(url)
     with open(log_path, "a", buffering=1) as log:
         while not stop.is_set():
             item_id, version = rng.randint(1, n_active), None
@@ -126,7 +118,7 @@ def advancer(url: str, wall_start: float, stop, log_path: str, seed: int, n_acti
 def sweeper(url: str, wall_start: float, stop) -> None:
     from sqlalchemy.exc import DBAPIError
 
-    store = _store(url)
+    store = store_of(url)
     while not stop.is_set():
         try:
             sweep(store, sim_now(wall_start), batch=50)
@@ -139,7 +131,7 @@ def sweeper(url: str, wall_start: float, stop) -> None:
 def deliverer(url: str, wall_start: float, stop, port: int) -> None:
     from sqlalchemy.exc import DBAPIError
 
-    store = _store(url)
+    store = store_of(url)
     while not stop.is_set():
         try:
             deliver(store, SMTPTransport("127.0.0.1", port, timeout=5), sim_now(wall_start), max_attempts=1000,
@@ -191,7 +183,7 @@ def setup(url: str, n_items: int) -> None:
         c.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         c.execute(text("CREATE SCHEMA public"))
     eng.dispose()
-    store = _store(url)
+    store = store_of(url)
     service.import_people(store, None, ROOT / "workflow" / "demo_people.yaml", T0)
     for p in templates.builtin_paths():
         service.publish(store, "wang.fang", p, T0)
@@ -212,74 +204,6 @@ def kill_connections(url: str) -> None:
                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
         c.commit()
     eng.dispose()
-
-
-def check(url: str, inbox: Inbox, logs: list[Path], final_now: datetime) -> tuple[list[str], Counter]:
-    breaches: list[str] = []
-    n = Counter()
-    store = _store(url)
-    v = verify_audit(store)
-    with store.read() as s:
-        n["audit_events"] = v.events
-        if not v.ok:
-            breaches.append(f"audit verify: {v.problem}")
-        versions = dict(s.execute(select(Item.id, Item.version)).all())
-        steps = dict(s.execute(select(Step.item_id, func.count()).group_by(Step.item_id)).all())
-        advanced = dict(s.execute(select(AuditEvent.item_id, func.count()).where(AuditEvent.kind == "advanced")
-                                  .group_by(AuditEvent.item_id)).all())
-        ok, unknown = Counter(), Counter()
-        for p in logs:
-            tries: dict[tuple, int] = {}
-            for line in p.read_text().splitlines():
-                try:
-                    kind, item_id, version, *why = json.loads(line)
-                except ValueError:
-                    continue  # a line cut by SIGKILL
-                if why:
-                    n["error_" + why[0]] += 1
-                if kind == "try":
-                    tries[(item_id, version)] = 1
-                elif kind in ("ok", "conflict", "backdated", "error"):
-                    tries.pop((item_id, version), None)
-                    if kind == "ok":
-                        ok[item_id] += 1
-                    n["ops_" + kind] += 1
-            for (item_id, _v) in tries:  # killed mid-call: it may or may not have committed
-                unknown[item_id] += 1
-        unexpected = {k: c for k, c in n.items() if k.startswith("error_") and k[6:] not in EXPECTED_ERRORS}
-        if unexpected:
-            breaches.append(f"advancers met unexpected errors: {unexpected} (only connection losses are injected)")
-        for item_id, version in versions.items():
-            moved = version - 1
-            if steps.get(item_id, 0) != moved + 1 or advanced.get(item_id, 0) != moved:
-                breaches.append(f"item {item_id}: version {version}, {steps.get(item_id)} steps, {advanced.get(item_id)} advances")
-            if not ok[item_id] <= moved <= ok[item_id] + unknown[item_id]:
-                breaches.append(f"item {item_id}: {ok[item_id]} confirmed advances (+{unknown[item_id]} unknown) but version {version}")
-        n["advances"] = sum(v - 1 for v in versions.values())
-        n["unknown_outcome"] = sum(unknown.values())
-        overdue = s.execute(select(func.count()).select_from(Step).where(Step.next_escalation_at <= final_now,
-                                                                      Step.status == "open")).scalar_one()
-        if overdue:
-            breaches.append(f"{overdue} due rungs were never claimed")
-        n["rungs_fired"] = s.execute(select(func.count()).select_from(Escalation).where(Escalation.status == "fired")).scalar_one()
-        n["rungs_skipped"] = s.execute(select(func.count()).select_from(Escalation).where(Escalation.status == "skipped")).scalar_one()
-        rows = s.execute(select(Outbox.message_id, Outbox.status)).all()
-    store.dispose()
-    n["messages"] = len(rows)
-    stuck = [m for m, st in rows if st != "sent"]
-    if stuck:
-        breaches.append(f"{len(stuck)} messages left in the outbox (not sent)")
-    received = Counter(inbox.ids)
-    missing = [m for m, _st in rows if m not in received]
-    if missing:
-        breaches.append(f"{len(missing)} queued messages never reached the SMTP server")
-    queued = {m for m, _ in rows}  # built once: 285,000 messages in the long run
-    strangers = [m for m in received if m not in queued]
-    if strangers:
-        breaches.append(f"{len(strangers)} messages arrived that the outbox never queued")
-    n["received"] = sum(received.values())
-    n["received_twice_same_id"] = sum(c - 1 for c in received.values() if c > 1)
-    return breaches, n
 
 
 def main() -> int:
@@ -365,7 +289,7 @@ def main() -> int:
         if p.is_alive():
             p.kill()
     # Drain: final sweeps and deliveries until nothing is waiting (retries need their backoff to pass).
-    store = _store(args.url)
+    store = store_of(args.url)
     final = sim_now(wall_start)
     sweep(store, final)
     t = final

@@ -139,3 +139,15 @@ def test_no_message_below_the_shells_names_a_command_or_an_option():
                     if isinstance(c, ast.Constant) and isinstance(c.value, str) and advice.search(c.value):
                         offenders.append(f"{name}:{node.lineno}: {c.value[:60]}")
     assert offenders == []
+
+
+def test_no_module_of_the_project_is_over_400_lines():
+    """Issue 25: a module owns one thing, and one thing fits in 400 lines (migrations and tests aside)."""
+    files = [p for folder in ("workflow", "notifier", "commands", "bench") for p in (ROOT / folder).rglob("*.py")
+             if "migrations" not in p.parts] + [ROOT / "cli.py"]
+    long = {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text("utf-8").splitlines())) > 400}
+    assert long == {}
+
+
+def test_cli_py_is_the_entry_point_only():
+    assert len((ROOT / "cli.py").read_text("utf-8").splitlines()) <= 250

@@ -19,8 +19,7 @@ from starlette.routing import Route
 from .. import service
 from ..encode import dumps
 from ..errors import NotFound, Unavailable, WuzhuanError, http_status_of
-from ..service import accounts, workbench
-from ..store import Store
+from ..service import Store, accounts, workbench
 
 MAX_BODY = 1_000_000
 MAX_DEPTH = 20  # nesting of a move's JSON body: {"fields": {"x": [..]}} needs 3

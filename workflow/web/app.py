@@ -29,9 +29,8 @@ from ..errors import (
     WuzhuanError,
     http_status_of,
 )
-from ..service import accounts, workbench
+from ..service import Store, accounts, workbench
 from ..service.accounts import SessionInfo
-from ..store import Store
 from . import api, ids
 from .admin_pages import AdminPages
 from .forms import OK_MESSAGES, client_of, definition_of_version, int_of, next_of

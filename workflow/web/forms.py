@@ -9,7 +9,7 @@ from starlette.requests import Request
 from .. import service
 from ..errors import InvalidInput
 from ..present import safe
-from ..store import Store
+from ..service import Store
 
 OK_MESSAGES = {"moved": "已办理。", "paused": "已挂起。", "resumed": "已恢复。", "extension": "延期申请已提交，待审批。",
                "decided": "已作出决定。", "assigned": "角色已变更。", "retried": "已重新排队发送。", "published": "已发布。"}

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from .. import report_render, service
 from ..calendar import TZ
 from ..errors import InvalidInput, WuzhuanError, http_status_of
-from ..store import Store
+from ..service import Store
 from .forms import int_of
 
 
