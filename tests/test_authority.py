@@ -21,12 +21,14 @@ import yaml
 from conftest import ADMIN, PEOPLE, T0, at
 from workflow import service, templates
 from workflow.errors import InvalidInput, NotPermitted, WuzhuanError
+from workflow.service.common import Hidden
 from workflow.store import Store
 
 EVERYONE = [p["code"] for p in yaml.safe_load(PEOPLE.read_text("utf-8"))["people"]]
 COUNCIL = {"li.ming", "zheng.yu"}
 
-# (action, step) → the people who may; everyone else must be refused (exit 3) and the refusal recorded.
+# (action, step) → the people who may; everyone else must be refused (exit 3; exit 2 / 404, as if it did not exist,
+# when he may not even see the item) and the refusal recorded.
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("advance:propose", "topic_selection"): {"wang.fang", "chen.jing"},
     ("advance:drop", "topic_selection"): COUNCIL,
@@ -233,7 +235,7 @@ class Matrix:
                 try:
                     self.attempt(action, person, item, ctx)
                     ok = True
-                except NotPermitted:
+                except (NotPermitted, Hidden):  # refused; Hidden: as if the item did not exist (he may not see it)
                     ok = False
                 except (InvalidInput, WuzhuanError) as e:
                     out.errors.append(f"{case}: {type(e).__name__}: {e}")
@@ -304,9 +306,9 @@ def test_the_issue_scenario(ready_sqlite):
     env = service.create_item(s, "wang.fang", template="special_supervision", title="大气", now=T0, group="g-env").id
     elderly = service.create_item(s, "wang.fang", template="special_supervision", title="养老", now=T0, group="g-elderly").id
     t = at("2026-01-06 09:00")
-    with pytest.raises(NotPermitted, match="黄波 .* holds no role on item 2"):  # a department clerk makes himself 主任会议
+    with pytest.raises(Hidden, match="事项 2 不存在"):  # a department clerk makes himself 主任会议 (of an item he cannot see)
         service.assign(s, "huang.bo", elderly, "council", ["huang.bo"], t)
-    with pytest.raises(NotPermitted, match="宋凯 .* holds no role on item 1"):  # an outsider joins
+    with pytest.raises(Hidden, match="事项 1 不存在"):  # an outsider joins
         service.assign(s, "song.kai", env, "department", ["song.kai"], t)
     with pytest.raises(NotPermitted, match="may not change field 'meeting_date'"):  # the department moves the meeting
         service.set_fields(s, "huang.bo", env, {"meeting_date": "2027-12-31"}, t)

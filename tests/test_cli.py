@@ -142,7 +142,7 @@ def test_advance_exit_codes(ready_cli):
                   "--now", "2026-01-06T10:00")
     assert r.exit_code == 0 and r.output.startswith("1 提出选题：「选题立项」(topic_selection) → 「列入年度监督工作计划」(annual_plan)，时限 ")
     r = ready_cli("items", "advance", 99, "propose", "--actor", "wang.fang")
-    assert r.exit_code == 2 and r.stderr == "Error: item 99 does not exist\n"
+    assert r.exit_code == 2 and r.stderr == "Error: 事项 99 不存在\n"
     store = Store(ready_cli.url)
     from conftest import at
     assert service.show_item(store, 1, at("2026-01-06 10:00")).state == "annual_plan"

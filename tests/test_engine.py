@@ -108,7 +108,7 @@ def test_someone_from_another_group_holds_no_role_and_learns_nothing(ready):
     item_id = new_item(ready)
     service.advance(ready, "wang.fang", item_id, "propose", T0, fields=PROPOSE)
     service.advance(ready, "li.ming", item_id, "adopt_plan", T0, fields={"meeting_date": "2026-06-25"})
-    with pytest.raises(NotPermitted, match="holds no role on item"):  # 教科文卫, not this group: no field talk
+    with pytest.raises(NotFound, match=f"事项 {item_id} 不存在"):  # 教科文卫, not this group: not even that it exists
         service.advance(ready, "he.yan", item_id, "approve_work_plan", T0)
 
 
@@ -244,7 +244,7 @@ def test_relative_deadline_is_recomputed_when_its_date_changes(ready):
     assert ev.kind == "fields_set" and ev.data["old_due"] == "2026-06-05 24:00" and ev.data["due_recomputed"] == "2026-08-07 24:00"
     with pytest.raises(NotPermitted, match="may not change field 'meeting_date'.*常委会办公室 \\(office\\): 王芳 or 主任会议"):
         service.set_fields(ready, "huang.bo", b, {"meeting_date": "2027-12-31"}, T0)  # the supervised department
-    with pytest.raises(NotPermitted, match="holds no role on item"):
+    with pytest.raises(NotFound, match=f"事项 {b} 不存在"):  # he may not see it
         service.set_fields(ready, "he.yan", b, {"meeting_date": "2026-08-27"}, T0)
 
 
@@ -256,7 +256,7 @@ def test_naive_and_out_of_range_times_are_refused(ready):
 
 
 def test_unknown_things(ready):
-    with pytest.raises(NotFound, match="item 999 does not exist"):
+    with pytest.raises(NotFound, match="事项 999 不存在"):
         service.advance(ready, "wang.fang", 999, "propose", T0)
     with pytest.raises(NotFound, match="没有已发布的流程模板“nope”"):
         service.create_item(ready, "wang.fang", template="nope", title="x", now=T0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -521,3 +522,22 @@ def test_the_vote_is_one_form_of_counts_and_the_counts_choose_the_way(web):
     d = service.show_item(store, a, clock.t)
     assert d.state == "rectification" and d.steps[-2].values["vote"] == "不满意"
     assert "整改落实" in c.get(r.headers["location"]).text
+
+
+def test_the_form_and_the_api_refuse_a_move_alike_and_record_it_alike(web, api):
+    """Issue 25: the form checked visibility itself before advancing (its refusal unaudited) while the API advanced
+    first: one action, two rules. Both now call the one use case, which sees to visibility first."""
+    store, clock, client, (a, _b) = web
+    _store, _clock, call, _items, _tokens = api
+    cases = [("he.yan", "adopt_plan", 404),  # 教科文卫 holds no role on the 环保 item: as if it did not exist
+             ("li.ming", "finish_research", 403)]  # the council sees it, but that move is not possible from 列入计划
+    for who, trigger, status in cases:
+        before = len(events(store, "refused"))
+        r_api = call("POST", f"/api/items/{a}/advance", who, json={"trigger": trigger, "fields": {"meeting_date": "2026-06-25"}})
+        r_form = post(signed_in(client, who), "/", f"/items/{a}/advance", {"trigger": trigger, "field:meeting_date": "2026-06-25"})
+        assert r_api.status_code == r_form.status_code == status, (who, r_api.status_code, r_form.status_code)
+        message = r_api.json()["error"]
+        assert message in html.unescape(r_form.text), (message, r_form.text[-800:])
+        rows = events(store, "refused")[before:]
+        assert len(rows) == 2 and rows[0] == rows[1], rows  # the same actor and data: attempt and reason
+    assert service.show_item(store, a, clock.t).version == 2  # nothing moved

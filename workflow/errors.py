@@ -51,6 +51,8 @@ class InvalidInput(WuzhuanError):
 class NotFound(WuzhuanError):
     exit_code = 2
     http_status = 404
+    # What the pages and the API say for it, whatever was looked for: nothing of whether it exists unseen.
+    public = "未找到（或您无权查看）。"
 
 
 class NotPermitted(WuzhuanError):

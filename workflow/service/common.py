@@ -26,6 +26,7 @@ from ..rows import Holder, ItemRow, LockedItem, PersonRow, TemplateVersionRow
 from ..store import Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import calendar as calendar_store
+from ..store import inbox as inbox_store
 from ..store import items as item_store
 from ..store import meetings as meeting_store
 from ..store import meta as meta_store
@@ -132,14 +133,14 @@ def person(tx: Tx, code: str) -> PersonRow:
 def locked_item(tx: Tx, item_id: int) -> LockedItem:
     locked = item_store.lock(tx, item_id)
     if locked is None:
-        raise NotFound(f"item {item_id} does not exist")
+        raise NotFound(f"事项 {item_id} 不存在", item=item_id)
     return locked
 
 
 def item(tx: Tx, item_id: int) -> ItemRow:
     row = item_store.get(tx, item_id)
     if row is None:
-        raise NotFound(f"item {item_id} does not exist")
+        raise NotFound(f"事项 {item_id} 不存在", item=item_id)
     return row
 
 
@@ -169,14 +170,35 @@ def refused(store: Store, item_id: int | None, actor: str | None, now: datetime,
         pass  # the refusal itself is what the caller must see
 
 
+class Hidden(NotFound):
+    """The item exists but the person may not see it: told exactly as an item that does not exist, and recorded."""
+
+
+def may_see(tx: Tx, who: PersonRow, item_id: int) -> bool:
+    """Office and council staff (and administrators) see every item; anyone else the items he holds a role on."""
+    return who.admin or directory.is_staff(tx, who.id) or inbox_store.holds_any_role(tx, item_id, who.id)
+
+
+def see(tx: Tx, actor: str, item_id: int) -> None:
+    """The first check of any act on an item, whichever shell asks: the item exists and the actor may see it."""
+    who = acting(tx, actor)
+    if item_store.get(tx, item_id) is None:
+        raise NotFound(f"事项 {item_id} 不存在", item=item_id)
+    if not may_see(tx, who, item_id):
+        raise Hidden(f"事项 {item_id} 不存在", item=item_id)
+
+
 def guarded(store: Store, actor: str | None, now: datetime, what: str, item_id: int | None,
             work: Callable[[Tx], T]) -> T:
-    """Run `work` in one write transaction; a refusal it raises (NotPermitted, Backdated) is recorded, then re-raised."""
+    """Run `work` in one write transaction, after `see` when it acts on an item (visibility → authority → version →
+    fields, in that order for every shell); a refusal (NotPermitted, Backdated, Hidden) is recorded, then re-raised."""
     check_clock(store, now)
     try:
         with store.transaction() as tx:
+            if item_id is not None and actor:
+                see(tx, actor, item_id)
             return work(tx)
-    except (NotPermitted, Backdated) as e:
+    except (NotPermitted, Backdated, Hidden) as e:
         refused(store, item_id, actor, now, what, e)
         raise
 

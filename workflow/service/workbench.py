@@ -185,7 +185,7 @@ def _staff(tx: Tx, who: PersonRow) -> bool:
 
 
 def _visible(tx: Tx, who: PersonRow, item_id: int) -> bool:
-    return _staff(tx, who) or inbox_store.holds_any_role(tx, item_id, who.id)
+    return common.may_see(tx, who, item_id)
 
 
 def visible(store: Store, person: PersonRow, item_id: int) -> bool:
@@ -202,12 +202,12 @@ def item_page(store: Store, person: PersonRow, item_id: int, now: datetime) -> I
         who = _acting(tx, person)
         item = item_store.get(tx, item_id)
         if item is None:
-            raise NotFound(f"item {item_id} does not exist")
+            raise NotFound(f"事项 {item_id} 不存在", item=item_id)
         loaded = views.load(tx, item)
         held = authority.roles_held(loaded.holders, who.id)
         staff = _staff(tx, who)
         if not (held or staff):
-            raise NotFound(f"item {item_id} does not exist")
+            raise NotFound(f"事项 {item_id} 不存在", item=item_id)
         defn, state = loaded.defn, loaded.defn.states[item.state]
         d = views.detail(loaded, now, held, rounds=True)
         running = item.finished_at is None and item.paused_at is None
@@ -281,7 +281,7 @@ def item_history(store: Store, person: PersonRow, item_id: int) -> list[HistoryE
     with store.read() as tx:
         who = _acting(tx, person)
         if item_store.get(tx, item_id) is None or not _visible(tx, who, item_id):
-            raise NotFound(f"item {item_id} does not exist")
+            raise NotFound(f"事项 {item_id} 不存在", item=item_id)
     return history(store, item_id)
 
 
@@ -290,7 +290,7 @@ def item_for_api(store: Store, person: PersonRow, item_id: int, now: datetime) -
     with store.read() as tx:
         who = _acting(tx, person)
         if item_store.get(tx, item_id) is None or not _visible(tx, who, item_id):
-            raise NotFound(f"item {item_id} does not exist")
+            raise NotFound(f"事项 {item_id} 不存在", item=item_id)
         return item_detail(tx, item_id, now, who.code)
 
 

@@ -42,7 +42,7 @@ def error_answer(e: WuzhuanError) -> Response:
     """A domain error as the API's JSON: its status, its message, and its details (not for a 404: it says nothing)."""
     status = http_status_of(e)
     if isinstance(e, NotFound):
-        return problem(status, "not found (or not visible to you)")
+        return problem(status, NotFound.public)
     return problem(status, str(e), e.details or None)
 
 
@@ -97,14 +97,9 @@ def routes(store: Store, clock, call) -> list[Route]:
         return (request.path_params["item_id"], _move(await request.body()))
 
     def advance(who, item_id: int, move):
-        trigger, fields, comment, expect = move
-        try:  # an item he may not see is attempted too, so that the refusal is recorded; then answered as not found
-            return service.advance(store, who.code, item_id, trigger, clock(), comment=comment, fields=fields,
-                                   expected_version=expect)
-        except WuzhuanError:
-            if not workbench.visible(store, who, item_id):
-                raise NotFound(f"item {item_id} does not exist") from None
-            raise
+        trigger, fields, comment, expect = move  # an item he may not see: the use case refuses, records it, says 404
+        return service.advance(store, who.code, item_id, trigger, clock(), comment=comment, fields=fields,
+                               expected_version=expect)
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(OPENAPI)

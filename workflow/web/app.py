@@ -45,7 +45,7 @@ ids.register()  # {item_id:id} in the routes below and in api.py
 SESSION_COOKIE = "wz_session"
 LOGIN_COOKIE = "wz_login"  # the login form's CSRF token (double submit: cookie and field must match)
 log = logging.getLogger("wuzhuan.web")
-MESSAGES = {404: "未找到（或您无权查看）。", 500: "系统内部错误：这是督办系统的缺陷，已记入服务器日志，请告知管理员。"}
+MESSAGES = {404: NotFound.public, 500: "系统内部错误：这是督办系统的缺陷，已记入服务器日志，请告知管理员。"}
 
 
 def now() -> datetime:
@@ -185,12 +185,7 @@ class Workbench(AdminPages):
             return who
         item_id = request.path_params["item_id"]
         action = request.path_params["action"]
-        try:
-            if not await self.call(workbench.visible, self.store, who.person, item_id):
-                raise NotFound(f"item {item_id} does not exist")
-        except WuzhuanError as e:
-            return self.error(request, e, who)
-        code = who.person.code
+        code = who.person.code  # whether he may see the item is the use case's first check, as for the API
         try:
             if action == "advance":
                 fields = {k[6:]: v for k, v in form.multi_items() if k.startswith("field:") and str(v).strip() != ""}
@@ -226,7 +221,7 @@ class Workbench(AdminPages):
         except Conflict:
             return await self.item(request, notice="已被他人更新：您打开页面之后，事项已经变化。以下是最新状态，请确认后再办理。",
                                    status=409, who=who)
-        except Unavailable as e:  # the page cannot be shown again either: the error page, and come back later
+        except (Unavailable, NotFound) as e:  # no page to show again: the error page (404 says nothing of the item)
             return self.error(request, e, who)
         except WuzhuanError as e:
             return await self.item(request, problem=str(e), status=http_status_of(e), who=who)
@@ -278,8 +273,8 @@ def create_app(store: Store, clock=None) -> Starlette:
     async def no_route(request: Request, exc: HTTPException) -> Response:
         """404/405 from the router: JSON under /api/, a page elsewhere (never a stack trace)."""
         if request.url.path.startswith("/api/"):
-            return api.problem(exc.status_code, "not found (or not visible to you)" if exc.status_code == 404 else str(exc.detail))
-        message = "未找到（或您无权查看）。" if exc.status_code == 404 else str(exc.detail)
+            return api.problem(exc.status_code, NotFound.public if exc.status_code == 404 else str(exc.detail))
+        message = NotFound.public if exc.status_code == 404 else str(exc.detail)
         return HTMLResponse(page("error.html", who=None, csrf="", request_path=request.url.path, staff=False, tab="",
                                  code=exc.status_code, message=message), status_code=exc.status_code)
 
