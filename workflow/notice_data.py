@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .channels import CHANNELS, Reader
 from .definition import OWNER, Definition
 from .present import fmt
-from .rows import Holder, UnitRow
+from .rows import Holder, OutboxStatus, UnitRow
 
-PENDING = "pending"
-Reader = tuple[str, Holder]  # (role label, person)
 # The parts of a notice's data that are mappings, with every key a template may use: a row queued by an older
 # wuzhuan that knew fewer keys still renders (what it lacks is empty), never a dead letter.
 NESTED = {"rung": {"name": "", "label": "", "meaning": ""}, "slip": {"no": "", "limit": ""},
@@ -102,32 +101,26 @@ def names(readers_: list[dict[str, str]]) -> str:
 def message_rows(*, notice: str, key: str, to: list[Reader], cc: list[Reader], step_id: int, item_id: int, now: datetime,
                  domain: str, escalation_id: int | None = None, webhooks: list[UnitRow] = (),
                  **extra: Any) -> tuple[list[dict[str, Any]], list[str]]:
-    """One e-mail for the notice (To: those who must act, Cc: those informed) and one webhook post per unit
-    in `webhooks`; returns (rows, names of people without an address).
+    """The notice's outbox rows, as each registered channel addresses it (the e-mail: To those who must act, Cc
+    those informed; a webhook post per unit in `webhooks` that has one); returns (rows, names of people without
+    an address).
 
-    The Message-ID is `<wuzhuan.KEY@domain>` (a webhook's `<wuzhuan.KEY.uUNIT@domain>`): the outbox's unique
-    Message-ID keeps the same notice from being queued twice. `extra` (rung, slip, skipped, …) is stored with the row.
+    The Message-ID is `<wuzhuan.KEY@domain>` plus the channel's suffix (a webhook's `<wuzhuan.KEY.uUNIT@domain>`):
+    the outbox's unique Message-ID keeps the same notice from being queued twice. `extra` (rung, slip, skipped, …)
+    is stored with the row.
     """
-    def entries(readers_: list[Reader]) -> list[list[str]]:
-        return [[p.name, p.email or "", label] for label, p in readers_]
-
     missing = [p.name for _l, p in to + cc if not p.email]
-    to_mail = [r for r in entries(to) if r[1]]
-    cc_mail = [r for r in entries(cc) if r[1] and r[1] not in {t[1] for t in to_mail}]
-    if not to_mail:  # nobody who must act has an address: those informed still are
-        to_mail, cc_mail = cc_mail, []
-    readers_all = {"to": entries(to), "cc": entries(cc)}
-    base = {"escalation_id": escalation_id, "item_id": item_id, "notice": notice, "context": {"step_id": step_id, **extra},
-            "status": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now}
-    rows = []
-    if to_mail:
-        shown = "、".join(r[0] for r in to_mail)
-        rows.append(base | {"message_id": f"<wuzhuan.{key}@{domain}>", "person_id": next(p.id for _l, p in to + cc if p.email == to_mail[0][1]),
-                            "to_addr": to_mail[0][1], "to_name": shown if len(shown) <= 100 else shown[:99] + "…",
-                            "recipients": {"to": to_mail, "cc": cc_mail}, "channel": "email"})
-    for u in webhooks:
-        if u.webhook_url:
-            rows.append(base | {"message_id": f"<wuzhuan.{key}.u{u.id}@{domain}>", "person_id": None, "to_addr": u.webhook_url[:200],
-                                "to_name": u.name[:100], "recipients": readers_all | {"url": u.webhook_url},
-                                "channel": "webhook"})
-    return rows, missing
+    return outbox_rows(notice=notice, key=key, to=to, cc=cc, now=now, domain=domain, context={"step_id": step_id, **extra},
+                       units=webhooks, escalation_id=escalation_id, item_id=item_id), missing
+
+
+def outbox_rows(*, notice: str, key: str, to: list[Reader], cc: list[Reader], now: datetime, domain: str,
+                context: dict[str, Any], units: list[UnitRow] = (), escalation_id: int | None = None,
+                item_id: int | None = None, only: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """The rows of one notice, as each registered channel (or those `only` names) addresses it: the one place an
+    outbox row is made."""
+    base = {"escalation_id": escalation_id, "item_id": item_id, "notice": notice, "context": context,
+            "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": now, "created_at": now}
+    return [base | {"message_id": f"<wuzhuan.{key}{a.key_suffix}@{domain}>", "person_id": a.person_id,
+                    "to_addr": a.to_addr, "to_name": a.to_name, "recipients": a.recipients, "channel": name}
+            for name, ch in CHANNELS.items() if only is None or name in only for a in ch.address(to, cc, units)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 
@@ -143,6 +144,15 @@ class AuditHeadRow:
     last_hash: str
     mac: str | None = None
     bound_seq: int | None = None  # the binding checkpoint: the trail is signed from this event on
+
+
+class OutboxStatus(StrEnum):
+    """An outbox row's status: the one list of them (the table's column, the queue, the lists, the command line)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
 
 
 @dataclass(slots=True, eq=False)

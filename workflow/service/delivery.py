@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from notifier import render as render_module
 from notifier.render import NoticeError, render
 from notifier.transports import (
     DeliveryError,
-    FileTransport,
-    MailConfig,
     Outgoing,
-    SMTPTransport,
     Transport,
-    WebhookTransport,
 )
 
-from .. import caches, notice_data
+from .. import caches, channels, notice_data
 from ..config import Settings
 from ..errors import InvalidInput, NotPermitted
 from ..present import local_iso
@@ -54,16 +50,12 @@ class Message:
     last_error: str | None
     sent_at: str | None
     cc: str = ""  # those informed (抄送), by name
-    channel: str = "email"  # email | webhook
+    channel: str = "email"  # the name of its channel (workflow.channels)
 
 
 def transport_for(settings: Settings) -> Transport:
-    """SMTP when a host is configured, else `.eml` files in the outbox directory."""
-    cfg = MailConfig(sender=settings.mail_from, sender_name=settings.mail_from_name)  # Date headers in Asia/Shanghai
-    if settings.smtp_host:
-        return SMTPTransport(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_user,
-                             settings.smtp_password, cfg=cfg)
-    return FileTransport(Path(settings.outbox_dir), cfg=cfg)
+    """The e-mail transport of the settings: SMTP when a host is configured, else `.eml` files in the outbox directory."""
+    return channels.channel("email").transport(settings)
 
 
 def deliver_with(store: Store, now: datetime) -> Delivered:
@@ -109,19 +101,15 @@ def expand(tx: Tx, store: Store, rows: list[OutboxRow]) -> dict[int, dict[str, A
 
 
 def outgoing(r: OutboxRow, rendered: Any) -> Outgoing:
-    """What a transport sends for an outbox row: To and Cc of an e-mail, the URL of a webhook."""
-    readers = r.recipients or {}
-    if r.channel == "webhook":
-        return Outgoing(r.message_id, readers.get("url") or r.to_addr, r.to_name, rendered.subject, rendered.text,
-                        rendered.html, r.created_at)
-    return Outgoing(r.message_id, r.to_addr, r.to_name, rendered.subject, rendered.text, rendered.html, r.created_at,
-                    to=tuple((n, e) for n, e, _r in readers.get("to", [])), cc=tuple((n, e) for n, e, _r in readers.get("cc", [])))
+    """What a transport sends for an outbox row, as its channel says (To and Cc of an e-mail, the URL of a webhook)."""
+    return channels.channel(r.channel).outgoing(r, rendered)
 
 
 def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: int = 8, retry_base: int = 60,
             retry_max: int = 3600, batch: int = 100, max_batches: int | None = None, lease: timedelta = LEASE,
-            webhook: Transport | None = None) -> Delivered:
-    """Send what is due: e-mails by `transport`, webhook posts by `webhook` (default: WebhookTransport()).
+            webhook: Transport | None = None, transports: dict[str, Transport] | None = None) -> Delivered:
+    """Send what is due: e-mails by `transport`, webhook posts by `webhook` (default: the channel's own), any other
+    registered channel's rows by `transports[name]` or else the transport its channel makes from the settings.
 
     A message is leased before sending, so a crash re-sends it with the same Message-ID.
 
@@ -131,7 +119,7 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
     notice_dir = store.settings.notice_dir
     counts = {"sent": 0, "failed": 0, "dead": 0}
     batches = 0
-    webhook = webhook or WebhookTransport()
+    given = {"email": transport, **({"webhook": webhook} if webhook else {}), **(transports or {})}
     while max_batches is None or batches < max_batches:
         with store.transaction() as tx:
             rows = outbox_store.lease(tx, now, batch, lease)
@@ -141,15 +129,19 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
         with store.read() as tx:
             contexts = expand(tx, store, rows)
         outcome: dict[int, tuple[str, str | None, str | None]] = {}
-        with transport, webhook:
+        with contextlib.ExitStack() as open_transports:
+            using: dict[str, Transport] = {}
             for r in rows:
                 try:
                     rendered = render(r.notice, contexts[r.id], notice_dir)
-                except NoticeError as e:
+                    ch = channels.channel(r.channel)
+                except (NoticeError, InvalidInput) as e:
                     outcome[r.id] = ("dead", str(e), None)
                     continue
                 try:
-                    (webhook if r.channel == "webhook" else transport).send(outgoing(r, rendered))
+                    if ch.name not in using:  # each channel's transport, entered once a batch, only if used
+                        using[ch.name] = open_transports.enter_context(given.get(ch.name) or ch.transport(store.settings))
+                    using[ch.name].send(ch.outgoing(r, rendered))
                     outcome[r.id] = ("sent", None, rendered.subject)
                 except DeliveryError as e:
                     outcome[r.id] = ("failed", str(e), rendered.subject)
@@ -186,14 +178,10 @@ def list_outbox(store: Store, status: str | None = None, limit: int = 50, *, vie
     if not 1 <= limit <= 100_000:
         raise InvalidInput("条数应在 1 到 100000 之间", field="limit", parameter="limit")
     with store.read() as tx:
-        return [Message(r.id, r.message_id, r.item_id, r.notice, _to(r), r.subject, r.status,
-                        r.attempts, local_iso(r.next_attempt_at), r.last_error, local_iso(r.sent_at),
-                        "、".join(c[0] for c in (r.recipients or {}).get("cc", [])) if r.channel == "email" else "", r.channel)
-                for r in outbox_store.search(tx, status, limit)]
+        return [_message(r) for r in outbox_store.search(tx, status, limit)]
 
 
-def _to(r: OutboxRow) -> str:
-    if r.channel == "webhook":
-        return f"{r.to_name} <{(r.recipients or {}).get('url') or r.to_addr}>"
-    to = (r.recipients or {}).get("to") or [[r.to_name, r.to_addr, ""]]
-    return "、".join(f"{n} <{e}>" for n, e, *_ in to)
+def _message(r: OutboxRow) -> Message:
+    to, cc = channels.channel(r.channel).shown(r) if r.channel in channels.CHANNELS else (f"{r.to_name} <{r.to_addr}>", "")
+    return Message(r.id, r.message_id, r.item_id, r.notice, to, r.subject, r.status, r.attempts,
+                   local_iso(r.next_attempt_at), r.last_error, local_iso(r.sent_at), cc, r.channel)

@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeDecorator
 
+from ..rows import OutboxStatus  # noqa: F401  (the column's values; defined with the row, used by the store)
+
 
 class _SQLiteText(sqlite.DATETIME):
     """SQLite's DATETIME text ('2026-01-05 01:00:00.000000', SQLAlchemy's own format), written and read
@@ -107,13 +109,6 @@ LEFT_WITH_PARENT = "closed"
 class RungStatus(StrEnum):
     FIRED = "fired"
     SKIPPED = "skipped"
-
-
-class OutboxStatus(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    DEAD = "dead"
 
 
 class ExtensionStatus(StrEnum):

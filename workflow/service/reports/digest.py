@@ -64,14 +64,8 @@ def send_digest(store: Store, now: datetime, card_path: str | Path | None = None
                           "red": red},
                "recipient": {"name": "、".join(p.name for _l, p in to), "email": to[0][1].email if to else ""},
                "org": store.settings.org_name, "base_url": store.settings.base_url or ""}
-        rows = []
-        if to:
-            key = f"digest.{card.key}.{period}"
-            rows = [{"escalation_id": None, "item_id": None, "notice": "digest", "context": ctx, "status": "pending",
-                     "attempts": 0, "next_attempt_at": now, "created_at": now,
-                     "message_id": f"<wuzhuan.{key}@{store.settings.message_domain}>", "person_id": to[0][1].id,
-                     "to_addr": to[0][1].email, "to_name": ctx["recipient"]["name"][:100],
-                     "recipients": {"to": [[p.name, p.email, label] for label, p in to], "cc": []}, "channel": "email"}]
+        rows = notice_data.outbox_rows(notice="digest", key=f"digest.{card.key}.{period}", to=to, cc=[], now=now,
+                                       domain=store.settings.message_domain, context=ctx, only=("email",))
         if not report_store.claim_digest(tx, card.key, period, now, len(rows)):
             return DigestSent(period, False, 0, "sent already (by another process)")
         outbox_store.queue(tx, rows)
