@@ -139,14 +139,16 @@ class Tx:
     """One transaction on one connection. Every statement runs through here or through a Prepared
     statement given this Tx; there is no ORM session, so nothing is ever pending unseen.
     `key` is the audit key that signs the events it appends (None: unsigned). `pending` holds what a store module
-    gathers during the work and writes in one go at its end (see `before_commit`)."""
+    gathers during the work and writes in one go at its end (see `before_commit`); `memo`, what a use case reads
+    once per transaction and asks again (the acting person)."""
 
-    __slots__ = ("conn", "key", "pending", "_hooks")
+    __slots__ = ("conn", "key", "pending", "memo", "_hooks")
 
     def __init__(self, conn, key: bytes | None = None) -> None:
         self.conn = conn
         self.key = key
         self.pending: dict = {}
+        self.memo: dict = {}
         self._hooks: list = []
 
     def before_commit(self, hook) -> None:

@@ -22,7 +22,7 @@ from ..rows import ItemBrief
 from .driver import Prepared
 from .engine import Tx
 from .items import brief, lights, listed
-from .models import Assignment, Item, OrgUnit, Step
+from .models import Assignment, Item, OrgUnit, Step, SubItem
 
 
 def roles_anywhere(tx: Tx, person_id: int, roles: list[str]) -> set[str]:
@@ -230,5 +230,19 @@ def involving(tx: Tx, person_id: int, roles: list[str], limit: int, offset: int)
     return [brief(r) for r in tx.execute(q)]
 
 
+_HOLDS = Prepared(lambda: select(exists().where(Assignment.item_id == bindparam("i"), Assignment.person_id == bindparam("p"))))
+_PRESENCE = Prepared(lambda: select(exists().where(Item.id == bindparam("i")),
+                                    exists().where(Assignment.item_id == bindparam("i"), Assignment.person_id == bindparam("p")),
+                                    select(SubItem.parent_id).where(SubItem.child_id == bindparam("i")).scalar_subquery()))
+
+
 def holds_any_role(tx: Tx, item_id: int, person_id: int) -> bool:
-    return tx.execute(select(exists().where(Assignment.item_id == item_id, Assignment.person_id == person_id))).scalar()
+    return bool(_HOLDS.scalar(tx, {"i": item_id, "p": person_id}))
+
+
+def presence(tx: Tx, item_id: int, person_id: int) -> tuple[bool, bool]:
+    """Whether the item exists, and whether the person holds any role on it: one statement (which also notes the
+    item's parent, if it is a sub-item, for `sub_items.parent_id_of` in the same transaction)."""
+    found, holds, parent = _PRESENCE.all(tx, {"i": item_id, "p": person_id})[0]
+    tx.memo[("parent", item_id)] = parent
+    return bool(found), bool(holds)

@@ -32,6 +32,7 @@ _STEP_INSERT_COLUMNS = tuple(c for c in STEP_COLUMNS if c != "id")
 _LOCK = Prepared(lambda: select(
     Item.__table__, latest_digest_column().label("calendar_digest"),
     select(func.max(Escalation.claimed_at)).where(Escalation.item_id == Item.id).scalar_subquery().label("last_escalation_at"),
+    select(SubItem.unit_id).where(SubItem.child_id == Item.id).scalar_subquery().label("sub_unit_id"),
 ).where(Item.id == bindparam("id")).with_for_update())
 _STEP = Prepared(lambda: select(Step.__table__).where(Step.id == bindparam("id")))
 _ITEM = Prepared(lambda: select(Item.__table__).where(Item.id == bindparam("id")))
@@ -88,6 +89,9 @@ def lock(tx: Tx, item_id: int) -> LockedItem | None:
         return None
     item = item_of(row)
     step = step_by_id(tx, item.current_step_id) if item.current_step_id else None
+    # what the board's counts need of it (store.progress), read with the lock instead of again at commit
+    tx.memo[("units", item.id)] = {"template_key": item.template_key, "created_at": item.created_at,
+                                   "group_unit_id": item.group_unit_id, "unit_id": row["sub_unit_id"]}
     return LockedItem(item, step, row["calendar_digest"], row["last_escalation_at"])
 
 

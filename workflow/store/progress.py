@@ -70,7 +70,7 @@ def _flush(tx: Tx) -> None:
     sums: dict[tuple, Counter] = defaultdict(Counter)
     for item_id, day, counts in pending:
         if item_id not in of:
-            r = _UNITS.first(tx, {"id": item_id})
+            r = tx.memo.get(("units", item_id)) or _UNITS.first(tx, {"id": item_id})
             of[item_id] = (r["template_key"], local_date(r["created_at"]).year,
                            {u for u in (r["group_unit_id"], r["unit_id"]) if u is not None})
         key, year, units = of[item_id]

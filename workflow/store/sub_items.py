@@ -48,8 +48,12 @@ def link_of_child(tx: Tx, child_id: int) -> SubItemRow | None:
     return None if r is None else SubItemRow(**r)
 
 
+_PARENT_ID = Prepared(lambda: select(SubItem.parent_id).where(SubItem.child_id == bindparam("id")))
+
+
 def parent_id_of(tx: Tx, child_id: int) -> int | None:
-    return tx.execute(select(SubItem.parent_id).where(SubItem.child_id == child_id)).scalar()
+    key = ("parent", child_id)
+    return tx.memo[key] if key in tx.memo else _PARENT_ID.scalar(tx, {"id": child_id})
 
 
 def open_clocks(tx: Tx, parent_ids: list[int]) -> dict[int, list[tuple[datetime | None, datetime | None, datetime | None]]]:
