@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.memory import run_measured  # noqa: E402
 from workflow import service, templates  # noqa: E402
 from workflow.config import Settings  # noqa: E402
 from workflow.store import Store  # noqa: E402
@@ -76,22 +76,9 @@ print(json.dumps({"seconds": took, "ok": r.ok, "events": r.events, "items": r.it
 
 
 def verify_once(url: str) -> dict:
-    """verify_audit in a fresh process; its peak memory read while it runs (USS from /proc/PID/smaps_rollup)."""
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, url, str(ROOT)], stdout=subprocess.PIPE, text=True)
-    peak_uss = 0
-    while proc.poll() is None:
-        try:
-            with open(f"/proc/{proc.pid}/smaps_rollup") as f:
-                fields = dict(line.split(":", 1) for line in f if ":" in line)
-            uss = (int(fields["Private_Clean"].split()[0]) + int(fields["Private_Dirty"].split()[0])) / 1024
-            anon = int(fields["Anonymous"].split()[0]) / 1024
-            peak_uss = max(peak_uss, min(uss, anon) if anon else uss)
-        except (OSError, KeyError, ValueError):
-            pass
-        time.sleep(0.05)
-    out = json.loads(proc.stdout.read().strip().splitlines()[-1])
-    out["peak_own_mb"] = peak_uss
-    return out
+    """verify_audit in a fresh process; its own (anonymous) memory's peak read while it runs (bench/memory.py)."""
+    out, own = run_measured([sys.executable, "-c", CHILD, url, str(ROOT)])
+    return json.loads(out.strip().splitlines()[-1]) | {"peak_own_mb": own}
 
 
 def main() -> int:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.memory import run_measured  # noqa: E402
 from workflow.store import Store  # noqa: E402
 from workflow.store.models import Assignment, Item, Person, Step, TemplateVersion  # noqa: E402
 
@@ -89,8 +90,9 @@ def sweep_child(url: str) -> None:
 
 
 def timed_sweep(url: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "sweep-child", url], capture_output=True, text=True, cwd=ROOT, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """The sweep in a fresh process: its seconds and counts, its peak RSS and its own (anonymous) memory's peak."""
+    out, own = run_measured([sys.executable, __file__, "sweep-child", url], cwd=ROOT)
+    return json.loads(out.strip().splitlines()[-1]) | {"own_mb": own}
 
 
 def red_list(store: Store, n_red: int) -> dict:
