@@ -16,7 +16,7 @@ PURE = ["workflow.definition", "workflow.calendar", "workflow.deadlines", "workf
         "workflow.calendar_notice", "workflow.textfile", "workflow.rows", "workflow.audit_chain", "workflow.errors",
         "workflow.caches", "workflow.config", "workflow.templates"]
 SHELLS = {"cli", "commands", "workflow.scheduler", "workflow.demo", "workflow.web"}  # wired together by cli.py and commands
-DATABASE = ("sqlalchemy", "alembic", "psycopg", "workflow.store", "workflow.models", "workflow.db", "workflow.driver")
+DATABASE = ("sqlalchemy", "alembic", "psycopg", "workflow.store")
 
 
 def _imports(path: Path, package: str) -> list[tuple[str, bool]]:

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection wuzhuan hands it (see workflow/db.py)."""
+"""Alembic environment: runs on the connection wuzhuan hands it (see workflow/store/schema.py)."""
 
 from alembic import context
 

@@ -22,7 +22,7 @@ from ..errors import (
     WuzhuanError,
 )
 from ..present import fmt
-from ..rows import Holder, ItemRow, LockedItem, PersonRow, TemplateVersionRow
+from ..rows import ItemRow, LockedItem, PersonRow, TemplateVersionRow
 from ..store import Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import calendar as calendar_store
@@ -145,10 +145,6 @@ def item(tx: Tx, item_id: int) -> ItemRow:
     if row is None:
         raise NotFound(f"事项 {item_id} 不存在", item=item_id)
     return row
-
-
-def held_roles(holders: dict[str, list[Holder]], person_id: int) -> set[str]:
-    return authority.roles_held(holders, person_id)
 
 
 def check_version(item: ItemRow, expected: int | None) -> None:

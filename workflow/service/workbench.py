@@ -3,10 +3,11 @@ an item if he may see it, and what he may do on it. Each person sees only what h
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .. import authority
+from .. import authority, caches
 from ..calendar import overdue_workdays
 from ..definition import Definition
 from ..errors import InvalidInput, NotFound
@@ -81,13 +82,16 @@ class _Pairs:
     spawning: tuple[tuple[int, str], ...]  # (version, state) of the steps that hand work to sub-items
 
 
-_PAIRS: dict[tuple[int, ...], _Pairs] = {}  # versions are immutable: the same set of ids, the same pairs
+# engine → {version ids: pairs}. Versions are immutable: in one database the same set of ids gives the same pairs;
+# another database (a test's, a second deployment's in one process) has ids of its own, so each has its own entry.
+_PAIRS: weakref.WeakKeyDictionary = caches.register("inbox_pairs", weakref.WeakKeyDictionary())
 
 
 def _pairs(tx: Tx) -> _Pairs:
     index = template_store.index(tx)
     ids = tuple(v for v, _k, _t in index)
-    found = _PAIRS.get(ids)
+    known = _PAIRS.setdefault(tx.conn.engine, {})
+    found = known.get(ids)
     if found is None:
         moves, pauses = [], []
         for vid, _key, _title in index:
@@ -99,7 +103,7 @@ def _pairs(tx: Tx) -> _Pairs:
                 pauses += [(role, vid, state.name) for role in state.pause_roles]
         roles = sorted({r for r, _v, _s in moves + pauses})
         every = sorted({r for vid, _k, _t in index for r in common.definition(tx, vid).roles})
-        found = _PAIRS[ids] = _Pairs(moves, pauses, {v: k for v, k, _t in index}, roles, every,
+        found = known[ids] = _Pairs(moves, pauses, {v: k for v, k, _t in index}, roles, every,
                                      sorted({(k, t) for _v, k, t in index}), common.spawning(tx, ids))
     return found
 
