@@ -67,6 +67,3 @@ def audit_init_key(file, as_json) -> None:
     emit({"file": str(p)}, as_json, lambda _d: click.echo(
         f"wrote a new audit key to {p} (readable by its owner only).\nSet it in wuzhuan.toml:  [audit] key_file = \"{p.resolve()}\"\n"
         "or in the environment: WUZHUAN_AUDIT_KEY_FILE. Keep it outside the database and its backups."))
-
-
-COMMANDS = [audit_group]

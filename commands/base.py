@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from commands.hints import hint
-from workflow.encode import dumps
 
 EXIT_CODES = "Exit codes: 0 ok, 2 invalid input or not found, 3 not permitted, 4 changed meanwhile (look again), 1 a bug."
 
@@ -118,6 +117,10 @@ def pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
 
 def emit(data: Any, as_json: bool, text=None) -> None:
     if as_json or text is None:
+        from workflow.encode import (
+            dumps,  # not at import: `wuzhuan --help` loads no more than it shows
+        )
+
         click.echo(dumps(data, indent=2))
     else:
         text(data)

@@ -64,6 +64,3 @@ def calendar_due(ctx, start, amount, unit, before, no_calendar, as_json) -> None
 
     d = service.calendar_due(None if no_calendar else calendar_source(ctx), start, amount, unit, before, every_day=no_calendar)
     emit(d, as_json, lambda x: click.echo(f"{x.due}  ({x.rule})" + ("  暂定" if x.provisional else "")))
-
-
-COMMANDS = [calendar_group]

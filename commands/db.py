@@ -34,6 +34,3 @@ def db_upgrade(ctx: click.Context, as_json: bool) -> None:
         if r.before is not None and not r.admins:
             click.echo("warning: nobody is an administrator: name one with `wuzhuan people set-admin CODE`", err=True)
     emit(data, as_json, text)
-
-
-COMMANDS = [db]

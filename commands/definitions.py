@@ -182,6 +182,3 @@ def definitions_list(ctx: click.Context, as_json: bool) -> None:
     emit(rows, as_json, lambda r: table([[x.id, x.key, x.title, x.hash[:12], (x.published_at or "")[:16].replace("T", " "),
                                           x.published_by] for x in r],
                                         ["version", "key", "名称", "hash", "发布时间", "发布人"]))
-
-
-COMMANDS = [definitions]

@@ -20,6 +20,3 @@ def demo(directory: str | None, as_json: bool) -> None:
     out = run_demo(Path(directory) if directory else None, lines.append if as_json else click.echo)
     if as_json:
         emit({"directory": str(out), "database": str(out / "wuzhuan.db"), "log": lines}, True)
-
-
-COMMANDS = [demo]

@@ -106,6 +106,3 @@ def scheduler_run(ctx, sweep_seconds, deliver_seconds, as_json) -> None:
     totals = run(store(ctx), sweep_seconds or cfg.sweep_seconds, deliver_seconds or cfg.deliver_seconds)
     if as_json:
         emit(totals, True)
-
-
-COMMANDS = [escalate, outbox, scheduler]

@@ -41,6 +41,3 @@ def extensions_approve(ctx, request, comment, actor, now, as_json) -> None:
 def extensions_reject(ctx, request, comment, actor, now, as_json) -> None:
     """Reject: the due time stays."""
     _decide(ctx, request, actor, comment, now, False, as_json)
-
-
-COMMANDS = [extensions]

@@ -341,6 +341,3 @@ def items_extend(ctx, item, until, reason, actor, now, as_json) -> None:
     r = service.request_extension(store(ctx), actor, item, reason, until, parse_now(now))
     emit(r, as_json, lambda d: click.echo(f"{d.id} 延期申请已提交：事项 {d.item}「{d.step_label}」时限 {d.due} → {d.new_date}，"
                                           f"待{' 或 '.join(d.approver_labels)}批准"))
-
-
-COMMANDS = [items]

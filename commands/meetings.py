@@ -75,6 +75,3 @@ def meetings_move(ctx, meeting, day, dry_run, apply_, actor, now, as_json) -> No
         table([[x.item, line(x.title, 40), x.state_label, x.field, f"{x.old_due} → {x.new_due}", "、".join(x.notified)]
                for x in d.items], ["id", "标题", "环节", "字段", "时限", "已通知"])
     emit(r, as_json, text)
-
-
-COMMANDS = [meetings]

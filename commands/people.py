@@ -122,6 +122,3 @@ def people_list(ctx: click.Context, as_json: bool) -> None:
         [[p.code, p.name, p.email, ("管理员" if p.admin else "") + ("" if p.active else " 已停用"),
           "; ".join(f"{x.role}@{x.unit}" for x in p.roles)] for p in r],
         ["code", "姓名", "email", "", "角色@单位"]))
-
-
-COMMANDS = [people_group]

@@ -177,6 +177,3 @@ def scores_set(ctx, unit, score, comment, year, card, actor, now, as_json) -> No
 
     r = service.set_score(store(ctx), actor, unit, score, parse_now(now), comment=comment, year=year, card_path=card)
     emit(r, as_json, lambda d: click.echo(f"{d.unit_name}（{d.unit}）{d.year}年创新评分 {d.score}，评分人 {d.evaluator}"))
-
-
-COMMANDS = [report, scores]

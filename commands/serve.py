@@ -81,6 +81,3 @@ def config_show(ctx, as_json) -> None:
     """The settings in force (the SMTP password only as set or not)."""
     data = settings(ctx).public()
     emit(data, as_json, lambda d: table([[k, "" if v is None else v] for k, v in d.items()], ["setting", "value"]))
-
-
-COMMANDS = [serve, config_group]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
+import cli as entry
 from cli import cli
 from conftest import ROOT
 from workflow import service
@@ -584,3 +588,15 @@ def test_meetings_commands(ready_cli):
 ])
 def test_safe_text_is_cut_at_its_width_in_columns(text, limit, shown):
     assert safe(text, limit) == shown and width(shown) <= limit
+
+
+def test_the_entry_point_lists_every_command_as_it_is_and_imports_none_to_do_so():
+    """Issue 25: cli.py names each command group with its module and help line, and imports a module only to run
+    its command: `wuzhuan --help` pays for click and the root group alone."""
+    for name, (module, attribute, first) in entry.COMMANDS.items():
+        command = getattr(importlib.import_module(module), attribute)
+        assert command.name == name and (command.help or "").split("\n\n")[0].strip().replace("\n", " ") == first
+    code = "import sys, cli\ntry:\n    cli.main()\nexcept SystemExit:\n    pass\n" \
+           "print(sorted(m for m in sys.modules if m.startswith(('commands.', 'workflow'))), file=sys.stderr)"
+    out = subprocess.run([sys.executable, "-c", code, "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert "Commands:" in out.stdout and out.stderr.strip().splitlines()[-1] == "['commands.base', 'commands.hints']"
