@@ -127,25 +127,17 @@ def emit(data: Any, as_json: bool, text=None) -> None:
 
 
 ITEM_ID = click.IntRange(1, 2**63 - 1)
-CELL = 48  # columns a table cell may take before it is cut with …
-
-
 def table(rows: list[list[Any]], headers: list[str]) -> None:
-    from workflow.present import safe, width
+    from workflow.terminal import table_text
 
-    cells = [[safe(c, CELL) for c in r] for r in [headers] + rows]
-    widths = [max(width(r[i]) for r in cells) for i in range(len(headers))]
-    for n, r in enumerate(cells):
-        click.echo("  ".join(c + " " * (widths[i] - width(c)) for i, c in enumerate(r)).rstrip())
-        if n == 0:
-            click.echo("  ".join("-" * w for w in widths))
+    click.echo(table_text(rows, headers))
 
 
 def line(text: Any, limit: int = 300) -> str:
     """A value from users, safe to print on a terminal line."""
-    from workflow.present import safe
+    from workflow.terminal import line as safe_line
 
-    return safe(text, limit)
+    return safe_line(text, limit)
 
 
 json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")

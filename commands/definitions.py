@@ -10,7 +10,6 @@ from commands.base import (
     admin_opt,
     emit,
     json_opt,
-    line,
     now_opt,
     parse_now,
     reader,
@@ -18,6 +17,7 @@ from commands.base import (
     store,
     table,
 )
+from workflow import terminal
 
 
 @click.group()
@@ -68,48 +68,8 @@ def definitions_show(ctx: click.Context, path_or_key: str, as_json: bool) -> Non
     data = describe(_template(ctx, path_or_key))
 
     def text(d):
-        cal = {"cn": "中国工作日（含调休）", "none": "自然日"}.get(d["calendar"], d["calendar"])
-        click.echo(f"{d['title']} ({d['key']}, 版本 {d['version']}, 日历 {cal})")
-        if d["description"]:
-            click.echo(line(d["description"], 400))
-        click.echo(f"起始环节 {d['initial']}   交办通知 {d['handover_notice'] or '—'}   督办单编号 {d['slip_pattern']}")
-        if d["urgency"]:
-            click.echo(f"紧急程度 字段 {d['urgency']['field']}：" + "、".join(f"{k}→{v}" for k, v in d["urgency"]["start_rung"].items()))
-        click.echo("\n角色:")
-        table([[r["role"], r["label"], "、".join(r["assignable_by"])] for r in d["roles"]], ["role", "名称", "可由谁指定"])
-        click.echo("\n字段:")
-        table([[f["name"], f["label"], f["type"], "、".join(map(str, f["choices"])) if f["choices"] else
-                (f"计票：{f['tally']['for']}/{f['tally']['members']}（{'、'.join(f['tally']['results'])}）" if f["tally"] else ""),
-                "是" if f["keep"] else "", "、".join(f["editable_by"]) if f["editable_by"] is not None else "（默认）"]
-               for f in d["fields"]], ["field", "名称", "类型", "选项", "跨轮保留", "可修改"])
-        if d["counters"]:
-            click.echo("计数器: " + "；".join(f"{k}（{v}）" for k, v in d["counters"].items()))
-        click.echo("\n环节:")
-        for st in d["states"]:
-            if st["final"]:
-                click.echo(f"  {st['name']}  {st['label']}  （终点）")
-                continue
-            click.echo(f"  {st['name']}  {st['label']}  承办 {st['owner']}" + (f"  标签 {'、'.join(st['tags'])}" if st["tags"] else ""))
-            click.echo(f"      时限 {st['deadline']}" + (f"；黄灯 {st['yellow']}" if st["yellow"] else "")
-                       + f"；督办 {st['ladder']}")
-            click.echo(f"      可挂起 {'、'.join(st['pause_roles']) or '—'}；批准延期 {'、'.join(st['extension_approvers']) or '—'}"
-                       f"；抄送 {'、'.join(st['cc']) or '—'}")
-        click.echo("\n督办级别:")
-        seen = set()
-        rows = []
-        for s in d["states"]:
-            for r in s["rungs"]:
-                key = tuple(sorted((k, str(v)) for k, v in r.items()))
-                if key not in seen:
-                    seen.add(key)
-                    rows.append([r["rung"], r["label"], r["when"], "、".join(r["notify"]), r["notice"], r["limit"] or "",
-                                 "是" if r["slip"] else "", r["meaning"]])
-        table(rows, ["rung", "名称", "时间", "通知", "通知模板", "新限期", "编号", "含义"])
-        click.echo("\n流转:")
-        table([[t["trigger"], t["label"], " | ".join(t["from"]) + " → " + t["to"], "、".join(t["roles"]),
-                "、".join(t["requires"]), "; ".join(t["guards"]), "需说明" if t["comment_required"] else "",
-                "、".join(t["increments"])] for t in d["transitions"]],
-              ["trigger", "名称", "from → to", "角色", "需填写", "条件", "意见", "计数"])
+        click.echo(terminal.template_text(d))
+
     emit(data, as_json, text)
 
 

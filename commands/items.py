@@ -20,54 +20,12 @@ from commands.base import (
     store,
     table,
 )
+from workflow import terminal
 
 
 @click.group()
 def items() -> None:
     """Supervision items: create, list, show, advance, set, assign, pause, extend, history."""
-
-
-def _fields_text(values: dict) -> str:
-    return "; ".join(f"{k}={line('、'.join(map(str, v)) if isinstance(v, list) else v, 120)}" for k, v in values.items())
-
-
-def _item_text(d, rounds: bool = False) -> None:
-    click.echo(f"#{d.id} {line(d.title)}  [{d.template_title} · 版本 {d.template_version} ({d.template_hash})]")
-    light = "已办结" if d.finished else f"{d.light_label}灯"
-    click.echo(f"环节      {d.state_label} ({d.state})  {light}" + ("  已挂起" if d.paused else ""))
-    click.echo(f"承办      {d.owner_role_label or '—'}：{'、'.join(d.owners) or '—'}")
-    st = d.step
-    click.echo(f"时限      {st.due}" + (f"（{st.due_rule}）" if st.due_rule else "")
-               + ("  暂定（该年度国务院放假安排尚未导入）" if st.provisional else ""))
-    if st.next_escalation:
-        click.echo(f"下次督办  {st.next_escalation}")
-    click.echo(f"版本      {d.version}   小组 {d.group or '—'}   本环节第 {st.round} 轮")
-    if d.fields:
-        click.echo("字段      " + _fields_text(d.fields))
-    click.echo("角色      " + "；".join(f"{r.label}（{r.role}）：{'、'.join(r.people)}" for r in d.roles))
-    if d.parent:
-        p = d.parent
-        click.echo(f"上级事项  #{p.id} {line(p.title)}：「{p.step_label}」交办 {p.unit_name}（{p.part}）"
-                   + (f"；已随上级关闭：{line(p.closed, 200)}" if p.closed else ""))
-    if d.children:
-        click.echo("\n子事项:")
-        table([[c.id, f"{c.unit_name}（{c.part}）", c.state_label, c.due or "—", c.light_label, line(c.closed or "", 80)]
-               for c in d.children], ["#", "承办单位", "环节", "时限", "灯", "关闭原因"])
-    if d.next:
-        click.echo("\n可办理:")
-        table([[m.trigger, m.label, m.to_label, "、".join(m.role_labels), "、".join(m.requires),
-                "是" if m.allowed_for_actor else ("否" if m.allowed_for_actor is False else "?")] for m in d.next],
-              ["trigger", "名称", "转至", "角色", "需填写", "本人可办"])
-    status = {"pending": "待批", "approved": "已批准", "rejected": "未批准"}
-    for x in d.extensions:
-        click.echo(f"延期申请 {x.id}：{status.get(x.status, x.status)} → {x.new_date}（{line(x.reason, 120)}，{x.requested_by} 申请）")
-    if d.earlier_rounds:
-        click.echo("\n此前各环节、各轮填写的内容:")
-        table([[s.seq, s.label, s.round, _fields_text(s.values)] for s in d.earlier_rounds], ["#", "环节", "轮次", "内容"])
-    click.echo("\n各环节:")
-    table([[s.seq, s.label, s.round, s.entered, s.entered_by or ("系统" if s.via else ""), s.due, s.left or "（办理中）",
-            s.left_by] for s in d.steps],
-          ["#", "环节", "轮次", "进入", "经办", "时限", "离开", "经办"])
 
 
 def _assign_pairs(assigns: tuple[str, ...]) -> dict[str, list[str]]:
@@ -166,7 +124,7 @@ def items_show(ctx, item, actor, rounds, now, as_json) -> None:
     """One item: step, owner, light, this round's fields, roles, next moves, steps."""
     from workflow import service
 
-    emit(service.show_item(reader(ctx), item, parse_now(now), actor, rounds), as_json, lambda d: _item_text(d, rounds))
+    emit(service.show_item(reader(ctx), item, parse_now(now), actor, rounds), as_json, lambda d: click.echo(terminal.item_text(d, rounds)))
 
 
 @items.command("advance")
@@ -202,7 +160,7 @@ def items_set(ctx, item, fields, actor, expect_version, now, as_json) -> None:
     from workflow import service
 
     r = service.set_fields(store(ctx), actor, item, pairs(fields, "--field"), parse_now(now), expect_version)
-    emit(r, as_json, lambda d: click.echo(f"{d.item} 字段已更新：{_fields_text({k: v[1] for k, v in d.fields_changed.items()})}"
+    emit(r, as_json, lambda d: click.echo(f"{d.item} 字段已更新：{terminal.fields_text({k: v[1] for k, v in d.fields_changed.items()})}"
                                           + (f"；时限重算为 {d.due}" if d.recomputed else "")))
 
 
@@ -290,7 +248,7 @@ def items_history(ctx, item, as_json) -> None:
                           + ("（保留）" if d.get("due_kept") else "（重算）"))
             given = d.get("fields") or {k: v[1] for k, v in (d.get("fields_changed") or {}).items()}
             if given:
-                detail = (detail + " " if detail else "") + _fields_text(given)
+                detail = (detail + " " if detail else "") + terminal.fields_text(given)
             rnd = f"第{e.round}轮" if e.round and e.round > 1 else ""
             click.echo(f"{e.seq:>6}  {e.at}  {line(e.actor_name or '—', 40)}  {e.kind_label}  {move}  {rnd}  {line(detail, 200)}".rstrip())
     emit(service.history(reader(ctx), item), as_json, text)
