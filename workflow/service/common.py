@@ -22,7 +22,7 @@ from ..errors import (
     WuzhuanError,
 )
 from ..present import fmt
-from ..rows import ItemRow, LockedItem, PersonRow, TemplateVersionRow
+from ..rows import Holder, ItemRow, LockedItem, PersonRow, TemplateVersionRow
 from ..store import Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import calendar as calendar_store
@@ -167,6 +167,16 @@ def refused(store: Store, item_id: int | None, actor: str | None, now: datetime,
                                from_state=state, to_state=state, data={"attempt": shown(what, 200), "reason": str(err)})
     except WuzhuanError:
         pass  # the refusal itself is what the caller must see
+
+
+def load_act(tx: Tx, actor: str, item_id: int) -> tuple[PersonRow, LockedItem, Definition, dict[str, list[Holder]], set[str]]:
+    """What every act on an item decides on, loaded in one place: the acting person, the item row-locked with its
+    step, its template, its role holders and the roles the person holds on it."""
+    who = acting(tx, actor)
+    locked = locked_item(tx, item_id)
+    defn = definition(tx, locked.item.template_version_id)
+    holders = item_store.holders(tx, item_id)
+    return who, locked, defn, holders, authority.roles_held(holders, who.id)
 
 
 class Hidden(NotFound):

@@ -163,16 +163,11 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     parent_id = sub_store.parent_id_of(tx, item_id)
     if parent_id is not None:  # a sub-item's finish may move its parent: parent first, the order every path locks in
         common.locked_item(tx, parent_id)
-    locked = common.locked_item(tx, item_id)
+    who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
     item, step = locked.item, locked.step
     if item.finished_at is not None and step is not None and step.left_via == LEFT_WITH_PARENT:
         raise InvalidInput(f"item {item.id} was closed at {fmt(item.finished_at)} with its parent's step: nothing more "
                            f"is done on it", item=item.id, next="show_item")
-    defn = common.definition(tx, item.template_version_id)
-    holders = item_store.holders(tx, item.id)
-    who = next((p for ps in holders.values() for p in ps if p.code == actor), None)
-    who = authority.acting_person(who if who is not None else directory.person(tx, actor), actor)
-    held = authority.roles_held(holders, who.id)
     if held and expected is not None and trigger not in defn.triggers_from(item.state):
         common.check_version(item, expected)  # the move is gone because the item moved since the person looked
     candidates = authority.advance(defn, item.state, trigger, item.id, who, held, holders)
@@ -269,12 +264,8 @@ def set_fields(store: Store, actor: str, item_id: int, fields: dict[str, Any], n
 
 
 def _set_fields(tx: Tx, actor: str, item_id: int, fields: dict[str, Any], now: datetime, expected: int | None) -> FieldsSet:
-    who = common.acting(tx, actor)
-    locked = common.locked_item(tx, item_id)
+    who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
     item, step = locked.item, locked.step
-    defn = common.definition(tx, item.template_version_id)
-    holders = item_store.holders(tx, item.id)
-    held = authority.roles_held(holders, who.id)
     authority.require_role_on_item(defn, who, held, item.id, "change the fields of")
     authority.fields_given(defn, item.state, fields.keys(), set(), item.id, who, held, holders)
     common.not_backdated(now, locked)
@@ -330,12 +321,8 @@ def unassign(store: Store, actor: str, item_id: int, role: str, people: list[str
 
 def _change_role(tx: Tx, store: Store, actor: str, item_id: int, role: str, codes: list[str], now: datetime,
                  replace: bool, *, add: bool) -> Assigned:
-    who = common.acting(tx, actor)
-    locked = common.locked_item(tx, item_id)
+    who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
     item, step = locked.item, locked.step
-    defn = common.definition(tx, item.template_version_id)
-    holders = item_store.holders(tx, item.id)
-    held = authority.roles_held(holders, who.id)
     if not who.admin:
         authority.require_role_on_item(defn, who, held, item.id, "assign roles on")
     if role not in defn.roles:

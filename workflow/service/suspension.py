@@ -74,22 +74,12 @@ def _reason(reason: str | None, what: str) -> str:
     return common.text_in(reason.strip(), "the reason")
 
 
-def _context(tx: Tx, actor: str, item_id: int):
-    """The acting person, the locked item, its template, current step and state, its holders and the roles held."""
-    who = common.acting(tx, actor)
-    locked = common.locked_item(tx, item_id)
-    defn = common.definition(tx, locked.item.template_version_id)
-    holders = item_store.holders(tx, item_id)
-    held = authority.roles_held(holders, who.id)
-    return who, locked, defn, holders, held
-
-
 def pause(store: Store, actor: str, item_id: int, reason: str, now: datetime) -> Paused:
     """Suspend the item's open step: its clock stops, it does not escalate and no move is made until resumed."""
     reason = _reason(reason, "pausing a step")
 
     def run(tx: Tx) -> Paused:
-        who, locked, defn, holders, held = _context(tx, actor, item_id)
+        who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
         item, step = locked.item, locked.step
         state = defn.states[item.state]
         authority.pause(defn, state, item_id, who, held, holders, "pause")
@@ -113,7 +103,7 @@ def resume(store: Store, actor: str, item_id: int, now: datetime, reason: str | 
         raise InvalidInput(f"the reason is {len(reason)} characters long; at most {MAX_REASON}")
 
     def run(tx: Tx) -> Resumed:
-        who, locked, defn, holders, held = _context(tx, actor, item_id)
+        who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
         item, step = locked.item, locked.step
         state = defn.states[item.state]
         authority.pause(defn, state, item_id, who, held, holders, "resume")
@@ -150,7 +140,7 @@ def request_extension(store: Store, actor: str, item_id: int, reason: str, new_d
         raise InvalidInput(f"new date {wanted} is outside the years 1970–2199")
 
     def run(tx: Tx) -> ExtensionRequested:
-        who, locked, defn, holders, held = _context(tx, actor, item_id)
+        who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
         item, step = locked.item, locked.step
         state = defn.states[item.state]
         authority.request_extension(defn, state, item_id, who, held, holders)
@@ -197,7 +187,7 @@ def decide_extension(store: Store, actor: str, request_id: int, approve: bool, n
         item_id = req0.item_id
 
     def run(tx: Tx) -> ExtensionDecided:
-        who, locked, defn, holders, held = _context(tx, actor, item_id)
+        who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
         item = locked.item
         req = ext_store.get(tx, request_id)
         step = item_store.step_by_id(tx, req.step_id)
