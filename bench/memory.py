@@ -6,6 +6,7 @@ open items that is most of it, and it is not memory the process holds. The anony
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 
@@ -15,12 +16,11 @@ def run_measured(cmd: list[str], cwd=None) -> tuple[str, float]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=cwd)
     peak = 0.0
     while proc.poll() is None:
-        try:
+        # the child may end between poll() and the read, or not have the line yet: that sample is simply skipped
+        with contextlib.suppress(OSError, KeyError, ValueError):
             with open(f"/proc/{proc.pid}/smaps_rollup") as f:
                 fields = dict(line.split(":", 1) for line in f if ":" in line)
             peak = max(peak, int(fields["Anonymous"].split()[0]) / 1024)
-        except (OSError, KeyError, ValueError):
-            pass
         time.sleep(0.05)
     out = proc.stdout.read()
     if proc.returncode:

@@ -20,8 +20,7 @@ import yaml
 
 from conftest import ADMIN, PEOPLE, T0, at
 from workflow import service, templates
-from workflow.errors import InvalidInput, NotPermitted, WuzhuanError
-from workflow.service.common import Hidden
+from workflow.errors import Hidden, InvalidInput, NotPermitted, WuzhuanError
 from workflow.store import Store
 
 EVERYONE = [p["code"] for p in yaml.safe_load(PEOPLE.read_text("utf-8"))["people"]]

@@ -10,6 +10,7 @@
     │   │                                     locked too long): nothing is wrong with the request; try again later
     │   └── KeyRequired          exit 2  503  the database's audit trail is signed and this process has no key
     ├── NotFound                 exit 2  404  no such item, person, template, message (or not visible to you)
+    │   └── Hidden               exit 2  404  an item the person may not see (told as NotFound, recorded as refused)
     ├── NotPermitted             exit 3  403  this person may not do this now
     │   ├── TriggerNotAllowed    exit 3  403  no such move from the item's current step
     │   └── GuardFailed          exit 3  403  the move's conditions do not hold
@@ -53,6 +54,10 @@ class NotFound(WuzhuanError):
     http_status = 404
     # What the pages and the API say for it, whatever was looked for: nothing of whether it exists unseen.
     public = "未找到（或您无权查看）。"
+
+
+class Hidden(NotFound):
+    """The item exists but the person may not see it: told exactly as an item that does not exist, and recorded."""
 
 
 class NotPermitted(WuzhuanError):

@@ -15,6 +15,7 @@ from ..errors import (
     Backdated,
     Conflict,
     DefinitionError,
+    Hidden,
     InvalidInput,
     NotFound,
     NotPermitted,
@@ -162,7 +163,8 @@ def refused(store: Store, item_id: int | None, actor: str | None, now: datetime,
     actor = shown(actor) if actor else actor  # as given: possibly not a person at all, so made safe to store
     try:
         with store.transaction() as tx:
-            state = item_store.get(tx, item_id).state if item_id is not None and item_store.get(tx, item_id) else None
+            item = item_store.get(tx, item_id) if item_id is not None else None
+            state = item.state if item else None
             audit_store.append(tx, at=now, actor=actor, kind="refused", item_id=item_id if state else None,
                                from_state=state, to_state=state, data={"attempt": shown(what, 200), "reason": str(err)})
     except WuzhuanError:
@@ -179,23 +181,24 @@ def load_act(tx: Tx, actor: str, item_id: int) -> tuple[PersonRow, LockedItem, D
     return who, locked, defn, holders, authority.roles_held(holders, who.id)
 
 
-class Hidden(NotFound):
-    """The item exists but the person may not see it: told exactly as an item that does not exist, and recorded."""
-
-
-def may_see(tx: Tx, who: PersonRow, item_id: int) -> bool:
-    """Office and council staff (and administrators) see every item; anyone else the items he holds a role on."""
-    return who.admin or directory.is_staff(tx, who.id) or inbox_store.holds_any_role(tx, item_id, who.id)
+def may_see(tx: Tx, who: PersonRow, item_id: int, holds: bool | None = None) -> bool:
+    """The one rule of who sees an item: administrators, office and council staff every item, anyone else the items
+    he holds a role on (`holds`, when the caller has read it already)."""
+    if who.admin:
+        return True
+    if holds is None:
+        holds = inbox_store.holds_any_role(tx, item_id, who.id)
+    return holds or directory.is_staff(tx, who.id)
 
 
 def see(tx: Tx, actor: str, item_id: int) -> None:
     """The first check of any act on an item, whichever shell asks: the item exists and the actor may see it
-    (one statement for both, and the staff check only for one who holds no role on it)."""
+    (whether it exists and whether he holds a role on it in one statement)."""
     who = acting(tx, actor)
     found, holds = inbox_store.presence(tx, item_id, who.id)
     if not found:
         raise NotFound(f"事项 {item_id} 不存在", item=item_id)
-    if not (holds or who.admin or directory.is_staff(tx, who.id)):
+    if not may_see(tx, who, item_id, holds):
         raise Hidden(f"事项 {item_id} 不存在", item=item_id)
 
 

@@ -188,17 +188,6 @@ def _staff(tx: Tx, who: PersonRow) -> bool:
     return who.admin or directory.is_staff(tx, who.id)
 
 
-def _visible(tx: Tx, who: PersonRow, item_id: int) -> bool:
-    return common.may_see(tx, who, item_id)
-
-
-def visible(store: Store, person: PersonRow, item_id: int) -> bool:
-    """Whether the item exists and the person may see it (a few indexed reads: the check before an action)."""
-    with store.read() as tx:
-        who = _acting(tx, person)
-        return item_store.get(tx, item_id) is not None and _visible(tx, who, item_id)
-
-
 def item_page(store: Store, person: PersonRow, item_id: int, now: datetime) -> ItemPage:
     """The item as the person may see it (NotFound when he may not: he learns nothing, not even that it exists)."""
     common.check_now(now)
@@ -284,7 +273,7 @@ def _fields_of(defn: Definition, t) -> list[dict]:
 def item_history(store: Store, person: PersonRow, item_id: int) -> list[HistoryEntry]:
     with store.read() as tx:
         who = _acting(tx, person)
-        if item_store.get(tx, item_id) is None or not _visible(tx, who, item_id):
+        if item_store.get(tx, item_id) is None or not common.may_see(tx, who, item_id):
             raise NotFound(f"事项 {item_id} 不存在", item=item_id)
     return history(store, item_id)
 
@@ -293,7 +282,7 @@ def item_for_api(store: Store, person: PersonRow, item_id: int, now: datetime) -
     common.check_now(now)
     with store.read() as tx:
         who = _acting(tx, person)
-        if item_store.get(tx, item_id) is None or not _visible(tx, who, item_id):
+        if item_store.get(tx, item_id) is None or not common.may_see(tx, who, item_id):
             raise NotFound(f"事项 {item_id} 不存在", item=item_id)
         return item_detail(tx, item_id, now, who.code)
 

@@ -272,7 +272,7 @@ class Store:
 
     def check_writable(self) -> None:
         """Raise now what the first write would (KeyRequired, Unavailable): a long-running process says it at start."""
-        with self.transaction():
+        with self.transaction():  # an empty write transaction: BEGIN IMMEDIATE and the key check are the test
             pass
 
     def dispose(self) -> None:
