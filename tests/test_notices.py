@@ -200,3 +200,21 @@ def test_an_unreachable_webhook_fails_with_its_address(linked, tmp_path):
 def test_a_webhook_must_be_an_http_url(ready, tmp_path, url):
     with pytest.raises(FileError, match="must be an http:// or https:// URL"):
         service.import_people(ready, ADMIN, people_with_webhook(tmp_path, url), T0)
+
+
+def test_a_notice_says_what_was_true_when_it_was_queued_composed_once_and_stored_with_its_row(linked):
+    """The notice's data is composed when it is queued and stored with the outbox row; delivery renders that, not
+    the item as it is later (a title changed after the 督办单 went out does not rewrite the sent slip)."""
+    from sqlalchemy import update
+
+    from workflow.store.models import Item
+    s = linked
+    item = new_item(s)
+    service.sweep(s, at("2026-02-06 09:00"))
+    with s.transaction() as tx:
+        row = tx.execute(select(Outbox.context).where(Outbox.notice == "duban_red")).scalar_one()
+        tx.execute(update(Item).where(Item.id == item).values(title="改过的标题"))
+    assert row["composed"] == 2 and row["item"]["title"] == "大气污染防治专项监督"
+    assert row["recipient"]["name"] == "王芳" and row["step"]["label"] == "选题立项"
+    mails = [m for m in sent(s, at("2026-02-06 09:01")) if "督办单" in m["Subject"]]
+    assert len(mails) == 1 and "大气污染防治专项监督" in mails[0]["Subject"] and "改过的标题" not in mails[0]["Subject"]

@@ -66,16 +66,19 @@ def deliver_with(store: Store, now: datetime) -> Delivered:
 
 
 def expand(tx: Tx, store: Store, rows: list[OutboxRow]) -> dict[int, dict[str, Any]]:
-    """The full notice data for each outbox row, as of the moment it was queued (its created_at)."""
+    """The data each outbox row renders from: what was composed when it was queued; for a row queued by wuzhuan
+    0.2.0 or earlier, which kept only its step and what could not be looked up again, composed now from the step
+    as of the moment the row was queued (its created_at)."""
     stored = {r.id: r.context or {} for r in rows}
-    steps = item_store.steps_by_ids(tx, list({c["step_id"] for c in stored.values() if "step_id" in c}))
+    out = {r.id: notice_data.full(c) for r in rows if notice_data.is_composed(c := stored[r.id])}
+    old = [r for r in rows if r.id not in out]
+    steps = item_store.steps_by_ids(tx, list({stored[r.id]["step_id"] for r in old}))
     items = item_store.items_by_ids(tx, list({s.item_id for s in steps.values()}))
     holders = item_store.holders_many(tx, list(items))
-    out = {}
-    for r in rows:
+    for r in old:
         c = stored[r.id]
-        step = steps.get(c.get("step_id"))
-        if step is None:  # a row queued with its full data (or one whose step is gone): render what it has
+        step = steps.get(c["step_id"])
+        if step is None:  # its step is gone: render what it has
             out[r.id] = c
             continue
         item = items[step.item_id]
@@ -90,13 +93,7 @@ def expand(tx: Tx, store: Store, rows: list[OutboxRow]) -> dict[int, dict[str, A
             extra["rung"] = {"label": known.label, "meaning": known.meaning} | rung
         ctx = notice_data.context(defn, item, step, holders[item.id], r.created_at, org=store.settings.org_name,
                                   contact_roles=contact_roles, base_url=store.settings.base_url, **extra)
-        readers = r.recipients or {"to": [[r.to_name, r.to_addr, ctx["step"]["owner_role"]]], "cc": []}
-        ctx["to"] = [{"name": n, "email": e, "role": role} for n, e, role in readers.get("to", [])]
-        ctx["cc"] = [{"name": n, "email": e, "role": role} for n, e, role in readers.get("cc", [])]
-        ctx["recipient"] = {"name": notice_data.names(ctx["to"]) or r.to_name, "email": r.to_addr}
-        addressed = {x["email"] for x in ctx["to"] + ctx["cc"]} | {r.to_addr}
-        ctx["contacts"] = [x for x in ctx["contacts"] if x.get("email") not in addressed]
-        out[r.id] = ctx
+        out[r.id] = notice_data.addressed(ctx, r.recipients, r.to_name, r.to_addr)
     return out
 
 

@@ -350,11 +350,12 @@ def _change_role(tx: Tx, store: Store, actor: str, item_id: int, role: str, code
     item_store.update_item(tx, item.id, version=item.version + 1, updated_at=now)
     notified: list[str] = []
     if owner_step and added and defn.handover_notice:
+        after = item_store.holders(tx, item.id)  # the notice names the step's owners as they are now
         for p in added:  # each new owner his own copy, once per step (a person re-added is not told twice)
             to = [(defn.role_label(role), Holder(p.id, p.code, p.name, p.email, p.active, p.admin))]
             rows, _missing = notice_data.message_rows(notice=defn.handover_notice, key=f"h{step.id}.p{p.id}", to=to, cc=[],
-                                                      step_id=step.id, item_id=item.id, now=now,
-                                                      domain=store.settings.message_domain, handed_by=who.name, comment="")
+                                                      defn=defn, item=item, step=step, holders=after, now=now,
+                                                      settings=store.settings, handed_by=who.name, comment="")
             if outbox_store.queue_once(tx, rows):
                 notified.append(p.name)
     now_holders = [p.code for p in item_store.holders(tx, item.id).get(role, [])]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from .. import authority, notice_data
@@ -157,10 +157,13 @@ def move_meeting(store: Store, actor: str, meeting_id: int, to: str, now: dateti
                                                           **({"fields_changed": changed} if changed else {})})
             if not moved or not state.owner:
                 continue
-            to, cc = notice_data.readers(defn, item.state, (state.owner,), item_store.holders(tx, item.id))
+            holders = item_store.holders(tx, item.id)
+            to, cc = notice_data.readers(defn, item.state, (state.owner,), holders)
+            now_step = replace(step, due_at=t.due_at, due_rule=t.due_rule, yellow_at=t.yellow_at)
+            now_item = replace(item, fields=values_item.get("fields", item.fields))
             rows, _missing = notice_data.message_rows(notice=MOVED_NOTICE, key=f"mv{seq}.s{step.id}", to=to, cc=cc,
-                                                      step_id=step.id, item_id=item.id, now=now,
-                                                      domain=store.settings.message_domain, old_due=dep.old_due,
+                                                      defn=defn, item=now_item, step=now_step, holders=holders, now=now,
+                                                      settings=store.settings, old_due=dep.old_due,
                                                       meeting={"id": meeting_id, "title": m.title, "kind": m.kind,
                                                                "from": m.day.isoformat(), "to": new_day.isoformat()})
             outbox_store.queue(tx, rows)

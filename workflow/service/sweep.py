@@ -59,7 +59,6 @@ def _batch(tx: Tx, store: Store, steps: list[Any], now: datetime, worker: str, c
     claimed = esc_store.claim(tx, claims)
     outbox: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    domain = store.settings.message_domain
     fired = [(step, item, defn, d, urgent) for step, item, defn, d, urgent in decisions
              if d.fire is not None and (step.id, d.fire.rung.name) in claimed]
     people = {p.id for _s, item, _d, _x, _u in fired for ps in holders[item.id].values() for p in ps}
@@ -79,9 +78,10 @@ def _batch(tx: Tx, store: Store, steps: list[Any], now: datetime, worker: str, c
         slip = _slip(tx, defn, cals[defn.calendar], rung, now, esc_id)
         reason = _start_reason(defn, item, urgent, rung.name)
         units = {u.id: u for _l, p in to + cc for u in webhooks.get(p.id, [])}
-        rows, missing = notice_data.message_rows(notice=rung.notice, key=f"e{esc_id}", to=to, cc=cc, step_id=step.id,
-                                                 item_id=item.id, now=now, domain=domain, escalation_id=esc_id,
-                                                 webhooks=list(units.values()),
+        rows, missing = notice_data.message_rows(notice=rung.notice, key=f"e{esc_id}", to=to, cc=cc, defn=defn, item=item,
+                                                 step=step, holders=holders[item.id], now=now, settings=store.settings,
+                                                 escalation_id=esc_id, webhooks=list(units.values()),
+                                                 contact_roles=rung.notify,
                                                  rung={"name": rung.name, "label": rung.label, "meaning": rung.meaning},
                                                  slip=slip, start_reason=reason,
                                                  skipped=[sk.rung.label for sk in d.skipped])
