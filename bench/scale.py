@@ -96,11 +96,11 @@ def timed_sweep(url: str) -> dict:
 
 
 def red_list(store: Store, n_red: int) -> dict:
-    from workflow.service import list_items
+    from workflow.service import OPERATOR, list_items
 
-    list_items(store, NOW, light_is="red", limit=10)  # warm the caches
+    list_items(store, OPERATOR, NOW, light_is="red", limit=10)  # warm the caches
     t = time.perf_counter()
-    rows = list_items(store, NOW, light_is="red", limit=n_red + 10)
+    rows = list_items(store, OPERATOR, NOW, light_is="red", limit=n_red + 10)
     return {"seconds": time.perf_counter() - t, "rows": len(rows)}
 
 

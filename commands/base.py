@@ -146,6 +146,8 @@ scorecard_opt = click.option("--scorecard", "card", type=click.Path(dir_okay=Fal
 now_opt = click.option("--now", "now", metavar="ISO-TIME", help="Act as of this time (default: the current time).")
 actor_opt = click.option("--actor", envvar="WUZHUAN_ACTOR", required=True, metavar="PERSON",
                          help="Code of the person acting (or WUZHUAN_ACTOR).")
+viewer_opt = click.option("--actor", metavar="PERSON",
+                          help="Read as this person sees it (default: the operator at this shell, who sees everything).")
 admin_opt = click.option("--actor", envvar="WUZHUAN_ACTOR", metavar="PERSON",
                          help="Code of the administrator acting (or WUZHUAN_ACTOR).")
 

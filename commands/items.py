@@ -19,6 +19,7 @@ from commands.base import (
     scorecard_opt,
     store,
     table,
+    viewer_opt,
 )
 from workflow import terminal
 
@@ -57,7 +58,7 @@ def items_create(ctx, template, title, group, units, fields, assigns, actor, now
     r = service.create_item(store(ctx), actor, template=template, title=title, now=t, group=group, units=units,
                             fields=pairs(fields, "--field"), assign=_assign_pairs(assigns))
     if as_json:
-        emit(service.show_item(store(ctx), r.id, t, actor), True)
+        emit(service.show_item(store(ctx), actor or service.OPERATOR, r.id, t), True)
     else:
         click.echo(f"{r.id} 事项已创建：{line(r.title)} — 现处「{r.state_label}」，时限 {r.due}")
 
@@ -71,14 +72,15 @@ def items_create(ctx, template, title, group, units, fields, assigns, actor, now
 @click.option("--open", "open_only", is_flag=True, help="Leave out finished items.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 10**12))
+@viewer_opt
 @now_opt
 @json_opt
 @click.pass_context
-def items_list(ctx, template, state, group, owner, light, open_only, limit, offset, now, as_json) -> None:
+def items_list(ctx, template, state, group, owner, light, open_only, limit, offset, actor, now, as_json) -> None:
     """Items, newest first, with their step, due time and light."""
     from workflow import service
 
-    rows = service.list_items(reader(ctx), parse_now(now), template=template, state=state, group=group, owner=owner,
+    rows = service.list_items(reader(ctx), actor or service.OPERATOR, parse_now(now), template=template, state=state, group=group, owner=owner,
                               light_is=light, include_finished=not open_only, limit=limit, offset=offset)
     emit(rows, as_json, lambda r: table(
         [[x.id, x.light_label, x.title, x.template, x.state_label if not x.finished else "办结",
@@ -124,7 +126,7 @@ def items_show(ctx, item, actor, rounds, now, as_json) -> None:
     """One item: step, owner, light, this round's fields, roles, next moves, steps."""
     from workflow import service
 
-    emit(service.show_item(reader(ctx), item, parse_now(now), actor, rounds), as_json, lambda d: click.echo(terminal.item_text(d, rounds)))
+    emit(service.show_item(reader(ctx), actor or service.OPERATOR, item, parse_now(now), rounds), as_json, lambda d: click.echo(terminal.item_text(d, rounds)))
 
 
 @items.command("advance")
@@ -232,9 +234,10 @@ def items_migrate(ctx, template_key, version, maps, item_ids, dry_run, apply_, a
 
 @items.command("history")
 @click.argument("item", type=ITEM_ID)
+@viewer_opt
 @json_opt
 @click.pass_context
-def items_history(ctx, item, as_json) -> None:
+def items_history(ctx, item, actor, as_json) -> None:
     """Everything that happened to ITEM, from the audit trail, with the round of each step."""
     from workflow import service
 
@@ -251,7 +254,7 @@ def items_history(ctx, item, as_json) -> None:
                 detail = (detail + " " if detail else "") + terminal.fields_text(given)
             rnd = f"第{e.round}轮" if e.round and e.round > 1 else ""
             click.echo(f"{e.seq:>6}  {e.at}  {line(e.actor_name or '—', 40)}  {e.kind_label}  {move}  {rnd}  {line(detail, 200)}".rstrip())
-    emit(service.history(reader(ctx), item), as_json, text)
+    emit(service.history(reader(ctx), actor or service.OPERATOR, item), as_json, text)
 
 
 @items.command("pause")

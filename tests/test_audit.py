@@ -71,7 +71,7 @@ def recompute_chain(store: Store, from_seq: int = 1, strip: bool = False) -> Non
 def test_a_signed_trail_verifies_with_its_key_and_says_what_it_proved(keyed):
     r = service.verify_audit(keyed)
     assert r.ok and r.authenticated and r.unsigned == 0 and r.unexplained == [] and r.events == 12 and r.items == 1
-    first = service.history(keyed, 1)[0]
+    first = service.history(keyed, service.OPERATOR, 1)[0]
     assert first.kind == "created"
     plain = unkeyed(keyed)
     r = service.verify_audit(plain)  # without the key: integrity only, and it says so; still exit 0

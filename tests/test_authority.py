@@ -321,9 +321,9 @@ def test_the_issue_scenario(ready_sqlite):
         service.advance(s, "li.ming", env, "adopt_plan", at("2026-01-08 10:00"), fields={"meeting_date": "2026-06-25"})
     service.resume(s, "li.ming", env, at("2026-01-09 09:00"))
     assert service.advance(s, "li.ming", env, "adopt_plan", at("2026-01-09 10:00"), fields={"meeting_date": "2026-06-25"}).to_state == "work_plan"
-    refused = [e for e in service.history(s, env) if e.kind == "refused"]
+    refused = [e for e in service.history(s, service.OPERATOR, env) if e.kind == "refused"]
     assert [e.actor for e in refused] == ["song.kai", "huang.bo", "li.ming", "li.ming"]
-    assert service.history(s, elderly)[-1].kind == "refused"
+    assert service.history(s, service.OPERATOR, elderly)[-1].kind == "refused"
 
 
 def at_the_vote(s, title: str):
@@ -364,7 +364,7 @@ def test_two_unsatisfied_rounds_each_need_their_own_report_and_vote(ready):
     move("li.ming", "refer_to_committee")
     assert move("chen.jing", "record_vote", YES).to_state == "follow_up"
     # every round keeps its own values; the keep fields (meeting date, number of members) counted throughout
-    d = service.show_item(s, item, clock[0], rounds=True)
+    d = service.show_item(s, service.OPERATOR, item, clock[0], rounds=True)
     reports = [(x.round, x.values.get("rectification_report")) for x in d.steps if x.state == "rectification_report"]
     votes = [(x.round, x.values.get("vote"), x.values.get("votes_for")) for x in d.steps if x.state == "satisfaction_vote"]
     assert reports == [(1, "整改报告"), (2, "第二次整改报告"), (3, "第三次整改报告")]
@@ -372,7 +372,7 @@ def test_two_unsatisfied_rounds_each_need_their_own_report_and_vote(ready):
     assert d.fields == {"topic": FIELDS["topic"], "source": "社会关注", "meeting_date": "2026-06-25", "departments": ["市生态环境局"],
                         "members_total": 60}
     assert d.counters["unsatisfied_rounds"] == 2
-    rounds = [(e.round, e.data.get("fields")) for e in service.history(s, item) if e.kind == "advanced" and e.from_state == "satisfaction_vote"]
+    rounds = [(e.round, e.data.get("fields")) for e in service.history(s, service.OPERATOR, item) if e.kind == "advanced" and e.from_state == "satisfaction_vote"]
     assert [(n, f["vote"]) for n, f in rounds] == [(1, "不满意"), (2, "不满意"), (3, "满意")]
 
 
@@ -409,4 +409,4 @@ def test_the_vote_is_counted_against_all_members(ready, counts, result):
     assert r.fields_changed["vote"] == [None, result]
     with pytest.raises(InvalidInput, match=r"item \d+: 满意度测评结果（vote）：票数合计 \d+ 超过全体组成人员数 60"):
         service.set_fields(s, "chen.jing", item, {"votes_abstain": 61}, clock[0] + timedelta(hours=2))
-    assert service.show_item(s, item, clock[0] + timedelta(hours=3)).version == r.version  # the refusal changed nothing
+    assert service.show_item(s, service.OPERATOR, item, clock[0] + timedelta(hours=3)).version == r.version  # the refusal changed nothing

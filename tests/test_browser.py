@@ -125,7 +125,7 @@ def test_log_in_see_the_inbox_open_an_item_move_it_and_log_out(person, live, tmp
     assert "列入年度监督工作计划" in page.locator(".status .step").inner_text()
     form = move_form(page, "adopt_plan")
     form.get_by_role("button", name="主任会议通过年度计划").click()  # the date is required: the browser keeps the form
-    assert page.url == f"{url}/items/{a}" and service.show_item(store, a, clock.t).version == 2
+    assert page.url == f"{url}/items/{a}" and service.show_item(store, service.OPERATOR, a, clock.t).version == 2
     form.locator("input[name='field:meeting_date']").fill("2026-06-25")
     form.get_by_role("button", name="主任会议通过年度计划").click()
     page.wait_for_url(f"{url}/items/{a}?ok=moved")
@@ -138,7 +138,7 @@ def test_log_in_see_the_inbox_open_an_item_move_it_and_log_out(person, live, tmp
         assert "state=work_plan" in src and marked(svg) == ["work_plan"]
     assert "办理" in page.locator("ol.timeline").inner_text() and "advanced" not in page.locator("ol.timeline").inner_text()
     page.screenshot(path=tmp_path / "item.png", full_page=True)
-    d = service.show_item(store, a, clock.t)
+    d = service.show_item(store, service.OPERATOR, a, clock.t)
     assert d.state == "work_plan" and d.fields["meeting_date"] == "2026-06-25"
 
     page.get_by_role("button", name="退出").click()
@@ -161,7 +161,7 @@ def test_a_refused_move_says_who_may_make_it(person, live):
     form.get_by_role("button", name="调研检查完成").click()
     problem = page.get_by_role("alert")
     assert "组长 (group_lead): 周强" in problem.inner_text()
-    assert service.show_item(store, a, clock.t).state == "research"  # refused: nothing moved
+    assert service.show_item(store, service.OPERATOR, a, clock.t).state == "research"  # refused: nothing moved
     assert move_form(page, "finish_research").count() == 0  # and the fresh page no longer offers it
 
 
@@ -178,7 +178,7 @@ def test_two_browsers_press_the_same_move_at_once_and_it_happens_once(person, li
         p.locator(".notice").wait_for()
     notices = sorted(p.locator(".notice").inner_text() for p in pages)
     assert notices[0] == "已办理。" and notices[1].startswith("已被他人更新")
-    d = service.show_item(store, a, clock.t)
+    d = service.show_item(store, service.OPERATOR, a, clock.t)
     assert d.state == "work_plan" and d.version == 3 and len(d.steps) == 3
 
 

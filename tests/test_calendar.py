@@ -225,7 +225,7 @@ def test_step_crossing_into_an_uncovered_year_is_provisional_until_import(ready,
     # topic_selection: 15 working days from 2026-12-21 runs into January 2027
     item_id = service.create_item(ready, "wang.fang", template="special_supervision", title="跨年事项",
                                   now=at("2026-12-21 09:00"), group="g-env").id
-    before = service.show_item(ready, item_id, at("2026-12-21 09:00"))
+    before = service.show_item(ready, service.OPERATOR, item_id, at("2026-12-21 09:00"))
     assert before.step.provisional
     # by rule: 12/22..12/31 is 8 working days, 1/1 元旦 and the weekend are off, then 1/4..1/8 and 1/11, 1/12
     assert before.step.due == "2027-01-12 24:00"
@@ -233,7 +233,7 @@ def test_step_crossing_into_an_uncovered_year_is_provisional_until_import(ready,
     p.write_text(NOTICE_2027, encoding="utf-8")  # fictional: 元旦 1/1-1/3 and no make-up day before 1/31
     r = service.import_calendar(ready, "wang.fang", p, at("2026-12-22 09:00"))
     assert r.recomputed_steps == 1
-    after = service.show_item(ready, item_id, at("2026-12-22 09:00"))
+    after = service.show_item(ready, service.OPERATOR, item_id, at("2026-12-22 09:00"))
     assert not after.step.provisional
     assert after.step.due == "2027-01-12 24:00"  # the same days are off in this notice
     # a notice that adds a make-up Sunday inside the period moves the due date one working day earlier
@@ -241,10 +241,10 @@ def test_step_crossing_into_an_uncovered_year_is_provisional_until_import(ready,
     p2.write_text(NOTICE_2027.replace("date: 2027-01-31", "date: 2027-01-10"), encoding="utf-8")
     service.import_calendar(ready, "wang.fang", p2, at("2026-12-22 10:00"))
     # the year is exact now, so nothing is provisional to recompute: re-importing changes only new steps
-    assert service.show_item(ready, item_id, at("2026-12-22 10:00")).step.due == "2027-01-12 24:00"
+    assert service.show_item(ready, service.OPERATOR, item_id, at("2026-12-22 10:00")).step.due == "2027-01-12 24:00"
     later = service.create_item(ready, "wang.fang", template="special_supervision", title="跨年事项二",
                                 now=at("2026-12-21 09:00"), group="g-env").id
-    assert service.show_item(ready, later, at("2026-12-22 10:00")).step.due == "2027-01-11 24:00"
+    assert service.show_item(ready, service.OPERATOR, later, at("2026-12-22 10:00")).step.due == "2027-01-11 24:00"
 
 
 def test_workdays_counted_equal_workdays_walked():

@@ -149,7 +149,7 @@ def test_advance_exit_codes(ready_cli):
     assert r.exit_code == 2 and r.stderr == "Error: 事项 99 不存在\n"
     store = Store(ready_cli.url)
     from conftest import at
-    assert service.show_item(store, 1, at("2026-01-06 10:00")).state == "annual_plan"
+    assert service.show_item(store, service.OPERATOR, 1, at("2026-01-06 10:00")).state == "annual_plan"
     store.dispose()
 
 
@@ -600,3 +600,20 @@ def test_the_entry_point_lists_every_command_as_it_is_and_imports_none_to_do_so(
            "print(sorted(m for m in sys.modules if m.startswith(('commands.', 'workflow'))), file=sys.stderr)"
     out = subprocess.run([sys.executable, "-c", code, "--help"], cwd=ROOT, capture_output=True, text=True)
     assert "Commands:" in out.stdout and out.stderr.strip().splitlines()[-1] == "['commands.base', 'commands.hints']"
+
+
+def test_reads_at_the_command_line_take_the_reader_the_operator_by_default(ready_cli):
+    """Issue 25: every read takes who reads. Without --actor the operator at this shell reads (every item); with
+    --actor a person reads as the workbench would show him, and an item he may not see does not exist for him."""
+    run = ready_cli
+    every = json.loads(run("items", "list", "--json").output)
+    assert [r["id"] for r in every] == [1]
+    assert json.loads(run("items", "list", "--json", "--actor", "xu.na").output) == []  # another department's clerk
+    assert [r["id"] for r in json.loads(run("items", "list", "--json", "--actor", "chen.jing").output)] == [1]
+    for args in (["items", "show", "1"], ["items", "history", "1"]):
+        r = run(*args, "--actor", "xu.na")
+        assert r.exit_code == 2 and "事项 1 不存在" in r.output, r.output
+        assert run(*args).exit_code == 0
+    shown = json.loads(run("items", "show", "1", "--json", "--actor", "wang.fang").output)
+    assert any(m["allowed_for_actor"] for m in shown["next"])  # the office may propose
+    assert all(m["allowed_for_actor"] is None for m in json.loads(run("items", "show", "1", "--json").output)["next"])

@@ -265,7 +265,7 @@ def test_text_with_nul_on_postgresql_is_refused_in_one_line(pg_url, tmp_path):
     with pytest.raises(NotPermitted):
         service.create_item(s, "wang\x00fang", template="special_supervision", title="x", now=now, group="g-env")
     with pytest.raises(InvalidInput):
-        service.list_items(s, now, owner="li\x00ming")
+        service.list_items(s, service.OPERATOR, now, owner="li\x00ming")
     p = tmp_path / "p.yaml"
     p.write_text('people:\n  - {code: zz, name: "某\\0人", email: zz@x.example}\n', encoding="utf-8")
     with pytest.raises(InvalidInput):

@@ -47,7 +47,7 @@ def to_vote(store, item_id: int) -> None:
 
 def test_create_assigns_default_roles_and_opens_the_first_step(ready):
     item_id = new_item(ready)
-    d = service.show_item(ready, item_id, T0, "wang.fang")
+    d = service.show_item(ready, "wang.fang", item_id, T0)
     assert d.state == "topic_selection" and d.version == 1
     roles = {r.role: r.people for r in d.roles}
     assert roles["group_lead"] == ["赵华 (zhao.hua)"] and roles["council"] == ["李明 (li.ming)", "郑宇 (zheng.yu)"]
@@ -64,11 +64,11 @@ def test_full_chain_to_archive_with_every_step_recorded(ready):
     service.advance(ready, "wang.fang", item_id, "notify_deputies", at("2026-03-02 11:00"), fields={"published_docs": "审议意见、整改报告"})
     r = service.advance(ready, "wang.fang", item_id, "publish", at("2026-03-03 10:00"), fields={"publication_url": "http://rd.example/1"})
     assert r.to_state == "archived" and r.finished
-    d = service.show_item(ready, item_id, at("2026-03-04 10:00"))
+    d = service.show_item(ready, service.OPERATOR, item_id, at("2026-03-04 10:00"))
     assert d.finished and d.light is None and d.light_label == "办结"
     assert [s.state for s in d.steps][-1] == "archived" and len(d.steps) == len(CHAIN) + 5
     assert all(s.left for s in d.steps)
-    kinds = [e.kind for e in service.history(ready, item_id)]
+    kinds = [e.kind for e in service.history(ready, service.OPERATOR, item_id)]
     assert kinds[0] == "created" and kinds.count("advanced") == len(CHAIN) + 4
 
 
@@ -83,7 +83,7 @@ def test_unsatisfied_vote_loops_once_then_goes_to_council(ready):
     service.advance(ready, "li.ming", item_id, "refer_to_committee", at("2026-03-03 11:00"))
     r = service.advance(ready, "chen.jing", item_id, "record_vote", at("2026-03-04 10:00"), fields=UNSATISFIED, comment="仍不满意")
     assert r.to_state == "council_measures"
-    assert service.show_item(ready, item_id, at("2026-03-04 10:00")).counters["unsatisfied_rounds"] == 2
+    assert service.show_item(ready, service.OPERATOR, item_id, at("2026-03-04 10:00")).counters["unsatisfied_rounds"] == 2
 
 
 def test_wrong_trigger_lists_the_allowed_ones_and_is_audited(ready):
@@ -91,7 +91,7 @@ def test_wrong_trigger_lists_the_allowed_ones_and_is_audited(ready):
     with pytest.raises(TriggerNotAllowed) as e:
         service.advance(ready, "wang.fang", item_id, "publish", T0)
     assert "possible: propose, drop" in str(e.value) and e.value.exit_code == 3
-    assert service.history(ready, item_id)[-1].kind == "refused"
+    assert service.history(ready, service.OPERATOR, item_id)[-1].kind == "refused"
 
 
 def test_actor_without_the_role_is_refused_naming_who_may(ready):
@@ -99,9 +99,9 @@ def test_actor_without_the_role_is_refused_naming_who_may(ready):
     with pytest.raises(NotPermitted, match=r"黄波 \(huang.bo\) may not 'propose'.*needs 常委会办公室 \(office\): 王芳 or "
                                            r"工作委员会 \(committee\): 陈静"):
         service.advance(ready, "huang.bo", item_id, "propose", T0, fields=PROPOSE)
-    last = service.history(ready, item_id)[-1]
+    last = service.history(ready, service.OPERATOR, item_id)[-1]
     assert last.kind == "refused" and last.actor == "huang.bo"
-    assert service.show_item(ready, item_id, T0).version == 1  # nothing changed
+    assert service.show_item(ready, service.OPERATOR, item_id, T0).version == 1  # nothing changed
 
 
 def test_someone_from_another_group_holds_no_role_and_learns_nothing(ready):
@@ -159,7 +159,7 @@ def test_guard_failed_is_reported(ready, tmp_path):
     with pytest.raises(GuardFailed, match=r"'finish' needs field score ge 60; now score=59") as e:
         service.advance(ready, "wang.fang", item_id, "finish", T0, fields={"score": "59"})
     assert e.value.exit_code == 3
-    assert service.history(ready, item_id)[-1].kind == "refused"
+    assert service.history(ready, service.OPERATOR, item_id)[-1].kind == "refused"
     assert service.advance(ready, "wang.fang", item_id, "finish", T0, fields={"score": "60"}).finished
 
 
@@ -170,7 +170,7 @@ def test_stale_version_is_a_conflict(ready):
     with pytest.raises(Conflict, match="已被他人更新") as e:
         service.advance(ready, "li.ming", item_id, "drop", T0, comment="不立项", expected_version=seen)
     assert e.value.exit_code == 4
-    assert service.show_item(ready, item_id, T0).state == "annual_plan"
+    assert service.show_item(ready, service.OPERATOR, item_id, T0).state == "annual_plan"
     with pytest.raises(Conflict):  # the move the stale page offered is gone: still "changed meanwhile"
         service.advance(ready, "wang.fang", item_id, "propose", T0, fields=PROPOSE, expected_version=seen)
 
@@ -185,10 +185,10 @@ def test_items_stay_on_their_template_version(ready, tmp_path):
     again = service.publish(ready, ADMIN, changed, T0)
     assert not again.created and again.version == p.version and again.hash == p.hash
     new = new_item(ready)
-    assert service.show_item(ready, old, T0).state_label == "选题立项"
-    assert service.show_item(ready, new, T0).state_label == "选题立项（新版）"
+    assert service.show_item(ready, service.OPERATOR, old, T0).state_label == "选题立项"
+    assert service.show_item(ready, service.OPERATOR, new, T0).state_label == "选题立项（新版）"
     service.advance(ready, "wang.fang", old, "propose", T0, fields=PROPOSE)
-    assert service.show_item(ready, old, T0).template_version != service.show_item(ready, new, T0).template_version
+    assert service.show_item(ready, service.OPERATOR, old, T0).template_version != service.show_item(ready, service.OPERATOR, new, T0).template_version
 
 
 def test_assign_adds_replaces_and_unassigns(ready):
@@ -211,36 +211,36 @@ def test_list_filters_and_pagination(ready):
     a = new_item(ready, group="g-env")
     b = new_item(ready, group="g-edu")
     service.advance(ready, "wang.fang", b, "propose", T0, fields=PROPOSE)
-    assert [r.id for r in service.list_items(ready, T0)] == [b, a]  # newest first
-    assert [r.id for r in service.list_items(ready, T0, group="g-edu")] == [b]
-    assert [r.id for r in service.list_items(ready, T0, state="topic_selection")] == [a]
-    assert [r.id for r in service.list_items(ready, T0, owner="li.ming")] == [b]  # council owns annual_plan
-    assert [r.id for r in service.list_items(ready, T0, limit=1, offset=1)] == [a]
+    assert [r.id for r in service.list_items(ready, service.OPERATOR, T0)] == [b, a]  # newest first
+    assert [r.id for r in service.list_items(ready, service.OPERATOR, T0, group="g-edu")] == [b]
+    assert [r.id for r in service.list_items(ready, service.OPERATOR, T0, state="topic_selection")] == [a]
+    assert [r.id for r in service.list_items(ready, service.OPERATOR, T0, owner="li.ming")] == [b]  # council owns annual_plan
+    assert [r.id for r in service.list_items(ready, service.OPERATOR, T0, limit=1, offset=1)] == [a]
     # a is due 1/26 (15 working days), b's plan step 2/5 (1 month after 1/5): both red on 2/20, only a on 2/3
-    assert [r.id for r in service.list_items(ready, at("2026-02-20 09:00"), light_is="red")] == [b, a]
-    assert [r.id for r in service.list_items(ready, at("2026-02-03 09:00"), light_is="red")] == [a]
+    assert [r.id for r in service.list_items(ready, service.OPERATOR, at("2026-02-20 09:00"), light_is="red")] == [b, a]
+    assert [r.id for r in service.list_items(ready, service.OPERATOR, at("2026-02-03 09:00"), light_is="red")] == [a]
 
 
 def test_lights(ready):
     a = new_item(ready)  # due 2026-01-26 24:00; yellow 3 working days before: from 1/22 24:00
-    assert service.show_item(ready, a, at("2026-01-10 09:00")).light == "green"
-    assert service.show_item(ready, a, at("2026-01-23 09:00")).light == "yellow"
-    assert service.show_item(ready, a, at("2026-01-27 00:01")).light == "red"
-    assert [r.id for r in service.list_items(ready, at("2026-01-27 00:01"), light_is="red")] == [a]
-    assert service.list_items(ready, at("2026-01-23 09:00"), light_is="red") == []
-    assert [r.id for r in service.list_items(ready, at("2026-01-23 09:00"), light_is="yellow")] == [a]
-    assert [r.id for r in service.list_items(ready, at("2026-01-10 09:00"), light_is="green")] == [a]
+    assert service.show_item(ready, service.OPERATOR, a, at("2026-01-10 09:00")).light == "green"
+    assert service.show_item(ready, service.OPERATOR, a, at("2026-01-23 09:00")).light == "yellow"
+    assert service.show_item(ready, service.OPERATOR, a, at("2026-01-27 00:01")).light == "red"
+    assert [r.id for r in service.list_items(ready, service.OPERATOR, at("2026-01-27 00:01"), light_is="red")] == [a]
+    assert service.list_items(ready, service.OPERATOR, at("2026-01-23 09:00"), light_is="red") == []
+    assert [r.id for r in service.list_items(ready, service.OPERATOR, at("2026-01-23 09:00"), light_is="yellow")] == [a]
+    assert [r.id for r in service.list_items(ready, service.OPERATOR, at("2026-01-10 09:00"), light_is="green")] == [a]
 
 
 def test_relative_deadline_is_recomputed_when_its_date_changes(ready):
     b = new_item(ready)
     for trigger, actor, fields in CHAIN[:5]:
         service.advance(ready, actor, b, trigger, T0, fields=fields)
-    d = service.show_item(ready, b, T0)
+    d = service.show_item(ready, service.OPERATOR, b, T0)
     assert d.state == "report_review" and d.step.due == "2026-06-05 24:00"  # 6/25 − 20 days
     r = service.set_fields(ready, "wang.fang", b, {"meeting_date": "2026-08-27"}, T0)  # office: meeting_date is `keep`
     assert r.recomputed and r.due == "2026-08-07 24:00" and r.fields_changed == {"meeting_date": ["2026-06-25", "2026-08-27"]}
-    ev = service.history(ready, b)[-1]
+    ev = service.history(ready, service.OPERATOR, b)[-1]
     assert ev.kind == "fields_set" and ev.data["old_due"] == "2026-06-05 24:00" and ev.data["due_recomputed"] == "2026-08-07 24:00"
     with pytest.raises(NotPermitted, match="may not change field 'meeting_date'.*常委会办公室 \\(office\\): 王芳 or 主任会议"):
         service.set_fields(ready, "huang.bo", b, {"meeting_date": "2027-12-31"}, T0)  # the supervised department
@@ -274,7 +274,7 @@ def test_time_only_moves_forward_on_an_item(ready):
         service.advance(ready, "huang.bo", item_id, "adopt_plan", at("2026-03-01 10:00"), fields={"meeting_date": "2026-06-25"})
     r = service.advance(ready, "li.ming", item_id, "adopt_plan", at("2026-01-09 10:00"), fields={"meeting_date": "2026-06-25"})
     assert r.to_state == "work_plan"
-    assert [e.kind for e in service.history(ready, item_id)][-3:] == ["refused", "refused", "advanced"]
+    assert [e.kind for e in service.history(ready, service.OPERATOR, item_id)][-3:] == ["refused", "refused", "advanced"]
 
 
 # --- the audit chain ----------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def test_each_rung_fires_once_as_time_passes(ready):
         assert slips[0].limit_at is None and all(x.limit_at is not None for x in slips[1:])
         step = tx.execute(select(Step.next_escalation_at, Step.next_rung).where(Step.item_id == item_id)).one()
         assert step.next_escalation_at is None and step.next_rung == 4
-    kinds = [e.kind for e in service.history(ready, item_id)]
+    kinds = [e.kind for e in service.history(ready, service.OPERATOR, item_id)]
     assert kinds.count("escalated") == 4
 
 
@@ -103,7 +103,7 @@ def test_downtime_sends_only_the_highest_rung(ready):
     r = service.sweep(ready, at("2026-02-04 09:00"))  # past reminder, blue (1/27) and yellow (1/29 24:00)
     assert r.fired == 1 and r.skipped == 2
     assert fired(ready, item_id) == [("reminder", "skipped"), ("blue", "skipped"), ("yellow", "fired")]
-    ev = service.history(ready, item_id)[-1]
+    ev = service.history(ready, service.OPERATOR, item_id)[-1]
     assert ev.kind == "escalated" and ev.data["rung"] == "yellow" and ev.data["skipped"] == ["reminder", "blue"]
     with ready.read() as tx:
         outbox = tx.execute(select(Outbox.notice, Outbox.escalation_id, Outbox.context)).all()
@@ -158,7 +158,7 @@ def test_people_without_email_are_recorded(ready):
     with ready.transaction() as tx:
         tx.execute(Person.__table__.update().where(Person.code == "wang.fang").values(email=None))
     service.sweep(ready, at("2026-01-27 09:00"))
-    ev = service.history(ready, item_id)[-1]
+    ev = service.history(ready, service.OPERATOR, item_id)[-1]
     assert ev.data["no_email"] == ["王芳"]
 
 

@@ -39,7 +39,7 @@ def to_research(store, title="迁移") -> int:
 def test_dry_run_then_apply_moves_a_renamed_state_keeping_its_due(ready, tmp_path):
     s = ready
     item = to_research(s)
-    before = service.show_item(s, item, at("2026-01-09 09:00"))
+    before = service.show_item(s, service.OPERATOR, item, at("2026-01-09 09:00"))
     v2 = publish(s, tmp_path, renamed())
     with pytest.raises(InvalidInput, match=r"事项 \d+ 处于环节.*（research），目标版本没有环节“research”") as e:
         service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 09:00"))
@@ -47,14 +47,14 @@ def test_dry_run_then_apply_moves_a_renamed_state_keeping_its_due(ready, tmp_pat
     plan = service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 09:00"), mapping={"research": "inspection"})
     assert not plan.applied and [(p.item, p.from_state, p.to_state, p.due_kept) for p in plan.items] == [
         (item, "research", "inspection", "same rule")]
-    assert service.show_item(s, item, at("2026-01-09 09:00")).version == before.version  # the dry run changed nothing
+    assert service.show_item(s, service.OPERATOR, item, at("2026-01-09 09:00")).version == before.version  # the dry run changed nothing
     done = service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 10:00"), mapping={"research": "inspection"},
                            apply=True)
     assert done.applied and done.items[0].applied
-    after = service.show_item(s, item, at("2026-01-09 10:01"))
+    after = service.show_item(s, service.OPERATOR, item, at("2026-01-09 10:01"))
     assert after.state == "inspection" and after.template_version == v2 and after.version == before.version + 1
     assert after.step.entered == before.step.entered and after.step.due == before.step.due == done.items[0].new_due
-    ev = service.history(s, item)[-1]
+    ev = service.history(s, service.OPERATOR, item)[-1]
     assert ev.kind == "migrated" and ev.from_state == "research" and ev.to_state == "inspection"
     assert ev.data["from_version"] != v2 and ev.data["to_version"] == v2 and ev.data["map"] == {"research": "inspection"}
     # the migrated item moves on under the new version
@@ -71,13 +71,13 @@ def test_a_changed_rule_is_recomputed_from_the_original_entry_a_paused_or_extend
     service.decide_extension(s, "li.ming", req.id, True, at("2026-01-09 10:00"))
     v2 = publish(s, tmp_path, SOURCE.replace("    deadline: {amount: 2, unit: months}      # LOCAL\n",
                                              "    deadline: {amount: 3, unit: months}      # LOCAL\n", 1))
-    dues = {i: service.show_item(s, i, at("2026-01-10 09:00")).step.due for i in (plain, paused, extended)}
+    dues = {i: service.show_item(s, service.OPERATOR, i, at("2026-01-10 09:00")).step.due for i in (plain, paused, extended)}
     plan = service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-10 09:00"), apply=True)
     got = {p.item: p for p in plan.items}
     assert got[plain].due_kept is None and got[plain].new_due == "2026-04-08 24:00"  # 3 months after 1/8, as entered
     assert got[paused].due_kept == "paused" and got[paused].new_due == dues[paused]
     assert got[extended].due_kept == "extended" and got[extended].new_due == dues[extended] == "2026-03-31 24:00"
-    assert service.show_item(s, plain, at("2026-01-10 09:01")).step.due == "2026-04-08 24:00"
+    assert service.show_item(s, service.OPERATOR, plain, at("2026-01-10 09:01")).step.due == "2026-04-08 24:00"
 
 
 def test_rungs_already_fired_never_fire_again_after_a_migration(ready, tmp_path):
@@ -177,10 +177,10 @@ def test_a_migration_under_concurrent_advances_keeps_compare_and_set(ready, tmp_
     for i in outcome["conflicts"]:  # a stale form: the person looks again and moves it, once
         service.advance(s, "zhao.hua", i, "finish_research", at("2026-01-09 11:00"), fields={"research_report": "r"})
     for i in items:
-        d = service.show_item(s, i, at("2026-01-09 12:00"))
-        kinds = [e.kind for e in service.history(s, i)]
+        d = service.show_item(s, service.OPERATOR, i, at("2026-01-09 12:00"))
+        kinds = [e.kind for e in service.history(s, service.OPERATOR, i)]
         assert d.state == "opinions_handover" and kinds.count("migrated") == 1, (i, kinds)
-        assert [e.data.get("trigger") for e in service.history(s, i)].count("finish_research") == 1
+        assert [e.data.get("trigger") for e in service.history(s, service.OPERATOR, i)].count("finish_research") == 1
     assert service.verify_audit(s).ok
 
 
@@ -193,10 +193,10 @@ def test_steps_and_notices_from_before_a_migration_keep_their_words(ready, tmp_p
     service.advance(s, "zhao.hua", item, "finish_research", at("2026-01-09 09:00"), fields={"research_report": "r"})
     v2 = publish(s, tmp_path, renamed())
     service.migrate(s, ADMIN, "special_supervision", str(v2), at("2026-01-09 10:00"), apply=True)  # opinions_handover: same name
-    d = service.show_item(s, item, at("2026-01-09 10:01"))
+    d = service.show_item(s, service.OPERATOR, item, at("2026-01-09 10:01"))
     assert d.template_version == v2
     assert [(x.state, x.label) for x in d.steps if x.state == "research"] == [("research", "调研检查（视察、专题调研、执法检查）")]
-    assert any(e.from_label == "调研检查（视察、专题调研、执法检查）" for e in service.history(s, item))
+    assert any(e.from_label == "调研检查（视察、专题调研、执法检查）" for e in service.history(s, service.OPERATOR, item))
     mail = MemoryTransport()
     r = service.deliver(s, mail, at("2026-01-09 10:02"))
     assert r.dead == 0 and r.failed == 0 and r.sent >= 4
@@ -247,7 +247,7 @@ def test_the_council_sets_the_rectification_period_by_decision(ready):
     with pytest.raises(InvalidInput, match="at most 120 months"):
         move("li.ming", "order_measures", {"measures": "限期整改", "measures_deadline": "121个月"}, "主任会议决定")
     r = move("li.ming", "order_measures", {"measures": "限期整改", "measures_deadline": "1个月"}, "主任会议决定")
-    d = service.show_item(s, item, clock[0])
+    d = service.show_item(s, service.OPERATOR, item, clock[0])
     assert r.to_state == "rectification" and d.step.due_rule.startswith("按决定限期1个月：")
 
 
@@ -269,24 +269,24 @@ def test_items_refer_to_a_meeting_and_moving_it_moves_their_deadlines(ready):
         service.advance(s, "li.ming", b, "adopt_plan", at("2026-01-07 09:00"), fields={"meeting": str(other.id)})
     service.advance(s, "li.ming", a, "adopt_plan", at("2026-01-07 09:00"), fields={"meeting": str(m.id)})  # meeting_date follows
     service.advance(s, "li.ming", c, "adopt_plan", at("2026-01-07 09:00"), fields={"meeting_date": "2026-06-25"})
-    assert service.show_item(s, a, at("2026-01-07 10:00")).fields["meeting_date"] == "2026-06-25"
+    assert service.show_item(s, service.OPERATOR, a, at("2026-01-07 10:00")).fields["meeting_date"] == "2026-06-25"
     # bring a to 报告送审 (20 days before the meeting) and c to the same step with its own date
     for i in (a, c):
         service.advance(s, "chen.jing", i, "approve_work_plan", at("2026-01-08 09:00"), fields={"plan_doc": "1号"})
         service.advance(s, "zhao.hua", i, "finish_research", at("2026-01-09 09:00"), fields={"research_report": "r"})
         service.advance(s, ADMIN, i, "hand_over_views", at("2026-01-10 09:00"))
-    assert service.show_item(s, a, at("2026-01-10 10:00")).step.due == "2026-06-05 24:00"
+    assert service.show_item(s, service.OPERATOR, a, at("2026-01-10 10:00")).step.due == "2026-06-05 24:00"
     plan = service.move_meeting(s, ADMIN, m.id, "2026-07-02", at("2026-01-11 09:00"))
     assert not plan.applied and [(x.item, x.old_due, x.new_due) for x in plan.items] == [(a, "2026-06-05 24:00", "2026-06-12 24:00")]
-    assert service.show_item(s, a, at("2026-01-11 09:01")).step.due == "2026-06-05 24:00"  # the dry run changed nothing
+    assert service.show_item(s, service.OPERATOR, a, at("2026-01-11 09:01")).step.due == "2026-06-05 24:00"  # the dry run changed nothing
     with pytest.raises(NotPermitted):
         service.move_meeting(s, "huang.bo", m.id, "2026-07-02", at("2026-01-11 09:02"), apply=True)
     done = service.move_meeting(s, ADMIN, m.id, "2026-07-02", at("2026-01-11 09:05"), apply=True)
     assert done.applied and done.items[0].notified == ["黄波"]
-    da = service.show_item(s, a, at("2026-01-11 09:06"))
+    da = service.show_item(s, service.OPERATOR, a, at("2026-01-11 09:06"))
     assert da.step.due == "2026-06-12 24:00" and da.fields["meeting_date"] == "2026-07-02"
-    assert service.show_item(s, c, at("2026-01-11 09:06")).step.due == "2026-06-05 24:00"  # its own date: untouched
-    ev = service.history(s, a)[-1]
+    assert service.show_item(s, service.OPERATOR, c, at("2026-01-11 09:06")).step.due == "2026-06-05 24:00"  # its own date: untouched
+    ev = service.history(s, service.OPERATOR, a)[-1]
     assert ev.kind == "deadline_moved" and ev.data["fields_changed"] == {"meeting_date": ["2026-06-25", "2026-07-02"]}
     mail = MemoryTransport()
     service.deliver(s, mail, at("2026-01-11 09:10"))
@@ -308,19 +308,19 @@ def test_on_the_demo_database_item_3_follows_a_renamed_state(tmp_path):
     run_demo(tmp_path / "demo", lambda _line: None)
     s = Store(f"sqlite:///{tmp_path / 'demo' / 'wuzhuan.db'}", settings=SIM)
     try:
-        before = service.show_item(s, 3, at("2026-04-20 10:00"))
+        before = service.show_item(s, service.OPERATOR, 3, at("2026-04-20 10:00"))
         assert before.state == "research" and before.step.due == "2026-05-15 24:00"  # extended in the demo
         v = publish(s, tmp_path, renamed())
         service.migrate(s, ADMIN, "special_supervision", str(v), at("2026-04-20 10:00"), mapping={"research": "inspection"},
                         items=[3])
-        assert service.show_item(s, 3, at("2026-04-20 10:00")).version == before.version
+        assert service.show_item(s, service.OPERATOR, 3, at("2026-04-20 10:00")).version == before.version
         prefix = next(x.hash for x in service.template_versions(s) if x.id == v)[:8]  # a version by its hash, as listed
         r = service.migrate(s, ADMIN, "special_supervision", prefix, at("2026-04-20 10:05"),
                             mapping={"research": "inspection"}, items=[3], apply=True)
         assert [(p.item, p.due_kept, p.new_due) for p in r.items] == [(3, "extended", "2026-05-15 24:00")]
-        after = service.show_item(s, 3, at("2026-04-20 10:06"))
+        after = service.show_item(s, service.OPERATOR, 3, at("2026-04-20 10:06"))
         assert after.state == "inspection" and after.step.due == "2026-05-15 24:00" and after.template_version == v
-        assert service.history(s, 3)[-1].kind == "migrated" and service.verify_audit(s).ok
-        assert service.show_item(s, 1, at("2026-04-20 10:06")).template_version != v  # only the item named moved
+        assert service.history(s, service.OPERATOR, 3)[-1].kind == "migrated" and service.verify_audit(s).ok
+        assert service.show_item(s, service.OPERATOR, 1, at("2026-04-20 10:06")).template_version != v  # only the item named moved
     finally:
         s.dispose()

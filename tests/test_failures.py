@@ -93,7 +93,7 @@ def test_a_workbench_started_on_a_read_only_file_answers_503_and_recovers_withou
                                          cookies={"wz_login": "x"}))
     r = _move(c, item)  # the file is writable again: the same running workbench moves the item
     assert r.status_code == 303, r.text[:300]
-    assert service.show_item(ro, item, NOW).state == "work_plan"
+    assert service.show_item(ro, service.OPERATOR, item, NOW).state == "work_plan"
     ro.dispose()
 
 
@@ -134,7 +134,7 @@ def test_a_full_disk_answers_503_and_the_workbench_recovers_when_space_is_freed(
     filler.unlink()
     r = _move(c, item)
     assert r.status_code == 303, r.text[:300]
-    assert service.show_item(store, item, NOW).state == "work_plan"
+    assert service.show_item(store, service.OPERATOR, item, NOW).state == "work_plan"
     store.dispose()
 
 

@@ -61,7 +61,7 @@ def test_a_red_slip_is_one_message_to_the_owner_with_the_others_in_cc(linked):
     with s.read() as tx:
         esc = tx.execute(select(Escalation.slip_no, Escalation.limit_at).where(Escalation.rung == "red")).one()
     assert esc.slip_no == "〔2026〕人大督字第1号" and esc.limit_at == at("2026-02-11 00:00")
-    ev = service.history(s, item)[-1]
+    ev = service.history(s, service.OPERATOR, item)[-1]
     assert ev.data["to"] == ["wang.fang"] and ev.data["slip_no"] == "〔2026〕人大督字第1号"
 
 

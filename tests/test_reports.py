@@ -126,7 +126,7 @@ def test_the_progress_counts_kept_by_the_moves_equal_a_recount_from_the_steps(re
     joined, kids = handed_to_three(s)  # every department finishes: the system moves the parent on (its join)
     for kid, person in zip(kids, DEPARTMENTS.values(), strict=True):
         finish(s, kid, person, at("2026-04-02 09:00"))
-    assert service.show_item(s, joined, at("2026-04-02 10:00")).state == "summary"
+    assert service.show_item(s, service.OPERATOR, joined, at("2026-04-02 10:00")).state == "summary"
     kept = _counts(s)
     special = [r for r in kept if r[1] == "special_supervision"]
     assert special == [  # (unit, template, year, day, items, closed, on time, working days late): january's moves
@@ -204,7 +204,7 @@ def test_activities_are_recorded_by_the_office_or_the_group_lead_with_deputies_o
         service.add_activity(s, "zhao.hua", item, kind="参观", day="2026-01-10", deputies=["feng.xia"], now=T0)
     a = service.add_activity(s, "wang.fang", item, kind="座谈", day="2026-01-10", deputies=["feng.xia", "qin.lei"], now=T0)
     assert a.deputies == ["冯霞", "秦磊"]
-    assert service.history(s, item)[-1].kind == "activity_added"
+    assert service.history(s, service.OPERATOR, item)[-1].kind == "activity_added"
 
 
 def test_each_evaluator_scores_a_unit_once_a_year_and_only_evaluators_score(ready):

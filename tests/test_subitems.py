@@ -20,7 +20,7 @@ from cli import cli
 from conftest import ADMIN, T0, Clock, at, passwords
 from workflow import loader, service, templates
 from workflow.errors import DefinitionError, InvalidInput, NotPermitted
-from workflow.service import workbench
+from workflow.service import reads
 from workflow.store import directory
 from workflow.store.models import AuditEvent, Escalation, Item, SubItem
 from workflow.web import create_app
@@ -34,7 +34,7 @@ def handed_to_three(store, units: str = "d-env,d-edu,d-agri", template: str = "o
     parent = service.create_item(store, ADMIN, template=template, title="关于大气污染防治工作情况报告的审议意见",
                                  now=at("2026-03-02 09:00"), group="g-env").id
     service.advance(store, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "常办〔2026〕5号", "units": units})
-    kids = [c.id for c in service.show_item(store, parent, HANDED).children]
+    kids = [c.id for c in service.show_item(store, service.OPERATOR, parent, HANDED).children]
     return parent, kids
 
 
@@ -54,12 +54,12 @@ def publish(store, tmp_path, text: str, name: str) -> None:
 def test_opinions_handed_to_three_departments_make_three_sub_items_with_their_own_owners_and_deadlines(ready):
     s = ready
     parent, kids = handed_to_three(s)
-    p = service.show_item(s, parent, HANDED)
+    p = service.show_item(s, service.OPERATOR, parent, HANDED)
     assert p.state == "rectification" and len(kids) == 3 and kids == sorted(kids) and parent < kids[0]
     assert [(c.unit, c.part, c.state) for c in p.children] == [
         ("d-env", "主办", "rectifying"), ("d-edu", "协办", "rectifying"), ("d-agri", "协办", "rectifying")]
     for kid, (unit, person) in zip(kids, DEPARTMENTS.items(), strict=True):
-        k = service.show_item(s, kid, HANDED)
+        k = service.show_item(s, service.OPERATOR, kid, HANDED)
         assert k.template == "department_rectification" and k.group == "g-env"
         assert k.owners == [f"{_name(s, person)} ({person})"]  # the unit's member, only
         roles = {r.role: r.people for r in k.roles}
@@ -68,9 +68,9 @@ def test_opinions_handed_to_three_departments_make_three_sub_items_with_their_ow
         assert k.step.due == "2026-05-06 24:00"  # its own deadline: 2 months, 5月2日 is in the 劳动节 holiday
         assert k.parent.id == parent and k.parent.unit == unit and k.parent.step_label == "各承办单位整改落实"
         assert "（市" in k.title and k.title.endswith(("·主办）", "·协办）"))
-    spawned = [h for h in service.history(s, parent) if h.kind == "spawned"]
+    spawned = [h for h in service.history(s, service.OPERATOR, parent) if h.kind == "spawned"]
     assert len(spawned) == 1 and [c["id"] for c in spawned[0].data["children"]] == kids
-    assert service.history(s, kids[0])[0].data["parent"] == parent
+    assert service.history(s, service.OPERATOR, kids[0])[0].data["parent"] == parent
 
 
 def _name(store, code: str) -> str:
@@ -83,11 +83,11 @@ def test_the_parent_moves_on_by_itself_once_every_department_has_finished(ready)
     when = at("2026-04-01 09:00")
     for kid, person in zip(kids[:2], ["huang.bo", "xu.na"], strict=True):
         finish(s, kid, person, when)
-        assert service.show_item(s, parent, when + timedelta(hours=1)).state == "rectification"  # still waiting
+        assert service.show_item(s, service.OPERATOR, parent, when + timedelta(hours=1)).state == "rectification"  # still waiting
     finish(s, kids[2], "luo.gang", when)
-    p = service.show_item(s, parent, when + timedelta(hours=1))
+    p = service.show_item(s, service.OPERATOR, parent, when + timedelta(hours=1))
     assert p.state == "summary" and p.version == 3 and all(c.finished and not c.closed for c in p.children)
-    ev = service.history(s, parent)[-1]
+    ev = service.history(s, service.OPERATOR, parent)[-1]
     assert ev.kind == "advanced" and ev.actor is None and ev.data["by"] == "system" and ev.data["join"] == "all"
     assert ev.data["trigger"] == "all_rectified" and ev.data["children_done"] == kids
     assert ev.at == "2026-04-01 09:05"  # at the moment the last department's report was accepted
@@ -101,22 +101,22 @@ def test_the_parents_light_is_the_worst_of_its_own_and_its_open_childrens(ready)
     s = ready
     parent, kids = handed_to_three(s)
     late = at("2026-05-08 09:00")  # the children's 2 months have run out; the parent's own 3 months have not
-    p = service.show_item(s, parent, late)
+    p = service.show_item(s, service.OPERATOR, parent, late)
     assert p.step.due == "2026-06-02 24:00" and {c.light for c in p.children} == {"red"} and p.light == "red"
     # lists and their light filters agree with the page
-    assert parent in [r.id for r in service.list_items(s, late, light_is="red", template="opinion_handling")]
-    assert parent not in [r.id for r in service.list_items(s, late, light_is="green", template="opinion_handling")]
-    box = workbench.inbox(s, _person(s, "li.ming"), late, template="opinion_handling")
+    assert parent in [r.id for r in service.list_items(s, service.OPERATOR, late, light_is="red", template="opinion_handling")]
+    assert parent not in [r.id for r in service.list_items(s, service.OPERATOR, late, light_is="green", template="opinion_handling")]
+    box = reads.inbox(s, _person(s, "li.ming"), late, template="opinion_handling")
     entry = next(e for e in box.entries if e.item.id == parent)
     assert entry.item.light == "red" and box.counts["red"] == 1 and box.counts["green"] == 0
-    assert [e.item.id for e in workbench.inbox(s, _person(s, "li.ming"), late, light="red",
+    assert [e.item.id for e in reads.inbox(s, _person(s, "li.ming"), late, light="red",
                                                template="opinion_handling").entries] == [parent]
     # once every child is done the parent is on a step of its own again, and green
     for kid, person in zip(kids, DEPARTMENTS.values(), strict=True):
         finish(s, kid, person, late)
-    assert service.show_item(s, parent, late + timedelta(hours=1)).light == "green"
+    assert service.show_item(s, service.OPERATOR, parent, late + timedelta(hours=1)).light == "green"
     before = at("2026-03-03 09:00")
-    assert service.show_item(s, parent, before).light == "green"  # nobody late yet: green
+    assert service.show_item(s, service.OPERATOR, parent, before).light == "green"  # nobody late yet: green
 
 
 def _person(store, code: str):
@@ -147,12 +147,12 @@ def test_join_lead_and_any(ready, tmp_path, join, finisher, moves):
     parent, kids = handed_to_three(s)
     when = at("2026-04-01 09:00")
     finish(s, kids[finisher], list(DEPARTMENTS.values())[finisher], when)
-    p = service.show_item(s, parent, when + timedelta(hours=1))
+    p = service.show_item(s, service.OPERATOR, parent, when + timedelta(hours=1))
     assert (p.state == "summary") is moves
     if moves:  # the others were closed with the step, and say why
         others = [c for c in p.children if c.id != kids[finisher]]
         assert all(c.finished and c.closed and "已进入「汇总整改情况」" in c.closed for c in others)
-        assert service.history(s, parent)[-1].data["join"] == join
+        assert service.history(s, service.OPERATOR, parent)[-1].data["join"] == join
 
 
 def test_the_council_not_waiting_closes_the_open_sub_items_with_a_reason(ready):
@@ -163,15 +163,15 @@ def test_the_council_not_waiting_closes_the_open_sub_items_with_a_reason(ready):
     with pytest.raises(NotPermitted):  # the move is the council's, not a department's
         service.advance(s, "huang.bo", parent, "all_rectified", when + timedelta(hours=1))
     service.advance(s, "li.ming", parent, "all_rectified", when + timedelta(hours=2), comment="不再等待")
-    p = service.show_item(s, parent, when + timedelta(hours=3))
+    p = service.show_item(s, service.OPERATOR, parent, when + timedelta(hours=3))
     assert p.state == "summary"
     closed = [c for c in p.children if c.closed]
     assert [c.id for c in closed] == kids[1:] and all("李明「各承办单位整改完毕」" in c.closed for c in closed)
     assert [c.light_label for c in closed] == ["已关闭", "已关闭"] and not p.children[0].closed
     for kid in kids[1:]:
-        ev = service.history(s, kid)[-1]
+        ev = service.history(s, service.OPERATOR, kid)[-1]
         assert ev.kind == "closed" and ev.actor == "li.ming" and ev.data["parent"] == parent
-        k = service.show_item(s, kid, when + timedelta(hours=3))
+        k = service.show_item(s, service.OPERATOR, kid, when + timedelta(hours=3))
         assert k.finished and k.parent.closed and k.step.status == "closed"
         with pytest.raises(InvalidInput, match=rf"item {kid} was closed at .* with its parent's step"):
             service.advance(s, "xu.na" if kid == kids[1] else "luo.gang", kid, "report", when + timedelta(hours=4),
@@ -191,17 +191,17 @@ def test_a_joint_supervision_spawns_one_item_per_district_owned_by_its_congress(
                                  now=at("2026-03-02 09:00"), group="g-env").id
     service.advance(s, "chen.jing", parent, "start_inspection", at("2026-03-10 09:00"),
                     fields={"topic": "农村生活污水治理", "districts": "q-dongcheng、q-xicheng，q-nanhu"})
-    p = service.show_item(s, parent, at("2026-03-10 10:00"))
+    p = service.show_item(s, service.OPERATOR, parent, at("2026-03-10 10:00"))
     assert [(c.unit_name, c.part) for c in p.children] == [
         ("东城区人大常委会", "主办"), ("西城区人大常委会", "协办"), ("南湖县人大常委会", "协办")]
-    owners = [service.show_item(s, c.id, at("2026-03-10 10:00")).owners for c in p.children]
+    owners = [service.show_item(s, service.OPERATOR, c.id, at("2026-03-10 10:00")).owners for c in p.children]
     assert owners == [["邓云 (deng.yun)"], ["白雪 (bai.xue)"], ["江宁 (jiang.ning)"]]
     for c, congress in zip(p.children, ["deng.yun", "bai.xue", "jiang.ning"], strict=True):
-        k = service.show_item(s, c.id, at("2026-03-10 10:00"))
+        k = service.show_item(s, service.OPERATOR, c.id, at("2026-03-10 10:00"))
         assert k.fields["topic"] == "农村生活污水治理" and k.step.due == "2026-04-10 24:00"
         service.advance(s, congress, c.id, "report_findings", at("2026-04-01 09:00"), fields={"findings": "检查报告"})
         service.advance(s, "zhao.hua", c.id, "accept", at("2026-04-02 09:00"))  # the city's 组长, from the parent
-    assert service.show_item(s, parent, at("2026-04-02 10:00")).state == "joint_report"
+    assert service.show_item(s, service.OPERATOR, parent, at("2026-04-02 10:00")).state == "joint_report"
 
 
 # --- refusals change nothing -------------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def test_a_unit_with_nobody_to_own_its_sub_item_is_refused_and_nothing_is_create
     with pytest.raises(InvalidInput, match="没有单位“nowhere”"):
         service.advance(s, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "5号", "units": "d-env,nowhere"})
     assert _count(s, Item) == items and _count(s, SubItem) == 0
-    assert service.show_item(s, parent, HANDED).state == "handover"
+    assert service.show_item(s, service.OPERATOR, parent, HANDED).state == "handover"
 
 
 def test_a_spawn_naming_an_unpublished_template_refuses_the_move(ready, tmp_path):
@@ -278,9 +278,9 @@ def test_two_sub_items_finishing_at_once_move_the_parent_exactly_once(ready):
     for t in threads:
         t.join()
     assert errors == []
-    p = service.show_item(s, parent, when + timedelta(hours=1))
+    p = service.show_item(s, service.OPERATOR, parent, when + timedelta(hours=1))
     assert p.state == "summary" and p.version == 3
-    system_moves = [h for h in service.history(s, parent) if h.kind == "advanced" and h.actor is None]
+    system_moves = [h for h in service.history(s, service.OPERATOR, parent) if h.kind == "advanced" and h.actor is None]
     assert len(system_moves) == 1
 
 
@@ -336,7 +336,7 @@ def test_the_inbox_is_the_same_read_from_the_persons_items_or_from_the_open_item
             who = _person(s, code)
             for filters in ({}, {"light": "red"}, {"light": "green"}, {"template": "special_supervision"},
                             {"group": "g-env"}, {"limit": 2, "offset": 1}):
-                box = workbench.inbox(s, who, when, **filters)
+                box = reads.inbox(s, who, when, **filters)
                 out[code, tuple(filters.items())] = ([e.item.id for e in box.entries], box.counts,
                                                      [e.actions for e in box.entries])
         return out
@@ -356,9 +356,9 @@ def test_the_ledger_shows_a_parents_light_as_its_page_does(ready):
     s = ready
     parent, _kids = handed_to_three(s)
     late = at("2026-05-08 09:00")  # the children's 2 months have run out; the parent's own 3 months have not
-    assert service.show_item(s, parent, late).light == "red"
+    assert service.show_item(s, service.OPERATOR, parent, late).light == "red"
     ledger = service.ledger(s, late, template="opinion_handling")
     row = next(r for r in ledger.rows if r["id"] == parent)
     assert row["light"] == "红"
-    own = ledger.steps_of(row)[service.show_item(s, parent, late).state]
+    own = ledger.steps_of(row)[service.show_item(s, service.OPERATOR, parent, late).state]
     assert own["light"] == "绿" and own["finished"] == ""  # its own open step's clock, in the step's columns, is green

@@ -18,15 +18,15 @@ def test_pause_stops_the_clock_and_resume_adds_working_days(ready):
     item_id = new_item(ready)  # topic_selection due 2026-01-26 24:00 (15 working days)
     r = service.pause(ready, "li.ming", item_id, "等待市委批复", at("2026-01-12 09:00"))
     assert r.due == "2026-01-26 24:00"
-    d = service.show_item(ready, item_id, at("2026-03-01 09:00"))
+    d = service.show_item(ready, service.OPERATOR, item_id, at("2026-03-01 09:00"))
     assert d.paused and d.light == "green"  # the clock stands where it was paused
     # paused Mon 1/12 .. resumed Mon 1/19: five working days lost (1/12-1/16)
     r = service.resume(ready, "li.ming", item_id, at("2026-01-19 09:00"))
     assert r.added == 5 and r.unit == "working days"
     assert r.due == "2026-02-02 24:00"  # 1/26 + 5 working days
-    d = service.show_item(ready, item_id, at("2026-01-19 09:00"))
+    d = service.show_item(ready, service.OPERATOR, item_id, at("2026-01-19 09:00"))
     assert not d.paused and d.step.due == "2026-02-02 24:00"
-    kinds = [e.kind for e in service.history(ready, item_id)]
+    kinds = [e.kind for e in service.history(ready, service.OPERATOR, item_id)]
     assert kinds[-2:] == ["paused", "resumed"]
 
 
@@ -53,7 +53,7 @@ def test_pause_refusals(ready):
         service.pause(ready, "li.ming", item_id, " ", T0)
     with pytest.raises(NotPermitted, match=r"may not pause.*needs 主任会议 \(council\): 李明、郑宇 or 工作委员会 \(committee\): 马兰"):
         service.pause(ready, "song.kai", item_id, "想停一下", T0)
-    assert service.history(ready, item_id)[-1].kind == "refused"
+    assert service.history(ready, service.OPERATOR, item_id)[-1].kind == "refused"
     with pytest.raises(InvalidInput, match="is not paused"):
         service.resume(ready, "li.ming", item_id, T0)
     service.pause(ready, "li.ming", item_id, "暂缓", T0)
@@ -71,12 +71,12 @@ def test_extension_approved_moves_due_and_ladder(ready):
     assert r.approvers == ["leader", "council"] and r.approver_labels == ["分管副主任", "主任会议"]
     d = service.decide_extension(ready, "li.ming", r.id, True, at("2026-01-21 10:00"), "同意")
     assert d.status == "approved" and d.due == "2026-02-27 24:00"
-    show = service.show_item(ready, item_id, at("2026-01-21 10:00"))
+    show = service.show_item(ready, service.OPERATOR, item_id, at("2026-01-21 10:00"))
     assert show.step.due == "2026-02-27 24:00" and show.extensions[0].status == "approved"
     # the reminder (2 working days before) moved too: nothing fires at the old due time
     assert service.sweep(ready, at("2026-01-27 09:00")).fired == 0
     assert service.sweep(ready, at("2026-02-26 09:00")).fired == 1  # reminder: 2/25 24:00 (2/26, 2/27 left)
-    kinds = [e.kind for e in service.history(ready, item_id)]
+    kinds = [e.kind for e in service.history(ready, service.OPERATOR, item_id)]
     assert "extension_requested" in kinds and "extension_approved" in kinds
 
 
@@ -93,7 +93,7 @@ def test_extension_refusals(ready):
     item_id = new_item(ready)
     with pytest.raises(NotPermitted, match="must be asked before the due time"):
         service.request_extension(ready, "wang.fang", item_id, "晚了", "2026-03-01", at("2026-01-27 09:00"))
-    assert service.history(ready, item_id)[-1].kind == "refused"
+    assert service.history(ready, service.OPERATOR, item_id)[-1].kind == "refused"
     with pytest.raises(NotPermitted, match=r"only its owner may, 常委会办公室 \(office\): 王芳"):
         service.request_extension(ready, "wu.min", item_id, "组长代提", "2026-03-01", at("2026-01-20 09:00"))
     with pytest.raises(InvalidInput, match="must be after the current due day"):
@@ -118,9 +118,9 @@ def test_pause_then_extension_then_pause_keeps_everything(ready):
     item_id = new_item(ready)
     service.pause(ready, "li.ming", item_id, "一", at("2026-01-12 09:00"))
     service.resume(ready, "li.ming", item_id, at("2026-01-13 09:00"))  # +1 working day → 1/27
-    assert service.show_item(ready, item_id, T0).step.due == "2026-01-27 24:00"
+    assert service.show_item(ready, service.OPERATOR, item_id, T0).step.due == "2026-01-27 24:00"
     r = service.request_extension(ready, "wang.fang", item_id, "延期", "2026-02-10", at("2026-01-14 09:00"))
     service.decide_extension(ready, "li.ming", r.id, True, at("2026-01-14 10:00"))
     service.pause(ready, "li.ming", item_id, "二", at("2026-01-15 09:00"))
     service.resume(ready, "li.ming", item_id, at("2026-01-16 09:00"))  # +1 working day after the extension
-    assert service.show_item(ready, item_id, T0).step.due == "2026-02-11 24:00"
+    assert service.show_item(ready, service.OPERATOR, item_id, T0).step.due == "2026-02-11 24:00"

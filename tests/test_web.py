@@ -15,7 +15,7 @@ from conftest import PW, T0, Clock, at, passwords
 from workflow import service
 from workflow.config import Settings
 from workflow.errors import NotPermitted
-from workflow.service import accounts, common, workbench
+from workflow.service import accounts, common, reads
 from workflow.store import Store, directory
 from workflow.store import items as item_store
 from workflow.web import create_app
@@ -85,7 +85,7 @@ def test_every_route_but_login_static_and_openapi_refuses_an_anonymous_request(w
             checked += 1
     assert checked == 19  # every route of create_app (update when adding one)
     assert c.get("/api/openapi.json").status_code == 200 and c.get("/static/wuzhuan.css").status_code == 200
-    assert service.show_item(store, a, clock.t).version == 2  # nothing moved
+    assert service.show_item(store, service.OPERATOR, a, clock.t).version == 2  # nothing moved
 
 
 # --- login, sessions, CSRF, throttling ---------------------------------------------------------
@@ -179,7 +179,7 @@ def test_a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing(web):
     other = signed_in(client, "zheng.yu")  # another session's token is no good either
     assert c.post(f"/items/{a}/advance", data={**data, "csrf": field(other.get("/").text, "csrf")}).status_code == 403
     assert c.post("/login", data={"username": "li.ming", "password": PW}).status_code == 403  # the login form too
-    assert service.show_item(store, a, clock.t).version == 2
+    assert service.show_item(store, service.OPERATOR, a, clock.t).version == 2
 
 
 def test_the_acting_person_is_always_the_session_s(web):
@@ -262,7 +262,7 @@ def test_a_move_with_a_required_field_then_a_stale_form_never_moves_twice(web):
     assert "已办理" in li.get(r.headers["location"]).text
     r = zheng.post(f"/items/{a}/advance", data={"csrf": field(zheng_page, "csrf"), **data})
     assert r.status_code == 409 and "已被他人更新" in r.text and "制定工作方案" in r.text  # the fresh state
-    d = service.show_item(store, a, clock.t)
+    d = service.show_item(store, service.OPERATOR, a, clock.t)
     assert d.state == "work_plan" and d.version == 3 and len(d.steps) == 3  # moved once
 
 
@@ -286,7 +286,7 @@ def test_pause_resume_extension_and_roles_through_the_pages(web):
     assert r.status_code == 303
     assert "延期申请 #1" in li.get("/").text  # in the council's inbox
     r = post(li, f"/items/{b}", f"/items/{b}/decide", {"request": "1", "decision": "approve", "comment": "同意"})
-    assert r.status_code == 303 and service.show_item(store, b, clock.t).step.due == "2026-03-31 24:00"
+    assert r.status_code == 303 and service.show_item(store, service.OPERATOR, b, clock.t).step.due == "2026-03-31 24:00"
     r = post(wf, f"/items/{b}", f"/items/{b}/assign", {"role": "department", "people": "xu.na", "replace": "on"})
     assert r.status_code == 303 and "徐娜 (xu.na)" in wf.get(f"/items/{b}").text
     hb = signed_in(client, "song.kai")  # the department may not grant roles: refused, naming who may
@@ -306,7 +306,7 @@ def test_an_extension_request_waits_in_the_inbox_of_those_who_may_decide_it_and_
                 holders[p.code].add(role)
         people = {code: common.acting(tx, code) for code in holders}
     shown = {code for code in holders
-             if any("审批延期申请 #1" in a for e in workbench.inbox(store, people[code], clock.t).decisions for a in e.actions)}
+             if any("审批延期申请 #1" in a for e in reads.inbox(store, people[code], clock.t).decisions for a in e.actions)}
     deciders = {code for code, roles in holders.items() if roles & {"leader", "council"}} - {"wang.fang"}
     assert deciders and shown == deciders
     assert set(holders) - deciders - {"wang.fang"}  # some role holders do not decide: they were asked and saw nothing
@@ -519,7 +519,7 @@ def test_the_vote_is_one_form_of_counts_and_the_counts_choose_the_way(web):
                                                        "field:members_total": "60", "field:votes_for": "20",
                                                        "field:votes_against": "40", "comment": "整改不到位"})
     assert r.status_code == 303
-    d = service.show_item(store, a, clock.t)
+    d = service.show_item(store, service.OPERATOR, a, clock.t)
     assert d.state == "rectification" and d.steps[-2].values["vote"] == "不满意"
     assert "整改落实" in c.get(r.headers["location"]).text
 
@@ -540,4 +540,4 @@ def test_the_form_and_the_api_refuse_a_move_alike_and_record_it_alike(web, api):
         assert message in html.unescape(r_form.text), (message, r_form.text[-800:])
         rows = events(store, "refused")[before:]
         assert len(rows) == 2 and rows[0] == rows[1], rows  # the same actor and data: attempt and reason
-    assert service.show_item(store, a, clock.t).version == 2  # nothing moved
+    assert service.show_item(store, service.OPERATOR, a, clock.t).version == 2  # nothing moved

@@ -140,7 +140,7 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
                              now=at("2026-02-02 09:00"), group="g-env").id
     service.advance(store, "wang.fang", op, "hand_over", at("2026-02-02 10:00"),
                     fields={"opinions": "常办〔2026〕3号", "units": "d-env,d-edu,d-agri"})
-    kids = service.show_item(store, op, at("2026-02-02 10:00")).children
+    kids = service.show_item(store, service.OPERATOR, op, at("2026-02-02 10:00")).children
     for c in kids:
         say(f"  item {c.id}: {c.unit_name}（{c.part}）, owned by its own staff, due {c.due}")
     for c, person, day in ((kids[0], "huang.bo", "2026-03-10"), (kids[1], "xu.na", "2026-03-20")):
@@ -152,11 +152,11 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
                              now=at("2026-02-03 09:00"), group="g-env").id
     service.advance(store, "chen.jing", js, "start_inspection", at("2026-02-10 09:00"),
                     fields={"topic": "农村生活污水治理", "districts": "q-dongcheng,q-xicheng,q-nanhu"})
-    districts = service.show_item(store, js, at("2026-02-10 09:00")).children
+    districts = service.show_item(store, service.OPERATOR, js, at("2026-02-10 09:00")).children
     for c, congress in zip(districts, ("deng.yun", "bai.xue", "jiang.ning"), strict=True):
         service.advance(store, congress, c.id, "report_findings", at("2026-03-05 09:00"), fields={"findings": "检查情况"})
         service.advance(store, "zhao.hua", c.id, "accept", at("2026-03-06 09:00"))
-    j = service.show_item(store, js, at("2026-03-06 09:00"))
+    j = service.show_item(store, service.OPERATOR, js, at("2026-03-06 09:00"))
     say(f"  市县联动 item {js}: one sub-item per district ({'、'.join(c.unit_name for c in j.children)}); when the last "
         f"was accepted the system moved item {js} on to '{j.state_label}' by itself")
 
@@ -205,7 +205,7 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     say(f"  Notices link to the workbench ({BASE_URL}/items/…).")
 
     say("\nWhere each item stands on 2026-04-20:")
-    for row in reversed(service.list_items(store, at("2026-04-20 09:00"))):
+    for row in reversed(service.list_items(store, service.OPERATOR, at("2026-04-20 09:00"))):
         say(f"  #{row.id} [{row.light_label}] {row.title} — {row.state_label}" + ("" if row.finished else f", due {row.due}")
             + (" (paused)" if row.paused else ""))
     reports = directory / "reports"

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from .. import service
 from ..encode import dumps
 from ..errors import NotFound, Unavailable, WuzhuanError, http_status_of
-from ..service import Store, accounts, workbench
+from ..service import Store, accounts, reads
 
 MAX_BODY = 1_000_000
 MAX_DEPTH = 20  # nesting of a move's JSON body: {"fields": {"x": [..]}} needs 3
@@ -84,13 +84,13 @@ def routes(store: Store, clock, call) -> list[Route]:
                    "owner": q.get("owner") or None, "light_is": q.get("light") or None,
                    "include_finished": q.get("open") not in ("1", "true"),
                    "limit": _int(q.get("limit"), 50), "offset": _int(q.get("offset"), 0)}
-        return workbench.visible_items(store, who, clock(), **filters)
+        return reads.list_items(store, who, clock(), **filters)
 
     def get_item(who, request: Request):
-        return workbench.item_for_api(store, who, request.path_params["item_id"], clock())
+        return reads.show_item(store, who, request.path_params["item_id"], clock())
 
     def get_history(who, request: Request):
-        return workbench.item_history(store, who, request.path_params["item_id"])
+        return reads.history(store, who, request.path_params["item_id"])
 
     async def move_request(request: Request) -> tuple:
         """The move asked for, checked (read only once the token has been checked; BadRequest: 400)."""

@@ -29,7 +29,7 @@ from ..errors import (
     WuzhuanError,
     http_status_of,
 )
-from ..service import Store, accounts, workbench
+from ..service import Store, accounts, reads
 from ..service.accounts import SessionInfo
 from . import api, ids
 from .admin_pages import AdminPages
@@ -143,11 +143,11 @@ class Workbench(AdminPages):
         q = request.query_params
         try:
             offset = int_of(q.get("offset"), 0, "offset")
-            box = await self.call(workbench.inbox, self.store, who.person, self.now(), light=q.get("light") or None,
+            box = await self.call(reads.inbox, self.store, who.person, self.now(), light=q.get("light") or None,
                                   template=q.get("template") or None, group=q.get("group") or None, offset=offset)
         except WuzhuanError as e:
             return self.error(request, e, who)
-        return self.html(request, "inbox.html", who=who, box=box, q=q, offset=offset, page_size=workbench.PAGE,
+        return self.html(request, "inbox.html", who=who, box=box, q=q, offset=offset, page_size=reads.PAGE,
                          tab="inbox")
 
     async def listing(self, request: Request) -> Response:
@@ -157,11 +157,11 @@ class Workbench(AdminPages):
         tab = "done" if request.url.path == "/done" else "involved"
         try:
             offset = int_of(request.query_params.get("offset"), 0, "offset")
-            fn = workbench.moved if tab == "done" else workbench.involved
+            fn = reads.moved if tab == "done" else reads.involved
             rows = await self.call(fn, self.store, who.person, self.now(), offset)
         except WuzhuanError as e:
             return self.error(request, e, who)
-        return self.html(request, "list.html", who=who, rows=rows, tab=tab, offset=offset, page_size=workbench.PAGE)
+        return self.html(request, "list.html", who=who, rows=rows, tab=tab, offset=offset, page_size=reads.PAGE)
 
     # --- one item --------------------------------------------------------------------------------
 
@@ -172,7 +172,7 @@ class Workbench(AdminPages):
             return self.login_redirect(request)
         item_id = request.path_params["item_id"]
         try:
-            p = await self.call(workbench.item_page, self.store, who.person, item_id, self.now())
+            p = await self.call(reads.item_page, self.store, who.person, item_id, self.now())
         except WuzhuanError as e:
             return self.error(request, e, who)
         ok = OK_MESSAGES.get(request.query_params.get("ok", ""), "")
@@ -232,7 +232,7 @@ class Workbench(AdminPages):
         if who is None:
             return self.login_redirect(request)
         try:
-            p = await self.call(workbench.item_page, self.store, who.person, request.path_params["item_id"], self.now())
+            p = await self.call(reads.item_page, self.store, who.person, request.path_params["item_id"], self.now())
             defn = await self.call(definition_of_version, self.store, p.detail.template_version)
             svg = await self.call(diagram_svg, defn, p.detail.state)
         except WuzhuanError as e:

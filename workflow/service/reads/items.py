@@ -1,7 +1,4 @@
-"""Read-only use cases about items: list, show, history (people, versions and the calendar: service.lookups).
-
-At the command line these need no actor: the operator at the server's shell sees everything.
-"""
+"""Items as a viewer may read them: lists, one item, its history (people, versions, calendar: service.lookups)."""
 
 from __future__ import annotations
 
@@ -9,178 +6,32 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .. import authority
-from ..deadlines import LIGHTS, light
-from ..definition import Definition, Spawn
-from ..errors import InvalidInput
-from ..present import LIGHT_CN, fmt, kind_label, local_iso
-from ..rows import ItemBrief, ItemRow, StepRow, SubItemRow
-from ..store import Store, Tx, directory
-from ..store import audit as audit_store
-from ..store import extensions as ext_store
-from ..store import items as item_store
-from ..store import sub_items as sub_store
-from . import common
+from ... import authority
+from ...deadlines import LIGHTS, light
+from ...definition import Definition, Spawn
+from ...errors import InvalidInput
+from ...present import LIGHT_CN, fmt, kind_label, local_iso
+from ...rows import ItemBrief, ItemRow, StepRow, SubItemRow
+from ...store import Store, Tx, directory
+from ...store import audit as audit_store
+from ...store import extensions as ext_store
+from ...store import items as item_store
+from ...store import sub_items as sub_store
+from .. import common
+from .shapes import (
+    ChildInfo,
+    ExtensionInfo,
+    HistoryEntry,
+    ItemDetail,
+    ItemSummary,
+    MoveInfo,
+    ParentInfo,
+    RoleHolders,
+    StepInfo,
+)
+from .viewer import Viewer, check_sees, person_of, sees_all
 
 MAX_LIMIT = 10_000
-
-
-@dataclass(eq=False)
-class ItemSummary:
-    id: int
-    title: str
-    template: str
-    version: int
-    state: str
-    state_label: str
-    group: str | None
-    owner_role: str | None
-    owner_role_label: str | None
-    due: str | None
-    due_at: str | None
-    light: str | None
-    light_label: str
-    paused: bool
-    finished: bool
-    created_at: str | None
-
-
-@dataclass(eq=False)
-class StepInfo:
-    id: int
-    seq: int
-    state: str
-    label: str
-    round: int
-    entered: str
-    entered_by: str | None
-    via: str | None
-    due: str
-    due_at: str | None
-    due_rule: str | None
-    provisional: bool
-    paused_since: str | None
-    next_escalation: str | None
-    left: str | None
-    left_by: str | None
-    status: str
-    values: dict[str, Any]
-
-
-@dataclass(eq=False)
-class MoveInfo:
-    trigger: str
-    label: str
-    to_state: str
-    to_label: str
-    roles: list[str]
-    role_labels: list[str]
-    requires: list[str]
-    comment_required: bool
-    guards: list[str]
-    guards_hold_now: bool
-    allowed_for_actor: bool | None
-
-
-@dataclass(eq=False)
-class RoleHolders:
-    role: str
-    label: str
-    people: list[str]  # "name (code)"
-
-
-@dataclass(eq=False)
-class ExtensionInfo:
-    id: int
-    status: str
-    new_date: str
-    reason: str
-    requested_by: str
-    decided_by: str | None
-
-
-@dataclass(eq=False)
-class ChildInfo:
-    """A sub-item as its parent's page lists it."""
-
-    id: int
-    title: str
-    unit: str
-    unit_name: str
-    part: str  # 主办 / 协办 (the spawn's words)
-    step_seq: int  # the parent's step visit that handed it out
-    state: str
-    state_label: str
-    due: str | None
-    light: str | None
-    light_label: str
-    finished: bool
-    closed: str | None  # why it was closed with its parent's step, if it was
-
-
-@dataclass(eq=False)
-class ParentInfo:
-    """The item a sub-item was handed out by."""
-
-    id: int
-    title: str
-    step_label: str
-    unit: str
-    unit_name: str
-    part: str
-    join: str | None
-    closed: str | None
-
-
-@dataclass(eq=False)
-class ItemDetail:
-    id: int
-    title: str
-    template: str
-    template_title: str
-    template_version: int
-    template_hash: str
-    version: int
-    state: str
-    state_label: str
-    group: str | None
-    owner_role: str | None
-    owner_role_label: str | None
-    owners: list[str]
-    due: str | None
-    due_at: str | None
-    light: str | None
-    light_label: str
-    paused: bool
-    finished: bool
-    created_at: str | None
-    fields: dict[str, Any]
-    counters: dict[str, Any]
-    roles: list[RoleHolders]
-    step: StepInfo
-    next: list[MoveInfo]
-    extensions: list[ExtensionInfo]
-    steps: list[StepInfo]
-    earlier_rounds: list[StepInfo] | None = None
-    children: list[ChildInfo] = field(default_factory=list)
-    parent: ParentInfo | None = None
-
-
-@dataclass(eq=False)
-class HistoryEntry:
-    seq: int
-    at: str
-    at_iso: str | None
-    actor: str | None
-    actor_name: str | None
-    kind: str
-    kind_label: str
-    from_state: str | None
-    from_label: str | None
-    to_state: str | None
-    to_label: str | None
-    round: int | None
-    data: dict[str, Any]
 
 
 # --- items -------------------------------------------------------------------------------------
@@ -206,17 +57,19 @@ def summary(defn: Definition, item: ItemRow | ItemBrief, group_code: str | None,
         finished=finished, created_at=local_iso(item.created_at))
 
 
-def list_items(store: Store, now: datetime, *, template: str | None = None, state: str | None = None,
+def list_items(store: Store, viewer: Viewer, now: datetime, *, template: str | None = None, state: str | None = None,
                group: str | None = None, owner: str | None = None, light_is: str | None = None,
-               include_finished: bool = True, limit: int = 50, offset: int = 0, member: int | None = None) -> list[ItemSummary]:
-    """Items newest first, filtered; each with its step, due time and light (`member`: only those this person
-    holds a role on)."""
+               include_finished: bool = True, limit: int = 50, offset: int = 0) -> list[ItemSummary]:
+    """The items the viewer may see, newest first, filtered; each with its step, due time and light (staff and the
+    operator see every item, anyone else those he holds a role on)."""
     common.check_now(now)
     if light_is is not None and light_is not in LIGHTS:
-        raise InvalidInput(f"light '{light_is}' is not one of {', '.join(LIGHTS)}")
+        raise InvalidInput(f"灯色“{common.shown(light_is)}”不是 {'、'.join(LIGHTS)} 之一", field="light", parameter="light")
     if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= 10**12:
         raise InvalidInput(f"每页条数应在 1 到 {MAX_LIMIT} 之间，起始位置应在 0 到 10^12 之间", field="limit", parameter="limit")
     with store.read() as tx:
+        who = person_of(tx, viewer)
+        member = None if sees_all(tx, who) else who.id
         owner_id = common.person(tx, owner).id if owner else None
         rows = item_store.search(tx, now, template=template, state=state, group=group, owner_id=owner_id, light=light_is,
                                  include_finished=include_finished, limit=limit, offset=offset, member_id=member,
@@ -250,11 +103,16 @@ def _step_info(defn: Definition, st: StepRow, round_no: int, label: str | None =
         left=fmt(st.left_at) if st.left_at else None, left_by=st.left_by, status=str(st.status), values=dict(st.fields or {}))
 
 
-def show_item(store: Store, item_id: int, now: datetime, actor: str | None = None, rounds: bool = False) -> ItemDetail:
-    """Everything about one item: step, owner, light, this round's fields, holders, next moves (for `actor`), steps."""
+def show_item(store: Store, viewer: Viewer, item_id: int, now: datetime, rounds: bool = False) -> ItemDetail:
+    """Everything about one item the viewer may see: step, owner, light, this round's fields, holders, steps, and the
+    next moves, each marked whether he may make it (not for the operator, who holds no role)."""
     common.check_now(now)
     with store.read() as tx:
-        return item_detail(tx, item_id, now, actor, rounds)
+        who = person_of(tx, viewer)
+        check_sees(tx, who, item_id)
+        loaded = load(tx, common.item(tx, item_id))
+        held = authority.roles_held(loaded.holders, who.id) if who is not None else None
+        return detail(loaded, now, held, rounds)
 
 
 @dataclass(eq=False)
@@ -290,12 +148,6 @@ def load(tx: Tx, item: ItemRow) -> Loaded:
                                                                    k.template_version_id, k.state) for k in children}
     return Loaded(item, defn, item.template_version_id, group, item_store.holders(tx, item.id), steps,
                   ext_store.of_item(tx, item.id), old, children, parent, labels)
-
-
-def item_detail(tx: Tx, item_id: int, now: datetime, actor: str | None = None, rounds: bool = False) -> ItemDetail:
-    loaded = load(tx, common.item(tx, item_id))
-    held = authority.roles_held(loaded.holders, common.person(tx, actor).id) if actor else None
-    return detail(loaded, now, held, rounds)
 
 
 def detail(loaded: Loaded, now: datetime, held: set[str] | None, rounds: bool = False) -> ItemDetail:
@@ -356,9 +208,10 @@ def _parent(loaded: Loaded) -> ParentInfo | None:
                       link.unit_code, link.unit_name, part, sp.join if sp else None, link.closed_reason)
 
 
-def history(store: Store, item_id: int) -> list[HistoryEntry]:
-    """The item's audit events, oldest first, each with the round of the step it concerns."""
+def history(store: Store, viewer: Viewer, item_id: int) -> list[HistoryEntry]:
+    """The audit events of an item the viewer may see, oldest first, each with the round of the step it concerns."""
     with store.read() as tx:
+        check_sees(tx, person_of(tx, viewer), item_id)
         item = common.item(tx, item_id)
         return history_in(tx, item_id, common.definition(tx, item.template_version_id), item_store.steps_of(tx, item_id))
 

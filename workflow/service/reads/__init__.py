@@ -1,0 +1,15 @@
+"""Reading items, one module for every shell: each function takes the viewer and shows only what he may see.
+
+A viewer is a person (the workbench's, the API's, or a command's --actor), or `OPERATOR`, the operator at the
+server's shell, who sees every item. Lists and one item: `reads.items`; an inbox and a person's lists:
+`reads.inbox`; an item's page with its forms: `reads.page`; the shapes they return: `reads.shapes`.
+"""
+
+from .inbox import PAGE, inbox, involved, moved
+from .items import history, list_items, show_item
+from .page import item_page
+from .shapes import HistoryEntry, Inbox, InboxEntry, ItemDetail, ItemPage, ItemSummary
+from .viewer import OPERATOR, Operator, Viewer
+
+__all__ = ["OPERATOR", "PAGE", "HistoryEntry", "Inbox", "InboxEntry", "ItemDetail", "ItemPage", "ItemSummary",
+           "Operator", "Viewer", "history", "inbox", "involved", "item_page", "list_items", "moved", "show_item"]

@@ -1,0 +1,94 @@
+"""An item's page: the item as one person sees it, its history, and what he may do on it now (the forms)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ... import authority
+from ...calendar import overdue_workdays
+from ...definition import Definition
+from ...store import ExtensionStatus, Store, directory
+from ...store import items as item_store
+from .. import common
+from .items import detail, history_in, load
+from .shapes import ItemPage
+from .viewer import Viewer, check_sees, person_needed
+
+
+def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> ItemPage:
+    """The item as the person may see it (NotFound when he may not: he learns nothing, not even that it exists)."""
+    common.check_now(now)
+    with store.read() as tx:
+        who = person_needed(tx, viewer)
+        check_sees(tx, who, item_id)
+        item = item_store.get(tx, item_id)
+        loaded = load(tx, item)
+        held = authority.roles_held(loaded.holders, who.id)
+        staff = who.admin or directory.is_staff(tx, who.id)
+        defn, state = loaded.defn, loaded.defn.states[item.state]
+        d = detail(loaded, now, held, rounds=True)
+        running = item.finished_at is None and item.paused_at is None
+        moves = _move_forms(defn, [t for t in defn.transitions_from(item.state) if held & set(t.roles)]) if running else []
+        pending = [r for r in loaded.extensions if r.status == ExtensionStatus.PENDING]
+        steps = {st.id: st for st in loaded.steps}
+        decidable = [r.id for r in pending if r.requested_by != who.code and r.step_id in steps
+                     and steps[r.step_id].state in defn.states  # not a step left before a migration renamed its state
+                     and held & set(defn.states[steps[r.step_id].state].extension_approvers)]
+        assignable = [(r, defn.role_label(r)) for r in defn.roles if who.admin or held & set(defn.assigners_of(r))]
+        late = overdue_workdays(common.calendar(tx, defn), item.due_at, now) if item.due_at and running else 0
+        known = {p.code: p.name for ps in loaded.holders.values() for p in ps}
+        hist = history_in(tx, item_id, defn, loaded.steps, known)
+    return ItemPage(
+        detail=d, history=hist, moves=moves,
+        may_pause=running and bool(held & set(state.pause_roles)),
+        may_resume=item.paused_at is not None and bool(held & set(state.pause_roles)),
+        may_request_extension=running and state.owner in held and bool(state.extension_approvers) and not pending
+        and item.due_at is not None and now < item.due_at,
+        decidable=decidable, assignable=assignable, overdue_workdays=late, staff=staff)
+
+
+def _move_forms(defn: Definition, transitions: list) -> list[dict]:
+    """One form per trigger. A trigger whose transitions the guards choose between (the vote: 满意 → 跟踪督办, 不满意 →
+    整改) is one form: the values decide where the item goes, so the person is not asked to pick the outcome."""
+    by_trigger: dict[str, list] = {}
+    for t in transitions:
+        by_trigger.setdefault(t.trigger, []).append(t)
+    out = []
+    for trigger, ts in by_trigger.items():
+        fields: list[dict] = []
+        for t in ts:
+            for f in _fields_of(defn, t):
+                if all(f["name"] != g["name"] for g in fields):
+                    fields.append(f)
+        if len(ts) == 1:
+            t = ts[0]
+            out.append({"trigger": trigger, "label": t.label, "to": defn.states[t.dest].label, "fields": fields,
+                        "comment_required": t.comment_required, "comment_hint": "", "guards": [g.describe() for g in t.guards],
+                        "outcomes": []})
+            continue
+        outcomes = [{"label": t.label, "to": defn.states[t.dest].label, "comment_required": t.comment_required} for t in ts]
+        out.append({"trigger": trigger, "label": _trigger_label(defn, ts), "to": " / ".join(dict.fromkeys(o["to"] for o in outcomes)),
+                    "fields": fields, "comment_required": all(t.comment_required for t in ts),
+                    "comment_hint": "、".join(o["label"] for o in outcomes if o["comment_required"]),
+                    "guards": [], "outcomes": outcomes})
+    return out
+
+
+def _trigger_label(defn: Definition, ts: list) -> str:
+    """A name for a trigger with several outcomes: the step it records (满意度测评), else its id."""
+    return f"记录{defn.states[ts[0].sources[0]].label}结果" if len(ts[0].sources) == 1 else ts[0].trigger
+
+
+def _fields_of(defn: Definition, t) -> list[dict]:
+    fields = []
+    for name in t.requires:
+        spec = defn.fields[name]
+        if spec.tally is not None:  # a counted vote: the form asks for the counts, the engine computes the result
+            tl = spec.tally
+            for count in tl.count_fields():
+                c = defn.fields[count]
+                fields.append({"name": count, "label": c.label, "type": c.type, "choices": [],
+                               "optional": count in (tl.basic, tl.abstain)})
+            continue
+        fields.append({"name": name, "label": spec.label, "type": spec.type, "choices": list(spec.choices), "optional": False})
+    return fields

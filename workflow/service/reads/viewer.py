@@ -1,0 +1,52 @@
+"""Who reads: a person (of the workbench, the API or a command's --actor) or the operator at the server's shell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...errors import NotPermitted
+from ...rows import PersonRow
+from ...store import Tx, directory
+from .. import accounts, common
+
+
+@dataclass(frozen=True)
+class Operator:
+    """The operator at the server's shell, named as the audit trail names him: he reads every item (he can read
+    the database anyway) and holds no role on any."""
+
+    @property
+    def name(self) -> str:
+        return accounts.operator()
+
+
+OPERATOR = Operator()
+Viewer = PersonRow | Operator | str  # a person, the operator, or a person's code (what --actor gives)
+
+
+def person_of(tx: Tx, viewer: Viewer) -> PersonRow | None:
+    """The person reading, still active (NotPermitted otherwise); None for the operator."""
+    if isinstance(viewer, Operator):
+        return None
+    return common.acting(tx, viewer.code if isinstance(viewer, PersonRow) else viewer)
+
+
+def person_needed(tx: Tx, viewer: Viewer) -> PersonRow:
+    """The person reading, for what only a person has (an inbox, the items he moved)."""
+    who = person_of(tx, viewer)
+    if who is None:
+        raise NotPermitted("请说明查看谁的待办", parameter="actor")
+    return who
+
+
+def sees_all(tx: Tx, who: PersonRow | None) -> bool:
+    """Whether he sees every item: the operator, administrators, office and council staff (common.may_see's rule)."""
+    return who is None or who.admin or directory.is_staff(tx, who.id)
+
+
+def check_sees(tx: Tx, who: PersonRow | None, item_id: int) -> None:
+    """NotFound when the item does not exist, or when he may not see it: he learns nothing, not even that it exists."""
+    if who is None:
+        common.item(tx, item_id)
+    else:
+        common.see(tx, who.code, item_id)
