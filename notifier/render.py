@@ -6,17 +6,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import (
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    PackageLoader,
-    StrictUndefined,
-    TemplateError,
-    select_autoescape,
-)
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 PARTS = ("subject", "txt", "html")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+")
@@ -41,6 +34,17 @@ def one_line(value: Any) -> str:
 
 @lru_cache(maxsize=8)
 def environment(override_dir: str | None = None) -> Environment:
+    """The notices' Jinja2 environment (Jinja2 is imported here, when a notice is first rendered or checked, so a
+    command that sends nothing never loads it)."""
+    from jinja2 import (
+        ChoiceLoader,
+        Environment,
+        FileSystemLoader,
+        PackageLoader,
+        StrictUndefined,
+        select_autoescape,
+    )
+
     loaders = []
     if override_dir:
         loaders.append(FileSystemLoader(override_dir))
@@ -66,6 +70,8 @@ def available(override_dir: str | None = None) -> set[str]:
 
 def render(notice: str, context: dict[str, Any], override_dir: str | None = None) -> Rendered:
     """Render the three parts; raises NoticeError naming the notice and the problem."""
+    from jinja2 import TemplateError
+
     env = environment(override_dir)
     out = {}
     for part in PARTS:

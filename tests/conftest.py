@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from workflow.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = ROOT / "workflow" / "demo_people.yaml"
+# The command-line tests start hundreds of processes: let them reuse compiled bytecode even where the
+# environment says not to write it (PYTHONDONTWRITEBYTECODE=1 made every process compile every module).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 PG_URL = os.environ.get("WUZHUAN_TEST_PG_URL")
 PG_REQUIRED = os.environ.get("WUZHUAN_REQUIRE_PG") == "1"
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
-
-from transitions import Machine
+from typing import TYPE_CHECKING, Any
 
 from . import caches
 from .definition import Definition, Transition
+
+if TYPE_CHECKING:
+    from transitions import Machine
 
 
 class ItemModel:
@@ -38,6 +39,8 @@ def _incrementer(t: Transition):
 
 
 def build_machine(defn: Definition) -> Machine:
+    from transitions import Machine  # imported by the first move of a process, not by every command
+
     transitions = [
         {
             "trigger": t.trigger, "source": list(t.sources), "dest": t.dest,
