@@ -24,6 +24,7 @@ COMMANDS = {
     "extensions": ("commands.extensions", "extensions", 'Decide on extension requests.'),
     "items": ("commands.items", "items", 'Supervision items: create, list, show, advance, set, assign, pause, extend, history.'),
     "meetings": ("commands.meetings", "meetings", 'Meetings (常委会会议, 主任会议, …) that items refer to: add, list, move.'),
+    "orgs": ("commands.orgs", "orgs_group", "Organisations: the People's Congresses (市·县区·乡镇) of this deployment."),
     "outbox": ("commands.escalation", "outbox", 'Queued notices: deliver, list, retry.'),
     "people": ("commands.people", "people_group", 'People, organisation units and their roles.'),
     "report": ("commands.reports", "report", "比进度·比创新·比质效: the board, the 台账 (ledger), the year's results report, the 通报 digest."),

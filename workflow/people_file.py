@@ -18,6 +18,8 @@ from .textfile import FileProblem, decode, read_bytes
 from .yamltext import parse_yaml
 
 MAX_BYTES = 5_000_000
+LEVELS = ("province", "city", "district", "township")
+LEVEL_CN = {"province": "省", "city": "市", "district": "县（区）", "township": "乡镇"}
 UNIT_KINDS = ("group", "committee", "council", "office", "department", "district", "deputy", "other")
 CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 ROLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -52,6 +54,19 @@ class UnitEntry:
     members: tuple[MemberEntry, ...]
     line: int = 0
     webhook: str | None = None  # a group robot's URL: the unit's notices are also posted there as JSON
+    organisation: str | None = None  # the code of the 人大 it belongs to (None: the root organisation)
+
+
+@dataclass
+class OrgEntry:
+    """A People's Congress (人大常委会) of the deployment: the city's, a district's, a township's."""
+
+    code: str
+    name: str
+    level: str
+    parent: str | None
+    slip_code: str | None = None  # 机关代字, for slip numbers
+    line: int = 0
 
 
 @dataclass
@@ -59,6 +74,7 @@ class PeopleFile:
     name: str
     people: tuple[PersonEntry, ...]
     units: tuple[UnitEntry, ...]
+    organisations: tuple[OrgEntry, ...] = ()
 
 
 def check_email(value: str) -> str | None:
@@ -154,9 +170,11 @@ class _Checker:
         applies = raw.get("applies_to_all", False)
         if not isinstance(applies, bool):
             self.p(line, col, f"{what}: `applies_to_all` must be true or false")
-        unknown = set(raw) - {"code", "name", "kind", "applies_to_all", "members", "webhook"}
+        unknown = set(raw) - {"code", "name", "kind", "applies_to_all", "members", "webhook", "organisation"}
         for key in sorted(unknown):
-            self.p(line, col, f"{what}: unknown key '{key}' (allowed: code, name, kind, applies_to_all, members, webhook)")
+            self.p(line, col, f"{what}: unknown key '{key}' (allowed: code, name, kind, applies_to_all, members, webhook, "
+                              f"organisation)")
+        org = self.text(raw.get("organisation"), line, col, f"{what}: organisation", required=False, limit=64)
         webhook = self.text(raw.get("webhook"), line, col, f"{what}: webhook", required=False, limit=500)
         if webhook is not None and (not webhook.startswith(("http://", "https://")) or any(ch.isspace() for ch in webhook)):
             self.p(line, col, f"{what}: webhook '{webhook[:80]}' must be an http:// or https:// URL without spaces")
@@ -172,7 +190,25 @@ class _Checker:
             out.append(MemberEntry(m["person"].strip(), m["role"], mline))
         if code is None or name is None or kind not in UNIT_KINDS or not isinstance(applies, bool):
             return None
-        return UnitEntry(code, name, kind, applies, tuple(out), line, webhook)
+        return UnitEntry(code, name, kind, applies, tuple(out), line, webhook, org)
+
+    def organisation(self, raw: dict, line: int, col: int, i: int) -> OrgEntry | None:
+        code = self.text(raw.get("code"), line, col, f"organisation {i}: code", required=True, limit=64)
+        if code is not None and not CODE.match(code):
+            self.p(line, col, f"organisation {i}: code '{code}' may use letters, digits, '.', '-' and '_' only")
+            code = None
+        what = f"organisation '{code}'" if code else f"organisation {i}"
+        name = self.text(raw.get("name"), line, col, f"{what}: name", required=True, limit=200)
+        level = raw.get("level")
+        if level not in LEVELS:
+            self.p(line, col, f"{what}: level {level!r} is not one of {', '.join(LEVELS)}")
+        parent = self.text(raw.get("parent"), line, col, f"{what}: parent", required=False, limit=64)
+        slip = self.text(raw.get("slip_code"), line, col, f"{what}: slip_code", required=False, limit=20)
+        for key in sorted(set(raw) - {"code", "name", "level", "parent", "slip_code"}):
+            self.p(line, col, f"{what}: unknown key '{key}' (allowed: code, name, level, parent, slip_code)")
+        if code is None or name is None or level not in LEVELS:
+            return None
+        return OrgEntry(code, name, level, parent, slip, line)
 
 
 def read(path: str | Path) -> PeopleFile:
@@ -195,9 +231,21 @@ def _from_yaml(text: str, name: str) -> PeopleFile:
     if not isinstance(data, dict):
         raise FileError([Problem(name, 1, 1, EMPTY_HINT)])
     c = _Checker(name)
-    for key in sorted(set(data) - {"people", "units"}):
-        c.p(*doc.mark((key,), at_key=True), f"unknown key '{key}' (a people file has `people` and `units`)")
-    people, units = [], []
+    for key in sorted(set(data) - {"people", "units", "organisations"}):
+        c.p(*doc.mark((key,), at_key=True), f"unknown key '{key}' (a people file has `organisations`, `people` and `units`)")
+    people, units, orgs = [], [], []
+    raw_orgs = data.get("organisations") or []
+    if not isinstance(raw_orgs, list):
+        c.p(*doc.mark(("organisations",)), "`organisations` must be a list")
+        raw_orgs = []
+    for i, o in enumerate(raw_orgs):
+        line, col = doc.mark(("organisations", i))
+        if not isinstance(o, dict):
+            c.p(line, col, f"organisation {i + 1} must be a mapping with code, name, level and parent")
+            continue
+        entry = c.organisation(o, line, col, i + 1)
+        if entry:
+            orgs.append(entry)
     raw_people = data.get("people") or []
     if not isinstance(raw_people, list):
         c.p(*doc.mark(("people",)), "`people` must be a list")
@@ -226,7 +274,7 @@ def _from_yaml(text: str, name: str) -> PeopleFile:
         entry = c.unit(u, line, col, i + 1, members)
         if entry:
             units.append(entry)
-    return _finish(c, name, people, units)
+    return _finish(c, name, people, units, orgs)
 
 
 CSV_COLUMNS = ("person", "name", "email", "title", "admin", "unit", "unit_name", "unit_kind", "role", "applies_to_all",
@@ -278,7 +326,8 @@ def _from_csv(text: str, name: str) -> PeopleFile:
     return _finish(c, name, list(people.values()), out_units)
 
 
-def _finish(c: _Checker, name: str, people: list[PersonEntry], units: list[UnitEntry]) -> PeopleFile:
+def _finish(c: _Checker, name: str, people: list[PersonEntry], units: list[UnitEntry],
+            orgs: list[OrgEntry] = ()) -> PeopleFile:
     seen: dict[str, int] = {}
     for p in people:
         if p.code in seen:
@@ -289,6 +338,33 @@ def _finish(c: _Checker, name: str, people: list[PersonEntry], units: list[UnitE
         if u.code in useen:
             c.p(u.line, 1, f"unit '{u.code}' is listed twice (first on line {useen[u.code]})")
         useen.setdefault(u.code, u.line)
+    _check_tree(c, orgs, units)
     if c.problems:
         raise FileError(c.problems)
-    return PeopleFile(name, tuple(people), tuple(units))
+    return PeopleFile(name, tuple(people), tuple(units), tuple(orgs))
+
+
+def _check_tree(c: _Checker, orgs: list[OrgEntry], units: list[UnitEntry]) -> None:
+    """One root (the organisation without a parent), every parent known and one level up, no cycle; each unit's
+    organisation known."""
+    by_code: dict[str, OrgEntry] = {}
+    for o in orgs:
+        if o.code in by_code:
+            c.p(o.line, 1, f"organisation '{o.code}' is listed twice (first on line {by_code[o.code].line})")
+        by_code.setdefault(o.code, o)
+    roots = [o for o in by_code.values() if o.parent is None]
+    if by_code and len(roots) != 1:
+        c.p((roots[1] if len(roots) > 1 else orgs[0]).line, 1,
+            "exactly one organisation has no `parent` (the root): " + (", ".join(o.code for o in roots) if roots else "none has"))
+    for o in by_code.values():
+        if o.parent is None:
+            continue
+        up = by_code.get(o.parent)
+        if up is None:
+            c.p(o.line, 1, f"organisation '{o.code}': parent '{o.parent}' is not among the organisations")
+        elif LEVELS.index(up.level) >= LEVELS.index(o.level):
+            c.p(o.line, 1, f"organisation '{o.code}' ({o.level}) cannot be under '{up.code}' ({up.level}): a parent is a level up")
+    for u in units:
+        if u.organisation is not None and u.organisation not in by_code:
+            c.p(u.line, 1, f"unit '{u.code}': organisation '{u.organisation}' is not among the organisations")
+

@@ -32,6 +32,7 @@ class ItemRow:
     created_by: str | None
     finished_at: datetime | None
     updated_at: datetime | None
+    organisation_id: int | None = None  # None: the root organisation
 
 
 @dataclass(slots=True, eq=False)
@@ -96,6 +97,7 @@ class UnitRow:
     kind: str
     applies_to_all: bool
     webhook_url: str | None = None
+    organisation_id: int | None = None  # None: the root organisation
 
 
 @dataclass(slots=True, eq=False)

@@ -49,10 +49,12 @@ from .items import (
 from .lookups import (
     CalendarYear,
     DueInfo,
+    OrgInfo,
     PersonInfo,
     VersionInfo,
     calendar_due,
     calendar_year,
+    list_orgs,
     list_people,
     template_versions,
 )
@@ -138,6 +140,7 @@ __all__ = ["Settings", "Store", "database_url", "load_settings", "open_store", "
            "MigrationPlan",
            "Moved",
            "OPERATOR",
+           "OrgInfo",
            "Paused",
            "PeopleImported",
            "PersonInfo",
@@ -176,6 +179,7 @@ __all__ = ["Settings", "Store", "database_url", "load_settings", "open_store", "
            "ledger_for",
            "list_items",
            "list_meetings",
+           "list_orgs",
            "list_outbox",
            "list_people",
            "mark_simulation",

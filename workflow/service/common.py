@@ -31,6 +31,7 @@ from ..store import inbox as inbox_store
 from ..store import items as item_store
 from ..store import meetings as meeting_store
 from ..store import meta as meta_store
+from ..store import organisations as org_store
 from ..store import templates as template_store
 
 T = TypeVar("T")
@@ -182,13 +183,13 @@ def load_act(tx: Tx, actor: str, item_id: int) -> tuple[PersonRow, LockedItem, D
 
 
 def may_see(tx: Tx, who: PersonRow, item_id: int, holds: bool | None = None) -> bool:
-    """The one rule of who sees an item: administrators, office and council staff every item, anyone else the items
-    he holds a role on (`holds`, when the caller has read it already)."""
+    """The one rule of who sees an item: administrators every item, the office and council staff of its organisation
+    (人大) its items, anyone else the items he holds a role on (`holds`, when the caller has read it already)."""
     if who.admin:
         return True
     if holds is None:
         holds = inbox_store.holds_any_role(tx, item_id, who.id)
-    return holds or directory.is_staff(tx, who.id)
+    return holds or org_store.staff_sees(tx, who.id, item_id)
 
 
 def see(tx: Tx, actor: str, item_id: int) -> None:

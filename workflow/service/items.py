@@ -102,7 +102,12 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
         if u is None:
             raise NotFound(f"没有代码为“{common.shown(code)}”的单位", unit=common.shown(code), next="list_units")
         unit_rows.append(u)
-    holders_ids = directory.default_holders(tx, [u.id for u in unit_rows], list(defn.roles))
+    orgs = {u.organisation_id for u in unit_rows}
+    if len(orgs) > 1:
+        raise InvalidInput("一个事项只属于一个人大：所列单位分属不同的组织（" + "、".join(
+            f"{u.name}" for u in unit_rows) + "）", field="group", units=[u.code for u in unit_rows])
+    organisation_id = next(iter(orgs), None)
+    holders_ids = directory.default_holders(tx, [u.id for u in unit_rows], list(defn.roles), organisation_id)
     for role, codes in (assign or {}).items():
         if role not in defn.roles:
             raise InvalidInput(f"template '{defn.key}' has no role '{role}' (roles: {', '.join(defn.roles)})")
@@ -118,7 +123,8 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
         raise InvalidInput(f"the title is {len(title)} characters long; at most {MAX_TITLE}")
     values = values_given(tx, defn, fields, {}, None)
     item_id, step = steps.start_item(tx, store, defn, tv.id, title=title, fields=values, holders_ids=holders_ids,
-                                     group_unit_id=unit_rows[0].id if group else None, now=now, actor=actor,
+                                     group_unit_id=unit_rows[0].id if group else None,
+                                     organisation_id=organisation_id, now=now, actor=actor,
                                      actor_name=who.name)
     st = defn.states[defn.initial]
     return Created(item_id, title, defn.key, 1, defn.initial, st.label, fmt(step.due_at), local_iso(step.due_at))

@@ -7,8 +7,10 @@ from datetime import date, timedelta
 
 from ..calendar import EVERY_DAY, build_calendar, explain_due, parse_date
 from ..errors import InvalidInput
+from ..people_file import LEVEL_CN
 from ..present import fmt, local_iso
 from ..store import Store, directory
+from ..store import organisations as org_store
 from ..store import templates as template_store
 from . import common
 
@@ -70,6 +72,30 @@ def list_people(store: Store) -> list[PersonInfo]:
     with store.read() as tx:
         return [PersonInfo(p.code, p.name, p.email, p.title, p.admin, p.active, [UnitRole(*m) for m in ms])
                 for p, ms in directory.list_people(tx)]
+
+
+@dataclass(eq=False)
+class OrgInfo:
+    """An organisation (人大常委会) of the deployment with those one level below it."""
+
+    code: str
+    name: str
+    level: str
+    level_label: str
+    slip_code: str | None
+    children: list[OrgInfo] = field(default_factory=list)
+
+
+def list_orgs(store: Store) -> list[OrgInfo]:
+    """The organisations as a tree: the root, each organisation's children under it (by code); [] when the people
+    file never named one (everything then belongs to one organisation)."""
+    with store.read() as tx:
+        rows = org_store.all_orgs(tx)
+    infos = {r.id: OrgInfo(r.code, r.name, r.level, LEVEL_CN.get(r.level, r.level), r.slip_code) for r in rows}
+    roots = []
+    for r in sorted(rows, key=lambda r: r.code):
+        (infos[r.parent_id].children if r.parent_id in infos else roots).append(infos[r.id])
+    return roots
 
 
 def template_versions(store: Store) -> list[VersionInfo]:

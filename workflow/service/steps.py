@@ -69,12 +69,13 @@ def count_closed(tx: Tx, item_id: int, step: StepRow, now: datetime, digest: str
 
 def start_item(tx: Tx, store: Store, defn: Definition, version_id: int, *, title: str, fields: dict[str, Any],
                holders_ids: dict[str, list[int]], group_unit_id: int | None, now: datetime, actor: str | None,
-               actor_name: str, audit_data: dict[str, Any] | None = None) -> tuple[int, StepRow]:
+               actor_name: str, audit_data: dict[str, Any] | None = None,
+               organisation_id: int | None = None) -> tuple[int, StepRow]:
     """Insert an item with its role holders, enter its first step, record its creation; → (id, first step)."""
     item_id = item_store.insert_item(
         tx, template_version_id=version_id, template_key=defn.key, title=title, state=defn.initial, version=1, fields=fields,
         counters={c: 0 for c in defn.counters}, created_at=now, created_by=actor, group_unit_id=group_unit_id,
-        updated_at=now)
+        updated_at=now, organisation_id=organisation_id)
     item_store.add_assignments(tx, item_id, holders_ids, now, actor)
     progress_store.item_created(tx, item_id, now)
     item = common.item(tx, item_id)
@@ -87,6 +88,7 @@ def start_item(tx: Tx, store: Store, defn: Definition, version_id: int, *, title
                        data={"title": title, "template": defn.key, "version_id": version_id, "fields": fields,
                              "assignments": {r: [p.code for p in ps] for r, ps in holders.items()},
                              "step_id": step.id, "due": fmt(step.due_at), "due_at": exact(step.due_at),
+                             **({"organisation_id": organisation_id} if organisation_id is not None else {}),
                              **(audit_data or {})})
     hand_out(tx, store, defn, item, step, now, actor, actor_name)
     return item_id, step
@@ -122,7 +124,7 @@ def hand_out(tx: Tx, store: Store, defn: Definition, item: ItemRow, step: StepRo
         unit = directory.unit(tx, code)
         if unit is None:
             raise InvalidInput(f"item {item.id}: {spec.label} names unit '{code}', which no longer exists")
-        ids = directory.default_holders(tx, [unit.id], list(child.roles))
+        ids = directory.default_holders(tx, [unit.id], list(child.roles), unit.organisation_id)
         if owner and not directory.unit_holders(tx, unit.id, [owner]):
             raise InvalidInput(f"item {item.id}: unit {unit.name} ({code}) has nobody holding {child.role_label(owner)} "
                                f"({owner}), who would own its sub-item: add a member in the people file")
@@ -132,7 +134,7 @@ def hand_out(tx: Tx, store: Store, defn: Definition, item: ItemRow, step: StepRo
         part = sp.part(position)
         title = f"{item.title[:400]}（{unit.name}·{part}）"
         child_id, _first = start_item(tx, store, child, tv.id, title=title, fields=values, holders_ids=ids,
-                                      group_unit_id=item.group_unit_id, now=now, actor=actor, actor_name=actor_name,
+                                      group_unit_id=item.group_unit_id, organisation_id=unit.organisation_id, now=now, actor=actor, actor_name=actor_name,
                                       audit_data={"parent": item.id, "parent_step_id": step.id, "unit": code, "part": part})
         sub_store.add(tx, parent_id=item.id, parent_step_id=step.id, child_id=child_id, unit_id=unit.id, position=position)
         made.append({"id": child_id, "unit": code, "part": part})

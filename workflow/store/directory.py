@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # the parser is needed only by imports, not by every command 
 from .driver import Prepared
 from .engine import Tx
 from .models import Membership, OrgUnit, Person
+from .organisations import apply as apply_orgs
+from .organisations import same_org
 
 _PERSON = Prepared(lambda: select(Person.id, Person.code, Person.name, Person.email, Person.title, Person.active, Person.admin)
                    .where(Person.code == bindparam("code")))
@@ -161,14 +163,16 @@ def list_people(tx: Tx) -> list[tuple[PersonRow, list[tuple[str, str, str]]]]:
     return list(out.values())
 
 
-def default_holders(tx: Tx, unit_ids: list[int], roles: list[str]) -> dict[str, list[int]]:
-    """Role → person ids from the memberships of the item's units and of units that apply to all."""
+def default_holders(tx: Tx, unit_ids: list[int], roles: list[str], organisation_id: int | None = None) -> dict[str, list[int]]:
+    """Role → person ids from the memberships of the item's units and of the units of its organisation
+    (`organisation_id`, None: the root) that apply to all its items."""
     rows = tx.execute(
         select(Membership.role, Membership.person_id)
         .join(OrgUnit, OrgUnit.id == Membership.unit_id)
         .join(Person, Person.id == Membership.person_id)
         .where(Membership.role.in_(roles), Person.active.is_(True),
-               or_(OrgUnit.id.in_(unit_ids or [-1]), OrgUnit.applies_to_all.is_(True)))
+               or_(OrgUnit.id.in_(unit_ids or [-1]),
+                   OrgUnit.applies_to_all.is_(True) & same_org(OrgUnit.organisation_id, bindparam("org", organisation_id))))
         .order_by(Membership.id)
     ).all()
     out: dict[str, list[int]] = {}
@@ -197,6 +201,7 @@ class ImportCounts:
     memberships: int
     new_people: int
     new_memberships: int
+    organisations: int = 0
 
 
 def apply_import(tx: Tx, data: PeopleFile) -> ImportCounts:
@@ -210,10 +215,12 @@ def apply_import(tx: Tx, data: PeopleFile) -> ImportCounts:
         else:
             existing[p.code] = tx.execute(insert(Person).values(code=p.code, **values).returning(Person.id)).scalar_one()
             new_people += 1
+    org_ids = apply_orgs(tx, data.organisations)
     units = {r.code: r.id for r in tx.execute(select(OrgUnit.code, OrgUnit.id))}
     memberships = new_memberships = 0
     for u in data.units:
-        values = {"name": u.name, "kind": u.kind, "applies_to_all": u.applies_to_all, "webhook_url": u.webhook}
+        values = {"name": u.name, "kind": u.kind, "applies_to_all": u.applies_to_all, "webhook_url": u.webhook,
+                  "organisation_id": org_ids.get(u.organisation) if u.organisation else None}
         if u.code in units:
             tx.execute(update(OrgUnit).where(OrgUnit.id == units[u.code]).values(**values))
         else:
@@ -227,7 +234,7 @@ def apply_import(tx: Tx, data: PeopleFile) -> ImportCounts:
                 tx.execute(insert(Membership).values(unit_id=units[u.code], person_id=key[0], role=m.role))
                 have.add(key)
                 new_memberships += 1
-    return ImportCounts(len(data.people), len(data.units), memberships, new_people, new_memberships)
+    return ImportCounts(len(data.people), len(data.units), memberships, new_people, new_memberships, len(data.organisations))
 
 
 def known_codes(tx: Tx, codes: set[str]) -> set[str]:

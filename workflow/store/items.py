@@ -22,6 +22,7 @@ from .calendar import latest_digest_column
 from .driver import Prepared
 from .engine import Tx
 from .models import Assignment, Escalation, Item, OrgUnit, Person, Step, StepStatus, SubItem
+from .organisations import in_orgs
 
 ITEM_COLUMNS = tuple(c.name for c in Item.__table__.columns)
 STEP_COLUMNS = tuple(c.name for c in Step.__table__.columns)
@@ -216,9 +217,10 @@ def light_filter(which: str, now: datetime, spawning: tuple[tuple[int, str], ...
 
 def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | None = None, group: str | None = None,
            owner_id: int | None = None, light: str | None = None, include_finished: bool = True,
-           limit: int = 50, offset: int = 0, member_id: int | None = None,
+           limit: int = 50, offset: int = 0, member_id: int | None = None, orgs: list[int | None] | None = None,
            spawning: tuple[tuple[int, str], ...] = ()) -> list[tuple[ItemBrief, str | None]]:
-    """Items newest first with their group's code, filtered (a light filter leaves finished items out)."""
+    """Items newest first with their group's code, filtered (a light filter leaves finished items out); with
+    `member_id`, only those he holds a role on or, `orgs`, that belong to one of those organisations."""
     q = listed().outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
     if template:
         q = q.where(Item.template_key == template)
@@ -231,7 +233,8 @@ def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | N
             Assignment, and_(Assignment.item_id == Item.id, Assignment.role == Item.owner_role, Assignment.person_id == owner_id))
     if member_id is not None:
         # from the person's assignments (a member of a group holds roles on few items; staff are not filtered)
-        q = q.where(Item.id.in_(select(Assignment.item_id).where(Assignment.person_id == member_id)))
+        mine = Item.id.in_(select(Assignment.item_id).where(Assignment.person_id == member_id))
+        q = q.where(or_(mine, in_orgs(Item.organisation_id, orgs)) if orgs else mine)
     if light:
         q = q.where(Item.finished_at.is_(None), light_filter(light, now, spawning))
     elif not include_finished:

@@ -151,12 +151,20 @@ TemplateVersion = _Table(
     _s("source_name", 500, False), Column("source_text", Text, nullable=False), _when("published_at", False),
     _s("published_by", 64))
 
+# The People's Congresses of the deployment (市·县区·乡镇), a tree. A unit or item whose organisation_id is NULL
+# belongs to the root (the organisation without a parent): databases from before organisations need no rewrite.
+Organisation = _Table(
+    "organisations", metadata, _pk(),
+    _s("code", 64, False, unique=True), _s("name", 200, False), _s("level", 16, False),
+    Column("parent_id", Integer, ForeignKey("organisations.id")), _s("slip_code", 20))
+
 OrgUnit = _Table(
     "org_units", metadata, _pk(),
     _s("code", 64, False, unique=True), _s("name", 200, False),
     _s("kind", 32, False),  # group, committee, council, office, department, district
     Column("applies_to_all", Boolean, nullable=False, default=False),
-    _s("webhook_url", 500))  # a group robot (政务微信/钉钉-style) that receives the unit's notices as JSON
+    _s("webhook_url", 500),  # a group robot (政务微信/钉钉-style) that receives the unit's notices as JSON
+    Column("organisation_id", Integer, ForeignKey("organisations.id", name="fk_org_units_organisation")))
 
 Person = _Table(
     "people", metadata, _pk(),
@@ -198,6 +206,7 @@ Item = _Table(
     _when("finished_at"),
     # The time of the item's last recorded action (not refusals, not escalations): no later action may predate it.
     _when("updated_at"),
+    Column("organisation_id", Integer, ForeignKey("organisations.id", name="fk_items_organisation"), index=True),
     Index("ix_items_template_state", "template_key", "state"),
     Index("ix_items_open_due", "due_at", postgresql_where=text("finished_at IS NULL"), sqlite_where=text("finished_at IS NULL")),
     # The open items at given steps (the workbench's inbox): a few percent of all items, whatever the years kept;

@@ -29,7 +29,7 @@ from .shapes import (
     RoleHolders,
     StepInfo,
 )
-from .viewer import Viewer, check_sees, person_of, sees_all
+from .viewer import Viewer, check_sees, person_of, sees_all, staff_orgs
 
 MAX_LIMIT = 10_000
 
@@ -70,9 +70,10 @@ def list_items(store: Store, viewer: Viewer, now: datetime, *, template: str | N
     with store.read() as tx:
         who = person_of(tx, viewer)
         member = None if sees_all(tx, who) else who.id
+        orgs = staff_orgs(tx, who) if member is not None else None
         owner_id = common.person(tx, owner).id if owner else None
         rows = item_store.search(tx, now, template=template, state=state, group=group, owner_id=owner_id, light=light_is,
-                                 include_finished=include_finished, limit=limit, offset=offset, member_id=member,
+                                 include_finished=include_finished, limit=limit, offset=offset, member_id=member, orgs=orgs,
                                  spawning=common.spawning(tx))
         return summaries(tx, rows, now)
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from ...errors import NotPermitted
 from ...rows import PersonRow
-from ...store import Tx, directory
+from ...store import Tx
+from ...store import organisations as org_store
 from .. import accounts, common
 
 
@@ -40,8 +41,13 @@ def person_needed(tx: Tx, viewer: Viewer) -> PersonRow:
 
 
 def sees_all(tx: Tx, who: PersonRow | None) -> bool:
-    """Whether he sees every item: the operator, administrators, office and council staff (common.may_see's rule)."""
-    return who is None or who.admin or directory.is_staff(tx, who.id)
+    """Whether he sees every item: the operator and administrators (common.may_see's rule)."""
+    return who is None or who.admin
+
+
+def staff_orgs(tx: Tx, who: PersonRow) -> list[int | None]:
+    """The organisations whose items he sees as their office or council staff (common.may_see's rule)."""
+    return org_store.staff_orgs(tx, who.id)
 
 
 def check_sees(tx: Tx, who: PersonRow | None, item_id: int) -> None:

@@ -1,0 +1,132 @@
+"""Issue 26, first part: several People's Congresses in one deployment. Each organisation owns its units and items;
+a district's office and council see their district's items and not the city's, the city's staff not the district's;
+units that apply to all apply within their organisation; `orgs list` prints the tree."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from conftest import ROOT, T0
+from workflow import service
+from workflow.errors import FileError, InvalidInput, NotFound
+
+PEOPLE = ROOT / "workflow" / "demo_people.yaml"
+
+
+def _file(tmp_path, change=None) -> str:
+    data = yaml.safe_load(PEOPLE.read_text(encoding="utf-8"))
+    data["organisations"] = [
+        {"code": "city", "name": "某市人大常委会", "level": "city", "slip_code": "市人大"},
+        {"code": "dc", "name": "东城区人大常委会", "level": "district", "parent": "city", "slip_code": "东人大"},
+        {"code": "dc-town", "name": "东城区青石镇人大", "level": "township", "parent": "dc"},
+    ]
+    data["people"] += [
+        {"code": "city.clerk", "name": "孔秘书", "email": "kong@rd.example.gov.cn"},
+        {"code": "dc.clerk", "name": "东城秘书", "email": "dc.clerk@dc.example.gov.cn"},
+        {"code": "dc.chair", "name": "东城主任", "email": "dc.chair@dc.example.gov.cn"},
+        {"code": "dc.lead", "name": "东城组长", "email": "dc.lead@dc.example.gov.cn"},
+    ]
+    office = next(u for u in data["units"] if u["code"] == "office")
+    office["members"].append({"person": "city.clerk", "role": "office"})
+    data["units"] += [
+        {"code": "dc-office", "name": "东城区人大常委会办公室", "kind": "office", "organisation": "dc",
+         "applies_to_all": True, "members": [{"person": "dc.clerk", "role": "office"}]},
+        {"code": "dc-council", "name": "东城区主任会议", "kind": "council", "organisation": "dc",
+         "applies_to_all": True, "members": [{"person": "dc.chair", "role": "council"}]},
+        {"code": "dc-env", "name": "东城区生态环境专项监督小组", "kind": "group", "organisation": "dc",
+         "members": [{"person": "dc.lead", "role": "group_lead"}, {"person": "huang.bo", "role": "department"}]},
+    ]
+    if change:
+        change(data)
+    path = tmp_path / "people.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def two(ready, tmp_path):
+    """The demo's city with 东城区 as an organisation of its own: a city item and a district item."""
+    service.import_people(ready, "wang.fang", _file(tmp_path), T0)
+    city = service.create_item(ready, "wang.fang", template="special_supervision", title="市级大气污染防治", now=T0,
+                               group="g-env").id
+    dc = service.create_item(ready, "dc.clerk", template="special_supervision", title="东城区河道整治", now=T0,
+                             group="dc-env").id
+    return ready, city, dc
+
+
+def _holders(store, item):
+    return {r.role: sorted(p.split(" (")[1][:-1] for p in r.people)
+            for r in service.show_item(store, service.OPERATOR, item, T0).roles}
+
+
+def test_a_district_item_takes_its_own_office_and_council_not_the_citys(two):
+    s, city, dc = two
+    h = _holders(s, dc)
+    assert h["office"] == ["dc.clerk"] and h["council"] == ["dc.chair"] and h["group_lead"] == ["dc.lead"]
+    assert "party_committee" not in h or h["party_committee"] == []  # the city's 市委 unit applies to the city's items
+    c = _holders(s, city)
+    assert c["office"] == ["city.clerk", "wang.fang"] and "dc.chair" not in c["council"]
+
+
+def test_a_district_clerk_sees_only_his_districts_items_and_the_citys_staff_not_the_districts(two):
+    s, city, dc = two
+    assert [i.id for i in service.list_items(s, "dc.clerk", T0)] == [dc]
+    assert [i.id for i in service.list_items(s, "city.clerk", T0)] == [city]
+    for who, hidden in (("dc.clerk", city), ("dc.chair", city), ("city.clerk", dc), ("li.ming", dc)):
+        with pytest.raises(NotFound, match=f"事项 {hidden} 不存在"):
+            service.show_item(s, who, hidden, T0)
+        with pytest.raises(NotFound):
+            service.history(s, who, hidden)
+    assert service.show_item(s, "dc.chair", dc, T0).id == dc
+    # a department clerk works for both: he sees what he holds a role on, in either organisation
+    assert {i.id for i in service.list_items(s, "huang.bo", T0)} == {city, dc}
+
+
+def test_the_city_staff_cannot_act_on_a_district_item(two):
+    s, _city, dc = two
+    with pytest.raises(NotFound):
+        service.advance(s, "city.clerk", dc, "propose", T0, fields={"topic": "x", "source": "社会关注"})
+
+
+def test_one_item_belongs_to_one_organisation(two):
+    s, _city, _dc = two
+    with pytest.raises(InvalidInput, match="一个事项只属于一个人大"):
+        service.create_item(s, "wang.fang", template="special_supervision", title="跨级", now=T0, group="g-env",
+                            units=("dc-env",))
+
+
+def test_orgs_list_prints_the_tree(two):
+    from click.testing import CliRunner
+
+    from cli import cli
+    s, _c, _d = two
+    runner = CliRunner()
+    r = runner.invoke(cli, ["--db", str(s.engine.url), "orgs", "list"])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines() == ["city  某市人大常委会（市）  代字 市人大", "  dc  东城区人大常委会（县（区））  代字 东人大",
+                                     "    dc-town  东城区青石镇人大（乡镇）"]
+    tree = json.loads(runner.invoke(cli, ["--db", str(s.engine.url), "orgs", "list", "--json"]).output)
+    assert [(o["code"], o["level"], [(k["code"], [g["code"] for g in k["children"]]) for k in o["children"]])
+            for o in tree] == [("city", "city", [("dc", ["dc-town"])])]
+
+
+def test_orgs_list_without_organisations_says_everything_is_one(ready):
+    assert service.list_orgs(ready) == []
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["organisations"][1].pop("parent"), "exactly one organisation has no `parent`"),
+    (lambda d: d["organisations"][1].update(parent="nowhere"), "parent 'nowhere' is not among the organisations"),
+    (lambda d: d["organisations"][2].update(level="city"), "cannot be under 'dc' (district): a parent is a level up"),
+    (lambda d: d["organisations"][0].update(level="county"), "level 'county' is not one of"),
+    (lambda d: d["units"][-1].update(organisation="xx"), "unit 'dc-env': organisation 'xx' is not among"),
+])
+def test_a_wrong_organisation_tree_is_a_located_error_and_imports_nothing(ready, tmp_path, change, message):
+    before = len(service.list_people(ready))
+    with pytest.raises(FileError) as e:
+        service.import_people(ready, "wang.fang", _file(tmp_path, change), T0)
+    assert message in str(e.value) and "people.yaml:" in str(e.value)
+    assert len(service.list_people(ready)) == before and service.list_orgs(ready) == []

@@ -1,0 +1,85 @@
+"""Organisations (the People's Congresses of the deployment): their tree, imports, and whose staff sees which items.
+
+A unit or item whose `organisation_id` is NULL belongs to the root organisation; so does everything in a database
+whose people file never named an organisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+
+from .driver import Prepared
+from .engine import Tx
+from .models import Item, Membership, Organisation, OrgUnit
+
+if TYPE_CHECKING:
+    from ..people_file import OrgEntry
+
+STAFF_KINDS = ("office", "council")
+
+
+@dataclass(slots=True, eq=False)
+class OrgRow:
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+    slip_code: str | None
+
+
+def all_orgs(tx: Tx) -> list[OrgRow]:
+    return [OrgRow(**r) for r in tx.execute(select(Organisation.__table__).order_by(Organisation.id)).mappings()]
+
+
+def apply(tx: Tx, orgs: tuple[OrgEntry, ...]) -> dict[str, int | None]:
+    """Create or update the file's organisations (parents first); → code → the id units and items store (None for
+    the root, whose units and items keep NULL)."""
+    ids = {r.code: r.id for r in tx.execute(select(Organisation.code, Organisation.id))}
+    out: dict[str, int | None] = {}
+    pending = list(orgs)
+    while pending:  # the file is checked: every parent is among them, a level up, so this ends
+        ready = [o for o in pending if o.parent is None or o.parent in out]
+        for o in ready:
+            values = {"name": o.name, "level": o.level, "slip_code": o.slip_code,
+                      "parent_id": None if o.parent is None else ids[o.parent]}
+            if o.code in ids:
+                tx.execute(update(Organisation).where(Organisation.id == ids[o.code]).values(**values))
+            else:
+                ids[o.code] = tx.execute(insert(Organisation).values(code=o.code, **values).returning(Organisation.id)).scalar_one()
+            out[o.code] = None if o.parent is None else ids[o.code]
+        pending = [o for o in pending if o not in ready]
+    return out
+
+
+def same_org(a, b):
+    """a and b name the same organisation (NULL being the root): `IS NOT DISTINCT FROM`."""
+    return a.is_not_distinct_from(b)
+
+
+_STAFF_SEES = Prepared(lambda: select(
+    select(Membership.id).join(OrgUnit, OrgUnit.id == Membership.unit_id).join(Item, Item.id == bindparam("i"))
+    .where(Membership.person_id == bindparam("p"), or_(*(OrgUnit.kind == k for k in STAFF_KINDS)),
+           same_org(OrgUnit.organisation_id, Item.organisation_id)).exists()))
+
+
+def staff_sees(tx: Tx, person_id: int, item_id: int) -> bool:
+    """Whether the person belongs to the office or the council of the item's organisation (who see its items)."""
+    return bool(_STAFF_SEES.scalar(tx, {"p": person_id, "i": item_id}))
+
+
+def staff_orgs(tx: Tx, person_id: int) -> list[int | None]:
+    """The organisations whose office or council the person belongs to (None: the root)."""
+    rows = tx.execute(select(OrgUnit.organisation_id).join(Membership, Membership.unit_id == OrgUnit.id)
+                      .where(Membership.person_id == person_id, OrgUnit.kind.in_(STAFF_KINDS)).distinct())
+    return [r[0] for r in rows]
+
+
+def in_orgs(column, orgs: list[int | None]):
+    """A filter: the column's organisation is one of `orgs` (None among them: the root's, stored as NULL)."""
+    ids = [o for o in orgs if o is not None]
+    parts = ([column.in_(ids)] if ids else []) + ([column.is_(None)] if None in orgs else [])
+    return or_(*parts) if parts else and_(False)
