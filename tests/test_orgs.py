@@ -28,6 +28,7 @@ def _file(tmp_path, change=None) -> str:
         {"code": "dc.clerk", "name": "东城秘书", "email": "dc.clerk@dc.example.gov.cn"},
         {"code": "dc.chair", "name": "东城主任", "email": "dc.chair@dc.example.gov.cn"},
         {"code": "dc.lead", "name": "东城组长", "email": "dc.lead@dc.example.gov.cn"},
+        {"code": "it.admin", "name": "信息科管理员", "email": "it@rd.example.gov.cn", "admin": True},
     ]
     office = next(u for u in data["units"] if u["code"] == "office")
     office["members"].append({"person": "city.clerk", "role": "office"})
@@ -130,3 +131,14 @@ def test_a_wrong_organisation_tree_is_a_located_error_and_imports_nothing(ready,
         service.import_people(ready, "wang.fang", _file(tmp_path, change), T0)
     assert message in str(e.value) and "people.yaml:" in str(e.value)
     assert len(service.list_people(ready)) == before and service.list_orgs(ready) == []
+
+
+def test_an_administrator_publishes_and_imports_but_sees_no_item_by_being_one(two):
+    """Issue 26: `admin: true` lets a person publish, import and retry for the whole deployment; it grants no view
+    of items (an administrator who is also office staff sees his organisation's items as staff)."""
+    s, city, dc = two
+    assert service.list_items(s, "it.admin", T0) == []
+    for item in (city, dc):
+        with pytest.raises(NotFound, match=f"事项 {item} 不存在"):
+            service.show_item(s, "it.admin", item, T0)
+    assert [i.id for i in service.list_items(s, "wang.fang", T0)] == [city]  # admin and the city's office

@@ -183,10 +183,9 @@ def load_act(tx: Tx, actor: str, item_id: int) -> tuple[PersonRow, LockedItem, D
 
 
 def may_see(tx: Tx, who: PersonRow, item_id: int, holds: bool | None = None) -> bool:
-    """The one rule of who sees an item: administrators every item, the office and council staff of its organisation
-    (人大) its items, anyone else the items he holds a role on (`holds`, when the caller has read it already)."""
-    if who.admin:
-        return True
+    """The one rule of who sees an item: the office and council staff of its organisation (人大) its items, anyone
+    else the items he holds a role on (`holds`, when the caller has read it already). Being an administrator
+    (publishing, importing, retrying for the whole deployment) grants no view of items."""
     if holds is None:
         holds = inbox_store.holds_any_role(tx, item_id, who.id)
     return holds or org_store.staff_sees(tx, who.id, item_id)
