@@ -142,3 +142,34 @@ def test_an_administrator_publishes_and_imports_but_sees_no_item_by_being_one(tw
         with pytest.raises(NotFound, match=f"事项 {item} 不存在"):
             service.show_item(s, "it.admin", item, T0)
     assert [i.id for i in service.list_items(s, "wang.fang", T0)] == [city]  # admin and the city's office
+
+
+def test_on_the_demo_each_district_sees_its_own_items_and_the_city_not_theirs(tmp_path):
+    """Issue 26's demo: 东城区 and 西城区 are organisations of their own, each with an item. Who sees a district item,
+    by hand: its district's office, council, group lead and department; nobody of the city, administrators included.
+    No district person sees a city item."""
+    from workflow.demo import run_demo
+    from workflow.service import open_store
+    from workflow.store import directory
+
+    run_demo(tmp_path / "demo", lambda _line: None)
+    s = open_store(f"sqlite:///{tmp_path / 'demo' / 'wuzhuan.db'}")
+    now = T0.replace(month=4, day=20)
+    expected = {14: {"liu.yang", "he.ping", "lu.wen", "fang.li"}, 15: {"cao.yu", "ye.qing", "shi.lei", "tian.mei"}}
+    district_people = set().union(*expected.values()) | {"qiu.bin"}
+    with s.read() as tx:
+        everyone = [p.code for p, _units in directory.list_people(tx)]
+    seen = {code: {i.id for i in service.list_items(s, code, now, limit=100)} for code in everyone}
+    for item, who in expected.items():
+        assert {code for code in everyone if item in seen[code]} == who
+        for code in everyone:
+            if code in who:
+                assert service.show_item(s, code, item, now).id == item
+            else:
+                with pytest.raises(NotFound):
+                    service.show_item(s, code, item, now)
+    city_items = {i.id for i in service.list_items(s, service.OPERATOR, now, limit=100)} - set(expected)
+    assert len(city_items) == 13
+    assert all(not (seen[code] & city_items) for code in district_people)
+    assert seen["wang.fang"] == city_items and seen["li.ming"] == city_items  # the city's office and council
+    s.dispose()

@@ -17,6 +17,7 @@ from .errors import Conflict, InvalidInput, NotPermitted
 from .service import accounts
 
 PEOPLE = Path(__file__).parent / "demo_people.yaml"
+ORGS = Path(__file__).parent / "demo_orgs.yaml"  # the districts as People's Congresses of their own
 BASE_URL = "http://127.0.0.1:8000"  # where `wuzhuan serve` listens by default: the notices link there
 PASSWORD = "wuzhuan-demo"  # everyone's workbench password, on the demo's own simulation database only
 
@@ -220,6 +221,17 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     except InvalidInput as e:  # no Pango on this machine: the rest of the demo stands
         pdf = f" (no PDF: {e})"
     say(f"\nReports in {reports}: board.xlsx (排名), ledger.xlsx (台账), results.html{pdf} (成果报告, with charts)")
+    t = at("2026-04-20 09:05")
+    r = service.import_people(store, "wang.fang", ORGS, t)
+    own = [service.create_item(store, clerk, template="special_supervision", title=title, now=t, group=group).id
+           for clerk, title, group in (("liu.yang", "东城区河道整治专项监督", "dc-river"),
+                                       ("cao.yu", "西城区义务教育均衡发展专项监督", "xc-school"))]
+    roots = service.list_orgs(store)
+    tree = "; ".join(f"{o.name}: " + "、".join(k.name + (f"（{'、'.join(g.name for g in k.children)}）" if k.children else "")
+                                               for k in o.children) for o in roots)
+    say(f"\nOrganisations — {tree}. 东城区 (刘洋 liu.yang) and 西城区 (曹宇 cao.yu) each created an item of their own "
+        f"(#{own[0]}, #{own[1]}) with their own office and 主任会议: each district's staff see only their district's "
+        "items, the city's staff not the districts' own (docs/people.md, \"Organisations\").")
     n = accounts.demo_passwords(store, PASSWORD, at("2026-04-20 09:10"))
     v = service.verify_audit(store)
     exe = sys.argv[0] if Path(sys.argv[0]).name == "wuzhuan" else "wuzhuan"
@@ -229,7 +241,8 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
         f"\nOpen the workbench (督办工作台) on this database:\n"
         f"             {exe} --db sqlite:///{db} serve\n"
         f"  then browse http://127.0.0.1:8000/ and log in as li.ming (主任会议), zhao.hua (组长), chen.jing (工委),\n"
-        f"  wang.fang (办公室, administrator) or huang.bo (承办单位) — the demo gave its {n} people the password {PASSWORD}.\n"
+        f"  wang.fang (办公室, administrator), huang.bo (承办单位) or liu.yang (东城区人大办公室)\n"
+        f"  — the demo gave its {n} people the password {PASSWORD}.\n"
         f"  The workbench acts at the wall clock, not at the demo's 2026-04-20: its lights are today's.")
     store.dispose()
     return directory
