@@ -173,3 +173,40 @@ def test_on_the_demo_each_district_sees_its_own_items_and_the_city_not_theirs(tm
     assert all(not (seen[code] & city_items) for code in district_people)
     assert seen["wang.fang"] == city_items and seen["li.ming"] == city_items  # the city's office and council
     s.dispose()
+
+
+def test_slip_numbers_count_per_series_each_organisation_its_own_without_gaps(two, tmp_path):
+    """Issue 26/30: 督办单 numbers count per organisation, 代字 series and year (`{org}` is the organisation's
+    slip_code), each series gapless; before, one counter a year served every series, so each had gaps."""
+    from sqlalchemy import select
+
+    from workflow.store.models import Escalation
+    s, _city, _dc = two
+    text = (ROOT / "definitions" / "special_supervision.yaml").read_text(encoding="utf-8")
+    custom = tmp_path / "special_supervision.yaml"
+    custom.write_text(text.replace('slip_pattern: "〔{year}〕人大督字第{n}号"', 'slip_pattern: "〔{year}〕{org}督字第{n}号"'),
+                      encoding="utf-8")
+    service.publish(s, "wang.fang", custom, T0)
+    made = [service.create_item(s, clerk, template="special_supervision", title=t, now=T0, group=g).id
+            for clerk, t, g in (("wang.fang", "市一", "g-env"), ("dc.clerk", "东一", "dc-env"), ("wang.fang", "市二", "g-env"),
+                                ("dc.clerk", "东二", "dc-env"))]
+    service.sweep(s, T0.replace(month=3))  # far past every deadline: each item's red slip fires
+    with s.read() as tx:
+        slips = dict(tx.execute(select(Escalation.item_id, Escalation.slip_no)
+                                .where(Escalation.rung == "red", Escalation.item_id.in_(made))).all())
+    assert sorted(slips[i] for i in made[0::2]) == ["〔2026〕市人大督字第1号", "〔2026〕市人大督字第2号"]
+    assert sorted(slips[i] for i in made[1::2]) == ["〔2026〕东人大督字第1号", "〔2026〕东人大督字第2号"]
+
+
+def test_a_series_first_used_after_the_upgrade_starts_after_the_years_old_counter(ready):
+    """Migration 0016: a year's counter from before series is series ''; a series first used that year starts after
+    it, so no number given before the upgrade is given again."""
+    from sqlalchemy import insert
+
+    from workflow.store import escalations as esc_store
+    from workflow.store.models import SlipCounter
+    with ready.transaction() as tx:
+        tx.execute(insert(SlipCounter.__table__).values(series="", year=2026, last=7))
+        got = [esc_store.next_slip(tx, 2026, "〔2026〕人大督字第{n}号") for _ in range(2)]
+        other = esc_store.next_slip(tx, 2027, "〔2027〕人大督字第{n}号")
+    assert got == [8, 9] and other == 1

@@ -139,9 +139,10 @@ def fields(c: Template) -> None:
     pattern = c.d.get("slip_pattern")
     if isinstance(pattern, str):
         try:
-            pattern.format(year=2026, n=1)
+            pattern.format(year=2026, org="人大", n=1)
         except (KeyError, IndexError, ValueError) as e:
-            c.p(("slip_pattern",), f"the pattern may use only {{year}} and {{n}} ({type(e).__name__}: {e})")
+            c.p(("slip_pattern",), f"the pattern may use only {{year}}, {{org}} (the organisation's 代字) and {{n}} "
+                                   f"({type(e).__name__}: {e})")
         else:
             if "{n}" not in pattern:
                 c.p(("slip_pattern",), "the pattern needs {n}, the slip's number in its year")

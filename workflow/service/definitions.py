@@ -115,7 +115,7 @@ def preview_notice(defn: Definition, notice: str, rung: str | None = None, notic
     if found:
         r = found[1]
         ctx["rung"] = {"name": r.name, "label": r.label, "meaning": r.meaning}
-        ctx["slip"] = {"no": defn.slip_pattern.format(year=2026, n=1) if r.slip else "",
+        ctx["slip"] = {"no": defn.slip_pattern.format(year=2026, org="人大", n=1) if r.slip else "",
                        "limit": "2026-06-08 24:00" if r.limit else ""}
         informed = [x for x in r.notify if x not in ("owner", state.owner if state else None)]
         ctx["cc"] = [{"name": f"示例{defn.roles.get(x, x)}", "email": "", "role": defn.roles.get(x, x)} for x in informed]

@@ -19,6 +19,7 @@ from ..store import RungStatus, Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import escalations as esc_store
 from ..store import items as item_store
+from ..store import organisations as org_store
 from ..store import outbox as outbox_store
 from . import common
 
@@ -75,7 +76,7 @@ def _batch(tx: Tx, store: Store, steps: list[Any], now: datetime, worker: str, c
         counts["fired"] += 1
         rung = d.fire.rung
         to, cc = notice_data.readers(defn, step.state, rung.notify, holders[item.id])
-        slip = _slip(tx, defn, cals[defn.calendar], rung, now, esc_id)
+        slip = _slip(tx, defn, cals[defn.calendar], rung, now, esc_id, item.organisation_id)
         reason = _start_reason(defn, item, urgent, rung.name)
         units = {u.id: u for _l, p in to + cc for u in webhooks.get(p.id, [])}
         rows, missing = notice_data.message_rows(notice=rung.notice, key=f"e{esc_id}", to=to, cc=cc, defn=defn, item=item,
@@ -100,12 +101,18 @@ def _batch(tx: Tx, store: Store, steps: list[Any], now: datetime, worker: str, c
     esc_store.move_pointers(tx, [(st.id, d.next_rung, d.next_at) for st, _i, _d, d, _u in decisions])
 
 
-def _slip(tx: Tx, defn: Definition, cal: WorkCalendar, rung: Rung, now: datetime, esc_id: int) -> dict[str, str]:
-    """A 督办单's number (numbered rungs) and the new 限期 it sets (rungs with a `limit`), recorded on the claim."""
+_N = "{n}"  # the number's place in a series' text (its key in slip_counters)
+
+
+def _slip(tx: Tx, defn: Definition, cal: WorkCalendar, rung: Rung, now: datetime, esc_id: int,
+          organisation_id: int | None) -> dict[str, str]:
+    """A 督办单's number (numbered rungs) and the new 限期 it sets (rungs with a `limit`), recorded on the claim.
+    Numbers count per series — the pattern with the year and the organisation's 代字 filled in — and year."""
     no = ""
     if rung.slip:
         year = now.astimezone(TZ).year
-        no = defn.slip_pattern.format(year=year, n=esc_store.next_slip(tx, year))
+        series = defn.slip_pattern.format(year=year, org=org_store.slip_code_of(tx, organisation_id), n=_N)
+        no = series.replace(_N, str(esc_store.next_slip(tx, year, series)))
     limit_at = None
     if rung.limit:  # hours from the moment it fires; days, working days and months to the end of the day they reach
         limit_at = shift(cal, now, rung.limit, "after")[0]

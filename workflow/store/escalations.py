@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Integer, String, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..rows import StepRow
@@ -56,16 +56,25 @@ def fired(tx: Tx, step_id: int) -> list[str]:
     return list(tx.execute(select(Escalation.rung).where(Escalation.step_id == step_id).order_by(Escalation.id)).scalars())
 
 
-_SLIP_ROW = {"sqlite": sqlite.insert(SlipCounter).values(year=bindparam("y"), last=0).on_conflict_do_nothing(index_elements=["year"]),
-             "postgresql": postgresql.insert(SlipCounter).values(year=bindparam("y"), last=0).on_conflict_do_nothing(index_elements=["year"])}
-_SLIP_NEXT = (update(SlipCounter).where(SlipCounter.year == bindparam("y")).values(last=SlipCounter.last + 1)
-              .returning(SlipCounter.last))
+def _slip_row(insert_):
+    """A series' counter, created at its first slip of a year after the year's counter from before series (''),
+    so that no number given before an upgrade is given again."""
+    legacy = (select(func.coalesce(func.max(SlipCounter.last), 0))
+              .where(SlipCounter.series == "", SlipCounter.year == bindparam("y")).scalar_subquery())
+    return insert_(SlipCounter.__table__).from_select(
+        ["series", "year", "last"], select(bindparam("s", type_=String), bindparam("y", type_=Integer), legacy)
+    ).on_conflict_do_nothing(index_elements=["series", "year"])
 
 
-def next_slip(tx: Tx, year: int) -> int:
-    """The next 督办单 number of `year`, under the year's row lock: no gaps (a rolled-back firing gives it back)."""
-    tx.execute(_SLIP_ROW[tx.dialect], {"y": year})
-    return tx.execute(_SLIP_NEXT, {"y": year}).scalar_one()
+_SLIP_ROW = {"sqlite": _slip_row(sqlite.insert), "postgresql": _slip_row(postgresql.insert)}
+_SLIP_NEXT = (update(SlipCounter).where(SlipCounter.series == bindparam("s"), SlipCounter.year == bindparam("y"))
+              .values(last=SlipCounter.last + 1).returning(SlipCounter.last))
+
+
+def next_slip(tx: Tx, year: int, series: str = "") -> int:
+    """The next 督办单 number of `series` in `year`, under its row lock: no gaps (a rolled-back firing gives it back)."""
+    tx.execute(_SLIP_ROW[tx.dialect], {"s": series, "y": year})
+    return tx.execute(_SLIP_NEXT, {"s": series, "y": year}).scalar_one()
 
 
 def set_slip(tx: Tx, escalation_id: int, slip_no: str | None, limit_at: datetime | None) -> None:

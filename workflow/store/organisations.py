@@ -31,6 +31,13 @@ class OrgRow:
     slip_code: str | None
 
 
+def slip_code_of(tx: Tx, organisation_id: int | None) -> str:
+    """The 机关代字 of an organisation (None: the root's); "" when it has none or no organisation is named."""
+    q = select(Organisation.slip_code).where(
+        Organisation.id == organisation_id if organisation_id is not None else Organisation.parent_id.is_(None))
+    return tx.execute(q).scalar() or ""
+
+
 def all_orgs(tx: Tx) -> list[OrgRow]:
     return [OrgRow(**r) for r in tx.execute(select(Organisation.__table__).order_by(Organisation.id)).mappings()]
 
