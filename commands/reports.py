@@ -19,6 +19,7 @@ from commands.base import (
     scorecard_opt,
     store,
     table,
+    viewer_opt,
 )
 
 
@@ -177,3 +178,31 @@ def scores_set(ctx, unit, score, comment, year, card, actor, now, as_json) -> No
 
     r = service.set_score(store(ctx), actor, unit, score, parse_now(now), comment=comment, year=year, card_path=card)
     emit(r, as_json, lambda d: click.echo(f"{d.unit_name}（{d.unit}）{d.year}年创新评分 {d.score}，评分人 {d.evaluator}"))
+
+
+@report.command("orgs")
+@click.option("--as-of", "as_of", required=True, metavar="DATE", help="The day the figures are as of (its end).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@viewer_opt
+@click.pass_context
+def report_orgs(ctx, as_of, fmt, actor) -> None:
+    """Per organisation (市·县区·乡镇人大), each under the one above it: items open and closed, lights, on-time rate,
+    working days late. With --actor, what that office or council member may look over (his 人大 and those below)."""
+    from workflow import service
+
+    roots = service.org_rollup(reader(ctx), actor or service.OPERATOR, as_of)
+    if fmt == "json":
+        emit(roots, True)
+        return
+    rows = []
+
+    def walk(o, depth: int) -> None:
+        i = o.items
+        rate = "无数据" if o.on_time_rate is None else f"{o.on_time_rate:.0%}"
+        rows.append([("  " * depth) + o.name, o.level_label, i["total"], i["open"], i["closed"], i["green"], i["yellow"],
+                     i["red"], rate, o.late_workdays])
+        for k in o.children:
+            walk(k, depth + 1)
+    for r in roots:
+        walk(r, 0)
+    table(rows, ["组织", "级别", "事项", "在办", "办结", "绿", "黄", "红", "按时率（已办结环节）", "逾期工作日"])

@@ -210,3 +210,26 @@ def test_a_series_first_used_after_the_upgrade_starts_after_the_years_old_counte
         got = [esc_store.next_slip(tx, 2026, "〔2026〕人大督字第{n}号") for _ in range(2)]
         other = esc_store.next_slip(tx, 2027, "〔2027〕人大督字第{n}号")
     assert got == [8, 9] and other == 1
+
+
+def test_the_roll_up_counts_each_organisation_by_hand_for_its_staff_only(two):
+    """Issue 26: the office and council of an organisation see, for it and every organisation below it, items
+    open and closed with their lights, on-time rate and lateness — counts only, no item opened; a township with
+    nothing to count is 无数据, not 0 and not a red card."""
+    from workflow.errors import NotPermitted
+    s, _city, _dc = two
+    service.create_item(s, "dc.clerk", template="special_supervision", title="东城区二", now=T0, group="dc-env")
+    tree = service.org_rollup(s, "city.clerk", "2026-01-05")
+    (city,) = tree
+    assert (city.code, [k.code for k in city.children], [g.code for g in city.children[0].children]) == ("city", ["dc"], ["dc-town"])
+    assert city.items == {"total": 1, "open": 1, "closed": 0, "green": 1, "yellow": 0, "red": 0}
+    dc = city.children[0]
+    assert dc.items == {"total": 2, "open": 2, "closed": 0, "green": 2, "yellow": 0, "red": 0}
+    town = dc.children[0]
+    assert town.no_data and town.on_time_rate is None and town.items["total"] == 0
+    # 选题立项 is due 2026-01-26 24:00 (15 working days): by the end of 2026-02-06 nine working days late, red
+    late = service.org_rollup(s, "dc.clerk", "2026-02-06")
+    assert [o.code for o in late] == ["dc"]  # the district's clerk: his district and below, not the city
+    assert late[0].items["red"] == 2 and late[0].late_workdays == 2 * 9
+    with pytest.raises(NotPermitted):
+        service.org_rollup(s, "huang.bo", "2026-02-06")  # a department clerk: no office, no council

@@ -276,10 +276,8 @@ Escalation = _Table(
     _s("slip_no", 64), _when("limit_at"),  # a fired 督办单's number and the new 限期 it set
     UniqueConstraint("step_id", "rung"))
 
-# The last 督办单 number given in each series and year (the series: the number's text with {n} open, so each
-# organisation's 代字 and pattern counts alone; '' is the one counter of a year before series, migration 0016):
-# incremented under its row lock, in the transaction that fires the rung, so that numbers have no gaps (a
-# rolled-back firing gives its number back).
+# The last 督办单 number of each series (the number's text with {n} open; '' the year's counter before 0016) and
+# year: incremented under its row lock as the rung fires, so numbers have no gaps (a rollback gives it back).
 SlipCounter = _Table(
     "slip_counters", metadata,
     _s("series", 200, False, primary_key=True),

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from .driver import Prepared
 from .engine import Tx
-from .models import Item, Membership, Organisation, OrgUnit
+from .models import Item, Membership, Organisation, OrgUnit, ProgressCount
 
 if TYPE_CHECKING:
     from ..people_file import OrgEntry
@@ -90,3 +90,20 @@ def in_orgs(column, orgs: list[int | None]):
     ids = [o for o in orgs if o is not None]
     parts = ([column.in_(ids)] if ids else []) + ([column.is_(None)] if None in orgs else [])
     return or_(*parts) if parts else and_(False)
+
+
+def item_clocks(tx: Tx, cut) -> list[tuple]:
+    """(organisation id, finished_at, due_at, yellow_at, paused_at) of each item created before `cut`: what the
+    roll-up counts (no title, no field: nothing of an item is shown)."""
+    return list(tx.execute(select(Item.organisation_id, Item.finished_at, Item.due_at, Item.yellow_at, Item.paused_at)
+                           .where(Item.created_at < cut)))
+
+
+def closed_counts(tx: Tx, last_day) -> dict[int | None, tuple[int, int, int]]:
+    """Organisation → (steps closed, on time, working days late) up to `last_day`, from the board's progress counts
+    of its units."""
+    rows = tx.execute(select(OrgUnit.organisation_id, func.sum(ProgressCount.closed), func.sum(ProgressCount.on_time),
+                             func.sum(ProgressCount.late_workdays))
+                      .join(OrgUnit, OrgUnit.id == ProgressCount.unit_id).where(ProgressCount.day <= last_day)
+                      .group_by(OrgUnit.organisation_id))
+    return {o: (int(c or 0), int(t or 0), int(w or 0)) for o, c, t, w in rows}
