@@ -233,3 +233,29 @@ def test_the_roll_up_counts_each_organisation_by_hand_for_its_staff_only(two):
     assert late[0].items["red"] == 2 and late[0].late_workdays == 2 * 9
     with pytest.raises(NotPermitted):
         service.org_rollup(s, "huang.bo", "2026-02-06")  # a department clerk: no office, no council
+
+
+def test_the_orgs_page_shows_a_districts_staff_their_district_and_refuses_a_department(two):
+    import re
+
+    from starlette.testclient import TestClient
+
+    from conftest import Clock, passwords
+    from workflow.web import create_app
+    s, _city, _dc = two
+    passwords(s)
+    app = create_app(s, Clock(T0.replace(month=2, day=6)))
+
+    def page(code: str):
+        c = TestClient(app, base_url="http://testserver")
+        form = c.get("/login").text
+        csrf = re.search(r'name="csrf" value="([^"]*)"', form).group(1)
+        assert c.post("/login", data={"username": code, "password": "correct horse battery", "csrf": csrf},
+                      follow_redirects=False).status_code == 303
+        return c.get("/orgs?as_of=2026-02-06")
+    r = page("dc.clerk")
+    assert r.status_code == 200 and "东城区人大常委会" in r.text and "某市人大常委会" not in r.text and "无数据" in r.text
+    assert 'href="/orgs"' in r.text
+    r = page("city.clerk")
+    assert r.status_code == 200 and "某市人大常委会" in r.text and "东城区青石镇人大" in r.text
+    assert page("huang.bo").status_code == 403

@@ -263,6 +263,7 @@ def create_app(store: Store, clock=None) -> Starlette:
         Route("/definitions/upload", w.upload, methods=["POST"]),
         Route("/definitions/{version:id}/diagram.svg", w.definition_diagram, methods=["GET"]),
         Route("/board", reports.board, methods=["GET"]),
+        Route("/orgs", reports.orgs, methods=["GET"]),
         Route("/board/scores", reports.score, methods=["POST"]),
         Route("/ledger.xlsx", reports.ledger, methods=["GET"]),
         Route("/outbox", w.outbox, methods=["GET"]),

@@ -43,6 +43,27 @@ class Reports:
                       report_css=report_render.css(),
                       scorer=scorer, units=units, year=as_of[:4], notice=notice, problem=problem, staff=True, tab="board")
 
+    async def orgs(self, request: Request) -> Response:
+        """/orgs: the roll-up of the organisations the person looks over (service.org_rollup decides which)."""
+        w = self.w
+        who = await w.who(request)
+        if who is None:
+            return w.login_redirect(request)
+        as_of = self._day(request.query_params.get("as_of"), w.now().astimezone(TZ).date())
+        try:
+            roots = await w.call(service.org_rollup, self.store, who.person, as_of)
+        except WuzhuanError as e:
+            return w.error(request, e, who)
+        rows = []
+
+        def walk(o, depth: int) -> None:
+            rows.append((depth, o))
+            for k in o.children:
+                walk(k, depth + 1)
+        for r in roots:
+            walk(r, 0)
+        return w.html(request, "orgs.html", 200, who, rows=rows, as_of=as_of, staff=True, tab="orgs")
+
     @property
     def store(self) -> Store:
         return self.w.store
