@@ -28,6 +28,7 @@ def _file(tmp_path, change=None) -> str:
         {"code": "dc.clerk", "name": "东城秘书", "email": "dc.clerk@dc.example.gov.cn"},
         {"code": "dc.chair", "name": "东城主任", "email": "dc.chair@dc.example.gov.cn"},
         {"code": "dc.lead", "name": "东城组长", "email": "dc.lead@dc.example.gov.cn"},
+        {"code": "dc.water", "name": "东城水务", "email": "water@dc.example.gov.cn"},
         {"code": "it.admin", "name": "信息科管理员", "email": "it@rd.example.gov.cn", "admin": True},
     ]
     office = next(u for u in data["units"] if u["code"] == "office")
@@ -39,6 +40,8 @@ def _file(tmp_path, change=None) -> str:
          "applies_to_all": True, "members": [{"person": "dc.chair", "role": "council"}]},
         {"code": "dc-env", "name": "东城区生态环境专项监督小组", "kind": "group", "organisation": "dc",
          "members": [{"person": "dc.lead", "role": "group_lead"}, {"person": "huang.bo", "role": "department"}]},
+        {"code": "dc-water", "name": "东城区水务局", "kind": "department", "organisation": "dc",
+         "members": [{"person": "dc.water", "role": "department"}]},
     ]
     if change:
         change(data)
@@ -259,3 +262,36 @@ def test_the_orgs_page_shows_a_districts_staff_their_district_and_refuses_a_depa
     r = page("city.clerk")
     assert r.status_code == 200 and "某市人大常委会" in r.text and "东城区青石镇人大" in r.text
     assert page("huang.bo").status_code == 403
+
+
+def test_a_sub_item_handed_to_a_districts_unit_belongs_to_the_district_and_escalates_inside_it(two):
+    """Issue 26: a sub-item handed to a unit of a district is the district's item: its office and 主任会议 are the
+    district's, its red slip "报主任会议" goes to the district's 主任会议, never to the city's; the city's group
+    lead, who fills the role the unit does not, stays informed; the city's council cannot open it."""
+    import email
+    from datetime import timedelta
+    from email import policy
+
+    from notifier.transports import MemoryTransport
+    s, _city, _dc = two
+    handed = T0 + timedelta(days=56)
+    parent = service.create_item(s, "wang.fang", template="opinion_handling", title="关于水污染防治的审议意见",
+                                 now=handed, group="g-env").id
+    service.advance(s, "wang.fang", parent, "hand_over", handed, fields={"opinions": "常办〔2026〕5号", "units": "d-env,dc-water"})
+    kids = {c.unit: c.id for c in service.show_item(s, service.OPERATOR, parent, handed).children}
+    child = kids["dc-water"]
+    h = _holders(s, child)
+    assert h["department"] == ["dc.water"] and h.get("council") == ["dc.chair"] and "li.ming" not in str(h)
+    assert "dc.chair" not in str(_holders(s, kids["d-env"]))  # the city department's sub-item stays the city's
+    for who in ("li.ming", "city.clerk"):
+        with pytest.raises(NotFound):
+            service.show_item(s, who, child, handed)
+    late = handed + timedelta(days=200)
+    service.sweep(s, late)
+    mail = MemoryTransport()
+    service.deliver(s, mail, late)
+    slips = [email.message_from_bytes(bytes(m), policy=policy.default) for m in mail.sent]
+    red = [m for m in slips if "红色督办单" in m["Subject"] and "东城区水务局" in m["Subject"]]
+    assert len(red) == 1, [m["Subject"] for m in slips]
+    readers = str(red[0]["To"]) + str(red[0]["Cc"])
+    assert "东城水务" in red[0]["To"] and "东城主任" in readers and "李明" not in readers and "郑宇" not in readers
