@@ -126,7 +126,7 @@ def test_orgs_list_without_organisations_says_everything_is_one(ready):
     (lambda d: d["organisations"][1].update(parent="nowhere"), "parent 'nowhere' is not among the organisations"),
     (lambda d: d["organisations"][2].update(level="city"), "cannot be under 'dc' (district): a parent is a level up"),
     (lambda d: d["organisations"][0].update(level="county"), "level 'county' is not one of"),
-    (lambda d: d["units"][-1].update(organisation="xx"), "unit 'dc-env': organisation 'xx' is not among"),
+    (lambda d: next(u for u in d["units"] if u["code"] == "dc-env").update(organisation="xx"), "unit 'dc-env': organisation 'xx' is not among"),
 ])
 def test_a_wrong_organisation_tree_is_a_located_error_and_imports_nothing(ready, tmp_path, change, message):
     before = len(service.list_people(ready))
