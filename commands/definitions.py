@@ -112,18 +112,20 @@ def definitions_diagram(ctx: click.Context, path_or_key: str, fmt: str, output: 
 
 @definitions.command("publish")
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--org", metavar="CODE", help="Publish for this organisation and those below it (default: the root, for all).")
 @admin_opt
 @now_opt
 @json_opt
 @click.pass_context
-def definitions_publish(ctx: click.Context, paths: tuple[str, ...], actor: str | None, now: str | None, as_json: bool) -> None:
+def definitions_publish(ctx: click.Context, paths: tuple[str, ...], org: str | None, actor: str | None, now: str | None,
+                        as_json: bool) -> None:
     """Store templates as immutable versions (an administrator); the same content again changes nothing."""
     from workflow import service
 
     st, t = store(ctx), parse_now(now)
     out = []
     for p in paths:
-        r = service.publish(st, actor, p, t)
+        r = service.publish(st, actor, p, t, org=org)
         out.append(r)
         if not as_json:
             click.echo(f"{p}: {'published' if r.created else 'unchanged'} {r.key} version {r.version} ({r.hash[:12]})")

@@ -295,3 +295,40 @@ def test_a_sub_item_handed_to_a_districts_unit_belongs_to_the_district_and_escal
     assert len(red) == 1, [m["Subject"] for m in slips]
     readers = str(red[0]["To"]) + str(red[0]["Cc"])
     assert "东城水务" in red[0]["To"] and "东城主任" in readers and "李明" not in readers and "郑宇" not in readers
+
+
+def test_a_template_published_to_a_district_serves_it_and_its_townships_the_city_keeps_its_own(two, tmp_path):
+    """Issue 26: `definitions publish FILE --org CODE` publishes for that organisation and those below it; the
+    nearest publication wins; the same content published to two organisations is one version."""
+    from click.testing import CliRunner
+
+    from cli import cli
+    s, city, dc = two
+    text = (ROOT / "definitions" / "special_supervision.yaml").read_text(encoding="utf-8")
+    own = tmp_path / "special_supervision.yaml"
+    own.write_text(text.replace("title: 专项监督（五专全链条）", "title: 东城区专项监督"), encoding="utf-8")
+    assert "title: 东城区专项监督" in own.read_text(encoding="utf-8")
+    run = CliRunner()
+    r = run.invoke(cli, ["--db", str(s.engine.url), "definitions", "publish", str(own), "--org", "dc", "--actor", "wang.fang",
+                         "--now", "2026-01-05T10:00"])
+    assert r.exit_code == 0 and "published" in r.output, r.output
+    again = run.invoke(cli, ["--db", str(s.engine.url), "definitions", "publish", str(own), "--org", "dc", "--actor",
+                             "wang.fang", "--now", "2026-01-05T10:00"])
+    assert "unchanged" in again.output
+    bad = run.invoke(cli, ["--db", str(s.engine.url), "definitions", "publish", str(own), "--org", "nowhere", "--actor",
+                           "wang.fang", "--now", "2026-01-05T10:00"])
+    assert bad.exit_code == 2 and "没有编码为“nowhere”的组织" in bad.output
+    later = T0.replace(hour=3)
+    d2 = service.create_item(s, "dc.clerk", template="special_supervision", title="东城区二", now=later, group="dc-env").id
+    c2 = service.create_item(s, "wang.fang", template="special_supervision", title="市二", now=later, group="g-env").id
+    op = service.OPERATOR
+    assert service.show_item(s, op, d2, later).template_title == "东城区专项监督"
+    assert service.show_item(s, op, c2, later).template_title == "专项监督（五专全链条）"
+    assert service.show_item(s, op, dc, later).template_title == "专项监督（五专全链条）"  # created before: keeps its version
+    from workflow.store import organisations as org_store
+    from workflow.store import templates as template_store
+    with s.read() as tx:
+        town = org_store.by_code(tx, "dc-town")
+        chain = org_store.chain(tx, town.id)
+        assert chain == (town.id, org_store.by_code(tx, "dc").id, None)
+        assert template_store.latest(tx, "special_supervision", chain).title == "东城区专项监督"  # the nearest above

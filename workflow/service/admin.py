@@ -22,6 +22,7 @@ from ..store import audit as audit_store
 from ..store import calendar as calendar_store
 from ..store import items as item_store
 from ..store import meta as meta_store
+from ..store import organisations as org_store
 from ..store import outbox as outbox_store
 from ..store import progress as progress_store
 from ..store import templates as template_store
@@ -87,9 +88,11 @@ def mark_simulation(store: Store, why: str, now: datetime) -> None:
     store._simulation = why
 
 
-def publish(store: Store, actor: str | None, path: str | Path, now: datetime) -> Published:
-    """Store a validated template file as an immutable version (same content → the same version, unchanged)."""
-    return _publish(store, actor, now, Path(path).name, lambda: templates.validate_paths([path], store.settings.notice_dir)[0])
+def publish(store: Store, actor: str | None, path: str | Path, now: datetime, org: str | None = None) -> Published:
+    """Store a validated template file as an immutable version (same content → the same version, unchanged) and
+    publish it to the root or, `org`, to that organisation and those below it (docs/people.md, "Organisations")."""
+    return _publish(store, actor, now, Path(path).name, lambda: templates.validate_paths([path], store.settings.notice_dir)[0],
+                    org)
 
 
 def publish_text(store: Store, actor: str | None, name: str, text: str, now: datetime) -> Published:
@@ -97,20 +100,29 @@ def publish_text(store: Store, actor: str | None, name: str, text: str, now: dat
     return _publish(store, actor, now, name, lambda: templates.validate_text(text, name, store.settings.notice_dir))
 
 
-def _publish(store: Store, actor: str | None, now: datetime, name: str, validated) -> Published:
+def _publish(store: Store, actor: str | None, now: datetime, name: str, validated, org: str | None = None) -> Published:
     def run(tx: Tx) -> Published:
         if directory.count_people(tx) == 0:
             raise InvalidInput("发布流程模板需要管理员，但尚未登记任何人员：请先导入人员文件（第一次导入无需管理员），"
                                "并用 admin: true 标明管理员", next="import_people")
         administrator(tx, actor, "publish templates")
+        target = None
+        if org is not None:
+            found = org_store.by_code(tx, org)
+            if found is None:
+                raise InvalidInput(f"没有编码为“{common.shown(org)}”的组织", field="org", parameter="org", next="list_orgs")
+            target = None if found.parent_id is None else found.id  # the root's publications are stored as NULL
         defn = validated()
         existing = template_store.by_hash(tx, defn.content_hash)
-        if existing is not None:
+        if existing is not None and template_store.scoped(tx, existing.id, target):
             return Published(existing.key, existing.title, existing.id, existing.content_hash, existing.source_name, False)
-        vid = template_store.insert_version(tx, key=defn.key, title=defn.title, content_hash=defn.content_hash,
-                                            source_name=name, source_text=defn.source_text, at=now, by=actor)
+        vid = existing.id if existing is not None else template_store.insert_version(
+            tx, key=defn.key, title=defn.title, content_hash=defn.content_hash, source_name=name,
+            source_text=defn.source_text, at=now, by=actor)
+        template_store.add_scope(tx, vid, target, now, actor)
         audit_store.append(tx, at=now, actor=actor, kind="template_published",
-                           data={"key": defn.key, "version_id": vid, "hash": defn.content_hash, "file": name})
+                           data={"key": defn.key, "version_id": vid, "hash": defn.content_hash, "file": name,
+                                 **({"organisation": org} if org is not None else {})})
         return Published(defn.key, defn.title, vid, defn.content_hash, name, True)
 
     return common.guarded(store, actor, now, "publish template", None, run)

@@ -298,8 +298,8 @@ def dated(tx: Tx, defn: Definition, fields: dict[str, Any]) -> dict[str, Any]:
     return fields | {n: days[int(fields[n])].isoformat() for n in names if int(fields[n]) in days}
 
 
-def latest_version(tx: Tx, key: str) -> tuple[TemplateVersionRow, Definition]:
-    tv = template_store.latest(tx, key)
+def latest_version(tx: Tx, key: str, chain: tuple[int | None, ...] = (None,)) -> tuple[TemplateVersionRow, Definition]:
+    tv = template_store.latest(tx, key, chain)
     if tv is None:
         known = template_store.keys(tx)
         raise NotFound(f"没有已发布的流程模板“{shown(key)}”（已发布：{'、'.join(known) or '无'}）", template=shown(key),

@@ -16,6 +16,7 @@ from ..rows import Holder, ItemRow, PersonRow, StepRow
 from ..store import LEFT_WITH_PARENT, StepStatus, Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import items as item_store
+from ..store import organisations as org_store
 from ..store import outbox as outbox_store
 from ..store import sub_items as sub_store
 from . import common, steps
@@ -95,7 +96,6 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
               assign: dict[str, list[str]] | None = None) -> Created:
     """create_item inside the caller's transaction (bulk loads, benchmarks)."""
     who = common.acting(tx, actor)
-    tv, defn = common.latest_version(tx, template)
     unit_rows = []
     for code in ((group,) if group else ()) + tuple(units):
         u = directory.unit(tx, code)
@@ -107,6 +107,7 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
         raise InvalidInput("一个事项只属于一个人大：所列单位分属不同的组织（" + "、".join(
             f"{u.name}" for u in unit_rows) + "）", field="group", units=[u.code for u in unit_rows])
     organisation_id = next(iter(orgs), None)
+    tv, defn = common.latest_version(tx, template, org_store.chain(tx, organisation_id))  # the nearest publication
     holders_ids = directory.default_holders(tx, [u.id for u in unit_rows], list(defn.roles), organisation_id)
     for role, codes in (assign or {}).items():
         if role not in defn.roles:

@@ -17,6 +17,7 @@ from ..rows import Holder, ItemRow, LockedItem, StepRow
 from ..store import LEFT_WITH_PARENT, StepStatus, Store, Tx, directory
 from ..store import audit as audit_store
 from ..store import items as item_store
+from ..store import organisations as org_store
 from ..store import outbox as outbox_store
 from ..store import progress as progress_store
 from ..store import sub_items as sub_store
@@ -111,19 +112,20 @@ def hand_out(tx: Tx, store: Store, defn: Definition, item: ItemRow, step: StepRo
     if not codes:
         raise InvalidInput(f"item {item.id}: step '{state.label}' hands the work to each unit of {spec.label} "
                            f"({sp.for_each}) and none is listed", item=item.id, fields=[sp.for_each])
-    tv = template_store.latest(tx, sp.template)
-    if tv is None:
-        raise InvalidInput(f"item {item.id}: step '{state.label}' hands the work to items of template '{sp.template}', "
-                           f"which is not published: publish it first", item=item.id, template=sp.template, next="publish")
-    child = common.definition_of(tv)
-    values = {k: v for k, v in item.fields.items() if k in child.fields and k in defn.fields
-              and child.fields[k].type == defn.fields[k].type and child.fields[k].type not in ("tally", "meeting")}
-    owner = child.states[child.initial].owner
     made = []
     for position, code in enumerate(codes):
         unit = directory.unit(tx, code)
         if unit is None:
             raise InvalidInput(f"item {item.id}: {spec.label} names unit '{code}', which no longer exists")
+        # each sub-item on the version published nearest to its unit's organisation
+        tv = template_store.latest(tx, sp.template, org_store.chain(tx, unit.organisation_id))
+        if tv is None:
+            raise InvalidInput(f"item {item.id}: step '{state.label}' hands the work to items of template '{sp.template}', "
+                               f"which is not published: publish it first", item=item.id, template=sp.template, next="publish")
+        child = common.definition_of(tv)
+        values = {k: v for k, v in item.fields.items() if k in child.fields and k in defn.fields
+                  and child.fields[k].type == defn.fields[k].type and child.fields[k].type not in ("tally", "meeting")}
+        owner = child.states[child.initial].owner
         ids = directory.default_holders(tx, [unit.id], list(child.roles), unit.organisation_id)
         if owner and not directory.unit_holders(tx, unit.id, [owner]):
             raise InvalidInput(f"item {item.id}: unit {unit.name} ({code}) has nobody holding {child.role_label(owner)} "

@@ -151,16 +151,17 @@ TemplateVersion = _Table(
     _s("source_name", 500, False), Column("source_text", Text, nullable=False), _when("published_at", False),
     _s("published_by", 64))
 
-# The People's Congresses of the deployment (市·县区·乡镇), a tree. A unit or item whose organisation_id is NULL
-# belongs to the root (the organisation without a parent): databases from before organisations need no rewrite.
+# The People's Congresses of the deployment (市·县区·乡镇), a tree; NULL organisation_id elsewhere is the root's.
 Organisation = _Table(
-    "organisations", metadata, _pk(),
-    _s("code", 64, False, unique=True), _s("name", 200, False), _s("level", 16, False),
+    "organisations", metadata, _pk(), _s("code", 64, False, unique=True), _s("name", 200, False), _s("level", 16, False),
     Column("parent_id", Integer, ForeignKey("organisations.id")), _s("slip_code", 20))
+# A version published to an organisation (NULL: the root's, which every organisation below it uses too).
+TemplateScope = _Table(
+    "template_scopes", metadata, _pk(), Column("version_id", Integer, ForeignKey("template_versions.id"), nullable=False),
+    Column("organisation_id", Integer, ForeignKey("organisations.id")), _when("published_at", False), _s("published_by", 64))
 
 OrgUnit = _Table(
-    "org_units", metadata, _pk(),
-    _s("code", 64, False, unique=True), _s("name", 200, False),
+    "org_units", metadata, _pk(), _s("code", 64, False, unique=True), _s("name", 200, False),
     _s("kind", 32, False),  # group, committee, council, office, department, district
     Column("applies_to_all", Boolean, nullable=False, default=False),
     _s("webhook_url", 500),  # a group robot (政务微信/钉钉-style) that receives the unit's notices as JSON
@@ -279,8 +280,7 @@ Escalation = _Table(
 # The last 督办单 number of each series (the number's text with {n} open; '' the year's counter before 0016) and
 # year: incremented under its row lock as the rung fires, so numbers have no gaps (a rollback gives it back).
 SlipCounter = _Table(
-    "slip_counters", metadata,
-    _s("series", 200, False, primary_key=True),
+    "slip_counters", metadata, _s("series", 200, False, primary_key=True),
     Column("year", Integer, primary_key=True, autoincrement=False), Column("last", Integer, nullable=False))
 
 Outbox = _Table(

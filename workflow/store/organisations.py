@@ -31,6 +31,24 @@ class OrgRow:
     slip_code: str | None
 
 
+def by_code(tx: Tx, code: str) -> OrgRow | None:
+    r = tx.execute(select(Organisation.__table__).where(Organisation.code == code)).mappings().first()
+    return None if r is None else OrgRow(**r)
+
+
+def chain(tx: Tx, organisation_id: int | None) -> tuple[int | None, ...]:
+    """The organisation, those above it, and the root (None) last: where its templates come from, nearest first."""
+    if organisation_id is None:
+        return (None,)
+    out: list[int | None] = []
+    parents = dict(tx.execute(select(Organisation.id, Organisation.parent_id)).all())
+    at = organisation_id
+    while at is not None and at not in out and parents.get(at) is not None:  # the root itself is stored as None
+        out.append(at)
+        at = parents[at]
+    return (*out, None)
+
+
 def slip_code_of(tx: Tx, organisation_id: int | None) -> str:
     """The 机关代字 of an organisation (None: the root's); "" when it has none or no organisation is named."""
     q = select(Organisation.slip_code).where(
