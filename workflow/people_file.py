@@ -129,11 +129,16 @@ class _Checker:
             return None
         return text
 
-    def person(self, raw: dict, line: int, col: int, i: int) -> PersonEntry | None:
-        code = self.text(raw.get("code"), line, col, f"person {i}: code", required=True, limit=64)
+    def code(self, raw: dict, line: int, col: int, what: str) -> str | None:
+        """The entry's `code`: required, letters, digits, '.', '-' and '_' (None, with the problem noted, if not)."""
+        code = self.text(raw.get("code"), line, col, f"{what}: code", required=True, limit=64)
         if code is not None and not CODE.match(code):
-            self.p(line, col, f"person {i}: code '{code}' may use letters, digits, '.', '-' and '_' only")
-            code = None
+            self.p(line, col, f"{what}: code '{code}' may use letters, digits, '.', '-' and '_' only")
+            return None
+        return code
+
+    def person(self, raw: dict, line: int, col: int, i: int) -> PersonEntry | None:
+        code = self.code(raw, line, col, f"person {i}")
         who = f"person '{code}'" if code else f"person {i}"
         name = self.text(raw.get("name"), line, col, f"{who}: name", required=True, limit=100)
         email = self.text(raw.get("email"), line, col, f"{who}: email", required=False, limit=200)
@@ -158,10 +163,7 @@ class _Checker:
         return PersonEntry(code, name, email, title, flags["admin"], flags["active"], line)
 
     def unit(self, raw: dict, line: int, col: int, i: int, members: list[tuple[Any, int, int]]) -> UnitEntry | None:
-        code = self.text(raw.get("code"), line, col, f"unit {i}: code", required=True, limit=64)
-        if code is not None and not CODE.match(code):
-            self.p(line, col, f"unit {i}: code '{code}' may use letters, digits, '.', '-' and '_' only")
-            code = None
+        code = self.code(raw, line, col, f"unit {i}")
         what = f"unit '{code}'" if code else f"unit {i}"
         name = self.text(raw.get("name"), line, col, f"{what}: name", required=True, limit=200)
         kind = raw.get("kind", "other")
@@ -193,10 +195,7 @@ class _Checker:
         return UnitEntry(code, name, kind, applies, tuple(out), line, webhook, org)
 
     def organisation(self, raw: dict, line: int, col: int, i: int) -> OrgEntry | None:
-        code = self.text(raw.get("code"), line, col, f"organisation {i}: code", required=True, limit=64)
-        if code is not None and not CODE.match(code):
-            self.p(line, col, f"organisation {i}: code '{code}' may use letters, digits, '.', '-' and '_' only")
-            code = None
+        code = self.code(raw, line, col, f"organisation {i}")
         what = f"organisation '{code}'" if code else f"organisation {i}"
         name = self.text(raw.get("name"), line, col, f"{what}: name", required=True, limit=200)
         level = raw.get("level")
