@@ -27,8 +27,33 @@ PEOPLE = ROOT / "workflow" / "demo_people.yaml"
 # environment says not to write it (PYTHONDONTWRITEBYTECODE=1 made every process compile every module).
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
-PG_URL = os.environ.get("WUZHUAN_TEST_PG_URL")
 PG_REQUIRED = os.environ.get("WUZHUAN_REQUIRE_PG") == "1"
+
+
+def _worker_url(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a database of its own beside the named one (test → test_gw0, …):
+    the PostgreSQL tests drop and recreate the public schema, so two workers must never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base, _, name = url.rpartition("/")
+    name, sep, query = name.partition("?")
+    return f"{base}/{name}_{worker}{sep}{query}"
+
+
+PG_URL = _worker_url(os.environ.get("WUZHUAN_TEST_PG_URL"))
+_PG_CREATED: list[bool] = []
+
+
+def _create_worker_database() -> None:
+    """Create this worker's database once, connecting to the named one (CREATE DATABASE cannot run in a transaction)."""
+    named = os.environ["WUZHUAN_TEST_PG_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
+    own = PG_URL.rpartition("/")[2].partition("?")[0]
+    eng = create_engine(named, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        if not c.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own}).first():
+            c.exec_driver_sql(f'CREATE DATABASE "{own}"')
+    eng.dispose()
 
 
 def at(text_: str) -> datetime:
@@ -70,6 +95,9 @@ def pg_url_or_skip() -> str:
             pytest.fail("WUZHUAN_REQUIRE_PG=1 but WUZHUAN_TEST_PG_URL is not set")
         pytest.skip("PostgreSQL tests need WUZHUAN_TEST_PG_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
     try:
+        if PG_URL != os.environ["WUZHUAN_TEST_PG_URL"] and not _PG_CREATED:
+            _create_worker_database()
+            _PG_CREATED.append(True)
         eng = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
         with eng.connect() as c:
             c.exec_driver_sql("SELECT 1")
