@@ -70,12 +70,14 @@ def report() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "html", "xlsx"]), default="table", show_default=True)
 @click.option("--output", metavar="FILE", help="Write to FILE (required for xlsx).")
 @scorecard_opt
+@viewer_opt
 @click.pass_context
-def report_board(ctx, as_of, previous, fmt, output, card) -> None:
-    """One row per unit: each metric, the weighted score, rank and previous rank, the 双亮牌 colour."""
+def report_board(ctx, as_of, previous, fmt, output, card, actor) -> None:
+    """One row per unit: each metric, the weighted score, rank and previous rank, the 双亮牌 colour. With --actor,
+    the units that office or council member may look over (his 人大 and those below)."""
     from workflow import report_render, service
 
-    b = service.board(reader(ctx), as_of, previous, card)
+    b = service.board_for(reader(ctx), actor or service.OPERATOR, as_of, previous, card)
     if fmt == "table":
         def text(out):
             rows, header = report_render.board_table(b)
@@ -99,12 +101,14 @@ def report_board(ctx, as_of, previous, fmt, output, card) -> None:
 @click.option("--template", default="special_supervision", show_default=True, help="The template whose items are listed.")
 @click.option("--year", type=click.IntRange(1970, 2199), help="Only items created in this year.")
 @now_opt
+@viewer_opt
 @click.pass_context
-def report_ledger(ctx, fmt, output, template, year, now) -> None:
-    """The 台账: one row per item, one column group per step (entered, due, finished, light, days late), fields, owner."""
+def report_ledger(ctx, fmt, output, template, year, now, actor) -> None:
+    """The 台账: one row per item, one column group per step (entered, due, finished, light, days late), fields, owner.
+    With --actor, the items of that office or council member's own 人大."""
     from workflow import report_render, service
 
-    ledger = service.ledger(reader(ctx), parse_now(now), template, year)
+    ledger = service.ledger_for(reader(ctx), actor or service.OPERATOR, parse_now(now), template, year)
     if fmt == "csv":
         _write(output, fmt, lambda out: report_render.ledger_csv(ledger, out))
     elif fmt == "json":

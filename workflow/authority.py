@@ -186,9 +186,3 @@ def score(who: PersonRow, roles: set[str], evaluators: Iterable[str], scorecard:
     raise NotPermitted(f"{_who(who)} is not an evaluator of scorecard '{scorecard}': scores are given by holders of "
                        f"{'、'.join(evaluators)} (roles in the people file); he holds {'、'.join(sorted(roles)) or 'none'}")
 
-
-def see_reports(who: PersonRow, staff: bool, what: str) -> None:
-    """The board and the ledger are for the council and the office (and administrators)."""
-    if who.admin or staff:
-        return
-    raise NotPermitted(f"{_who(who)} may not see {what}: it is for the council and the office")

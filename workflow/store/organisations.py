@@ -103,10 +103,24 @@ def staff_orgs(tx: Tx, person_id: int) -> list[int | None]:
     return [r[0] for r in rows]
 
 
-def in_orgs(column, orgs: list[int | None]):
-    """A filter: the column's organisation is one of `orgs` (None among them: the root's, stored as NULL)."""
+def subtree(orgs: list[OrgRow], tops: list[int | None]) -> list[int | None]:
+    """`tops` and every organisation below them (None, the root, has every organisation below it)."""
+    if None in tops:
+        return [None, *(o.id for o in orgs if o.parent_id is not None)]
+    out, frontier = set(tops), set(tops)
+    while frontier:
+        frontier = {o.id for o in orgs if o.parent_id in frontier} - out
+        out |= frontier
+    return sorted(out)
+
+
+def in_orgs(column, orgs: list[int | None], one_by_one: bool = False):
+    """A filter: the column's organisation is one of `orgs` (None among them: the root's, stored as NULL).
+    `one_by_one`: as `=` tests, for a statement run on the driver's cursor (driver.stream), which has no
+    expanding IN."""
     ids = [o for o in orgs if o is not None]
-    parts = ([column.in_(ids)] if ids else []) + ([column.is_(None)] if None in orgs else [])
+    listed = [] if not ids else [or_(*(column == i for i in ids))] if one_by_one else [column.in_(ids)]
+    parts = listed + ([column.is_(None)] if None in orgs else [])
     return or_(*parts) if parts else and_(False)
 
 

@@ -36,6 +36,7 @@ from .models import (
     Step,
     SubItem,
 )
+from .organisations import in_orgs
 from .progress import counted_items, day_number, members, rare, spread
 
 # --- activities and scores ----------------------------------------------------------------------
@@ -113,9 +114,12 @@ def digests(tx: Tx, scorecard: str) -> list[tuple[str, datetime, int]]:
 
 # --- the board's aggregates ------------------------------------------------------------------------
 
-def units_of_kind(tx: Tx, kind: str) -> list[tuple[int, str, str]]:
-    return [tuple(r) for r in tx.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name).where(OrgUnit.kind == kind)
-                                         .order_by(OrgUnit.code))]
+def units_of_kind(tx: Tx, kind: str, orgs: list[int | None] | None = None) -> list[tuple[int, str, str]]:
+    """(id, code, name) of the units of a kind, of the organisations `orgs` only when given."""
+    q = select(OrgUnit.id, OrgUnit.code, OrgUnit.name).where(OrgUnit.kind == kind)
+    if orgs is not None:
+        q = q.where(in_orgs(OrgUnit.organisation_id, orgs))
+    return [tuple(r) for r in tx.execute(q.order_by(OrgUnit.code))]
 
 
 def reached(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,

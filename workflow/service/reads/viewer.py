@@ -50,6 +50,18 @@ def staff_orgs(tx: Tx, who: PersonRow) -> list[int | None]:
     return org_store.staff_orgs(tx, who.id)
 
 
+def looked_over(tx: Tx, viewer: Viewer, what: str) -> list[int | None] | None:
+    """The organisations whose counts the viewer may look over — his office's or council's 人大 and those below
+    it — or None for the operator (all). NotPermitted for anyone else: the figures are for the staff."""
+    who = person_of(tx, viewer)
+    if who is None:
+        return None
+    mine = staff_orgs(tx, who)
+    if not mine:
+        raise NotPermitted(f"{what}仅各级人大常委会办公室和主任会议可看", viewer=who.code)
+    return org_store.subtree(org_store.all_orgs(tx), mine)
+
+
 def check_sees(tx: Tx, who: PersonRow | None, item_id: int) -> None:
     """NotFound when the item does not exist, or when he may not see it: he learns nothing, not even that it exists."""
     if who is None:

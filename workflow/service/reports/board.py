@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from ... import authority
 from ...calendar import EPOCH, Spans
 from ...definition import Definition
 from ...errors import InvalidInput, NotFound
@@ -18,6 +17,7 @@ from ...store import progress as progress_store
 from ...store import reports as report_store
 from ...store import templates as template_store
 from .. import common
+from ..reads.viewer import Viewer, looked_over
 from .basis import COLOUR_CN, card_of, day_of, midnight
 
 
@@ -67,22 +67,23 @@ class Board:
 
 
 def board(store: Store, as_of: str | date, previous: str | date | None = None,
-          card_path: str | Path | None = None) -> Board:
-    """One row per unit compared: each metric, the weighted score, rank and previous rank, the 双亮牌 colour."""
+          card_path: str | Path | None = None, orgs: list[int | None] | None = None) -> Board:
+    """One row per unit compared (of the organisations `orgs` when given): each metric, the weighted score, rank
+    and previous rank, the 双亮牌 colour."""
     card = card_of(card_path)
     day = day_of(as_of, "--as-of")
     before = day_of(previous, "--previous") if previous is not None else None
     if before is not None and before >= day:
         raise InvalidInput(f"对比日期（{before}）应早于统计日期（{day}）", field="previous", parameter="previous")
     with store.read() as tx:
-        return board_in(tx, card, day, before)
+        return board_in(tx, card, day, before, orgs)
 
 
-def board_in(tx: Tx, card: Scorecard, day: date, before: date | None) -> Board:
+def board_in(tx: Tx, card: Scorecard, day: date, before: date | None, orgs: list[int | None] | None = None) -> Board:
     defs = _definitions(tx, card)
-    rows = _rank(card, _rows(tx, card, defs, day))
+    rows = _rank(card, _rows(tx, card, defs, day, orgs))
     if before is not None:
-        earlier = {r.unit: r.rank for r in _rank(card, _rows(tx, card, defs, before))}
+        earlier = {r.unit: r.rank for r in _rank(card, _rows(tx, card, defs, before, orgs))}
         for r in rows:
             r.previous_rank = earlier.get(r.unit)
             r.change = None if r.previous_rank is None else r.previous_rank - r.rank
@@ -107,8 +108,9 @@ def _definitions(tx: Tx, card: Scorecard) -> dict[str, Definition]:
     return out
 
 
-def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date) -> list[BoardRow]:
-    units = report_store.units_of_kind(tx, card.units)
+def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date,
+          orgs: list[int | None] | None = None) -> list[BoardRow]:
+    units = report_store.units_of_kind(tx, card.units, orgs)
     ids = [u[0] for u in units]
     start, cut = midnight(date(day.year, 1, 1)), midnight(day + timedelta(days=1))
     templates = list(card.templates)
@@ -208,12 +210,13 @@ def _rank(card: Scorecard, rows: list[BoardRow]) -> list[BoardRow]:
 
 
 
-def board_for(store: Store, person: PersonRow, as_of: str | date, previous: str | date | None = None,
+def board_for(store: Store, viewer: Viewer, as_of: str | date, previous: str | date | None = None,
               card_path: str | Path | None = None) -> Board:
-    """The board for a person on the workbench: the council, the office and administrators."""
+    """The board as the viewer may read it: an office or council member, over the units of his 人大 and of those
+    below it (counts only, as the roll-up); the operator, over every unit."""
     with store.read() as tx:
-        authority.see_reports(person, directory.is_staff(tx, person.id), "the board (比进度·比创新·比质效)")
-    return board(store, as_of, previous, card_path)
+        orgs = looked_over(tx, viewer, "比进度·比创新·比质效")
+    return board(store, as_of, previous, card_path, orgs)
 
 
 
