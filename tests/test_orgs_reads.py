@@ -56,3 +56,87 @@ def test_report_board_and_ledger_read_as_the_actor_at_the_command_line(two):  # 
     assert [row["unit"] for row in json.loads(r.output)["rows"]] == ["dc-env"]
     r = run.invoke(cli, db + ["report", "board", "--as-of", AS_OF, "--actor", "huang.bo"])
     assert r.exit_code == 3 and "仅各级人大常委会办公室和主任会议可看" in r.output, r.output
+
+
+# --- 联动: the parent's side watches a sub-item of another organisation -------------------------------------------
+
+def _handed(s):
+    from datetime import timedelta
+    handed = T0 + timedelta(days=56)
+    parent = service.create_item(s, "wang.fang", template="opinion_handling", title="关于水污染防治的审议意见",
+                                 now=handed, group="g-env").id
+    service.advance(s, "wang.fang", parent, "hand_over", handed, fields={"opinions": "常办〔2026〕5号", "units": "d-env,dc-water"})
+    kids = {c.unit: c.id for c in service.show_item(s, service.OPERATOR, parent, handed).children}
+    return parent, kids, handed
+
+
+def _codes(store, item, now):
+    return {r.role: sorted(p.split(" (")[1][:-1] for p in r.people)
+            for r in service.show_item(store, service.OPERATOR, item, now).roles}
+
+
+def test_a_sub_item_of_another_organisation_is_watched_by_the_parents_group_lead_and_office(two):  # noqa: F811
+    """Issue 26 §3: the parent's group lead and office (the spawn's default `watchers`) hold `watch` on a sub-item
+    handed to a district: they see it, among the items they take part in, and may not act on it."""
+    from workflow.errors import NotPermitted
+    s, _city, _dc = two
+    parent, kids, handed = _handed(s)
+    on_parent = _codes(s, parent, handed)
+    child = kids["dc-water"]
+    h = _codes(s, child, handed)
+    assert h["watch"] == sorted(set(on_parent["group_lead"]) | set(on_parent["office"]))
+    assert "city.clerk" in h["watch"] and "watch" not in _codes(s, kids["d-env"], handed)  # the city's own: no watch
+    page = service.show_item(s, "city.clerk", child, handed)
+    assert ("watch", "知会（上级人大）") in {(r.role, r.label) for r in page.roles}
+    assert child in {i.id for i in service.list_items(s, "city.clerk", handed)}
+    assert page.next and not any(m.allowed_for_actor for m in page.next)  # the page offers him no move
+    for act in (lambda: service.advance(s, "city.clerk", child, "report", handed, fields={"measures_report": "代报"}),
+                lambda: service.pause(s, "city.clerk", child, "代为暂停", handed),
+                lambda: service.request_extension(s, "city.clerk", child, "代为申请", "2026-06-30", handed),
+                lambda: service.assign(s, "city.clerk", child, "department", ["dc.clerk"], handed)):
+        with pytest.raises(NotPermitted):
+            act()
+    assert _codes(s, child, handed) == h  # nothing changed
+
+
+def test_a_district_sub_items_slips_reach_the_city_as_a_copy_never_addressed_to_it(two):  # noqa: F811
+    """Issue 26 §3: the district's overdue step escalates inside the district; the city's watchers receive each
+    notice in Cc, marked 知会, never in To and never a slip "报主任会议" of the city's council."""
+    import email
+    from datetime import timedelta
+    from email import policy
+
+    from notifier.transports import MemoryTransport
+    s, _city, _dc = two
+    _parent, kids, handed = _handed(s)
+    late = handed + timedelta(days=200)
+    service.sweep(s, late)
+    mail = MemoryTransport()
+    service.deliver(s, mail, late)
+    slips = [email.message_from_bytes(bytes(m), policy=policy.default) for m in mail.sent]
+    about = [m for m in slips if "东城区水务局" in m["Subject"]]
+    assert [m["Subject"].split("】")[0] + "】" for m in about] == ["【交办通知】", "【红色督办单】"], [m["Subject"] for m in about]
+    for m in about:
+        assert "孔秘书" in str(m["Cc"]) and "孔秘书" not in str(m["To"]), (m["Subject"], m["To"], m["Cc"])
+        assert "李明" not in str(m["To"]) + str(m["Cc"])
+    red = next(m for m in about if "红色督办单" in m["Subject"])
+    assert "知会" in red.get_body(("plain",)).get_content()
+    city_side = [m for m in slips if "市生态环境局" in m["Subject"]]  # the city's own sub-item: nobody watches it
+    assert city_side and all("孔秘书" not in str(m["Cc"]) for m in city_side)
+
+
+def test_watch_is_a_reserved_role_and_watchers_name_the_parents_roles():
+    from workflow import loader
+    from workflow.errors import DefinitionError
+    from workflow.templates import builtin_paths
+    text = next(p for p in builtin_paths() if p.name == "joint_supervision.yaml").read_text(encoding="utf-8")
+    with pytest.raises(DefinitionError, match="系统保留"):
+        loader.load_text(text.replace("  office: 常委会办公室\n", "  office: 常委会办公室\n  watch: 观察员\n", 1), "t.yaml")
+    bad = text.replace("join: all, then: all_reported}", "join: all, then: all_reported, watchers: [mayor]}")
+    with pytest.raises(DefinitionError, match="unknown role 'mayor'"):
+        loader.load_text(bad, "t.yaml")
+    good = loader.load_text(text.replace("join: all, then: all_reported}", "join: all, then: all_reported, watchers: [council]}"),
+                            "t.yaml")
+    assert good.states["district_inspection"].spawn.watcher_roles(good.roles) == ("council",)
+    default = loader.load_text(text, "t.yaml").states["district_inspection"].spawn
+    assert default.watcher_roles(good.roles) == ("group_lead", "office")

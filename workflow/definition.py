@@ -13,6 +13,12 @@ FIELD_TYPES = ("text", "date", "integer", "choice", "person", "list", "units", "
 SLIP_PATTERN = "〔{year}〕督字第{n}号"  # the number of a 督办单, when the template does not give its own
 GUARD_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "set", "unset")
 OWNER = "owner"  # pseudo-role in a rung's `notify`: whoever holds the state's owner role
+# The built-in role of 联动: on a sub-item handed to another organisation (a district's unit), the parent's holders
+# of the spawn's `watchers` hold it — they see the sub-item and get a copy (知会) of its notices; no template lists
+# it among the roles that move, pause, extend or assign, so they never do.
+WATCH = "watch"
+WATCH_LABEL = "知会（上级人大）"
+DEFAULT_WATCHERS = ("group_lead", "office")  # a spawn's watchers when it names none (those of the parent's roles it has)
 
 # Who may grant a role on an item, pause a step, approve an extension, when the template does not say.
 DEFAULT_ASSIGNERS = ("office", "council")
@@ -208,6 +214,11 @@ class Spawn:
     join: str = "all"
     lead: str = "主办"  # what the first unit listed is called
     others: str = "协办"  # what the other units are called
+    watchers: tuple[str, ...] | None = None  # the parent's roles that watch sub-items of another organisation
+
+    def watcher_roles(self, parent_roles) -> tuple[str, ...]:
+        """The parent's roles whose holders hold `watch` on a sub-item handed to another organisation."""
+        return self.watchers if self.watchers is not None else tuple(r for r in DEFAULT_WATCHERS if r in parent_roles)
 
     def part(self, position: int) -> str:
         """What the unit at `position` of the list is called: the lead (first) or one of the others."""
@@ -304,6 +315,8 @@ class Definition:
         return names
 
     def role_label(self, role: str | None) -> str:
+        if role == WATCH and WATCH not in self.roles:
+            return WATCH_LABEL
         return self.roles.get(role or "", role or "—")
 
     def assigners_of(self, role: str) -> tuple[str, ...]:

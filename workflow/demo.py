@@ -57,6 +57,8 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     t = at("2026-01-05 09:00")
     r = service.import_people(store, None, PEOPLE, t)
     say(f"imported {r.people} people in {r.units} units (the first import needs no administrator; 王芳 is one)")
+    r = service.import_people(store, "wang.fang", ORGS, t)
+    say(f"imported {ORGS.name}: 东城区 and 西城区 as People's Congresses of their own, and a township under 东城区")
     for path in templates.builtin_paths():
         p = service.publish(store, "wang.fang", path, t)
         say(f"王芳 published template {p.key} (version {p.version}, {p.hash[:12]})")
@@ -158,8 +160,9 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
         service.advance(store, congress, c.id, "report_findings", at("2026-03-05 09:00"), fields={"findings": "检查情况"})
         service.advance(store, "zhao.hua", c.id, "accept", at("2026-03-06 09:00"))
     j = service.show_item(store, service.OPERATOR, js, at("2026-03-06 09:00"))
-    say(f"  市县联动 item {js}: one sub-item per district ({'、'.join(c.unit_name for c in j.children)}); when the last "
-        f"was accepted the system moved item {js} on to '{j.state_label}' by itself")
+    say(f"  市县联动 item {js}: one sub-item per district ({'、'.join(c.unit_name for c in j.children)}); 东城区's and "
+        "西城区's belong to those districts (their own office and 主任会议; the city's group lead and office watch them, "
+        f"知会); when the last was accepted the system moved item {js} on to '{j.state_label}' by itself")
 
     say("\nThe clock moves on; the scheduler sweeps every morning at 09:00 and fires what is due (each rung once):")
     fired: dict[str, int] = {}
@@ -222,7 +225,6 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
         pdf = f" (no PDF: {e})"
     say(f"\nReports in {reports}: board.xlsx (排名), ledger.xlsx (台账), results.html{pdf} (成果报告, with charts)")
     t = at("2026-04-20 09:05")
-    r = service.import_people(store, "wang.fang", ORGS, t)
     own = [service.create_item(store, clerk, template="special_supervision", title=title, now=t, group=group).id
            for clerk, title, group in (("liu.yang", "东城区河道整治专项监督", "dc-river"),
                                        ("cao.yu", "西城区义务教育均衡发展专项监督", "xc-school"))]

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from .channels import CHANNELS, Reader
-from .definition import OWNER, Definition
+from .definition import OWNER, WATCH, WATCH_LABEL, Definition
 from .present import fmt
 from .rows import Holder, OutboxStatus, UnitRow
 
@@ -59,14 +59,21 @@ def recipients(defn: Definition, step_state: str, roles: tuple[str, ...], holder
 
 def readers(defn: Definition, step_state: str, roles: tuple[str, ...], holders: dict[str, list[Holder]]) -> tuple[list[Reader], list[Reader]]:
     """(To, Cc) of a notice about a step that goes to `roles`: To is whoever must act (the step's owner), Cc
-    (抄送) the others informed. When the owner is not among the roles, everyone named is To."""
+    (抄送) the others informed. When the owner is not among the roles, everyone named is To. On a 联动 sub-item
+    of another organisation, the holders of `watch` (the parent's side) are always in Cc: a copy (知会), never
+    a notice addressed to them."""
     owner = defn.states[step_state].owner
     acting = tuple(r for r in roles if r in (OWNER, owner))
     if not acting:
-        return recipients(defn, step_state, roles, holders), []
-    to = recipients(defn, step_state, acting, holders)
-    seen = {p.id for _l, p in to}
-    cc = [(lbl, p) for lbl, p in recipients(defn, step_state, tuple(r for r in roles if r not in acting), holders) if p.id not in seen]
+        to, cc = recipients(defn, step_state, roles, holders), []
+    else:
+        to = recipients(defn, step_state, acting, holders)
+        seen = {p.id for _l, p in to}
+        cc = [(lbl, p) for lbl, p in recipients(defn, step_state, tuple(r for r in roles if r not in acting), holders)
+              if p.id not in seen]
+    if holders.get(WATCH):
+        seen = {p.id for _l, p in to + cc}
+        cc += [(WATCH_LABEL, p) for p in holders[WATCH] if p.active and p.id not in seen]
     return to, cc
 
 

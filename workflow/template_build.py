@@ -41,7 +41,9 @@ def _rungs(raw: list) -> tuple[Rung, ...]:
 def _spawn(s: dict | None) -> Spawn | None:
     if not s:
         return None
-    return Spawn(s["template"], s["for_each"], s["then"], s.get("join", "all"), s.get("lead", "主办"), s.get("others", "协办"))
+    watchers = tuple(s["watchers"]) if isinstance(s.get("watchers"), list) else None
+    return Spawn(s["template"], s["for_each"], s["then"], s.get("join", "all"), s.get("lead", "主办"), s.get("others", "协办"),
+                 watchers)
 
 
 def _tally(t: dict | None) -> Tally | None:

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any
 
-from .definition import AMOUNT_LIMITS, OWNER, Duration
+from .definition import AMOUNT_LIMITS, OWNER, WATCH, Duration
 from .template_schema import where
 from .yamltext import Doc, Path_
 
@@ -65,6 +65,9 @@ class Template:
 def reserved_owner(c: Template) -> None:
     if OWNER in c.roles:
         c.doc.problem(("roles", OWNER), f"role name '{OWNER}' is reserved (it means the step's owner in a rung's notify)", at_key=True)
+    if WATCH in c.roles:
+        c.doc.problem(("roles", WATCH), f"角色名“{WATCH}”是系统保留的：联动子事项上，上级事项的知会人员持有它（只看、知会，不办理）",
+                      at_key=True)
 
 
 def initial(c: Template) -> None:
@@ -206,6 +209,8 @@ def spawn_step(c: Template, name: str, st: dict, spawn: dict) -> None:
                    f"field '{each}' lists the units to hand work to: it must be of type units")
     if spawn.get("template") == c.d.get("key"):
         c.p(base + ("template",), "a step cannot hand work to items of its own template")
+    for i, r in enumerate(seq(spawn.get("watchers"))):
+        c.role(base + ("watchers", i), r)
     then = spawn.get("then")
     if not isinstance(then, str):
         return

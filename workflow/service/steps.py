@@ -9,7 +9,7 @@ from typing import Any
 from .. import notice_data
 from ..calendar import WorkCalendar, overdue_workdays
 from ..deadlines import step_times
-from ..definition import Definition
+from ..definition import WATCH, Definition
 from ..errors import Conflict, InvalidInput
 from ..machine import ItemModel, fire
 from ..present import exact, fmt
@@ -133,6 +133,10 @@ def hand_out(tx: Tx, store: Store, defn: Definition, item: ItemRow, step: StepRo
         for role in child.roles:  # what the unit does not fill, the parent's holders do (the group lead, the committee)
             if not ids.get(role) and holders.get(role):
                 ids[role] = [h.id for h in holders[role]]
+        if unit.organisation_id != item.organisation_id:  # 联动: another 人大's item, which the parent's side watches
+            watching = {h.id: None for r in sp.watcher_roles(defn.roles) for h in holders.get(r, ())}
+            if watching:
+                ids[WATCH] = list(watching)
         part = sp.part(position)
         title = f"{item.title[:400]}（{unit.name}·{part}）"
         child_id, _first = start_item(tx, store, child, tv.id, title=title, fields=values, holders_ids=ids,
