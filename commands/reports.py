@@ -186,27 +186,27 @@ def scores_set(ctx, unit, score, comment, year, card, actor, now, as_json) -> No
 
 @report.command("orgs")
 @click.option("--as-of", "as_of", required=True, metavar="DATE", help="The day the figures are as of (its end).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table", show_default=True)
+@click.option("--output", metavar="FILE", help="Write to FILE (required for xlsx).")
 @viewer_opt
 @click.pass_context
-def report_orgs(ctx, as_of, fmt, actor) -> None:
+def report_orgs(ctx, as_of, fmt, output, actor) -> None:
     """Per organisation (市·县区·乡镇人大), each under the one above it: items open and closed, lights, on-time rate,
     working days late. With --actor, what that office or council member may look over (his 人大 and those below)."""
-    from workflow import service
+    from workflow import report_render, service
 
     roots = service.org_rollup(reader(ctx), actor or service.OPERATOR, as_of)
-    if fmt == "json":
-        emit(roots, True)
-        return
-    rows = []
+    if fmt == "xlsx":
+        _write(output, fmt, write_binary=lambda path: report_render.orgs_xlsx(roots, as_of, path))
+    elif fmt == "json":
+        from workflow.encode import dumps
 
-    def walk(o, depth: int) -> None:
-        i = o.items
-        rate = "无数据" if o.on_time_rate is None else f"{o.on_time_rate:.0%}"
-        rows.append([("  " * depth) + o.name, o.level_label, i["total"], i["open"], i["closed"], i["green"], i["yellow"],
-                     i["red"], rate, o.late_workdays])
-        for k in o.children:
-            walk(k, depth + 1)
-    for r in roots:
-        walk(r, 0)
-    table(rows, ["组织", "级别", "事项", "在办", "办结", "绿", "黄", "红", "按时率（已办结环节）", "逾期工作日"])
+        _write(output, fmt, lambda out: out.write(dumps(roots, indent=2) + "\n"))
+    else:
+        def text(out):
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                table([[("  " * depth) + cells[0], *cells[1:]] for depth, cells in report_render.orgs_table(roots)],
+                      report_render.ORGS_HEADER)
+            out.write(buf.getvalue())
+        _write(output, fmt, text)

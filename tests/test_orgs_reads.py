@@ -140,3 +140,28 @@ def test_watch_is_a_reserved_role_and_watchers_name_the_parents_roles():
     assert good.states["district_inspection"].spawn.watcher_roles(good.roles) == ("council",)
     default = loader.load_text(text, "t.yaml").states["district_inspection"].spawn
     assert default.watcher_roles(good.roles) == ("group_lead", "office")
+
+
+def test_report_orgs_writes_the_roll_up_as_a_spreadsheet_with_the_same_figures(two, tmp_path):  # noqa: F811
+    import openpyxl
+    s, _city, _dc = two
+    db = ["--db", str(s.engine.url)]
+    run = CliRunner()
+    out = tmp_path / "orgs.xlsx"
+    r = run.invoke(cli, db + ["report", "orgs", "--as-of", "2026-02-06", "--format", "xlsx", "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = list(openpyxl.load_workbook(out).worksheets[0].iter_rows(min_row=3, values_only=True))
+    tree = json.loads(run.invoke(cli, db + ["report", "orgs", "--as-of", "2026-02-06", "--format", "json"]).output)
+    flat = []
+
+    def walk(o):
+        flat.append((o["name"], o["items"]["total"], o["items"]["red"], o["late_workdays"]))
+        for k in o["children"]:
+            walk(k)
+    for o in tree:
+        walk(o)
+    assert [(r[0], r[2], r[7], r[9]) for r in rows] == flat
+    assert [r[0] for r in rows] == ["某市人大常委会", "东城区人大常委会", "东城区青石镇人大"] and rows[2][8] == "无数据"
+    assert rows[1][7] == 1 and rows[1][9] == 9  # 东城区's item: red, nine working days late by the end of 02-06
+    bad = run.invoke(cli, db + ["report", "orgs", "--as-of", "2026-02-06", "--format", "xlsx"])
+    assert bad.exit_code == 2 and "--output" in bad.output
