@@ -165,3 +165,19 @@ def test_report_orgs_writes_the_roll_up_as_a_spreadsheet_with_the_same_figures(t
     assert rows[1][7] == 1 and rows[1][9] == 9  # 东城区's item: red, nine working days late by the end of 02-06
     bad = run.invoke(cli, db + ["report", "orgs", "--as-of", "2026-02-06", "--format", "xlsx"])
     assert bad.exit_code == 2 and "--output" in bad.output
+
+
+def test_a_unit_with_nothing_to_count_is_no_data_unranked_not_a_red_card(two):  # noqa: F811
+    """Issue 26 §4: a compared unit with no item yet shows 无数据 — neither 0 points nor a 红牌 — and takes no place."""
+    from workflow import report_render
+    s, _city, _dc = two
+    b = service.board_for(s, "city.clerk", AS_OF)
+    busy = {"g-env", "dc-env"}  # the fixture's two items
+    assert {r.unit for r in b.rows if r.score is not None} == busy
+    assert [r.rank for r in b.rows[:2]] == [1, 1] or sorted(r.rank for r in b.rows[:2]) == [1, 2]
+    empty = b.rows[2:]
+    assert empty and all(r.score is None and r.rank is None and r.colour_label == "无数据" for r in empty)
+    assert all(r.colour != "red" for r in empty)
+    rows, header = report_render.board_table(b)
+    assert all(row[header.index("亮牌")] == "无数据" and row[header.index("综合得分")] == "—" for row in rows[2:])
+    assert "无数据" in report_render.board_html(b)

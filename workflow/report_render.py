@@ -298,7 +298,7 @@ def charts(results) -> dict[str, str]:
     matplotlib.rcParams["svg.fonttype"] = "path"
     font = _cjk_font()
     prop = font_manager.FontProperties(fname=font) if font else None
-    rows = results.board.rows
+    rows = [r for r in results.board.rows if r.score is not None]  # 无数据: no bar, no place
     out = {}
     fig, ax = plt.subplots(figsize=(7, 3.2))
     colours = {"blue": "#2f6fb5", "yellow": "#e0b000", "red": "#c0392b"}

@@ -12,6 +12,7 @@ from ...scorecard import Scorecard
 
 MAX_NOTE = 500
 COLOUR_CN = {"blue": "蓝牌", "yellow": "黄牌", "red": "红牌"}
+NO_DATA = "无数据"  # a unit or organisation with nothing to count: neither 0 nor a 红牌
 
 
 def card_of(path: str | Path | None) -> Scorecard:

@@ -18,7 +18,7 @@ from ...store import reports as report_store
 from ...store import templates as template_store
 from .. import common
 from ..reads.viewer import Viewer, looked_over
-from .basis import COLOUR_CN, card_of, day_of, midnight
+from .basis import COLOUR_CN, NO_DATA, card_of, day_of, midnight
 
 
 @dataclass(eq=False)
@@ -44,8 +44,8 @@ class BoardRow:
     scores: int
     attendances: int
     metrics: dict[str, float | None]  # each metric as points 0–100 (None: no data yet)
-    score: float
-    rank: int = 0
+    score: float | None  # None: no weighted metric has data (无数据) — neither 0 nor a 红牌, and no rank
+    rank: int | None = 0
     previous_rank: int | None = None
     change: int | None = None  # places gained since the previous board (negative: lost)
     colour: str = "yellow"
@@ -86,7 +86,7 @@ def board_in(tx: Tx, card: Scorecard, day: date, before: date | None, orgs: list
         earlier = {r.unit: r.rank for r in _rank(card, _rows(tx, card, defs, before, orgs))}
         for r in rows:
             r.previous_rank = earlier.get(r.unit)
-            r.change = None if r.previous_rank is None else r.previous_rank - r.rank
+            r.change = None if r.previous_rank is None or r.rank is None else r.previous_rank - r.rank
     expected = card.plan_state(day)
     first = defs[card.templates[0]]
     return Board(card.key, card.title, day.isoformat(), before.isoformat() if before else None, expected,
@@ -184,7 +184,7 @@ def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date,
         }
         weighted = [(card.weights.get(m, 0), x) for m, x in metrics.items() if x is not None and card.weights.get(m, 0)]
         total = sum(w for w, _x in weighted)
-        score = round(sum(w * x for w, x in weighted) / total, 1) if total else 0.0
+        score = round(sum(w * x for w, x in weighted) / total, 1) if total else None
         out.append(BoardRow(
             unit=code, unit_name=name, items=items, judged_steps=judged, on_time_steps=c["on_time"],
             on_time_share=round(c["on_time"] / judged, 4) if judged else None,
@@ -199,13 +199,17 @@ def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date,
 
 
 def _rank(card: Scorecard, rows: list[BoardRow]) -> list[BoardRow]:
-    """Highest score first; equal scores share a rank (1, 2, 2, 4); the 双亮牌 by the scorecard's thresholds."""
-    rows = sorted(rows, key=lambda r: (-r.score, r.unit))
-    for i, r in enumerate(rows):
-        r.rank = rows[i - 1].rank if i and rows[i - 1].score == r.score else i + 1
+    """Highest score first; equal scores share a rank (1, 2, 2, 4); the 双亮牌 by the scorecard's thresholds. A unit
+    with nothing to count yet comes last, unranked, as 无数据."""
+    ranked = sorted((r for r in rows if r.score is not None), key=lambda r: (-r.score, r.unit))
+    for i, r in enumerate(ranked):
+        r.rank = ranked[i - 1].rank if i and ranked[i - 1].score == r.score else i + 1
         r.colour = card.colour(r.score)
         r.colour_label = COLOUR_CN[r.colour]
-    return rows
+    empty = sorted((r for r in rows if r.score is None), key=lambda r: r.unit)
+    for r in empty:
+        r.rank, r.colour, r.colour_label = None, "none", NO_DATA
+    return ranked + empty
 
 
 
