@@ -1,10 +1,10 @@
-"""`wuzhuan db`: the database schema and its upgrade."""
+"""`wuzhuan db`: the database schema, its upgrade and its backup."""
 
 from __future__ import annotations
 
 import click
 
-from commands.base import emit, json_opt, settings
+from commands.base import emit, json_opt, reader, settings
 
 
 @click.group()
@@ -34,3 +34,17 @@ def db_upgrade(ctx: click.Context, as_json: bool) -> None:
         if r.before is not None and not r.admins:
             click.echo("warning: nobody is an administrator: name one with `wuzhuan people set-admin CODE`", err=True)
     emit(data, as_json, text)
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@json_opt
+@click.pass_context
+def db_backup(ctx: click.Context, path: str, as_json: bool) -> None:
+    """Copy the running SQLite database to PATH (a new file): items, audit trail and documents together.
+    PostgreSQL: use pg_dump (docs/deployment.md)."""
+    from workflow import service
+
+    r = service.backup_database(reader(ctx), path)
+    emit(r, as_json, lambda d: click.echo(f"wrote {d.path}: {d.bytes:,} bytes, {d.items} items, {d.files} documents, "
+                                          f"audit trail of {d.events} events"))

@@ -135,16 +135,31 @@ def items_show(ctx, item, actor, rounds, now, as_json) -> None:
 @actor_opt
 @click.option("--comment", help="Comment recorded with the move (some moves require one).")
 @click.option("--field", "fields", multiple=True, metavar="NAME=VALUE", help="Set a field with the move (repeatable).")
+@click.option("--file", "files", multiple=True, metavar="FIELD=PATH",
+              help="Give a file field a file with the move (repeatable; a field that takes several, several times).")
 @click.option("--expect-version", type=click.IntRange(1, 2**63 - 1), help="Fail with exit 4 unless the item is still at this version.")
 @now_opt
 @json_opt
 @click.pass_context
-def items_advance(ctx, item, trigger, actor, comment, fields, expect_version, now, as_json) -> None:
+def items_advance(ctx, item, trigger, actor, comment, fields, files, expect_version, now, as_json) -> None:
     """Move ITEM on by TRIGGER as the acting person."""
+    from contextlib import ExitStack
+
     from workflow import service
 
-    r = service.advance(store(ctx), actor, item, trigger, parse_now(now), comment=comment, fields=pairs(fields, "--field"),
-                        expected_version=expect_version)
+    with ExitStack() as opened:
+        given: dict[str, list] = {}
+        for v in files:
+            field, eq, path = v.partition("=")
+            if not eq or not field.strip() or not path.strip():
+                raise click.BadParameter(f"'{v}' should be FIELD=PATH", param_hint="--file")
+            try:
+                stream = opened.enter_context(open(path.strip(), "rb"))  # noqa: SIM115 (closed by the stack)
+            except OSError as e:
+                raise click.BadParameter(f"cannot read '{path.strip()}': {e.strerror or e}", param_hint="--file") from None
+            given.setdefault(field.strip(), []).append((path.strip(), stream))
+        r = service.advance(store(ctx), actor, item, trigger, parse_now(now), comment=comment, fields=pairs(fields, "--field"),
+                            expected_version=expect_version, files=given or None)
     emit(r, as_json, lambda d: click.echo(f"{d.item} {d.label}：「{d.from_label}」({d.from_state}) → 「{d.to_label}」({d.to_state})"
                                           + ("，已办结" if d.finished else f"，时限 {d.due}")))
 
@@ -302,3 +317,58 @@ def items_extend(ctx, item, until, reason, actor, now, as_json) -> None:
     r = service.request_extension(store(ctx), actor, item, reason, until, parse_now(now))
     emit(r, as_json, lambda d: click.echo(f"{d.id} 延期申请已提交：事项 {d.item}「{d.step_label}」时限 {d.due} → {d.new_date}，"
                                           f"待{' 或 '.join(d.approver_labels)}批准"))
+
+
+@items.command("files")
+@click.argument("item", type=ITEM_ID)
+@viewer_opt
+@json_opt
+@click.pass_context
+def items_files(ctx, item, actor, as_json) -> None:
+    """The documents given on ITEM: each with its id, name, size, type, SHA-256, field and round."""
+    from workflow import service
+
+    found = service.item_files(reader(ctx), actor or service.OPERATOR, item)
+    if as_json:
+        emit(found, True)
+        return
+    table([[f.id, f.name, f.size_text, f.type, f.field_label, f"{f.state_label} 第{f.round}轮", f.uploaded_by, f.uploaded_at,
+            f.sha256[:12]] for f in found], ["编号", "文件名", "大小", "类型", "字段", "环节", "上传人", "时间", "SHA-256"])
+
+
+@items.command("download")
+@click.argument("item", type=ITEM_ID)
+@click.argument("file_id", type=ITEM_ID)
+@click.option("--output", required=True, metavar="PATH", help="Write the file here (a new file; '-': stdout).")
+@viewer_opt
+@click.pass_context
+def items_download(ctx, item, file_id, output, actor) -> None:
+    """Write document FILE_ID of ITEM to PATH (its bytes as stored, checked against their SHA-256)."""
+    import hashlib
+    import os
+    import sys
+
+    from workflow import service
+    from workflow.errors import InvalidInput
+
+    digest = hashlib.sha256()
+    if output == "-":
+        out = sys.stdout.buffer
+        info = service.download(reader(ctx), actor or service.OPERATOR, item, file_id, lambda b: (digest.update(b), out.write(b)))
+    else:
+        if os.path.exists(output):
+            raise click.BadParameter(f"'{output}' exists: name a new file", param_hint="--output")
+        tmp = f"{output}.part"
+        try:
+            with open(tmp, "xb") as out:
+                info = service.download(reader(ctx), actor or service.OPERATOR, item, file_id,
+                                        lambda b: (digest.update(b), out.write(b)))
+            if digest.hexdigest() != info.sha256:
+                raise InvalidInput(f"文件 {file_id} 的内容与其 SHA-256 不符：请运行 wuzhuan audit verify")
+            os.replace(tmp, output)
+        except OSError as e:
+            raise click.BadParameter(f"cannot write '{output}': {e.strerror or e}", param_hint="--output") from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        click.echo(f"wrote {output} ({info.name}, {info.size_text})", err=True)

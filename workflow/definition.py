@@ -9,7 +9,7 @@ from typing import Any
 UNITS = ("hours", "days", "workdays", "months")
 # Amounts a committee could mean: at most 10 years in days, 2000 working days, 10 years in months, a year in hours.
 AMOUNT_LIMITS = {"days": 3650, "workdays": 2000, "months": 120, "hours": 8760}
-FIELD_TYPES = ("text", "date", "integer", "choice", "person", "list", "units", "tally", "duration", "meeting")
+FIELD_TYPES = ("text", "date", "integer", "choice", "person", "list", "units", "tally", "duration", "meeting", "file")
 SLIP_PATTERN = "〔{year}〕督字第{n}号"  # the number of a 督办单, when the template does not give its own
 GUARD_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "set", "unset")
 OWNER = "owner"  # pseudo-role in a rung's `notify`: whoever holds the state's owner role
@@ -197,6 +197,9 @@ class FieldSpec:
     tally: Tally | None = None  # a `tally` field: computed from its counts, never entered
     meeting_kind: str | None = None  # a `meeting` field: the kind of meeting it may name (None: any)
     sets: str | None = None  # a `meeting` field: the date field that follows the meeting's day
+    accept: tuple[str, ...] = ()  # a `file` field: the kinds it takes (workflow.files.KINDS); () for any of them
+    max_size: int | None = None  # a `file` field: the largest file, in bytes (None: workflow.files.MAX_FILE)
+    multiple: bool = False  # a `file` field: several files at once
 
 
 JOINS = ("all", "any", "lead")

@@ -283,3 +283,19 @@ class SubItemRow:
     yellow_at: datetime | None
     paused_at: datetime | None
     finished_at: datetime | None
+
+
+@dataclass(slots=True, eq=False)
+class FileRow:
+    """A document given in a file field at a step (its `round`: the visit of that step's state)."""
+    id: int
+    item_id: int
+    step_id: int
+    field: str
+    round: int
+    name: str
+    size: int
+    kind: str
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime

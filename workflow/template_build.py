@@ -22,6 +22,7 @@ from .definition import (
     Transition,
     Urgency,
 )
+from .files import ALIASES, parse_size
 
 
 def _duration(d: dict | None, default: Duration | None = None) -> Duration | None:
@@ -90,7 +91,8 @@ def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
     )
     fields = {n: FieldSpec(n, f["type"], f.get("label", n), tuple(f.get("choices", ())), bool(f.get("keep", False)),
                            tuple(f["editable_by"]) if "editable_by" in f else None, _tally(f.get("tally")), f.get("kind"),
-                           f.get("sets"))
+                           f.get("sets"), tuple(ALIASES.get(a.lower(), a.lower()) for a in f.get("accept", ())),
+                           parse_size(f["max_size"]) if "max_size" in f else None, bool(f.get("multiple", False)))
               for n, f in data.get("fields", {}).items()}
     assignable = {r: tuple(v["assignable_by"]) for r, v in data["roles"].items() if isinstance(v, dict) and "assignable_by" in v}
     u = data.get("urgency")

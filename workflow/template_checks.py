@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from .definition import AMOUNT_LIMITS, OWNER, WATCH, Duration
+from .files import ALIASES, KINDS, parse_size
 from .template_schema import where
 from .yamltext import Doc, Path_
 
@@ -120,6 +121,7 @@ def fields(c: Template) -> None:
         for key in ("kind", "sets"):
             if f.get("type") != "meeting" and key in f:
                 c.p(("fields", name, key), f"only a meeting field has `{key}`")
+        file_field(c, name, f)
         target = f.get("sets")
         if isinstance(target, str) and f.get("type") == "meeting":
             spec = c.fields.get(target)
@@ -226,6 +228,23 @@ def spawn_step(c: Template, name: str, st: dict, spawn: dict) -> None:
                                  "and gives neither")
     elif moves[0].get("dest") == name:
         c.p(base + ("then",), f"'{then}' leads back to '{name}' itself: the step would hand the work out again")
+
+
+def file_field(c: Template, name: str, f: dict) -> None:
+    """A file field's `accept` names kinds the content can be told by, its `max_size` a size up to 200 MB."""
+    for key in ("accept", "max_size", "multiple"):
+        if f.get("type") != "file" and key in f:
+            c.p(("fields", name, key), f"只有文件字段（type: file）才有 `{key}`")
+    if f.get("type") != "file":
+        return
+    for i, a in enumerate(seq(f.get("accept"))):
+        if isinstance(a, str) and ALIASES.get(a.lower(), a.lower()) not in KINDS:
+            c.p(("fields", name, "accept", i), f"不能识别的文件类型“{a}”：可用 {'、'.join(KINDS)}（按内容识别）")
+    if "max_size" in f:
+        try:
+            parse_size(f["max_size"])
+        except ValueError:
+            c.p(("fields", name, "max_size"), f"文件大小“{f['max_size']}”应为字节数或如 20MB 的写法，至多 200MB")
 
 
 def amounts(c: Template) -> None:

@@ -29,8 +29,13 @@ def line(text: Any, limit: int = 300) -> str:
     return safe(text, limit)
 
 
+def _one(v) -> str:
+    """A value of a list field: a unit, a name, or a file (its name)."""
+    return str(v.get("name", v)) if isinstance(v, dict) else str(v)
+
+
 def fields_text(values: dict) -> str:
-    return "; ".join(f"{k}={line('、'.join(map(str, v)) if isinstance(v, list) else v, 120)}" for k, v in values.items())
+    return "; ".join(f"{k}={line('、'.join(map(_one, v)) if isinstance(v, list) else v, 120)}" for k, v in values.items())
 
 
 def item_text(d, rounds: bool = False) -> str:

@@ -25,6 +25,7 @@ from .admin import (
     retry_outbox,
 )
 from .audit import AuditReport, Checkpoint, checkpoint, init_key, verify_audit
+from .backup import BackedUp, backup_database
 from .definitions import (
     MAX_TEMPLATE_BYTES,
     UploadResult,
@@ -62,11 +63,14 @@ from .meetings import add_meeting, list_meetings, move_meeting
 from .migration import MigrationPlan, migrate, parse_map
 from .reads import (
     OPERATOR,
+    FileInfo,
     HistoryEntry,
     ItemDetail,
     ItemSummary,
     Viewer,
+    download,
     history,
+    item_files,
     list_items,
     show_item,
 )
@@ -209,4 +213,4 @@ __all__ = ["Settings", "Store", "database_url", "load_settings", "open_store", "
            "transport_for",
            "unassign",
            "units_compared",
-           "verify_audit"]
+           "verify_audit", "FileInfo", "download", "item_files", "BackedUp", "backup_database"]

@@ -15,7 +15,7 @@ from ..store import Store
 from ..store import audit as audit_store
 from ..store import meta as meta_store
 from ..store import replay as replay_store
-from . import common
+from . import common, documents
 
 CHUNK = 2000  # items replayed at a time: memory stays bounded whatever the size of the database
 SHOWN = 100  # mismatches kept for the report (all are counted)
@@ -35,6 +35,8 @@ class AuditReport:
     mismatches: list[dict] = field(default_factory=list)  # the same as data: table, id, column, expected, found
     differing: int = 0  # how many rows differ in all (the lists keep the first SHOWN)
     items: int = 0  # items replayed
+    files: int | None = None  # blobs re-hashed (None: not checked, --no-files)
+    file_bytes: int = 0
 
 
 @dataclass
@@ -47,12 +49,13 @@ class Checkpoint:
         return f"{self.seq}:{self.code}"
 
 
-def verify_audit(store: Store, checkpoint: str | None = None) -> AuditReport:
+def verify_audit(store: Store, checkpoint: str | None = None, files: bool = True) -> AuditReport:
     """Check the whole trail: storage order, the hash chain, the MACs and the binding checkpoint (with the key), the
     head, a checkpoint the office kept; then replay it and compare what it implies with the rows (items, steps,
     role holders, template versions, administrators and disabled people): a row changed behind the trail is named.
 
-    Everything is read in one snapshot, a range of items at a time (memory stays bounded)."""
+    Everything is read in one snapshot, a range of items at a time (memory stays bounded). With `files`, every
+    document's content is re-hashed and each file row held against the move that recorded it."""
     expected_seq = expected_code = None
     if checkpoint is not None:
         expected_seq, expected_code = _parse_checkpoint(checkpoint)
@@ -83,6 +86,13 @@ def verify_audit(store: Store, checkpoint: str | None = None) -> AuditReport:
                 return report
             report.notes.append(f"checkpoint {expected_seq} matches")
         _replay(tx, report)
+        if files:
+            checked = documents.check_files(tx)
+            report.files, report.file_bytes = checked.blobs, checked.bytes
+            if checked.problems:
+                report.ok = False
+                report.problem = report.problem or checked.problems[0]
+                report.unexplained += checked.problems
         return report
 
 

@@ -19,7 +19,7 @@ from ..store import items as item_store
 from ..store import organisations as org_store
 from ..store import outbox as outbox_store
 from ..store import sub_items as sub_store
-from . import common, steps
+from . import common, documents, steps
 from .values import empty, values_given
 
 MAX_TITLE = 500
@@ -149,24 +149,27 @@ def current_version(store: Store, item_id: int) -> int:
 
 
 def advance(store: Store, actor: str, item_id: int, trigger: str, now: datetime, *, comment: str | None = None,
-            fields: dict[str, Any] | None = None, expected_version: int | None = None) -> Moved:
+            fields: dict[str, Any] | None = None, expected_version: int | None = None,
+            files: documents.Given | None = None) -> Moved:
     """Move an item on by a trigger, checking everything in one transaction.
 
     Order: the person exists and is active → holds a role the move needs → the step is not paused
     → the time is not before the item's last event → the version is the one the person saw
     (`expected_version`; Conflict otherwise) → the fields (this round's values) and the guards.
-    Refusals (NotPermitted, TriggerNotAllowed, GuardFailed) are recorded in the audit trail.
+    Refusals (NotPermitted, TriggerNotAllowed, GuardFailed) are recorded in the audit trail. `files` gives file
+    fields their files (field → [(name, stream)]): judged, and kept only if the move is made.
     """
     if comment is not None and len(comment) > MAX_TEXT:
         raise InvalidInput(f"the comment is {len(comment)} characters long; at most {MAX_TEXT}")
     if comment is not None:
         common.text_in(comment, "the comment")
     return common.guarded(store, actor, now, f"advance {trigger}", item_id,
-                          lambda tx: _advance(tx, store, actor, item_id, trigger, now, comment, fields, expected_version))
+                          lambda tx: _advance(tx, store, actor, item_id, trigger, now, comment, fields, expected_version,
+                                              files))
 
 
 def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: datetime, comment: str | None,
-             fields: dict[str, Any] | None, expected: int | None) -> Moved:
+             fields: dict[str, Any] | None, expected: int | None, files: documents.Given | None = None) -> Moved:
     parent_id = sub_store.parent_id_of(tx, item_id)
     if parent_id is not None:  # a sub-item's finish may move its parent: parent first, the order every path locks in
         common.locked_item(tx, parent_id)
@@ -185,8 +188,10 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     common.not_backdated(now, locked)
     common.check_version(item, expected)
     asked_for = {f for t in candidates for f in t.requires}
-    authority.fields_given(defn, item.state, (fields or {}).keys(), asked_for, item.id, who, held, holders)
+    given = [*(fields or {}).keys(), *(k for k, v in (files or {}).items() if v)]
+    authority.fields_given(defn, item.state, given, asked_for, item.id, who, held, holders)
     changes = values_given(tx, defn, fields, defn.round_view(item.fields, step.fields or {}), item.id)
+    changes |= documents.attach(tx, defn, item, step, files, who, now)
     this_round = (step.fields or {}) | changes
     latest = item.fields | changes
     view = defn.round_view(latest, this_round)

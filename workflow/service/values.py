@@ -37,6 +37,8 @@ def coerce(tx: Tx, spec: FieldSpec, value: Any) -> Any:
         return str(value)
     if spec.type == "person":
         return common.person(tx, str(value)).code
+    if spec.type == "file":
+        raise InvalidInput(f"{name}：请上传文件（不能以文字填写）", field=spec.name)
     if spec.type == "tally":
         raise InvalidInput(f"{name} is counted from the votes ({'、'.join(spec.tally.count_fields()) if spec.tally else ''}), "
                            "not entered: give the counts instead")

@@ -20,6 +20,8 @@ from .. import service
 from ..encode import dumps
 from ..errors import NotFound, Unavailable, WuzhuanError, http_status_of
 from ..service import Store, accounts, reads
+from . import downloads
+from .forms import MAX_FILES
 
 MAX_BODY = 1_000_000
 MAX_DEPTH = 20  # nesting of a move's JSON body: {"fields": {"x": [..]}} needs 3
@@ -71,9 +73,10 @@ def routes(store: Store, clock, call) -> list[Route]:
                 if who is None:
                     return problem(401, NO_TOKEN)
                 args = await parse(request) if parse else (request,)
-                return answer(await call(work, who, *args))
+                done = await call(work, who, *args)
+                return done if isinstance(done, Response) else answer(done)  # a document is sent as it is
             except BadRequest as e:
-                return problem(400, str(e))
+                return problem(413 if isinstance(e, BodyTooLarge) else 400, str(e))
             except WuzhuanError as e:
                 return error_answer(e)
         return endpoint
@@ -93,13 +96,37 @@ def routes(store: Store, clock, call) -> list[Route]:
         return reads.history(store, who, request.path_params["item_id"])
 
     async def move_request(request: Request) -> tuple:
-        """The move asked for, checked (read only once the token has been checked; BadRequest: 400)."""
-        return (request.path_params["item_id"], _move(await request.body()))
+        """The move asked for, checked (read only once the token has been checked; BadRequest: 400): a JSON body, or
+        multipart with parts `trigger`, `expect_version`, `comment`, `fields` (JSON text) and one part per file,
+        named by its field."""
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form(max_files=MAX_FILES, max_fields=50)
+            try:
+                parts = {"trigger": form.get("trigger"), "comment": form.get("comment") or None,
+                         "fields": json.loads(str(form.get("fields") or "{}"), parse_constant=_no_constant),
+                         "expect_version": int(str(form["expect_version"])) if form.get("expect_version") else None}
+            except (ValueError, RecursionError):
+                raise BadRequest('"fields" is JSON text and "expect_version" a whole number') from None
+            files: dict[str, list] = {}
+            for key, value in form.multi_items():
+                if getattr(value, "filename", None):
+                    files.setdefault(key, []).append((value.filename, value.file))
+            return (request.path_params["item_id"], _move(json.dumps(parts).encode()), files or None)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:  # a move without documents is small (documents: multipart)
+            raise BodyTooLarge(f"the request body is larger than {MAX_BODY:,} bytes")
+        return (request.path_params["item_id"], _move(await request.body()), None)
 
-    def advance(who, item_id: int, move):
+    def advance(who, item_id: int, move, files=None):
         trigger, fields, comment, expect = move  # an item he may not see: the use case refuses, records it, says 404
         return service.advance(store, who.code, item_id, trigger, clock(), comment=comment, fields=fields,
-                               expected_version=expect)
+                               expected_version=expect, files=files)
+
+    def get_file(who, request: Request):
+        return downloads.send(store, who, request.path_params["item_id"], request.path_params["file_id"])
+
+    def get_files(who, request: Request):
+        return reads.item_files(store, who, request.path_params["item_id"])
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(OPENAPI)
@@ -109,12 +136,18 @@ def routes(store: Store, clock, call) -> list[Route]:
         Route("/api/items/{item_id:id}", guarded(get_item), methods=["GET"]),
         Route("/api/items/{item_id:id}/history", guarded(get_history), methods=["GET"]),
         Route("/api/items/{item_id:id}/advance", guarded(advance, move_request), methods=["POST"]),
+        Route("/api/items/{item_id:id}/files", guarded(get_files), methods=["GET"]),
+        Route("/api/items/{item_id:id}/files/{file_id:id}", guarded(get_file), methods=["GET"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
     ]
 
 
 class BadRequest(ValueError):
     """The request itself is malformed (400), said in one line."""
+
+
+class BodyTooLarge(BadRequest):
+    """A JSON body over MAX_BODY (413): a move with documents comes as multipart, whose limit is the body limits'."""
 
 
 def depth(body: bytes) -> int:
@@ -142,7 +175,7 @@ def depth(body: bytes) -> int:
 def _move(body: bytes):
     """(trigger, fields, comment, expect_version) from a move's JSON body; BadRequest saying what is wrong."""
     if len(body) > MAX_BODY:
-        raise BadRequest(f"the request body is larger than {MAX_BODY:,} bytes")
+        raise BodyTooLarge(f"the request body is larger than {MAX_BODY:,} bytes")
     if depth(body) > MAX_DEPTH:
         raise BadRequest(f"the request body nests deeper than {MAX_DEPTH} levels")
     try:

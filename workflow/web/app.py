@@ -29,11 +29,20 @@ from ..errors import (
     WuzhuanError,
     http_status_of,
 )
+from ..files import MAX_FILE
 from ..service import Store, accounts, reads
 from ..service.accounts import SessionInfo
-from . import api, ids
+from . import api, downloads, ids
 from .admin_pages import AdminPages
-from .forms import OK_MESSAGES, client_of, definition_of_version, int_of, next_of
+from .forms import (
+    MAX_FILES,
+    OK_MESSAGES,
+    client_of,
+    definition_of_version,
+    files_of,
+    int_of,
+    next_of,
+)
 from .limits import BodyLimit
 from .pool import Pool
 from .render import HERE, diagram_svg, page
@@ -129,7 +138,7 @@ class Workbench(AdminPages):
         who = await self.who(request)
         if who is None:
             return PlainTextResponse("403 请先登录。", status_code=403), None
-        form = await request.form(max_files=1, max_fields=200)
+        form = await request.form(max_files=MAX_FILES, max_fields=200)
         if not accounts.csrf_ok(who, str(form.get("csrf", ""))):
             return PlainTextResponse("403 表单已过期，请刷新页面后重试。", status_code=403), form
         return who, form
@@ -191,7 +200,7 @@ class Workbench(AdminPages):
                 fields = {k[6:]: v for k, v in form.multi_items() if k.startswith("field:") and str(v).strip() != ""}
                 await self.call(service.advance, self.store, code, item_id, str(form.get("trigger", "")), self.now(),
                                 comment=str(form.get("comment", "")) or None, fields=fields,
-                                expected_version=int_of(form.get("version"), None, "the version"))
+                                expected_version=int_of(form.get("version"), None, "the version"), files=files_of(form))
                 done = "moved"
             elif action == "pause":
                 await self.call(service.pause, self.store, code, item_id, str(form.get("reason", "")), self.now())
@@ -227,6 +236,17 @@ class Workbench(AdminPages):
             return await self.item(request, problem=str(e), status=http_status_of(e), who=who)
         return RedirectResponse(f"/items/{item_id}?ok={done}", status_code=303)
 
+    async def file(self, request: Request) -> Response:
+        """/items/{id}/files/{file_id}: a document of an item, to whoever may see the item (404 to anyone else)."""
+        who = await self.who(request)
+        if who is None:
+            return self.login_redirect(request)
+        try:
+            return await self.call(downloads.send, self.store, who.person, request.path_params["item_id"],
+                                   request.path_params["file_id"], request.query_params.get("view") == "1")
+        except WuzhuanError as e:
+            return self.error(request, e, who)
+
     async def diagram(self, request: Request) -> Response:
         who = await self.who(request)
         if who is None:
@@ -258,6 +278,7 @@ def create_app(store: Store, clock=None) -> Starlette:
         Route("/involved", w.listing, methods=["GET"]),
         Route("/items/{item_id:id}", w.item, methods=["GET"]),
         Route("/items/{item_id:id}/diagram.svg", w.diagram, methods=["GET"]),
+        Route("/items/{item_id:id}/files/{file_id:id}", w.file, methods=["GET"]),
         Route("/items/{item_id:id}/{action:str}", w.act, methods=["POST"]),
         Route("/definitions", w.definitions, methods=["GET"]),
         Route("/definitions/upload", w.upload, methods=["POST"]),
@@ -294,7 +315,8 @@ def create_app(store: Store, clock=None) -> Starlette:
         return w.error(request, exc, None)
 
     limits = {"/definitions/upload": service.MAX_TEMPLATE_BYTES + 65_536}
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit, limits=limits)],
+    uploads = {"/advance": MAX_FILE + 10 * 1024 * 1024}  # a move's form or API call (multipart) with its documents
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit, limits=limits, uploads=uploads)],
                     exception_handlers={HTTPException: no_route, WuzhuanError: refused, Exception: bug})
     app.state.store = store
     return app

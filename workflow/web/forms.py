@@ -38,3 +38,16 @@ def next_of(request: Request) -> str:
 def client_of(request: Request) -> str:
     host = request.client.host if request.client else "?"
     return f"{host} {request.headers.get('user-agent', '')}"[:200]
+
+
+MAX_FILES = 20  # files in one form (a move's 佐证材料 and its report); the body limit bounds their size
+
+
+def files_of(form) -> dict[str, list[tuple[str, Any]]] | None:
+    """The files of a move's form, by field (`file:NAME` parts): (the name the browser gave, its spooled stream).
+    A file input left empty sends a part with no name: not a file."""
+    out: dict[str, list[tuple[str, Any]]] = {}
+    for key, value in form.multi_items():
+        if key.startswith("file:") and getattr(value, "filename", None):
+            out.setdefault(key[5:], []).append((value.filename, value.file))
+    return out or None

@@ -2,7 +2,8 @@
 
 A form, a template upload or an API move is small; a client that sends more (by mistake or to fill the
 server's memory or disk) is answered 413 at once, whatever route it aimed at and before any session, token
-or form is looked at. The limit of a route is the longest prefix in `limits` that its path starts with.
+or form is looked at. The limit of a route is the longest prefix in `limits` that its path starts with; a
+multipart body (documents) to a path ending with a suffix in `uploads` (`/advance`: a move) has that limit instead.
 """
 
 from __future__ import annotations
@@ -36,14 +37,18 @@ async def _refuse(scope, send, limit: int) -> None:
 class BodyLimit:
     """Pure ASGI middleware enforcing the body limits (see the module docstring)."""
 
-    def __init__(self, app, limits: dict[str, int] | None = None, default: int = DEFAULT):
-        self.app, self.limits, self.default = app, dict(limits or {}), default
+    def __init__(self, app, limits: dict[str, int] | None = None, default: int = DEFAULT,
+                 uploads: dict[str, int] | None = None):
+        self.app, self.limits, self.default, self.uploads = app, dict(limits or {}), default, dict(uploads or {})
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
         limit = _limit(scope["path"], self.limits, self.default)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+            limit = next((n for end, n in self.uploads.items() if scope["path"].endswith(end)), limit)
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return await _refuse(scope, send, limit)
         received, started = 0, False

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from ... import authority
+from ... import files as judge
 from ...calendar import overdue_workdays
 from ...definition import Definition
 from ...store import ExtensionStatus, Store, directory
 from ...store import items as item_store
 from .. import common
+from .files import files_in
 from .items import detail, history_in, load
 from .shapes import ItemPage
 from .viewer import Viewer, check_sees, person_needed
@@ -28,7 +30,8 @@ def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> Item
         defn, state = loaded.defn, loaded.defn.states[item.state]
         d = detail(loaded, now, held, rounds=True)
         running = item.finished_at is None and item.paused_at is None
-        moves = _move_forms(defn, [t for t in defn.transitions_from(item.state) if held & set(t.roles)]) if running else []
+        moves = _move_forms(defn, [t for t in defn.transitions_from(item.state) if held & set(t.roles)], held,
+                            item.state) if running else []
         pending = [r for r in loaded.extensions if r.status == ExtensionStatus.PENDING]
         steps = {st.id: st for st in loaded.steps}
         decidable = [r.id for r in pending if r.requested_by != who.code and r.step_id in steps
@@ -38,16 +41,17 @@ def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> Item
         late = overdue_workdays(common.calendar(tx, defn), item.due_at, now) if item.due_at and running else 0
         known = {p.code: p.name for ps in loaded.holders.values() for p in ps}
         hist = history_in(tx, item_id, defn, loaded.steps, known)
+        documents = files_in(tx, item)
     return ItemPage(
         detail=d, history=hist, moves=moves,
         may_pause=running and bool(held & set(state.pause_roles)),
         may_resume=item.paused_at is not None and bool(held & set(state.pause_roles)),
         may_request_extension=running and state.owner in held and bool(state.extension_approvers) and not pending
         and item.due_at is not None and now < item.due_at,
-        decidable=decidable, assignable=assignable, overdue_workdays=late, staff=staff)
+        decidable=decidable, assignable=assignable, overdue_workdays=late, staff=staff, files=documents)
 
 
-def _move_forms(defn: Definition, transitions: list) -> list[dict]:
+def _move_forms(defn: Definition, transitions: list, held: set[str] | None = None, state: str | None = None) -> list[dict]:
     """One form per trigger. A trigger whose transitions the guards choose between (the vote: 满意 → 跟踪督办, 不满意 →
     整改) is one form: the values decide where the item goes, so the person is not asked to pick the outcome."""
     by_trigger: dict[str, list] = {}
@@ -57,7 +61,7 @@ def _move_forms(defn: Definition, transitions: list) -> list[dict]:
     for trigger, ts in by_trigger.items():
         fields: list[dict] = []
         for t in ts:
-            for f in _fields_of(defn, t):
+            for f in _fields_of(defn, t) + _optional_files(defn, t, held or set(), state):
                 if all(f["name"] != g["name"] for g in fields):
                     fields.append(f)
         if len(ts) == 1:
@@ -90,5 +94,21 @@ def _fields_of(defn: Definition, t) -> list[dict]:
                 fields.append({"name": count, "label": c.label, "type": c.type, "choices": [],
                                "optional": count in (tl.basic, tl.abstain)})
             continue
-        fields.append({"name": name, "label": spec.label, "type": spec.type, "choices": list(spec.choices), "optional": False})
+        fields.append(_field(spec, optional=False))
     return fields
+
+
+def _field(spec, optional: bool) -> dict:
+    out = {"name": spec.name, "label": spec.label, "type": spec.type, "choices": list(spec.choices), "optional": optional}
+    if spec.type == "file":
+        kinds = spec.accept or tuple(judge.KINDS)
+        out |= {"accept": ",".join(f".{k}" for k in kinds) + (",.jpeg" if "jpg" in kinds else ""), "multiple": spec.multiple,
+                "limit": judge.size_text(spec.max_size or judge.MAX_FILE), "kinds": "、".join(kinds)}
+    return out
+
+
+def _optional_files(defn: Definition, t, held: set[str], state: str | None) -> list[dict]:
+    """The file fields he may give with the move though it does not require them (佐证材料 a role may add)."""
+    return [_field(spec, optional=True) for name, spec in defn.fields.items()
+            if spec.type == "file" and name not in t.requires and state is not None
+            and held & set(defn.field_editors(name, state))]

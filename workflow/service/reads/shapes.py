@@ -193,3 +193,4 @@ class ItemPage:
     assignable: list[tuple[str, str]]  # (role, label) he may give or take
     overdue_workdays: int
     staff: bool
+    files: list = field(default_factory=list)  # reads.files.FileInfo of every document given on the item

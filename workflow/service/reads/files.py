@@ -1,0 +1,80 @@
+"""The documents of an item, for whoever may see it: listed with their field, round, uploader and kind; downloaded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ... import files as judge
+from ...definition import Definition
+from ...errors import NotFound
+from ...present import fmt
+from ...rows import FileRow, ItemRow, StepRow
+from ...store import Store, Tx, directory
+from ...store import files as file_store
+from ...store import items as item_store
+from .. import common
+from .viewer import Viewer, check_sees, person_of
+
+
+@dataclass(eq=False)
+class FileInfo:
+    """A document as lists show it: which field and round it was given in, by whom and when, its kind and size."""
+    id: int
+    name: str
+    size: int
+    size_text: str
+    type: str
+    mime: str
+    sha256: str
+    field: str
+    field_label: str
+    round: int
+    state: str
+    state_label: str
+    uploaded_by: str
+    uploaded_by_name: str
+    uploaded_at: str
+    preview: bool  # a PDF or an image: the item page shows it
+
+
+def _info(defn: Definition, steps: dict[int, StepRow], f: FileRow, names: dict[str, str] | None = None) -> FileInfo:
+    spec = defn.fields.get(f.field)
+    state = steps[f.step_id].state if f.step_id in steps else ""
+    return FileInfo(f.id, f.name, f.size, judge.size_text(f.size), f.kind, judge.KINDS[f.kind].mime if f.kind in judge.KINDS
+                    else "application/octet-stream", f.sha256, f.field, spec.label if spec else f.field, f.round, state,
+                    defn.states[state].label if state in defn.states else state, f.uploaded_by, (names or {}).get(f.uploaded_by, f.uploaded_by), fmt(f.uploaded_at),
+                    f.kind in judge.PREVIEWABLE)
+
+
+def files_in(tx: Tx, item: ItemRow) -> list[FileInfo]:
+    defn = common.definition(tx, item.template_version_id)
+    steps = {s.id: s for s in item_store.steps_of(tx, item.id)}
+    found = file_store.files_of(tx, item.id)
+    names = {code: p.name for code in {f.uploaded_by for f in found} if (p := directory.person(tx, code)) is not None}
+    return [_info(defn, steps, f, names) for f in found]
+
+
+def item_files(store: Store, viewer: Viewer, item_id: int) -> list[FileInfo]:
+    """The item's documents, for whoever may see the item (事项 N 不存在 for anyone else)."""
+    with store.read() as tx:
+        check_sees(tx, person_of(tx, viewer), item_id)
+        return files_in(tx, common.item(tx, item_id))
+
+
+def download(store: Store, viewer: Viewer, item_id: int, file_id: int, write: Callable[[bytes], Any]) -> FileInfo:
+    """Write the file's bytes to `write`, a chunk at a time, for whoever may see the item; NotFound (404, exit 2)
+    for a file that is not the item's or an item he may not see."""
+    with store.read() as tx:
+        check_sees(tx, person_of(tx, viewer), item_id)
+        f = file_store.file_of(tx, item_id, file_id)
+        if f is None:
+            raise NotFound(f"事项 {item_id} 没有编号为 {file_id} 的文件", item=item_id, file=file_id)
+        item = common.item(tx, item_id)
+        info = _info(common.definition(tx, item.template_version_id), {s.id: s for s in item_store.steps_of(tx, item_id)}, f)
+        for chunk in file_store.chunks(tx, f.sha256):
+            write(chunk)
+        return info
+
+
