@@ -339,6 +339,16 @@ def results_html(results) -> str:
     return _env().get_template("results.html").render(r=results, charts=charts(results), board=board_html(results.board, False))
 
 
+def slip_pdf(html: str) -> bytes:
+    """A 督办单's page as an A4 PDF (WeasyPrint, as the results report)."""
+    try:
+        from weasyprint import HTML
+    except (OSError, ImportError) as e:
+        raise InvalidInput("督办单 PDF 需要 Pango 库（Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0）；"
+                           f"可在页面上直接打印（{e}）") from None
+    return HTML(string=html).write_pdf()
+
+
 def results_pdf(results, out: str | Path | IO[bytes]) -> None:
     """The results report as PDF; InvalidInput (one line) when the system lacks what WeasyPrint needs (Pango)."""
     try:

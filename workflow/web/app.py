@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import service
+from .. import report_render, service
 from ..errors import (
     Conflict,
     NotFound,
@@ -50,6 +50,7 @@ from .report_pages import Reports
 from .security import SecurityHeaders
 
 ids.register()  # {item_id:id} in the routes below and in api.py
+SLIP_CSS = (HERE / "static" / "slip.css").read_text(encoding="utf-8")  # inline in the PDF (WeasyPrint fetches nothing)
 
 SESSION_COOKIE = "wz_session"
 LOGIN_COOKIE = "wz_login"  # the login form's CSRF token (double submit: cookie and field must match)
@@ -247,6 +248,22 @@ class Workbench(AdminPages):
         except WuzhuanError as e:
             return self.error(request, e, who)
 
+    async def slip(self, request: Request) -> Response:
+        """/items/{id}/slips/{seq} (a page to print) and …/{seq}.pdf: a 督办单 the item's ladder issued."""
+        who = await self.who(request)
+        if who is None:
+            return self.login_redirect(request)
+        try:
+            s = await self.call(reads.slip, self.store, who.person, request.path_params["item_id"], request.path_params["seq"])
+            if request.url.path.endswith(".pdf"):
+                pdf = await self.call(report_render.slip_pdf, page("slip.html", s=s, tools=False, css=SLIP_CSS))
+                return Response(pdf, media_type="application/pdf", headers={
+                    "Content-Disposition": downloads.disposition("attachment", f"{s.title}{s.no}.pdf"),
+                    "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+        except WuzhuanError as e:
+            return self.error(request, e, who)
+        return HTMLResponse(page("slip.html", s=s, tools=True, css=""))
+
     async def diagram(self, request: Request) -> Response:
         who = await self.who(request)
         if who is None:
@@ -279,6 +296,8 @@ def create_app(store: Store, clock=None) -> Starlette:
         Route("/items/{item_id:id}", w.item, methods=["GET"]),
         Route("/items/{item_id:id}/diagram.svg", w.diagram, methods=["GET"]),
         Route("/items/{item_id:id}/files/{file_id:id}", w.file, methods=["GET"]),
+        Route("/items/{item_id:id}/slips/{seq:id}", w.slip, methods=["GET"]),
+        Route("/items/{item_id:id}/slips/{seq:id}.pdf", w.slip, methods=["GET"]),
         Route("/items/{item_id:id}/{action:str}", w.act, methods=["POST"]),
         Route("/definitions", w.definitions, methods=["GET"]),
         Route("/definitions/upload", w.upload, methods=["POST"]),

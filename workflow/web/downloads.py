@@ -15,7 +15,7 @@ from ..service import reads
 SPOOL = 1 << 20  # a download up to 1 MB stays in memory on its way out; a larger one goes through a temporary file
 
 
-def _disposition(kind: str, name: str) -> str:
+def disposition(kind: str, name: str) -> str:
     ascii_ = "".join(ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_" for ch in name) or "file"
     return f"{kind}; filename=\"{ascii_}\"; filename*=UTF-8''{quote(name, safe='')}"
 
@@ -31,7 +31,7 @@ def send(store, viewer, item_id: int, file_id: int, view: bool = False) -> Strea
         raise
     spool.seek(0)
     inline = view and info.type in judge.PREVIEWABLE  # decided by the content when it was uploaded, not by a name
-    headers = {"Content-Disposition": _disposition("inline" if inline else "attachment", info.name),
+    headers = {"Content-Disposition": disposition("inline" if inline else "attachment", info.name),
                "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store", "Content-Length": str(info.size),
                "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"}
 

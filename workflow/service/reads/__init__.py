@@ -11,8 +11,9 @@ from .inbox import PAGE, inbox, involved, moved
 from .items import history, list_items, show_item
 from .page import item_page
 from .shapes import HistoryEntry, Inbox, InboxEntry, ItemDetail, ItemPage, ItemSummary
+from .slips import Slip, item_slips, slip
 from .viewer import OPERATOR, Operator, Viewer
 
 __all__ = ["OPERATOR", "PAGE", "HistoryEntry", "Inbox", "InboxEntry", "ItemDetail", "ItemPage", "ItemSummary",
            "Operator", "Viewer", "history", "inbox", "involved", "item_page", "list_items", "moved", "show_item",
-           "FileInfo", "download", "files_in", "item_files"]
+           "FileInfo", "download", "files_in", "item_files", "Slip", "item_slips", "slip"]

@@ -14,6 +14,7 @@ from .. import common
 from .files import files_in
 from .items import detail, history_in, load
 from .shapes import ItemPage
+from .slips import issuer_of, slips_in
 from .viewer import Viewer, check_sees, person_needed
 
 
@@ -42,13 +43,14 @@ def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> Item
         known = {p.code: p.name for ps in loaded.holders.values() for p in ps}
         hist = history_in(tx, item_id, defn, loaded.steps, known)
         documents = files_in(tx, item)
+        slips = slips_in(tx, item, issuer_of(store, tx, item))
     return ItemPage(
         detail=d, history=hist, moves=moves,
         may_pause=running and bool(held & set(state.pause_roles)),
         may_resume=item.paused_at is not None and bool(held & set(state.pause_roles)),
         may_request_extension=running and state.owner in held and bool(state.extension_approvers) and not pending
         and item.due_at is not None and now < item.due_at,
-        decidable=decidable, assignable=assignable, overdue_workdays=late, staff=staff, files=documents)
+        decidable=decidable, assignable=assignable, overdue_workdays=late, staff=staff, files=documents, slips=slips)
 
 
 def _move_forms(defn: Definition, transitions: list, held: set[str] | None = None, state: str | None = None) -> list[dict]:

@@ -194,3 +194,4 @@ class ItemPage:
     overdue_workdays: int
     staff: bool
     files: list = field(default_factory=list)  # reads.files.FileInfo of every document given on the item
+    slips: list = field(default_factory=list)  # reads.slips.Slip of every numbered 督办单 the item's ladder issued
