@@ -48,12 +48,15 @@ def _info(defn: Definition, steps: dict[int, StepRow], f: FileRow, names: dict[s
                     f.kind in judge.PREVIEWABLE)
 
 
-def files_in(tx: Tx, item: ItemRow) -> list[FileInfo]:
-    defn = common.definition(tx, item.template_version_id)
-    steps = {s.id: s for s in item_store.steps_of(tx, item.id)}
+def files_in(tx: Tx, item: ItemRow, defn: Definition | None = None, steps: list[StepRow] | None = None) -> list[FileInfo]:
+    """The item's documents (`defn` and `steps` when the caller has read them already)."""
     found = file_store.files_of(tx, item.id)
-    names = {code: p.name for code in {f.uploaded_by for f in found} if (p := directory.person(tx, code)) is not None}
-    return [_info(defn, steps, f, names) for f in found]
+    if not found:
+        return []
+    defn = defn or common.definition(tx, item.template_version_id)
+    by_id = {s.id: s for s in (steps if steps is not None else item_store.steps_of(tx, item.id))}
+    names = directory.names_of(tx, {f.uploaded_by for f in found})
+    return [_info(defn, by_id, f, names) for f in found]
 
 
 def item_files(store: Store, viewer: Viewer, item_id: int) -> list[FileInfo]:

@@ -218,9 +218,10 @@ def history(store: Store, viewer: Viewer, item_id: int) -> list[HistoryEntry]:
 
 
 def history_in(tx: Tx, item_id: int, defn: Definition, steps: list[StepRow],
-               known: dict[str, str] | None = None) -> list[HistoryEntry]:
-    """The history inside a transaction; `known` names (code → name, the item's role holders) spare a lookup."""
-    events = audit_store.of_item(tx, item_id)
+               known: dict[str, str] | None = None, events: list | None = None) -> list[HistoryEntry]:
+    """The history inside a transaction; `known` names (code → name, the item's role holders) spare a lookup, and
+    `events` the item's audit events a read of them."""
+    events = audit_store.of_item(tx, item_id) if events is None else events
     names = dict(known or {})
     names |= directory.names_of(tx, {e.actor for e in events if e.actor and e.actor not in names})
     version_id = item_store.get(tx, item_id).template_version_id if any(

@@ -9,6 +9,7 @@ from ... import files as judge
 from ...calendar import overdue_workdays
 from ...definition import Definition
 from ...store import ExtensionStatus, Store, directory
+from ...store import audit as audit_store
 from ...store import items as item_store
 from .. import common
 from .files import files_in
@@ -41,9 +42,10 @@ def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> Item
         assignable = [(r, defn.role_label(r)) for r in defn.roles if who.admin or held & set(defn.assigners_of(r))]
         late = overdue_workdays(common.calendar(tx, defn), item.due_at, now) if item.due_at and running else 0
         known = {p.code: p.name for ps in loaded.holders.values() for p in ps}
-        hist = history_in(tx, item_id, defn, loaded.steps, known)
-        documents = files_in(tx, item)
-        slips = slips_in(tx, item, issuer_of(store, tx, item))
+        events = audit_store.of_item(tx, item_id)
+        hist = history_in(tx, item_id, defn, loaded.steps, known, events)
+        documents = files_in(tx, item, defn, loaded.steps)
+        slips = slips_in(tx, item, issuer_of(store, tx, item), events)
     return ItemPage(
         detail=d, history=hist, moves=moves,
         may_pause=running and bool(held & set(state.pause_roles)),

@@ -46,10 +46,10 @@ def _meaning(defn: Definition, state: str, rung: str) -> str:
     return next((r.meaning for r in ladder if r.name == rung), "")
 
 
-def slips_in(tx: Tx, item: ItemRow, issuer: str) -> list[Slip]:
-    """The item's numbered slips, oldest first."""
+def slips_in(tx: Tx, item: ItemRow, issuer: str, events: list | None = None) -> list[Slip]:
+    """The item's numbered slips, oldest first (from its audit `events` when the caller has read them)."""
     defn = common.definition(tx, item.template_version_id)
-    events = [e for e in audit_store.of_item(tx, item.id)
+    events = [e for e in (audit_store.of_item(tx, item.id) if events is None else events)
               if e.kind == "escalated" and isinstance(e.data, dict) and e.data.get("slip_no")]
     if not events:
         return []
