@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Text, bindparam, cast, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..files import CHUNK
 from ..rows import FileRow
@@ -19,10 +20,15 @@ from .models import AuditEvent
 
 def put_blob(tx: Tx, sha256: str, size: int, kind: str, path: Path, now: datetime) -> bool:
     """Keep the content of `path` under its SHA-256, a chunk at a time, unless it is kept already (the same bytes
-    uploaded twice are stored once); → whether it was new."""
+    uploaded twice are stored once); → whether it was new. Two uploads of the same bytes at once are decided by the
+    key: the second waits for the first's transaction and writes nothing (INSERT … ON CONFLICT DO NOTHING)."""
     if tx.execute(select(Blob.c.sha256).where(Blob.c.sha256 == sha256)).first() is not None:
         return False
-    tx.execute(insert(Blob), {"sha256": sha256, "size": size, "kind": kind, "created_at": now})
+    ins = (sqlite.insert if tx.dialect == "sqlite" else postgresql.insert)(Blob)
+    claimed = tx.execute(ins.values(sha256=sha256, size=size, kind=kind, created_at=now)
+                         .on_conflict_do_nothing(index_elements=["sha256"]).returning(Blob.c.sha256)).first()
+    if claimed is None:
+        return False
     with open(path, "rb") as f:
         seq = 0
         while chunk := f.read(CHUNK):
@@ -53,6 +59,12 @@ def files_of(tx: Tx, item_id: int) -> list[FileRow]:
 
 def file_of(tx: Tx, item_id: int, file_id: int) -> FileRow | None:
     r = tx.execute(select(ItemFile).where(ItemFile.c.id == file_id, ItemFile.c.item_id == item_id)).first()
+    return None if r is None else _row(r)
+
+
+def file_by_id(tx: Tx, file_id: int) -> FileRow | None:
+    """A file by its id whatever its item (a sub-item shows its parent's 审议意见书 it was given a reference to)."""
+    r = tx.execute(select(ItemFile).where(ItemFile.c.id == file_id)).first()
     return None if r is None else _row(r)
 
 
