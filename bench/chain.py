@@ -6,6 +6,7 @@ All three reload the item from the database before each step, as a CLI call or a
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import sqlite3
 import time
@@ -42,6 +43,17 @@ CHAIN = [
     ("publish", "wang.fang", {"publication_url": "http://rd.example/1"}),
 ]
 
+# The documents special_supervision's moves require (issue 27): one small PDF for each file field.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+FILES = {"submit_report": ("report_file",), "hand_over_opinions": ("opinions_file",),
+         "submit_rectification_report": ("rectification_file", "evidence")}
+
+
+def files_for(trigger: str) -> dict | None:
+    """The files `trigger` needs in special_supervision, as service.advance takes them (None when it needs none)."""
+    names = FILES.get(trigger)
+    return {f: [(f"{f}.pdf", io.BytesIO(PDF))] for f in names} if names else None
+
 
 def reset(url: str) -> None:
     """An empty database at `url`: the SQLite file (and its WAL) removed, or the PostgreSQL `public` schema dropped."""
@@ -77,7 +89,8 @@ def engine_chain(store: Store, n: int) -> dict:
         now = T0 + timedelta(hours=k + 1)
         for item_id in ids:
             version = service.current_version(store, item_id)  # the reload a CLI call or request makes
-            service.advance(store, actor, item_id, trigger, now, fields=fields, expected_version=version)
+            service.advance(store, actor, item_id, trigger, now, fields=fields, expected_version=version,
+                            files=files_for(trigger))
             steps += 1
     return {"steps": steps, "seconds": time.perf_counter() - start, "ids": ids}
 

@@ -46,6 +46,16 @@ if "report_revision" in (root / "definitions" / "special_supervision.yaml").read
                           ("record_vote", "chen.jing", {"members_total": 50, "votes_for": 40, "votes_against": 10}),
                           ("close_follow_up", "zhao.hua", {}), ("notify_deputies", "wang.fang", {"published_docs": "审议意见"}),
                           CHAIN[13]])
+FILES = {}
+if "report_file" in (root / "definitions" / "special_supervision.yaml").read_text("utf-8"):
+    # issue 27: the report, the opinions and the rectification report are documents the moves require
+    import io
+    PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    FILES = {"submit_report": ("report_file",), "hand_over_opinions": ("opinions_file",),
+             "submit_rectification_report": ("rectification_file", "evidence")}
+def files_for(trigger):
+    names = FILES.get(trigger)
+    return {f: [(f + ".pdf", io.BytesIO(PDF))] for f in names} if names else None
 with tempfile.TemporaryDirectory() as d:
     url = f"sqlite:///{d}/chain.db"
     try:
@@ -60,7 +70,8 @@ with tempfile.TemporaryDirectory() as d:
             ids = [create_in(tx, store, "wang.fang", template="special_supervision", title=f"专项{i}", now=T0, group="g-env").id
                    for i in range(n)]
         version = service.current_version
-        advance = lambda item, trigger, actor, now, fields, v: service.advance(store, actor, item, trigger, now, fields=fields, expected_version=v)
+        advance = lambda item, trigger, actor, now, fields, v: service.advance(store, actor, item, trigger, now, fields=fields, expected_version=v,
+                                                                               **({'files': files_for(trigger)} if FILES else {}))
     except ImportError:
         from workflow import items, people, registry
         from workflow.db import Store

@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 # Everything the harness runs is imported here, before the long run: a module first read from disk half
 # an hour later could belong to a different version of the code (an earlier run died of exactly that).
 
-from soak_check import check, store_of  # noqa: E402  (bench/, the folder of this script)
+from chain import files_for  # noqa: E402  (bench/, the folder of this script)
+from soak_check import check, store_of  # noqa: E402
 
 from notifier.transports import SMTPTransport  # noqa: E402
 from workflow import service  # noqa: E402
@@ -104,7 +105,7 @@ def advancer(url: str, wall_start: float, stop, log_path: str, seed: int, n_acti
                     comment = "主任会议决定"
                 log.write(json.dumps(["try", item_id, version]) + "\n")
                 service.advance(store, actor, item_id, trigger, sim_now(wall_start), fields=fields, comment=comment,
-                                expected_version=version)
+                                expected_version=version, files=files_for(trigger))
                 log.write(json.dumps(["ok", item_id, version]) + "\n")
             except Conflict:
                 log.write(json.dumps(["conflict", item_id, version]) + "\n")

@@ -13,6 +13,8 @@ from sqlalchemy import select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from chain import files_for  # noqa: E402  (bench/, the folder of this script)
+
 from workflow import service, templates  # noqa: E402
 from workflow.definition import Definition  # noqa: E402
 from workflow.service import accounts  # noqa: E402
@@ -133,7 +135,7 @@ def rich_items(store: Store, roles: dict[str, list[str]], now: datetime, n: int 
         for trigger, role, fields in CHAIN[:moves]:
             t += timedelta(days=10)
             actor = roles[role][0] if role in ("office", "council") else roles[f"{g}:{role}"][0]
-            service.advance(store, actor, item.id, trigger, t, fields=fields)
+            service.advance(store, actor, item.id, trigger, t, fields=fields, files=files_for(trigger))
         ids.append(item.id)
     return ids
 

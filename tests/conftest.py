@@ -6,6 +6,7 @@ templates published is built once per test session and copied for each test that
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sys
@@ -65,6 +66,23 @@ T0 = at("2026-01-05 09:00")
 ADMIN = "wang.fang"  # the demo directory's administrator
 # The tests act on dates of 2026 and 2027, some ahead of the wall clock: their stores are simulations.
 SIM = Settings(clock_simulation=True)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"  # a smallest PDF the type check accepts
+# The documents each built-in chain's moves require (issue 27): a test walking a chain gives one small PDF each.
+CHAIN_FILES = {
+    "special_supervision": {"submit_report": ("report_file",), "hand_over_opinions": ("opinions_file",),
+                            "submit_rectification_report": ("rectification_file", "evidence")},
+    "opinion_handling": {"hand_over": ("opinions_file",), "submit_summary": ("summary_file",)},
+    "department_rectification": {"report": ("measures_file", "evidence")},
+    "audit_rectification": {"submit_report": ("rectification_file",), "report_again": ("rectification_file",)},
+}
+
+
+def chain_files(trigger: str, template: str = "special_supervision") -> dict | None:
+    """The files a built-in template's move requires, one small PDF per file field (None for a move needing none)."""
+    names = CHAIN_FILES.get(template, {}).get(trigger)
+    return {f: [(f"{f}.pdf", io.BytesIO(PDF))] for f in names} if names else None
 
 
 PW = "correct horse battery"  # every demo person's workbench password in the web tests

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ADMIN, PEOPLE, T0, at
+from conftest import ADMIN, PEOPLE, T0, at, chain_files
 from workflow import service, templates
 from workflow.errors import Hidden, InvalidInput, NotPermitted, WuzhuanError
 from workflow.store import Store
@@ -154,7 +154,8 @@ class Matrix:
                 service.advance(self.store, "chen.jing", item, "record_vote", self.tick(), fields=NO, comment="不满意")
                 continue
             actor, fields, comment = MOVES[trigger]
-            service.advance(self.store, actor, item, trigger, self.tick(), fields=fields, comment=comment)
+            service.advance(self.store, actor, item, trigger, self.tick(), fields=fields, comment=comment,
+                            files=chain_files(trigger))
         return item
 
     def prepare(self, action: str, step: str, item: int) -> dict:
@@ -174,7 +175,7 @@ class Matrix:
         if action.startswith("advance:"):
             trigger = action.split(":", 1)[1]
             _actor, fields, comment = MOVES[trigger]
-            service.advance(s, person, item, trigger, now, fields=fields, comment=comment)
+            service.advance(s, person, item, trigger, now, fields=fields, comment=comment, files=chain_files(trigger))
         elif action == "move_while_paused":
             service.advance(s, person, item, "finish_research", now, fields={"research_report": "r"})
         elif action == "assign_other":
@@ -331,13 +332,13 @@ def at_the_vote(s, title: str):
     item = service.create_item(s, "wang.fang", template="special_supervision", title=title, now=T0, group="g-env").id
     clock = [T0]
 
-    def move(actor, trigger, fields=None, comment=None):
+    def move(actor, trigger, fields=None, comment=None, files=None):
         clock[0] += timedelta(hours=1)
-        return service.advance(s, actor, item, trigger, clock[0], fields=fields, comment=comment)
+        return service.advance(s, actor, item, trigger, clock[0], fields=fields, comment=comment, files=files)
 
     for trigger in _HAPPY:
         actor, fields, comment = MOVES[trigger]
-        move(actor, trigger, fields, comment)
+        move(actor, trigger, fields, comment, chain_files(trigger))
     return item, move, clock
 
 
@@ -346,10 +347,11 @@ def test_two_unsatisfied_rounds_each_need_their_own_report_and_vote(ready):
     item, move, clock = at_the_vote(s, "两轮不满意")
     assert move("chen.jing", "record_vote", NO, "整改不到位").to_state == "rectification"
     move("huang.bo", "finish_rectification")
-    with pytest.raises(InvalidInput, match=r"needs rectification_report \(整改报告\) entered in this round "
-                                           r"\(round 2 of step '研究处理情况报告'\)"):
-        move("huang.bo", "submit_rectification_report")
-    move("huang.bo", "submit_rectification_report", {"rectification_report": "第二次整改报告"})
+    with pytest.raises(InvalidInput, match=r"needs rectification_file \(整改报告\), evidence \(佐证材料\) entered in this "
+                                           r"round \(round 2 of step '研究处理情况报告'\)"):
+        move("huang.bo", "submit_rectification_report", {"rectification_report": "第二次整改报告"})  # round 1's files do not count
+    move("huang.bo", "submit_rectification_report", {"rectification_report": "第二次整改报告"},
+         files=chain_files("submit_rectification_report"))
     move("li.ming", "refer_to_committee")
     with pytest.raises(InvalidInput, match=r"needs vote \(满意度测评结果\) entered in this round \(round 2 of step '满意度测评'\)"):
         move("chen.jing", "record_vote", comment="还是不满意")  # round 1's 不满意 does not count: nobody voted yet
@@ -360,7 +362,8 @@ def test_two_unsatisfied_rounds_each_need_their_own_report_and_vote(ready):
     move("huang.bo", "finish_rectification")
     with pytest.raises(InvalidInput, match="round 3 of step '研究处理情况报告'"):
         move("huang.bo", "submit_rectification_report")
-    move("huang.bo", "submit_rectification_report", {"rectification_report": "第三次整改报告"})
+    move("huang.bo", "submit_rectification_report", {"rectification_report": "第三次整改报告"},
+         files=chain_files("submit_rectification_report"))
     move("li.ming", "refer_to_committee")
     assert move("chen.jing", "record_vote", YES).to_state == "follow_up"
     # every round keeps its own values; the keep fields (meeting date, number of members) counted throughout
@@ -369,6 +372,7 @@ def test_two_unsatisfied_rounds_each_need_their_own_report_and_vote(ready):
     votes = [(x.round, x.values.get("vote"), x.values.get("votes_for")) for x in d.steps if x.state == "satisfaction_vote"]
     assert reports == [(1, "整改报告"), (2, "第二次整改报告"), (3, "第三次整改报告")]
     assert votes == [(1, "不满意", 20), (2, "不满意", 20), (3, "满意", 40)]
+    assert [f["name"] for f in d.fields.pop("opinions_file")] == ["opinions_file.pdf"]  # the 审议意见书 is kept throughout
     assert d.fields == {"topic": FIELDS["topic"], "source": "社会关注", "meeting_date": "2026-06-25", "departments": ["市生态环境局"],
                         "members_total": 60}
     assert d.counters["unsatisfied_rounds"] == 2
@@ -381,7 +385,8 @@ def test_a_new_owner_of_the_current_step_is_told_once(ready):
     item = service.create_item(s, "wang.fang", template="special_supervision", title="换人", now=T0, group="g-env").id
     for trigger in _HAPPY[:_HAPPY.index("finish_rectification")]:
         actor, fields, comment = MOVES[trigger]
-        service.advance(s, actor, item, trigger, T0 + timedelta(hours=1), fields=fields, comment=comment)
+        service.advance(s, actor, item, trigger, T0 + timedelta(hours=1), fields=fields, comment=comment,
+                        files=chain_files(trigger))
     # now at 整改落实, owned by the department (黄波); 徐娜 takes over
     r = service.assign(s, "wang.fang", item, "department", ["xu.na"], at("2026-01-06 09:00"), replace=True)
     assert r.notified == ["徐娜"] and r.removed == ["huang.bo"]

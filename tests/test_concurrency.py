@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import T0, at, pg_url_or_skip, reset_pg, seed
+from conftest import T0, at, chain_files, pg_url_or_skip, reset_pg, seed
 from workflow import service
 from workflow.service.items import create_in
 from workflow.store import Store
@@ -48,7 +48,8 @@ def _advancer(url: str, ids: list[int], start, rounds: int, out) -> None:
                 continue
             trigger, actor, fields = PATH[state]
             try:
-                service.advance(store, actor, item_id, trigger, T0, fields=fields, expected_version=version)
+                service.advance(store, actor, item_id, trigger, T0, fields=fields, expected_version=version,
+                                files=chain_files(trigger))
                 wins.append((item_id, version))
             except Conflict:
                 conflicts += 1

@@ -39,11 +39,13 @@ def bomb() -> bytes:
 
 TEMPLATE = (ROOT / "definitions" / "department_rectification.yaml").read_text(encoding="utf-8").replace(
     "key: department_rectification", "key: doc_rectification").replace(
-    "  measures_report: {type: text, label: 整改情况报告}\n",
-    "  measures_report: {type: text, label: 整改情况报告}\n"
-    "  report_file: {type: file, label: 整改报告, accept: [pdf, docx, ofd], max_size: 1MB}\n"
+    "  measures_file: {type: file, label: 整改情况报告, accept: [pdf, docx, ofd], max_size: 50MB}\n",
+    "  report_file: {type: file, label: 整改报告, accept: [pdf, docx, ofd], max_size: 1MB}\n").replace(
+    "  evidence: {type: file, label: 佐证材料, accept: [pdf, jpg, png, docx, xlsx, ofd], max_size: 20MB, multiple: true}\n",
     "  evidence: {type: file, label: 佐证材料, accept: [pdf, jpg, png], multiple: true, max_size: 1MB, editable_by: [department]}\n").replace(
-    "requires: [measures_report]}", "requires: [measures_report, report_file]}")
+    "requires: [measures_file, evidence]}", "requires: [measures_report, report_file]}").replace(
+    "shows: [measures_file, evidence, measures_report]", "shows: [report_file, evidence, measures_report]")
+assert "report_file: {type: file" in TEMPLATE and "requires: [measures_report, report_file]}" in TEMPLATE
 
 
 @pytest.fixture

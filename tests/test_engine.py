@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import insert, select, text, update
 
-from conftest import ADMIN, T0, at
+from conftest import ADMIN, T0, at, chain_files
 from workflow import service, templates
 from workflow.errors import (
     Conflict,
@@ -42,7 +42,8 @@ UNSATISFIED = {"members_total": 50, "votes_for": 20, "votes_against": 25, "votes
 def to_vote(store, item_id: int) -> None:
     """Drive an item from selection to the satisfaction vote as the right people."""
     for n, (trigger, actor, fields) in enumerate(CHAIN):
-        service.advance(store, actor, item_id, trigger, at(f"2026-02-{n + 2:02d} 10:00"), fields=fields)
+        service.advance(store, actor, item_id, trigger, at(f"2026-02-{n + 2:02d} 10:00"), fields=fields,
+                        files=chain_files(trigger))
 
 
 def test_create_assigns_default_roles_and_opens_the_first_step(ready):
@@ -79,7 +80,7 @@ def test_unsatisfied_vote_loops_once_then_goes_to_council(ready):
     assert r.to_state == "rectification"
     service.advance(ready, "huang.bo", item_id, "finish_rectification", at("2026-03-02 10:00"))
     service.advance(ready, "huang.bo", item_id, "submit_rectification_report", at("2026-03-03 10:00"),
-                    fields={"rectification_report": "第二次整改报告"})
+                    fields={"rectification_report": "第二次整改报告"}, files=chain_files("submit_rectification_report"))
     service.advance(ready, "li.ming", item_id, "refer_to_committee", at("2026-03-03 11:00"))
     r = service.advance(ready, "chen.jing", item_id, "record_vote", at("2026-03-04 10:00"), fields=UNSATISFIED, comment="仍不满意")
     assert r.to_state == "council_measures"
@@ -235,7 +236,7 @@ def test_lights(ready):
 def test_relative_deadline_is_recomputed_when_its_date_changes(ready):
     b = new_item(ready)
     for trigger, actor, fields in CHAIN[:5]:
-        service.advance(ready, actor, b, trigger, T0, fields=fields)
+        service.advance(ready, actor, b, trigger, T0, fields=fields, files=chain_files(trigger))
     d = service.show_item(ready, service.OPERATOR, b, T0)
     assert d.state == "report_review" and d.step.due == "2026-06-05 24:00"  # 6/25 − 20 days
     r = service.set_fields(ready, "wang.fang", b, {"meeting_date": "2026-08-27"}, T0)  # office: meeting_date is `keep`

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import ADMIN, T0, at
+from conftest import ADMIN, T0, at, chain_files
 from workflow import service, templates
 from workflow.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from workflow.store.models import AuditEvent, Escalation, Item
@@ -239,7 +239,7 @@ def test_the_council_sets_the_rectification_period_by_decision(ready):
     item, move, clock = at_the_vote(s, "限期整改")
     move("chen.jing", "record_vote", NO, "不满意")
     move("huang.bo", "finish_rectification")
-    move("huang.bo", "submit_rectification_report", {"rectification_report": "第二次"})
+    move("huang.bo", "submit_rectification_report", {"rectification_report": "第二次"}, files=chain_files("submit_rectification_report"))
     move("li.ming", "refer_to_committee")
     move("chen.jing", "record_vote", NO, "仍不满意")
     with pytest.raises(InvalidInput, match="is not a period such as 1个月"):

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from conftest import ADMIN, T0, at
+from conftest import ADMIN, T0, at, chain_files
 from notifier.transports import MemoryTransport
 from workflow import service
 from workflow.errors import FileError
@@ -101,7 +101,8 @@ def test_the_handover_of_the_opinions_is_copied_to_the_party_committee(linked):
     item = new_item(s)
     for n, trigger in enumerate(_HAPPY[:_HAPPY.index("finish_rectification")]):
         actor, fields, comment = MOVES[trigger]
-        service.advance(s, actor, item, trigger, at(f"2026-01-05 10:{n:02d}"), fields=fields, comment=comment)
+        service.advance(s, actor, item, trigger, at(f"2026-01-05 10:{n:02d}"), fields=fields, comment=comment,
+                        files=chain_files(trigger))
     with s.read() as tx:
         last = tx.execute(select(Outbox.recipients).where(Outbox.notice == "handover").order_by(Outbox.id.desc())).scalars().first()
     assert [r[0] for r in last["to"]] == ["黄波"] and [(r[0], r[2]) for r in last["cc"]] == [("唐伟", "市委（党委）")]
@@ -218,3 +219,4 @@ def test_a_notice_says_what_was_true_when_it_was_queued_composed_once_and_stored
     assert row["recipient"]["name"] == "王芳" and row["step"]["label"] == "选题立项"
     mails = [m for m in sent(s, at("2026-02-06 09:01")) if "督办单" in m["Subject"]]
     assert len(mails) == 1 and "大气污染防治专项监督" in mails[0]["Subject"] and "改过的标题" not in mails[0]["Subject"]
+

@@ -65,7 +65,7 @@ def test_override_that_does_not_render_is_caught_by_validate(tmp_path):
 
     (tmp_path / "reminder.txt.j2").write_text("{{ no_such_thing.attr }}", encoding="utf-8")
     environment.cache_clear()
-    with pytest.raises(DefinitionError, match=r"audit_rectification.yaml:46:99: ladder 'standard', rung 1 \('reminder'\): "
+    with pytest.raises(DefinitionError, match=r"audit_rectification.yaml:48:99: ladder 'standard', rung 1 \('reminder'\): "
                                               r"notice 'reminder' does not render: .*'no_such_thing' is undefined"):
         validate_paths(builtin_paths()[:1], str(tmp_path))
 

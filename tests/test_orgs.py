@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from conftest import ROOT, T0
+from conftest import ROOT, T0, chain_files
 from workflow import service
 from workflow.errors import FileError, InvalidInput, NotFound
 
@@ -284,7 +284,7 @@ def test_a_sub_item_handed_to_a_districts_unit_belongs_to_the_district_and_escal
     handed = T0 + timedelta(days=56)
     parent = service.create_item(s, "wang.fang", template="opinion_handling", title="关于水污染防治的审议意见",
                                  now=handed, group="g-env").id
-    service.advance(s, "wang.fang", parent, "hand_over", handed, fields={"opinions": "常办〔2026〕5号", "units": "d-env,dc-water"})
+    service.advance(s, "wang.fang", parent, "hand_over", handed, fields={"opinions": "常办〔2026〕5号", "units": "d-env,dc-water"}, files=chain_files("hand_over", "opinion_handling"))
     kids = {c.unit: c.id for c in service.show_item(s, service.OPERATOR, parent, handed).children}
     child = kids["dc-water"]
     h = _holders(s, child)

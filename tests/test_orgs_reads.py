@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from test_orgs import two  # noqa: F401  (the fixture: the demo's city with 东城区 as an organisation of its own)
 
 from cli import cli
-from conftest import T0
+from conftest import T0, chain_files
 from workflow import service
 from workflow.errors import NotPermitted
 
@@ -65,7 +65,7 @@ def _handed(s):
     handed = T0 + timedelta(days=56)
     parent = service.create_item(s, "wang.fang", template="opinion_handling", title="关于水污染防治的审议意见",
                                  now=handed, group="g-env").id
-    service.advance(s, "wang.fang", parent, "hand_over", handed, fields={"opinions": "常办〔2026〕5号", "units": "d-env,dc-water"})
+    service.advance(s, "wang.fang", parent, "hand_over", handed, fields={"opinions": "常办〔2026〕5号", "units": "d-env,dc-water"}, files=chain_files("hand_over", "opinion_handling"))
     kids = {c.unit: c.id for c in service.show_item(s, service.OPERATOR, parent, handed).children}
     return parent, kids, handed
 

@@ -26,7 +26,7 @@ from test_subitems import DEPARTMENTS, finish, handed_to_three
 from test_web import signed_in
 
 from cli import cli
-from conftest import ADMIN, T0, Clock, at, passwords
+from conftest import ADMIN, T0, Clock, at, chain_files, passwords
 from workflow import report_render, scorecard, service
 from workflow.errors import DefinitionError, InvalidInput, NotPermitted
 from workflow.store.models import AuditEvent, OrgUnit, Outbox, ProgressCount
@@ -90,9 +90,9 @@ def test_quality_metrics_count_every_round_the_returns_and_the_rectification(rea
     to_vote(s, item)  # 2026-02-02 … 02-16
     service.advance(s, "chen.jing", item, "record_vote", at("2026-03-01 10:00"), fields=UNSATISFIED, comment="不满意")
     service.advance(s, "huang.bo", item, "finish_rectification", at("2026-03-02 10:00"))
-    service.advance(s, "huang.bo", item, "submit_rectification_report", at("2026-03-03 10:00"), fields={"rectification_report": "报告"})
+    service.advance(s, "huang.bo", item, "submit_rectification_report", at("2026-03-03 10:00"), fields={"rectification_report": "报告"}, files=chain_files("submit_rectification_report"))
     service.advance(s, "li.ming", item, "return_rectification_report", at("2026-03-04 10:00"), comment="不合格")
-    service.advance(s, "huang.bo", item, "submit_rectification_report", at("2026-03-05 10:00"), fields={"rectification_report": "报告2"})
+    service.advance(s, "huang.bo", item, "submit_rectification_report", at("2026-03-05 10:00"), fields={"rectification_report": "报告2"}, files=chain_files("submit_rectification_report"))
     service.advance(s, "li.ming", item, "refer_to_committee", at("2026-03-06 10:00"))
     service.advance(s, "chen.jing", item, "record_vote", at("2026-03-09 10:00"), fields=SATISFIED)
     env = next(r for r in service.board(s, "2026-03-31").rows if r.unit == "g-env")
@@ -287,7 +287,7 @@ def test_the_ledger_shows_the_latest_visit_and_its_rounds_the_same_in_csv_xlsx_a
     to_vote(s, item)
     service.advance(s, "chen.jing", item, "record_vote", at("2026-03-01 10:00"), fields=UNSATISFIED, comment="不满意")
     service.advance(s, "huang.bo", item, "finish_rectification", at("2026-03-02 10:00"))
-    service.advance(s, "huang.bo", item, "submit_rectification_report", at("2026-03-03 10:00"), fields={"rectification_report": "报告"})
+    service.advance(s, "huang.bo", item, "submit_rectification_report", at("2026-03-03 10:00"), fields={"rectification_report": "报告"}, files=chain_files("submit_rectification_report"))
     service.advance(s, "li.ming", item, "refer_to_committee", at("2026-03-06 10:00"))
     ledger = service.ledger(s, at("2026-03-06 12:00"), year=2026)
     out = io.StringIO()

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from test_web import signed_in
 
 from cli import cli
-from conftest import ADMIN, T0, Clock, at, passwords
+from conftest import ADMIN, T0, Clock, at, chain_files, passwords
 from workflow import loader, service, templates
 from workflow.errors import DefinitionError, InvalidInput, NotPermitted
 from workflow.service import reads
@@ -33,13 +33,13 @@ DEPARTMENTS = {"d-env": "huang.bo", "d-edu": "xu.na", "d-agri": "luo.gang"}
 def handed_to_three(store, units: str = "d-env,d-edu,d-agri", template: str = "opinion_handling") -> tuple[int, list[int]]:
     parent = service.create_item(store, ADMIN, template=template, title="关于大气污染防治工作情况报告的审议意见",
                                  now=at("2026-03-02 09:00"), group="g-env").id
-    service.advance(store, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "常办〔2026〕5号", "units": units})
+    service.advance(store, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "常办〔2026〕5号", "units": units}, files=chain_files("hand_over", "opinion_handling"))
     kids = [c.id for c in service.show_item(store, service.OPERATOR, parent, HANDED).children]
     return parent, kids
 
 
 def finish(store, child: int, department: str, when) -> None:
-    service.advance(store, department, child, "report", when, fields={"measures_report": "已整改到位"})
+    service.advance(store, department, child, "report", when, fields={"measures_report": "已整改到位"}, files=chain_files("report", "department_rectification"))
     service.advance(store, "chen.jing", child, "accept", when + timedelta(minutes=5))
 
 
@@ -175,7 +175,7 @@ def test_the_council_not_waiting_closes_the_open_sub_items_with_a_reason(ready):
         assert k.finished and k.parent.closed and k.step.status == "closed"
         with pytest.raises(InvalidInput, match=rf"item {kid} was closed at .* with its parent's step"):
             service.advance(s, "xu.na" if kid == kids[1] else "luo.gang", kid, "report", when + timedelta(hours=4),
-                            fields={"measures_report": "迟到的报告"})
+                            fields={"measures_report": "迟到的报告"}, files=chain_files("report", "department_rectification"))
     # a closed sub-item never escalates
     service.sweep(s, at("2026-07-01 09:00"))
     with s.read() as tx:
@@ -217,9 +217,9 @@ def test_a_unit_with_nobody_to_own_its_sub_item_is_refused_and_nothing_is_create
                                  group="g-env").id
     items = _count(s, Item)
     with pytest.raises(InvalidInput, match=r"unit 东城区人大常委会 \(q-dongcheng\) has nobody holding 承办部门 \(department\)"):
-        service.advance(s, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "5号", "units": "d-env,q-dongcheng"})
+        service.advance(s, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "5号", "units": "d-env,q-dongcheng"}, files=chain_files("hand_over", "opinion_handling"))
     with pytest.raises(InvalidInput, match="没有单位“nowhere”"):
-        service.advance(s, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "5号", "units": "d-env,nowhere"})
+        service.advance(s, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "5号", "units": "d-env,nowhere"}, files=chain_files("hand_over", "opinion_handling"))
     assert _count(s, Item) == items and _count(s, SubItem) == 0
     assert service.show_item(s, service.OPERATOR, parent, HANDED).state == "handover"
 
@@ -230,7 +230,7 @@ def test_a_spawn_naming_an_unpublished_template_refuses_the_move(ready, tmp_path
     parent = service.create_item(s, ADMIN, template="opinion_handling", title="审议意见", now=at("2026-03-02 09:00"),
                                  group="g-env").id
     with pytest.raises(InvalidInput, match="template 'not_yet_published', which is not published: publish it first"):
-        service.advance(s, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "5号", "units": "d-env"})
+        service.advance(s, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "5号", "units": "d-env"}, files=chain_files("hand_over", "opinion_handling"))
     assert _count(s, SubItem) == 0
 
 
@@ -262,7 +262,7 @@ def test_two_sub_items_finishing_at_once_move_the_parent_exactly_once(ready):
     when = at("2026-04-01 09:00")
     finish(s, kids[0], "huang.bo", when)
     for kid, person in zip(kids[1:], ["xu.na", "luo.gang"], strict=True):
-        service.advance(s, person, kid, "report", when, fields={"measures_report": "已整改"})
+        service.advance(s, person, kid, "report", when, fields={"measures_report": "已整改"}, files=chain_files("report", "department_rectification"))
     barrier, errors = threading.Barrier(2), []
 
     def accept(kid: int) -> None:

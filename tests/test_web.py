@@ -11,7 +11,7 @@ from sqlalchemy import text
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
-from conftest import PW, T0, Clock, at, passwords
+from conftest import PW, T0, Clock, at, chain_files, passwords
 from workflow import service
 from workflow.config import Settings
 from workflow.errors import NotPermitted
@@ -505,7 +505,8 @@ def test_the_vote_is_one_form_of_counts_and_the_counts_choose_the_way(web):
     store, clock, client, (a, _b) = web
     for trigger in _HAPPY[1:]:  # 'propose' was made by the fixture
         actor, fields, comment = MOVES[trigger]
-        service.advance(store, actor, a, trigger, clock.t, fields=fields, comment=comment)
+        service.advance(store, actor, a, trigger, clock.t, fields=fields, comment=comment,
+                        files=chain_files(trigger))
     c = signed_in(client, "chen.jing")
     page = c.get(f"/items/{a}").text
     assert page.count('name="trigger" value="record_vote"') == 1 and "按填写的结果自动转入" in page

@@ -243,6 +243,7 @@ class State:
     cc: tuple[str, ...] = ()  # roles informed (抄送) when the step is handed over and on its 督办单
     description: str = ""
     spawn: Spawn | None = None  # the step hands work to several units as child items
+    shows: tuple[str, ...] = ()  # fields whose text or documents the owner acts on: shown at the top of the step's page
 
 
 @dataclass(frozen=True)

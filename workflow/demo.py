@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import threading
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from notifier.transports import FileTransport, MailConfig
 
-from . import report_render, service, templates
+from . import demo_docs, report_render, service, templates
 from .calendar import TZ
 from .config import Settings
 from .errors import Conflict, InvalidInput, NotPermitted
@@ -141,13 +142,19 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     say("\nLast year's 审议意见 on air pollution go to three departments at once (sub-items, one per department):")
     op = service.create_item(store, "wang.fang", template="opinion_handling", title="关于大气污染防治工作情况报告的审议意见",
                              now=at("2026-02-02 09:00"), group="g-env").id
+    opinions = demo_docs.docx("关于大气污染防治工作情况报告的审议意见", "常办〔2026〕3号",
+                              "一、加大重点行业减排力度。", "二、完善大气污染联防联控机制。", "三、请于三个月内报告整改情况。")
     service.advance(store, "wang.fang", op, "hand_over", at("2026-02-02 10:00"),
-                    fields={"opinions": "常办〔2026〕3号", "units": "d-env,d-edu,d-agri"})
+                    fields={"opinions": "常办〔2026〕3号", "units": "d-env,d-edu,d-agri"},
+                    files={"opinions_file": [("审议意见书.docx", io.BytesIO(opinions))]})
     kids = service.show_item(store, service.OPERATOR, op, at("2026-02-02 10:00")).children
     for c in kids:
         say(f"  item {c.id}: {c.unit_name}（{c.part}）, owned by its own staff, due {c.due}")
     for c, person, day in ((kids[0], "huang.bo", "2026-03-10"), (kids[1], "xu.na", "2026-03-20")):
-        service.advance(store, person, c.id, "report", at(f"{day} 09:00"), fields={"measures_report": "整改情况报告"})
+        report = demo_docs.docx(f"{c.unit_name}整改情况报告", "按照审议意见，逐条整改如下：", "一、……已完成。")
+        service.advance(store, person, c.id, "report", at(f"{day} 09:00"), fields={"measures_report": "逐条整改，已完成"},
+                        files={"measures_file": [("整改情况报告.docx", io.BytesIO(report))],
+                               "evidence": [("现场照片.png", io.BytesIO(demo_docs.png(96, 64, (70, 130, 180))))]})
     service.advance(store, "chen.jing", kids[0].id, "accept", at("2026-03-11 09:00"))
     say(f"  {kids[0].unit_name} finished; {kids[1].unit_name} reported; {kids[2].unit_name} has not — item {op} waits "
         "for all three, and its light will be the worst of theirs")

@@ -75,7 +75,7 @@ def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
             pause_roles=tuple(st.get("pause_roles", default_pause)),
             extension_approvers=tuple(st.get("extension_approvers", default_approvers)),
             cc=tuple(st.get("cc", ())), description=st.get("description", ""),
-            spawn=_spawn(st.get("spawn")),
+            spawn=_spawn(st.get("spawn")), shows=tuple(st.get("shows", ())),
         )
     transitions = tuple(
         Transition(

@@ -163,6 +163,9 @@ def one_state(c: Template, name: str, st: dict) -> None:
     for key in ("pause_roles", "extension_approvers", "cc"):
         for i, r in enumerate(seq(st.get(key))):
             c.role(base + (key, i), r)
+    for i, f in enumerate(seq(st.get("shows"))):
+        c.field_ref(base + ("shows", i), f, ("text", "file", "list", "date", "choice", "integer", "duration"),
+                    "shows", f"field '{f}' cannot be shown at the top of the step's page")
     dl = st.get("deadline")
     if isinstance(dl, dict):
         fld = dl.get("field")

@@ -59,6 +59,58 @@ def files_in(tx: Tx, item: ItemRow, defn: Definition | None = None, steps: list[
     return [_info(defn, by_id, f, names) for f in found]
 
 
+@dataclass(eq=False)
+class Shown:
+    """A field the step's owner acts on, shown at the top of the page: its text, or its documents."""
+    name: str
+    label: str
+    text: str
+    files: list[FileInfo]
+
+
+def _refs(value: Any) -> list[int]:
+    return [r["id"] for r in value if isinstance(r, dict) and isinstance(r.get("id"), int)] if isinstance(value, list) else []
+
+
+def referenced(tx: Tx, item: ItemRow, file_id: int) -> FileRow | None:
+    """The file `file_id` if the item holds it: given on it, or named by one of its file fields (a sub-item's copy of
+    its parent's 审议意见书), with the content the reference records."""
+    f = file_store.file_of(tx, item.id, file_id)
+    if f is not None:
+        return f
+    for value in item.fields.values():
+        for r in value if isinstance(value, list) else ():
+            if isinstance(r, dict) and r.get("id") == file_id:
+                f = file_store.file_by_id(tx, file_id)
+                return f if f is not None and f.sha256 == r.get("sha256") else None
+    return None
+
+
+def shown_in(tx: Tx, item: ItemRow, defn: Definition, documents: list[FileInfo]) -> list[Shown]:
+    """The fields the current step `shows` (its template's `shows:`), with the item's latest values; a file field's
+    documents include those a sub-item was handed by its parent."""
+    state = defn.states.get(item.state)
+    out = []
+    own = {f.id: f for f in documents}
+    for name in state.shows if state else ():
+        spec, value = defn.fields.get(name), item.fields.get(name)
+        if spec is None or value in (None, "", []):
+            continue
+        if spec.type != "file":
+            out.append(Shown(name, spec.label, "、".join(map(str, value)) if isinstance(value, list) else str(value), []))
+            continue
+        found = []
+        for fid in _refs(value):
+            info = own.get(fid)
+            if info is None and (row := referenced(tx, item, fid)) is not None:
+                info = _info(defn, {}, row, directory.names_of(tx, {row.uploaded_by}))
+            if info is not None:
+                found.append(info)
+        if found:
+            out.append(Shown(name, spec.label, "", found))
+    return out
+
+
 def item_files(store: Store, viewer: Viewer, item_id: int) -> list[FileInfo]:
     """The item's documents, for whoever may see the item (事项 N 不存在 for anyone else)."""
     with store.read() as tx:
@@ -71,10 +123,10 @@ def download(store: Store, viewer: Viewer, item_id: int, file_id: int, write: Ca
     for a file that is not the item's or an item he may not see."""
     with store.read() as tx:
         check_sees(tx, person_of(tx, viewer), item_id)
-        f = file_store.file_of(tx, item_id, file_id)
+        item = common.item(tx, item_id)
+        f = referenced(tx, item, file_id)
         if f is None:
             raise NotFound(f"事项 {item_id} 没有编号为 {file_id} 的文件", item=item_id, file=file_id)
-        item = common.item(tx, item_id)
         info = _info(common.definition(tx, item.template_version_id), {s.id: s for s in item_store.steps_of(tx, item_id)}, f)
         for chunk in file_store.chunks(tx, f.sha256):
             write(chunk)

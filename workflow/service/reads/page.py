@@ -12,7 +12,7 @@ from ...store import ExtensionStatus, Store, directory
 from ...store import audit as audit_store
 from ...store import items as item_store
 from .. import common
-from .files import files_in
+from .files import files_in, shown_in
 from .items import detail, history_in, load
 from .shapes import ItemPage
 from .slips import issuer_of, slips_in
@@ -45,6 +45,7 @@ def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> Item
         events = audit_store.of_item(tx, item_id)
         hist = history_in(tx, item_id, defn, loaded.steps, known, events)
         documents = files_in(tx, item, defn, loaded.steps)
+        shown = shown_in(tx, item, defn, documents)
         slips = slips_in(tx, item, issuer_of(store, tx, item), events)
     return ItemPage(
         detail=d, history=hist, moves=moves,
@@ -52,7 +53,8 @@ def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> Item
         may_resume=item.paused_at is not None and bool(held & set(state.pause_roles)),
         may_request_extension=running and state.owner in held and bool(state.extension_approvers) and not pending
         and item.due_at is not None and now < item.due_at,
-        decidable=decidable, assignable=assignable, overdue_workdays=late, staff=staff, files=documents, slips=slips)
+        decidable=decidable, assignable=assignable, overdue_workdays=late, staff=staff, files=documents, slips=slips,
+        shown=shown)
 
 
 def _move_forms(defn: Definition, transitions: list, held: set[str] | None = None, state: str | None = None) -> list[dict]:

@@ -195,3 +195,4 @@ class ItemPage:
     staff: bool
     files: list = field(default_factory=list)  # reads.files.FileInfo of every document given on the item
     slips: list = field(default_factory=list)  # reads.slips.Slip of every numbered 督办单 the item's ladder issued
+    shown: list = field(default_factory=list)  # reads.files.Shown: what the step's owner acts on (`shows`)
