@@ -105,4 +105,5 @@ def sample_context() -> dict[str, Any]:
         "handed_by": "示例经办人", "comment": "",
         "meeting": {"id": 1, "title": "市人大常委会第二十次会议", "kind": "常委会会议", "from": "2026-06-25", "to": "2026-07-02"},
         "old_due": "2026-06-05 24:00",
+        "documents": [{"label": "审议意见书", "name": "审议意见书.pdf", "link": "https://duban.example.gov.cn/items/1/files/1"}],
     }

@@ -220,3 +220,23 @@ def test_a_notice_says_what_was_true_when_it_was_queued_composed_once_and_stored
     mails = [m for m in sent(s, at("2026-02-06 09:01")) if "督办单" in m["Subject"]]
     assert len(mails) == 1 and "大气污染防治专项监督" in mails[0]["Subject"] and "改过的标题" not in mails[0]["Subject"]
 
+
+def test_the_handover_of_the_opinions_links_the_opinions_document_and_never_attaches_it(linked):
+    """Issue 27 §4: the department's handover names the 审议意见书 it must act on, with its address on the workbench."""
+    from test_authority import _HAPPY, MOVES
+
+    s = linked
+    item = new_item(s)
+    for n, trigger in enumerate(_HAPPY[:_HAPPY.index("finish_rectification")]):
+        actor, fields, comment = MOVES[trigger]
+        service.advance(s, actor, item, trigger, at(f"2026-01-05 10:{n:02d}"), fields=fields, comment=comment,
+                        files=chain_files(trigger))
+    (doc,) = [f for f in service.item_files(s, ADMIN, item) if f.field == "opinions_file"]
+    link = f"https://duban.example.gov.cn/items/{item}/files/{doc.id}"
+    mails = [m for m in sent(s, at("2026-01-05 11:00")) if "整改落实" in m["Subject"]]
+    assert mails and all(m["To"].startswith("黄波") for m in mails)
+    m = mails[-1]
+    text = m.get_body(("plain",)).get_content()
+    html = m.get_body(("html",)).get_content()
+    assert f"办理依据：审议意见书《opinions_file.pdf》 {link}" in text and f'<a href="{link}">opinions_file.pdf</a>' in html
+    assert not [p for p in m.walk() if p.get_content_disposition() == "attachment"]

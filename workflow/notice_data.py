@@ -24,7 +24,7 @@ NESTED = {"rung": {"name": "", "label": "", "meaning": ""}, "slip": {"no": "", "
 
 # What a notice's data holds when nothing is said: a stored row leaves these out and `full` puts them back.
 EMPTY: dict[str, Any] = {"days_late": 0, "days_left": 0, "overdue": "", "actions": [], "contacts": [], "to": [], "cc": [],
-                         "start_reason": "", "skipped": [], "handed_by": "", "comment": "", **NESTED}
+                         "start_reason": "", "skipped": [], "handed_by": "", "comment": "", "documents": [], **NESTED}
 
 
 def stored(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +82,21 @@ def item_link(base_url: str | None, item_id: int) -> str:
     return f"{base_url.rstrip('/')}/items/{item_id}" if base_url else ""
 
 
+def documents(defn: Definition, item: Any, state: str, base_url: str | None) -> list[dict[str, str]]:
+    """The documents the step shows its owner (its `shows` file fields), each with its label, name and download
+    address on the workbench: a notice links them, never attaches them (a 50 MB report must not travel by mail)."""
+    spec = defn.states.get(state)
+    out = []
+    for name in spec.shows if spec else ():
+        f, value = defn.fields.get(name), item.fields.get(name)
+        if f is None or f.type != "file" or not isinstance(value, list):
+            continue
+        out += [{"label": f.label, "name": str(r.get("name", "")),
+                 "link": f"{item_link(base_url, item.id)}/files/{r['id']}" if base_url else ""}
+                for r in value if isinstance(r, dict) and isinstance(r.get("id"), int)]
+    return out
+
+
 def overdue_text(due: datetime | None, now: datetime) -> str:
     """How long past the due time, in words: "9小时", "3日" ("" when not late)."""
     if due is None or now <= due:
@@ -111,7 +126,7 @@ def context(defn: Definition, item: Any, step: Any, holders: dict[str, list[Hold
         "overdue": overdue_text(step.due_at, now),
         "actions": [t.label for t in defn.transitions_from(step.state)], "contacts": contacts,
         "to": [], "cc": [], "slip": {"no": "", "limit": ""}, "start_reason": "",
-        "skipped": [], "handed_by": "", "comment": "",
+        "skipped": [], "handed_by": "", "comment": "", "documents": documents(defn, item, step.state, base_url),
     }
     return _merged(base, extra)
 
