@@ -33,7 +33,7 @@ from sqlalchemy import select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workflow import report_render, service, templates  # noqa: E402
+from workflow import ledger_render, service, templates  # noqa: E402
 from workflow.calendar import TZ, build_calendar  # noqa: E402
 from workflow.store import Store, progress  # noqa: E402
 from workflow.store import calendar as calendar_store  # noqa: E402
@@ -187,14 +187,14 @@ def measure(name: str, url: str, n: int, repeat: int, rows: list, parts: bool = 
     ledger_s, ledger = best(lambda: service.ledger(store, now, "special_supervision"), repeat)
 
     def as_csv() -> None:
-        report_render.ledger_csv(service.ledger(store, now, "special_supervision"), io.StringIO())
+        ledger_render.ledger_csv(service.ledger(store, now, "special_supervision"), io.StringIO())
     csv_s, _ = best(as_csv, repeat)
-    cells = [report_render.ledger_cells(ledger, r) for r in ledger.rows]
-    header = report_render.ledger_header(ledger)
+    cells = [ledger_render.ledger_cells(ledger, r) for r in ledger.rows]
+    header = ledger_render.ledger_header(ledger)
 
     def xlsx() -> None:
         with tempfile.TemporaryDirectory() as d:
-            report_render.ledger_xlsx(ledger, Path(d) / "l.xlsx")
+            ledger_render.ledger_xlsx(ledger, Path(d) / "l.xlsx")
 
     def openpyxl_alone() -> None:
         from openpyxl import Workbook

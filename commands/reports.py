@@ -106,15 +106,15 @@ def report_board(ctx, as_of, previous, fmt, output, card, actor) -> None:
 def report_ledger(ctx, fmt, output, template, year, now, actor) -> None:
     """The 台账: one row per item, one column group per step (entered, due, finished, light, days late), fields, owner.
     With --actor, the items of that office or council member's own 人大."""
-    from workflow import report_render, service
+    from workflow import ledger_render, service
 
     ledger = service.ledger_for(reader(ctx), actor or service.OPERATOR, parse_now(now), template, year)
     if fmt == "csv":
-        _write(output, fmt, lambda out: report_render.ledger_csv(ledger, out))
+        _write(output, fmt, lambda out: ledger_render.ledger_csv(ledger, out))
     elif fmt == "json":
-        _write(output, fmt, lambda out: report_render.ledger_json(ledger, out))
+        _write(output, fmt, lambda out: ledger_render.ledger_json(ledger, out))
     else:
-        _write(output, fmt, write_binary=lambda path: report_render.ledger_xlsx(ledger, path))
+        _write(output, fmt, write_binary=lambda path: ledger_render.ledger_xlsx(ledger, path))
 
 
 @report.command("results")

@@ -113,3 +113,42 @@ def test_the_checker_locates_a_wrong_shows(shows, message):
         loader.load_text(text, "department_rectification.yaml")
     found = [str(p) for p in e.value.problems]
     assert any(message in p and "department_rectification.yaml:" in p for p in found), found
+
+
+def test_the_ledger_and_the_results_report_list_each_steps_documents_with_their_links(ready, tmp_path):
+    """Issue 27 §6: the 台账 (CSV, JSON, xlsx with a sheet of documents, each linked) and the 成果报告 list them."""
+    import csv
+    import json
+    from dataclasses import replace
+
+    from openpyxl import load_workbook
+
+    from workflow import ledger_render, report_render
+
+    s = ready
+    s.settings = replace(s.settings, base_url="https://duban.example.gov.cn")
+    item = service.create_item(s, ADMIN, template="special_supervision", title="台账文件", now=T0, group="g-env").id
+    _walk(s, item, "finish_rectification")
+    docs = {f.field: f for f in service.item_files(s, ADMIN, item)}
+    assert set(docs) == {"report_file", "opinions_file"}
+    link = f"https://duban.example.gov.cn/items/{item}/files/{docs['opinions_file'].id}"
+    ledger = service.ledger(s, T0 + timedelta(days=1))
+    out = io.StringIO()
+    ledger_render.ledger_csv(ledger, out)
+    header, *rows = list(csv.reader(io.StringIO(out.getvalue())))
+    row = next(r for r in rows if r[0] == str(item))
+    cell = row[header.index("文件材料")]
+    assert "专项工作报告：report_file.pdf https://duban.example.gov.cn/items/" in cell and f"审议意见书：opinions_file.pdf {link}" in cell
+    assert row[header.index("审议意见书")] == "opinions_file.pdf"  # the file field's cell: the name, not its record
+    out = io.StringIO()
+    ledger_render.ledger_json(ledger, out)
+    listed = next(r for r in json.loads(out.getvalue())["rows"] if r["id"] == item)["documents"]
+    assert [(d["field"], d["name"], d["round"], d["link"]) for d in listed][-1] == ("审议意见书", "opinions_file.pdf", 1, link)
+    path = tmp_path / "ledger.xlsx"
+    ledger_render.ledger_xlsx(ledger, path)
+    sheet = load_workbook(path)["文件材料"]
+    assert [c.value for c in sheet[1]][:6] == ["编号", "事项", "环节", "轮次", "材料", "文件名"]
+    linked = {r[5].value: r[5].hyperlink.target for r in sheet.iter_rows(min_row=2) if r[0].value == item}
+    assert linked == {"report_file.pdf": linked["report_file.pdf"], "opinions_file.pdf": link}
+    html = report_render.results_html(service.results(s, 2026, T0 + timedelta(days=1)))
+    assert f'<a href="{link}">opinions_file.pdf</a>' in html

@@ -17,7 +17,7 @@ from test_web import events, field, login, post, signed_in  # noqa: F401
 
 from cli import cli
 from conftest import T0, at
-from workflow import report_render, service
+from workflow import ledger_render, report_render, service
 from workflow.service import accounts
 
 web, api = test_web.web, test_web.api  # the workbench and API fixtures, shared
@@ -44,7 +44,7 @@ def test_text_that_looks_like_a_formula_is_text_in_every_export(web, tmp_path):
     assert all(c.data_type == "s" and c.quotePrefix for c in cells)
     ledger = service.ledger_for(store, council_person(store), clock.t, "special_supervision", 2026)
     out = io.StringIO()
-    report_render.ledger_csv(ledger, out)
+    ledger_render.ledger_csv(ledger, out)
     values = [v for row in csv.reader(io.StringIO(out.getvalue())) for v in row]
     assert "'" + FORMULA in values and "'+标题" in values and FORMULA not in values
     board = service.board(store, "2026-01-31")

@@ -27,7 +27,7 @@ from test_web import signed_in
 
 from cli import cli
 from conftest import ADMIN, T0, Clock, at, chain_files, passwords
-from workflow import report_render, scorecard, service
+from workflow import ledger_render, report_render, scorecard, service
 from workflow.errors import DefinitionError, InvalidInput, NotPermitted
 from workflow.store.models import AuditEvent, OrgUnit, Outbox, ProgressCount
 from workflow.web import create_app
@@ -252,7 +252,7 @@ def test_the_ledger_reopens_with_its_columns_and_values(ready, tmp_path):
     ids = january(ready)
     ledger = service.ledger(ready, at("2026-01-31 12:00"), year=2026)
     path = tmp_path / "ledger.xlsx"
-    report_render.ledger_xlsx(ledger, path)
+    ledger_render.ledger_xlsx(ledger, path)
     wb = load_workbook(path)
     ws = wb["台账"]
     header = [c.value for c in ws[1]]
@@ -265,11 +265,11 @@ def test_the_ledger_reopens_with_its_columns_and_values(ready, tmp_path):
     assert budget[4] == "红" and budget[late] == 4 and by_id[ids["g-edu"]][late] == 2 and by_id[ids["g-env"]][late] == 0
     assert budget[header.index("选题立项·时限")] == "2026-01-26 24:00" and budget[5] == "王芳"
     out = io.StringIO()
-    report_render.ledger_csv(ledger, out)
+    ledger_render.ledger_csv(ledger, out)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows[0] == header and len(rows) == 4
     out = io.StringIO()
-    report_render.ledger_json(ledger, out)
+    ledger_render.ledger_json(ledger, out)
     doc = json.loads(out.getvalue())
     edu = next(r for r in doc["rows"] if r["id"] == ids["g-edu"])
     assert doc["rows"][0]["id"] == ids["g-env"] and edu["light"] == "绿" and edu["fields"]["topic"] == "专题"
@@ -291,10 +291,10 @@ def test_the_ledger_shows_the_latest_visit_and_its_rounds_the_same_in_csv_xlsx_a
     service.advance(s, "li.ming", item, "refer_to_committee", at("2026-03-06 10:00"))
     ledger = service.ledger(s, at("2026-03-06 12:00"), year=2026)
     out = io.StringIO()
-    report_render.ledger_csv(ledger, out)
+    ledger_render.ledger_csv(ledger, out)
     header, *lines = list(csv.reader(io.StringIO(out.getvalue())))
     path = tmp_path / "ledger.xlsx"
-    report_render.ledger_xlsx(ledger, path)
+    ledger_render.ledger_xlsx(ledger, path)
     sheet = [[("" if v is None else str(v)) for v in (c.value for c in r)] for r in load_workbook(path)["台账"].iter_rows()]
     assert [header, *lines] == sheet and len(lines) == 4
     row = next(r for r in lines if r[0] == str(item))
@@ -302,7 +302,7 @@ def test_the_ledger_shows_the_latest_visit_and_its_rounds_the_same_in_csv_xlsx_a
     assert vote == {"进入": "2026-03-06 10:00", "办结": "", "灯": "绿", "轮次": "2"}
     assert row[header.index("整改落实·轮次")] == "2" and row[header.index("整改落实·办结")] == "2026-03-02 10:00"
     out = io.StringIO()
-    report_render.ledger_json(ledger, out)
+    ledger_render.ledger_json(ledger, out)
     steps = next(r for r in json.loads(out.getvalue())["rows"] if r["id"] == item)["steps"]
     assert steps["satisfaction_vote"]["rounds"] == 2 and steps["satisfaction_vote"]["entered"] == "2026-03-06 10:00"
     assert steps["rectification"]["rounds"] == 2 and steps["topic_selection"]["rounds"] == 1
@@ -320,7 +320,7 @@ def test_the_ledger_shows_times_as_everywhere_else_midnight_as_24_00(ready):
     service.advance(ready, ADMIN, item, "propose", moved, fields=PROPOSE)
     row = service.ledger(ready, at("2026-01-08 12:00"), year=2026).rows[0]
     out = io.StringIO()
-    report_render.ledger_json(service.ledger(ready, at("2026-01-08 12:00"), year=2026), out)
+    ledger_render.ledger_json(service.ledger(ready, at("2026-01-08 12:00"), year=2026), out)
     step = json.loads(out.getvalue())["rows"][0]["steps"]["topic_selection"]
     assert step["finished"] == fmt(moved) == "2026-01-06 24:00" and step["entered"] == fmt(T0) == row["created"]
 
@@ -336,7 +336,7 @@ def test_the_ledger_cuts_seconds_as_everywhere_else(ready):
     proposed = at("2026-01-06 23:59") + timedelta(seconds=59, microseconds=999_900)
     service.advance(ready, ADMIN, item, "propose", proposed, fields=PROPOSE)
     out = io.StringIO()
-    report_render.ledger_csv(service.ledger(ready, at("2026-01-08 12:00"), year=2026), out)
+    ledger_render.ledger_csv(service.ledger(ready, at("2026-01-08 12:00"), year=2026), out)
     header, row = list(csv.reader(io.StringIO(out.getvalue())))
     assert row[header.index("选题立项·办结")] == fmt(proposed) == "2026-01-06 23:59"
 

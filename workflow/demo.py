@@ -11,7 +11,7 @@ from pathlib import Path
 
 from notifier.transports import FileTransport, MailConfig
 
-from . import demo_docs, report_render, service, templates
+from . import demo_docs, ledger_render, report_render, service, templates
 from .calendar import TZ
 from .config import Settings
 from .errors import Conflict, InvalidInput, NotPermitted
@@ -222,7 +222,7 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
     reports = directory / "reports"
     reports.mkdir()
     report_render.board_xlsx(b, reports / "board.xlsx")
-    report_render.ledger_xlsx(service.ledger(store, at("2026-04-20 09:00")), reports / "ledger.xlsx")
+    ledger_render.ledger_xlsx(service.ledger(store, at("2026-04-20 09:00")), reports / "ledger.xlsx")
     res = service.results(store, 2026, at("2026-04-20 09:00"))
     (reports / "results.html").write_text(report_render.results_html(res), encoding="utf-8")
     try:

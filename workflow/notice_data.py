@@ -82,6 +82,11 @@ def item_link(base_url: str | None, item_id: int) -> str:
     return f"{base_url.rstrip('/')}/items/{item_id}" if base_url else ""
 
 
+def file_link(base_url: str | None, item_id: int, file_id: int) -> str:
+    """A document's download address on the workbench, or "" when no base_url is set."""
+    return f"{item_link(base_url, item_id)}/files/{file_id}" if base_url else ""
+
+
 def documents(defn: Definition, item: Any, state: str, base_url: str | None) -> list[dict[str, str]]:
     """The documents the step shows its owner (its `shows` file fields), each with its label, name and download
     address on the workbench: a notice links them, never attaches them (a 50 MB report must not travel by mail)."""
@@ -92,7 +97,7 @@ def documents(defn: Definition, item: Any, state: str, base_url: str | None) -> 
         if f is None or f.type != "file" or not isinstance(value, list):
             continue
         out += [{"label": f.label, "name": str(r.get("name", "")),
-                 "link": f"{item_link(base_url, item.id)}/files/{r['id']}" if base_url else ""}
+                 "link": file_link(base_url, item.id, r["id"])}
                 for r in value if isinstance(r, dict) and isinstance(r.get("id"), int)]
     return out
 

@@ -1,9 +1,8 @@
-"""Reports as files: the board as a table, HTML or xlsx; the 台账 as xlsx, CSV or JSON; the results as HTML with
+"""Reports as files: the board as a table, HTML or xlsx; the results as HTML with
 SVG charts (matplotlib) and as PDF (WeasyPrint). Takes the use cases' dataclasses; reads no database."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import json
@@ -160,103 +159,6 @@ def orgs_xlsx(roots, as_of: str, out: IO[bytes] | str | Path) -> None:
     ws.freeze_panes = "B3"
     ws.auto_filter.ref = f"A2:{ws.cell(2, len(ORGS_HEADER)).column_letter}{ws.max_row}"
     wb.save(out)
-
-
-# --- the 台账 -----------------------------------------------------------------------------------------
-
-STEP_LABELS = {"entered": "进入", "due": "时限", "finished": "办结", "light": "灯", "late": "逾期工作日", "rounds": "轮次"}  # in ledger.parts' order
-ITEM_COLUMNS = [("id", "编号"), ("title", "事项"), ("group", "小组"), ("state", "当前环节"), ("light", "亮灯"), ("owners", "承办人"),
-                ("created", "立项时间")]
-
-
-def ledger_header(ledger) -> list[str]:
-    return ([label for _k, label in ITEM_COLUMNS]
-            + [f"{label}·{STEP_LABELS[part]}" for _s, label in ledger.states for part in ledger.parts]
-            + [label for _n, label in ledger.fields])
-
-
-def _field_cells(ledger, row: dict[str, Any], at: dict[str, int] | None = None) -> list[Any]:
-    """The row's field values in the order of ledger.fields ('' where it has none): a list as 'a、b'. `at` (field →
-    column, from _field_columns) lets a long loop walk the fields the item holds rather than all of them."""
-    at = at or _field_columns(ledger)
-    cells: list[Any] = [""] * len(at)
-    for name, value in row["fields"].items():
-        i = at.get(name)
-        if i is not None and value is not None:
-            cells[i] = "、".join(map(str, value)) if isinstance(value, list) else value
-    return cells
-
-
-def _field_columns(ledger) -> dict[str, int]:
-    return {name: i for i, (name, _label) in enumerate(ledger.fields)}
-
-
-def ledger_cells(ledger, row: dict[str, Any]) -> list[Any]:
-    return [row[k] for k, _l in ITEM_COLUMNS] + ledger.cells_of(row) + _field_cells(ledger, row)
-
-
-def ledger_csv(ledger, out: IO[str]) -> None:
-    """The csv module quotes the item's cells and its fields; each visit's text goes into the line as it is (its
-    cells are times, lights and numbers: nothing to quote), which spares the writer a hundred cells a row."""
-    csv.writer(out).writerow(ledger_header(ledger))
-    parts: list[str] = []
-    w = csv.writer(_Appender(parts.append), lineterminator="")
-    n, with_fields, at = len(ledger.states), bool(ledger.fields), _field_columns(ledger)
-    keys = [k for k, _l in ITEM_COLUMNS]
-    for row in ledger.rows:
-        w.writerow([csv_text(row[k]) for k in keys])
-        line = [parts.pop()]
-        line += row["visits"][:n]
-        if with_fields:
-            w.writerow([csv_text(v) for v in _field_cells(ledger, row, at)])
-            line.append(parts.pop())
-        out.write(",".join(line) + "\r\n")
-
-
-class _Appender:
-    """A file-like object whose writes go to a function (the csv writer wants one)."""
-
-    def __init__(self, write) -> None:
-        self.write = write
-
-
-def ledger_xlsx(ledger, out: IO[bytes] | str | Path) -> None:
-    """openpyxl's write-only mode: rows streamed, a frozen header and filters, Chinese column names."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("台账")
-    header = ledger_header(ledger)
-    ws.freeze_panes = "C2"
-    ws.auto_filter.ref = f"A1:{_column(len(header))}{len(ledger.rows) + 1}"
-    bold = Font(bold=True)
-    cells = []
-    for h in header:
-        c = WriteOnlyCell(ws, value=h)
-        c.font = bold
-        cells.append(c)
-    ws.append(cells)
-    for row in ledger.rows:
-        ws.append(xlsx_cells(ws, ledger_cells(ledger, row)))
-    wb.save(out)
-
-
-def _column(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def ledger_json(ledger, out: IO[str]) -> None:
-    """Each row with its visits as {state: {rounds, entered, due, finished, light, late}}."""
-    rows = [{**{k: row[k] for k, _l in ITEM_COLUMNS}, "steps": ledger.steps_of(row),
-             "fields": {n: row["fields"].get(n) for n, _l in ledger.fields}} for row in ledger.rows]
-    out.write(json.dumps({"template": ledger.template, "title": ledger.title, "states": ledger.states,
-                          "fields": ledger.fields, "rows": rows}, ensure_ascii=False, indent=2, default=str))
 
 
 # --- the results report -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..rows import FileRow
 from .driver import Prepared
 from .engine import Tx
 from .file_models import Blob, BlobChunk, ItemFile
-from .models import AuditEvent
+from .models import AuditEvent, Step
 
 
 def put_blob(tx: Tx, sha256: str, size: int, kind: str, path: Path, now: datetime) -> bool:
@@ -60,6 +60,14 @@ def files_of(tx: Tx, item_id: int) -> list[FileRow]:
 def file_of(tx: Tx, item_id: int, file_id: int) -> FileRow | None:
     r = tx.execute(select(ItemFile).where(ItemFile.c.id == file_id, ItemFile.c.item_id == item_id)).first()
     return None if r is None else _row(r)
+
+
+def files_of_items(tx: Tx, item_ids) -> list[tuple[FileRow, str]]:
+    """The files of the items (a list or a subquery of ids), in item and upload order, each with the state of the
+    step it was given at: what the 台账 and the results report list."""
+    q = (select(*ItemFile.c, Step.state).join(Step, Step.id == ItemFile.c.step_id)
+         .where(ItemFile.c.item_id.in_(item_ids)).order_by(ItemFile.c.item_id, ItemFile.c.id))
+    return [(FileRow(*r[:-1]), r[-1]) for r in tx.execute(q)]
 
 
 def file_by_id(tx: Tx, file_id: int) -> FileRow | None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import report_render, service
+from .. import ledger_render, report_render, service
 from ..calendar import TZ
 from ..errors import InvalidInput, WuzhuanError, http_status_of
 from ..service import Store
@@ -94,7 +94,7 @@ class Reports:
             ledger = await w.call(service.ledger_for, self.store, who.person, w.now(),
                                   request.query_params.get("template") or "special_supervision", year)
             buf = io.BytesIO()
-            await w.call(report_render.ledger_xlsx, ledger, buf)
+            await w.call(ledger_render.ledger_xlsx, ledger, buf)
         except WuzhuanError as e:
             return w.error(request, e, who)
         return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from ...store import reports as report_store
 from .. import common
 from ..reads.viewer import Viewer, person_of, staff_orgs
 from .basis import midnight
+from .documents import Listed, listed
 
 STEP_PARTS = ("entered", "due", "finished", "light", "late", "rounds")  # a step's cells in the 台账, in column order
 NOT_VISITED = "," * (len(STEP_PARTS) - 1)  # the cells of a state never visited, as a visit's text
@@ -33,6 +34,7 @@ class Ledger:
     fields: list[tuple[str, str]]  # (field, label)
     rows: list[dict[str, Any]]  # per item: id, title, group, state, light, owners, created, visits, fields (its values)
     visited: list[str]
+    documents: dict[int, list[Listed]] = field(default_factory=dict)  # item id → its documents, in upload order
     parts = STEP_PARTS
 
     def cells_of(self, row: dict[str, Any]) -> list[Any]:
@@ -118,7 +120,8 @@ def ledger(store: Store, now: datetime, template: str = "special_supervision", y
                  "owners": "、".join(owners.get(i, ())), "created": created, "visits": visits_of.get(i) or blank.copy(),
                  "fields": values}
                 for i, title, group, state, lit, created, values in report_store.ledger_items(tx, ids, now, common.spawning(tx))]
-        return Ledger(template, defn.title, states, fields, rows, visited)
+        docs = listed(tx, ids, store.settings.base_url, lambda _item: defn)
+        return Ledger(template, defn.title, states, fields, rows, visited, docs)
 
 
 

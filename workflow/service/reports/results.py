@@ -17,6 +17,7 @@ from ...store import reports as report_store
 from .. import common
 from .basis import card_of, midnight
 from .board import Board, board_in
+from .documents import listed
 
 
 @dataclass(eq=False)
@@ -61,6 +62,9 @@ def results(store: Store, year: int, now: datetime, card_path: str | Path | None
         for key in card.templates:
             items, steps, groups, _owners = item_store.ledger_rows(tx, key, start, end)
             acts = report_store.activities(tx, [i.id for i in items], year)
+            versions = {i.id: i.template_version_id for i in items}
+            docs = listed(tx, list(versions), store.settings.base_url,
+                          lambda item_id: common.definition(tx, versions[item_id]))
             by_item: dict[int, list] = {}
             for a in acts:
                 by_item.setdefault(a.item_id, []).append(a)
@@ -74,7 +78,8 @@ def results(store: Store, year: int, now: datetime, card_path: str | Path | None
                     common.state_label(tx, defn, it.template_version_id, it.state), it.finished_at is not None,
                     [{"label": common.state_label(tx, defn, it.template_version_id, st.state), "entered": fmt(st.entered_at),
                       "left": fmt(st.left_at) if st.left_at else "", "due": fmt(st.due_at) if st.due_at else "",
-                      "late": overdue_workdays(cal, st.due_at, st.left_at or now) if st.due_at else 0}
+                      "late": overdue_workdays(cal, st.due_at, st.left_at or now) if st.due_at else 0,
+                      "documents": [d for d in docs.get(it.id, ()) if d.step_id == st.id]}
                      for st in steps.get(it.id, [])],
                     rounds,
                     [{"kind": a.kind, "day": a.day.isoformat(), "deputies": [n for _c, n in a.deputies], "note": a.note or ""}
