@@ -34,6 +34,7 @@ class Outgoing:
     created_at: datetime
     to: tuple[tuple[str, str], ...] = ()  # (name, address) of each reader who must act; empty: to_name <to_addr>
     cc: tuple[tuple[str, str], ...] = ()  # (name, address) of each reader informed (抄送)
+    attachments: tuple[tuple[str, str, bytes], ...] = ()  # (file name, MIME type, bytes): only a 督办单's PDF
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ def build_message(msg: Outgoing, cfg: MailConfig) -> EmailMessage:
     em["Subject"] = one_line(msg.subject)
     em.set_content(msg.text)
     em.add_alternative(msg.html, subtype="html")
+    for name, mime, data in msg.attachments:  # multipart/mixed: the alternative parts, then each attachment
+        maintype, subtype = mime.split("/", 1)
+        em.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return em
 
 

@@ -93,6 +93,7 @@ class Rung:
     meaning: str = ""  # what the colour means in this template (宿迁: 蓝 = near the deadline)
     limit: Duration | None = None  # the new 限期 the slip sets, counted from the moment it fires
     slip: bool = False  # a numbered 督办单 (default: the rungs after the due time)
+    attach_slip: bool = False  # the e-mail carries the 督办单's PDF (the one attachment a notice may have)
 
 
 _MISSING = object()

@@ -24,7 +24,8 @@ NESTED = {"rung": {"name": "", "label": "", "meaning": ""}, "slip": {"no": "", "
 
 # What a notice's data holds when nothing is said: a stored row leaves these out and `full` puts them back.
 EMPTY: dict[str, Any] = {"days_late": 0, "days_left": 0, "overdue": "", "actions": [], "contacts": [], "to": [], "cc": [],
-                         "start_reason": "", "skipped": [], "handed_by": "", "comment": "", "documents": [], **NESTED}
+                         "start_reason": "", "skipped": [], "handed_by": "", "comment": "", "documents": [],
+                         "attach_slip": False, **NESTED}
 
 
 def stored(ctx: dict[str, Any]) -> dict[str, Any]:

@@ -10,12 +10,13 @@ import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
-
-from jinja2 import Environment, PackageLoader, select_autoescape
+from typing import IO, TYPE_CHECKING, Any
 
 from .errors import InvalidInput
 from .scorecard import METRIC_CN
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 BOARD_COLUMNS = [("rank", "名次"), ("previous_rank", "上期名次"), ("change", "升降"), ("unit_name", "单位"),
                  ("score", "综合得分"), ("colour_label", "亮牌"), ("items", "事项数"), ("on_time_share", "按时办结率"),
@@ -72,6 +73,10 @@ def as_json(value: Any) -> str:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
+    """The reports' Jinja2 environment (Jinja2 imported when a report or slip is first rendered: the delivery, which
+    may attach a slip, is imported by commands that render nothing)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
     env = Environment(loader=PackageLoader("workflow", "report_templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.globals.update(columns=BOARD_COLUMNS, cell=_cell, metric_cn=METRIC_CN)
@@ -241,14 +246,31 @@ def results_html(results) -> str:
     return _env().get_template("results.html").render(r=results, charts=charts(results), board=board_html(results.board, False))
 
 
-def slip_pdf(html: str) -> bytes:
-    """A 督办单's page as an A4 PDF (WeasyPrint, as the results report)."""
+@lru_cache(maxsize=1)
+def slip_css() -> str:
+    """The 督办单's style sheet: linked by the workbench's page, inlined in the PDF (WeasyPrint fetches nothing)."""
+    return _env().loader.get_source(_env(), "slip.css")[0]
+
+
+def slip_html(slip, tools: bool) -> str:
+    """A 督办单 (reads.slips.Slip) as a page: with `tools`, the workbench's (back, print, PDF; its style sheet
+    linked); without, the page the PDF is made of (its style inline)."""
+    return _env().get_template("slip.html").render(s=slip, tools=tools, css="" if tools else slip_css())
+
+
+def slip_file_name(slip) -> str:
+    """红色督办单〔2026〕人大督字第8号.pdf"""
+    return f"{slip.title}{slip.no}.pdf"
+
+
+def slip_pdf(slip) -> bytes:
+    """A 督办单 as an A4 PDF (WeasyPrint, as the results report)."""
     try:
         from weasyprint import HTML
     except (OSError, ImportError) as e:
         raise InvalidInput("督办单 PDF 需要 Pango 库（Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0）；"
                            f"可在页面上直接打印（{e}）") from None
-    return HTML(string=html).write_pdf()
+    return HTML(string=slip_html(slip, tools=False)).write_pdf()
 
 
 def results_pdf(results, out: str | Path | IO[bytes]) -> None:

@@ -35,7 +35,7 @@ def _rungs(raw: list) -> tuple[Rung, ...]:
         direction = "before" if "before" in r else "after"
         out.append(Rung(r["rung"], r.get("label", r["rung"]), _duration(r[direction]), direction,
                         tuple(r["notify"]), r["notice"], r.get("meaning", ""), _duration(r.get("limit")),
-                        bool(r.get("slip", direction == "after"))))
+                        bool(r.get("slip", direction == "after")), bool(r.get("attach_slip", False))))
     return tuple(out)
 
 

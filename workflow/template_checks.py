@@ -288,6 +288,9 @@ def one_ladder(c: Template, base: Path_, ladder: Any, owner: bool) -> None:
         notice = rung.get("notice")
         if isinstance(notice, str) and c.notices is not None and notice not in c.notices:
             c.p(here + ("notice",), f"no notice template named '{notice}' (available: {', '.join(sorted(c.notices))})")
+        if rung.get("attach_slip") is True and not rung.get("slip", "after" in rung):
+            c.p(here + ("attach_slip",), "attach_slip attaches the rung's 督办单, but this rung issues none "
+                                         "(a rung before the due time, or slip: false)")
         t = _rung_hours(rung)
         if t is not None:
             if last is not None and t <= last:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from notifier.transports import (
     Transport,
 )
 
-from .. import caches, channels, notice_data
+from .. import caches, channels, notice_data, report_render
 from ..config import Settings
 from ..errors import InvalidInput, NotPermitted
 from ..present import local_iso
@@ -24,7 +25,9 @@ from ..store import OutboxStatus, Store, Tx
 from ..store import items as item_store
 from ..store import outbox as outbox_store
 from . import common
+from .reads.slips import Slip, issuer_of, slips_in
 
+log = logging.getLogger("wuzhuan.delivery")
 LEASE = timedelta(minutes=5)
 caches.register("notice_environments", render_module.environment)  # the notifier keeps its Jinja2 environments
 
@@ -97,6 +100,30 @@ def expand(tx: Tx, store: Store, rows: list[OutboxRow]) -> dict[int, dict[str, A
     return out
 
 
+def slips_to_attach(tx: Tx, store: Store, rows: list[OutboxRow], contexts: dict[int, dict[str, Any]]) -> dict[int, Slip]:
+    """Row id → the 督办单 its e-mail attaches (a rung with `attach_slip`): the slip as its audit event recorded it."""
+    out: dict[int, Slip] = {}
+    for r in rows:
+        c = contexts[r.id]
+        if r.channel != "email" or not c.get("attach_slip") or not c["slip"]["no"] or r.item_id is None:
+            continue
+        item = item_store.get(tx, r.item_id)
+        found = next((s for s in slips_in(tx, item, issuer_of(store, tx, item)) if s.no == c["slip"]["no"]), None) if item else None
+        if found is not None:
+            out[r.id] = found
+    return out
+
+
+def slip_attachment(slip: Slip) -> tuple[tuple[str, str, bytes], ...]:
+    """The slip's PDF as an e-mail attachment; none, logged, where the PDF cannot be made (no Pango): the notice
+    still goes, its text and link say everything the PDF does."""
+    try:
+        return ((report_render.slip_file_name(slip), "application/pdf", report_render.slip_pdf(slip)),)
+    except InvalidInput as e:
+        log.warning("督办单 %s 未附 PDF：%s", slip.no, e)
+        return ()
+
+
 def outgoing(r: OutboxRow, rendered: Any) -> Outgoing:
     """What a transport sends for an outbox row, as its channel says (To and Cc of an e-mail, the URL of a webhook)."""
     return channels.channel(r.channel).outgoing(r, rendered)
@@ -125,6 +152,7 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
         batches += 1
         with store.read() as tx:
             contexts = expand(tx, store, rows)
+            attach = slips_to_attach(tx, store, rows, contexts)
         outcome: dict[int, tuple[str, str | None, str | None]] = {}
         with contextlib.ExitStack() as open_transports:
             using: dict[str, Transport] = {}
@@ -138,7 +166,10 @@ def deliver(store: Store, transport: Transport, now: datetime, *, max_attempts: 
                 try:
                     if ch.name not in using:  # each channel's transport, entered once a batch, only if used
                         using[ch.name] = open_transports.enter_context(given.get(ch.name) or ch.transport(store.settings))
-                    using[ch.name].send(ch.outgoing(r, rendered))
+                    out = ch.outgoing(r, rendered)
+                    if r.id in attach:
+                        out = replace(out, attachments=slip_attachment(attach[r.id]))
+                    using[ch.name].send(out)
                     outcome[r.id] = ("sent", None, rendered.subject)
                 except DeliveryError as e:
                     outcome[r.id] = ("failed", str(e), rendered.subject)

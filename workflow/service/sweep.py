@@ -85,6 +85,7 @@ def _batch(tx: Tx, store: Store, steps: list[Any], now: datetime, worker: str, c
                                                  contact_roles=rung.notify,
                                                  rung={"name": rung.name, "label": rung.label, "meaning": rung.meaning},
                                                  slip=slip, start_reason=reason,
+                                                 attach_slip=bool(rung.attach_slip and slip["no"]),
                                                  skipped=[sk.rung.label for sk in d.skipped])
         outbox += rows
         events.append({"at": now, "actor": "scheduler", "kind": "escalated", "item_id": item.id, "from_state": step.state,

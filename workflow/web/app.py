@@ -50,7 +50,6 @@ from .report_pages import Reports
 from .security import SecurityHeaders
 
 ids.register()  # {item_id:id} in the routes below and in api.py
-SLIP_CSS = (HERE / "static" / "slip.css").read_text(encoding="utf-8")  # inline in the PDF (WeasyPrint fetches nothing)
 
 SESSION_COOKIE = "wz_session"
 LOGIN_COOKIE = "wz_login"  # the login form's CSRF token (double submit: cookie and field must match)
@@ -256,13 +255,13 @@ class Workbench(AdminPages):
         try:
             s = await self.call(reads.slip, self.store, who.person, request.path_params["item_id"], request.path_params["seq"])
             if request.url.path.endswith(".pdf"):
-                pdf = await self.call(report_render.slip_pdf, page("slip.html", s=s, tools=False, css=SLIP_CSS))
+                pdf = await self.call(report_render.slip_pdf, s)
                 return Response(pdf, media_type="application/pdf", headers={
-                    "Content-Disposition": downloads.disposition("attachment", f"{s.title}{s.no}.pdf"),
+                    "Content-Disposition": downloads.disposition("attachment", report_render.slip_file_name(s)),
                     "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
         except WuzhuanError as e:
             return self.error(request, e, who)
-        return HTMLResponse(page("slip.html", s=s, tools=True, css=""))
+        return HTMLResponse(report_render.slip_html(s, tools=True))
 
     async def diagram(self, request: Request) -> Response:
         who = await self.who(request)
@@ -309,6 +308,8 @@ def create_app(store: Store, clock=None) -> Starlette:
         Route("/outbox", w.outbox, methods=["GET"]),
         Route("/outbox/retry", w.retry, methods=["POST"]),
         *api.routes(store, w.now, w.pool),
+        Route("/static/slip.css", lambda _r: Response(report_render.slip_css(), media_type="text/css",
+                                                      headers={"Cache-Control": "public, max-age=3600"})),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
     async def no_route(request: Request, exc: HTTPException) -> Response:

@@ -64,7 +64,7 @@ def results(store: Store, year: int, now: datetime, card_path: str | Path | None
             acts = report_store.activities(tx, [i.id for i in items], year)
             versions = {i.id: i.template_version_id for i in items}
             docs = listed(tx, list(versions), store.settings.base_url,
-                          lambda item_id: common.definition(tx, versions[item_id]))
+                          lambda item_id, v=versions: common.definition(tx, v[item_id]))
             by_item: dict[int, list] = {}
             for a in acts:
                 by_item.setdefault(a.item_id, []).append(a)
