@@ -42,11 +42,13 @@ from workflow.store import Store  # noqa: E402
 PASSWORD = "bench-password-1"
 RECTIFICATION = (ROOT / "definitions" / "department_rectification.yaml").read_text(encoding="utf-8").replace(
     "key: department_rectification", "key: bench_documents").replace(
-    "  measures_report: {type: text, label: 整改情况报告}\n",
-    "  measures_report: {type: text, label: 整改情况报告}\n"
-    "  report_file: {type: file, label: 整改报告, accept: [pdf], max_size: 200MB}\n"
+    "  measures_file: {type: file, label: 整改情况报告, accept: [pdf, docx, ofd], max_size: 50MB}\n",
+    "  report_file: {type: file, label: 整改报告, accept: [pdf], max_size: 200MB}\n").replace(
+    "  evidence: {type: file, label: 佐证材料, accept: [pdf, jpg, png, docx, xlsx, ofd], max_size: 20MB, multiple: true}\n",
     "  evidence: {type: file, label: 佐证材料, accept: [pdf, png], multiple: true, editable_by: [department]}\n").replace(
-    "requires: [measures_report]}", "requires: [measures_report, report_file]}")
+    "requires: [measures_file, evidence]}", "requires: [measures_report, report_file]}").replace(
+    "shows: [measures_file, evidence, measures_report]", "shows: [report_file, evidence, measures_report]")
+assert "requires: [measures_report, report_file]}" in RECTIFICATION and "report_file: {type: file" in RECTIFICATION
 
 
 def pdf(megabytes: float) -> bytes:

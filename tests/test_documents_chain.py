@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from starlette.testclient import TestClient
 from test_authority import _HAPPY, MOVES
+from test_documents import doc  # noqa: F401  (the fixture)
 from test_subitems import HANDED, handed_to_three
 from test_web import signed_in
 
@@ -152,3 +153,15 @@ def test_the_ledger_and_the_results_report_list_each_steps_documents_with_their_
     assert linked == {"report_file.pdf": linked["report_file.pdf"], "opinions_file.pdf": link}
     html = report_render.results_html(service.results(s, 2026, T0 + timedelta(days=1)))
     assert f'<a href="{link}">opinions_file.pdf</a>' in html
+
+
+def test_the_basis_lists_a_few_documents_per_field_and_counts_the_rest(doc):  # noqa: F811
+    """Forty-nine photos are listed once, under 文件材料; 办理依据 names five and says how many more there are."""
+    s, item = doc
+    photos = [(f"现场{k}.pdf", io.BytesIO(PDF[:-6] + f"{k:02d}".encode() + b"%%EOF\n")) for k in range(12)]
+    service.advance(s, "huang.bo", item, "report", T0 + timedelta(days=3), fields={"measures_report": "已整改"},
+                    files={"report_file": [("整改报告.pdf", io.BytesIO(PDF))], "evidence": photos})
+    page = reads.item_page(s, "chen.jing", item, T0 + timedelta(days=4))
+    basis = {x.name: x for x in page.shown}
+    assert len(basis["evidence"].files) == 5 and basis["evidence"].more == 7 and len(page.files) == 13
+    assert basis["report_file"].more == 0 and basis["measures_report"].text == "已整改"

@@ -66,6 +66,10 @@ class Shown:
     label: str
     text: str
     files: list[FileInfo]
+    more: int = 0  # documents of the field beyond those listed (the page's 文件材料 lists them all)
+
+
+SHOWN_FILES = 5  # documents listed per field under 办理依据; 49 photos are counted there, and listed once, below
 
 
 def _refs(value: Any) -> list[int]:
@@ -107,7 +111,7 @@ def shown_in(tx: Tx, item: ItemRow, defn: Definition, documents: list[FileInfo])
             if info is not None:
                 found.append(info)
         if found:
-            out.append(Shown(name, spec.label, "", found))
+            out.append(Shown(name, spec.label, "", found[:SHOWN_FILES], max(0, len(found) - SHOWN_FILES)))
     return out
 
 
