@@ -126,7 +126,7 @@ def test_orgs_list_without_organisations_says_everything_is_one(ready):
     (lambda d: d["organisations"][1].update(parent="nowhere"), "parent 'nowhere' is not among the organisations"),
     (lambda d: d["organisations"][2].update(level="city"), "cannot be under 'dc' (district): a parent is a level up"),
     (lambda d: d["organisations"][0].update(level="county"), "level 'county' is not one of"),
-    (lambda d: next(u for u in d["units"] if u["code"] == "dc-env").update(organisation="xx"), "unit 'dc-env': organisation 'xx' is not among"),
+    (lambda d: next(u for u in d["units"] if u["code"] == "dc-env").update(organisation="xx"), "单位“dc-env”所属的组织“xx”既不在本文件的"),
 ])
 def test_a_wrong_organisation_tree_is_a_located_error_and_imports_nothing(ready, tmp_path, change, message):
     before = len(service.list_people(ready))
@@ -338,3 +338,37 @@ def test_a_template_published_to_a_district_serves_it_and_its_townships_the_city
         chain = org_store.chain(tx, town.id)
         assert chain == (town.id, org_store.by_code(tx, "dc").id, None)
         assert template_store.latest(tx, "special_supervision", chain).title == "东城区专项监督"  # the nearest above
+
+
+def _csv(tmp_path, *rows: str) -> str:
+    path = tmp_path / "people.csv"
+    path.write_text("person,name,email,unit,unit_name,unit_kind,role,applies_to_all,unit_organisation\n"
+                    + "\n".join(rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_a_file_that_does_not_name_a_units_organisation_leaves_it_where_it_is(two, tmp_path):
+    """A CSV of contacts (or a YAML without `organisation:`) re-importing 东城's office must not move it into the city:
+    its clerk would see the city's items and lose his own. A new unit names its organisation by code."""
+    s, city, dc = two
+    service.import_people(s, "wang.fang", _csv(
+        tmp_path, "dc.clerk,东城秘书,dc.clerk@dc.example.gov.cn,dc-office,东城区人大常委会办公室（新）,office,office,是,",
+        "dc.aide,东城助理,aide@dc.example.gov.cn,dc-office2,东城区人大常委会办公室二科,office,office,是,dc"), T0)
+    for clerk in ("dc.clerk", "dc.aide"):
+        assert [i.id for i in service.list_items(s, clerk, T0)] == [dc], clerk
+    assert [i.id for i in service.list_items(s, "city.clerk", T0)] == [city]
+    again = tmp_path / "contacts.yaml"
+    again.write_text("units:\n  - {code: dc-office, name: 东城区人大常委会办公室, kind: office, applies_to_all: true,\n"
+                     "     members: [{person: dc.clerk, role: office}]}\n", encoding="utf-8")
+    service.import_people(s, "wang.fang", again, T0)
+    assert [i.id for i in service.list_items(s, "dc.clerk", T0)] == [dc]
+
+
+def test_a_unit_naming_an_organisation_nobody_registered_is_a_located_error_and_imports_nothing(two, tmp_path):
+    s, _city, _dc = two
+    before = len(service.list_people(s))
+    with pytest.raises(FileError) as e:
+        service.import_people(s, "wang.fang", _csv(
+            tmp_path, "new.one,新人,new@dc.example.gov.cn,nx-office,南乡办公室,office,office,是,nanxiang"), T0)
+    assert "people.csv:2:" in str(e.value) and "组织“nanxiang”" in str(e.value)
+    assert len(service.list_people(s)) == before

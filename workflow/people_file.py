@@ -54,7 +54,8 @@ class UnitEntry:
     members: tuple[MemberEntry, ...]
     line: int = 0
     webhook: str | None = None  # a group robot's URL: the unit's notices are also posted there as JSON
-    organisation: str | None = None  # the code of the 人大 it belongs to (None: the root organisation)
+    organisation: str | None = None  # the code of the 人大 it belongs to (None: not said — a new unit is the root's,
+    # a unit already in the database keeps its own)
 
 
 @dataclass
@@ -277,7 +278,7 @@ def _from_yaml(text: str, name: str) -> PeopleFile:
 
 
 CSV_COLUMNS = ("person", "name", "email", "title", "admin", "unit", "unit_name", "unit_kind", "role", "applies_to_all",
-               "unit_webhook")
+               "unit_webhook", "unit_organisation")
 
 
 def _from_csv(text: str, name: str) -> PeopleFile:
@@ -313,7 +314,9 @@ def _from_csv(text: str, name: str) -> PeopleFile:
             u = units.setdefault(unit, {"raw": {"code": unit, "name": (row.get("unit_name") or unit).strip(),
                                                 "kind": (row.get("unit_kind") or "other").strip(),
                                                 "applies_to_all": (row.get("applies_to_all") or "").strip().lower() in yes,
-                                                **({"webhook": row["unit_webhook"].strip()} if (row.get("unit_webhook") or "").strip() else {})},
+                                                **({"webhook": row["unit_webhook"].strip()} if (row.get("unit_webhook") or "").strip() else {}),
+                                                **({"organisation": row["unit_organisation"].strip()}
+                                                   if (row.get("unit_organisation") or "").strip() else {})},
                                         "line": n, "members": []})
             if (row.get("role") or "").strip() and entry:
                 u["members"].append(({"person": entry.code, "role": row["role"].strip()}, n, 1))
@@ -363,7 +366,5 @@ def _check_tree(c: _Checker, orgs: list[OrgEntry], units: list[UnitEntry]) -> No
             c.p(o.line, 1, f"organisation '{o.code}': parent '{o.parent}' is not among the organisations")
         elif LEVELS.index(up.level) >= LEVELS.index(o.level):
             c.p(o.line, 1, f"organisation '{o.code}' ({o.level}) cannot be under '{up.code}' ({up.level}): a parent is a level up")
-    for u in units:
-        if u.organisation is not None and u.organisation not in by_code:
-            c.p(u.line, 1, f"unit '{u.code}': organisation '{u.organisation}' is not among the organisations")
+    # a unit may name an organisation of this file or one the database holds already: the import checks the latter
 

@@ -145,6 +145,10 @@ def import_people(store: Store, actor: str | None, path: str | Path, now: dateti
         problems = [Problem(data.name, m.line or u.line or 1, 1,
                             f"unit '{u.code}': unknown person '{m.person}' (list them under `people`)")
                     for u in data.units for m in u.members if m.person not in in_file and m.person not in known]
+        orgs = {o.code for o in data.organisations} | set(directory.org_ids_of(tx))
+        problems += [Problem(data.name, u.line or 1, 1, f"单位“{u.code}”所属的组织“{u.organisation}”既不在本文件的 "
+                                                      f"organisations 中，也未在系统中登记")
+                     for u in data.units if u.organisation is not None and u.organisation not in orgs]
         if problems:
             raise FileError(problems)
         if bootstrap and not any(p.admin and p.active for p in data.people):

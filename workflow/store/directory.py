@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # the parser is needed only by imports, not by every command 
     from ..people_file import PeopleFile
 from .driver import Prepared
 from .engine import Tx
-from .models import Membership, OrgUnit, Person
+from .models import Membership, Organisation, OrgUnit, Person
 from .organisations import apply as apply_orgs
 from .organisations import same_org
 
@@ -215,12 +215,14 @@ def apply_import(tx: Tx, data: PeopleFile) -> ImportCounts:
         else:
             existing[p.code] = tx.execute(insert(Person).values(code=p.code, **values).returning(Person.id)).scalar_one()
             new_people += 1
-    org_ids = apply_orgs(tx, data.organisations)
+    apply_orgs(tx, data.organisations)
+    org_ids = org_ids_of(tx)
     units = {r.code: r.id for r in tx.execute(select(OrgUnit.code, OrgUnit.id))}
     memberships = new_memberships = 0
     for u in data.units:
-        values = {"name": u.name, "kind": u.kind, "applies_to_all": u.applies_to_all, "webhook_url": u.webhook,
-                  "organisation_id": org_ids.get(u.organisation) if u.organisation else None}
+        values = {"name": u.name, "kind": u.kind, "applies_to_all": u.applies_to_all, "webhook_url": u.webhook}
+        if u.organisation is not None:  # unsaid: a new unit is the root's, one in the database keeps its organisation
+            values["organisation_id"] = org_ids[u.organisation]
         if u.code in units:
             tx.execute(update(OrgUnit).where(OrgUnit.id == units[u.code]).values(**values))
         else:
@@ -235,6 +237,12 @@ def apply_import(tx: Tx, data: PeopleFile) -> ImportCounts:
                 have.add(key)
                 new_memberships += 1
     return ImportCounts(len(data.people), len(data.units), memberships, new_people, new_memberships, len(data.organisations))
+
+
+def org_ids_of(tx: Tx) -> dict[str, int | None]:
+    """Code → the id units and items store for each organisation in the database (None for the root)."""
+    return {r.code: (None if r.parent_id is None else r.id)
+            for r in tx.execute(select(Organisation.code, Organisation.id, Organisation.parent_id))}
 
 
 def known_codes(tx: Tx, codes: set[str]) -> set[str]:
