@@ -24,8 +24,11 @@ from commands.base import emit, json_opt, settings, store, table
               help="Connections a worker holds at once; beyond them it answers 503 at once.")
 @click.option("--keep-alive", "keep_alive", default=5, show_default=True, type=click.IntRange(1, 300), metavar="SECONDS",
               help="How long an idle kept-alive connection stays open.")
+@click.option("--clock", "clock_kind", type=click.Choice(["wall", "demo"]), default="wall", show_default=True,
+              help="demo: on the demo's (simulation) database only, act from the moment its story reached, onward.")
 @click.pass_context
-def serve(ctx, host, port, workers, base_url, trust_forwarded, forwarded_allow_ips, max_connections, keep_alive) -> None:
+def serve(ctx, host, port, workers, base_url, trust_forwarded, forwarded_allow_ips, max_connections, keep_alive,
+          clock_kind) -> None:
     """Run the workbench (督办工作台) for people's browsers and the JSON API, until SIGTERM/SIGINT."""
     import dataclasses
 
@@ -47,6 +50,15 @@ def serve(ctx, host, port, workers, base_url, trust_forwarded, forwarded_allow_i
                    "(no restart needed)", err=True)
     if st.dialect == "sqlite" and workers > 1:
         raise InvalidInput("SQLite serves from one process: use --workers 1, or PostgreSQL for several workers")
+    clock = None
+    if clock_kind == "demo":
+        if workers > 1:
+            raise InvalidInput("--clock demo serves from one process: use --workers 1")
+        from workflow import service
+        from workflow.present import fmt
+
+        clock = service.running_from(service.simulation_clock(st))
+        click.echo(f"demo clock: the workbench acts from {fmt(clock())} (Asia/Shanghai) on, as time passes", err=True)
     proxy = trust_forwarded or cfg.trust_forwarded
     click.echo(f"wuzhuan workbench on http://{host}:{port}/ (database {st.display_url}; {workers} worker(s))", err=True)
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the handler it found:
@@ -56,7 +68,7 @@ def serve(ctx, host, port, workers, base_url, trust_forwarded, forwarded_allow_i
         from workflow.web import create_app, serving
 
         st.settings = cfg
-        uvicorn.run(serving(create_app(st)), host=host, port=port, proxy_headers=proxy, forwarded_allow_ips=forwarded_allow_ips,
+        uvicorn.run(serving(create_app(st, clock)), host=host, port=port, proxy_headers=proxy, forwarded_allow_ips=forwarded_allow_ips,
                     server_header=False, log_level="info", limit_concurrency=max_connections, timeout_keep_alive=keep_alive)
     else:
         os.environ["WUZHUAN_DATABASE_URL"] = st.url

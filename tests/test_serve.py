@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from conftest import PW, ROOT, passwords, pg_url_or_skip, reset_pg, seed
+from workflow import service
 from workflow.store import Store
 
 pytestmark = pytest.mark.slow
@@ -144,3 +145,45 @@ def test_a_served_app_sets_what_it_loaded_aside_from_the_cycle_collector(tmp_pat
     assert done.returncode == 0, done.stderr
     frozen, still_walked = json.loads(done.stdout.splitlines()[-1])
     assert frozen > 20_000 and still_walked < frozen / 20, (frozen, still_walked)
+
+
+def test_serve_clock_demo_acts_at_the_demos_time_and_offers_a_department_with_work(tmp_path):
+    """Issue 28 §7: on the demo's database `serve --clock demo` acts from the story's 2026-04-20 09:10: item 3, due
+    2026-05-15, is green there (at the wall clock it is months late); luo.gang's inbox holds his 整改落实."""
+    from workflow.demo import PASSWORD, run_demo
+
+    run_demo(tmp_path / "demo", lambda _line: None)
+    url = f"sqlite:///{tmp_path / 'demo' / 'wuzhuan.db'}"
+    store = Store(url)
+    start = service.simulation_clock(store)
+    assert start.isoformat() == "2026-04-20T01:10:00+00:00"
+    store.dispose()
+    served = Served(url, "--clock", "demo")
+    try:
+        served.wait_up()
+        session = log_in_with(served.base, "luo.gang", PASSWORD)
+        inbox = httpx.get(f"{served.base}/", headers=session).text
+        assert 'href="/items/9"' in inbox, inbox[:2000]
+        lead = log_in_with(served.base, "zhao.hua", PASSWORD)
+        item3 = httpx.get(f"{served.base}/items/3", headers=lead).text
+        assert "已逾期" not in item3 and "2026-05-15 24:00" in item3
+    finally:
+        code, out = served.stop()
+    assert code == 0, out
+    assert "demo clock: the workbench acts from 2026-04-20 09:10" in out
+
+
+def log_in_with(base: str, code: str, password: str) -> dict[str, str]:
+    page = httpx.get(f"{base}/login")
+    csrf = re.search(r'name="csrf" value="([^"]*)"', page.text).group(1)
+    r = httpx.post(f"{base}/login", data={"username": code, "password": password, "csrf": csrf},
+                   headers={"Cookie": "; ".join(f"{k}={v}" for k, v in _cookies(page).items())})
+    assert r.status_code == 303, r.text[:300]
+    return {"Cookie": f"wz_session={_cookies(r)['wz_session']}"}
+
+
+def test_serve_clock_demo_on_a_real_database_is_one_line_and_exit_2(ready_sqlite):
+    out = subprocess.run([sys.executable, "cli.py", "--db", ready_sqlite.url, "serve", "--clock", "demo"], cwd=ROOT,
+                         env={k: v for k, v in os.environ.items() if not k.startswith("WUZHUAN_")},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "--clock demo 只能用于演示（模拟）数据库" in out.stderr and "Traceback" not in out.stderr

@@ -242,16 +242,18 @@ def run_demo(directory: Path | None, say: Callable[[str], None]) -> Path:
         f"(#{own[0]}, #{own[1]}) with their own office and 主任会议: each district's staff see only their district's "
         "items, the city's staff not the districts' own (docs/people.md, \"Organisations\").")
     n = accounts.demo_passwords(store, PASSWORD, at("2026-04-20 09:10"))
+    service.set_simulation_clock(store, at("2026-04-20 09:10"))  # where `serve --clock demo` starts
     v = service.verify_audit(store)
     exe = sys.argv[0] if Path(sys.argv[0]).name == "wuzhuan" else "wuzhuan"
     say(f"\naudit trail: {'intact' if v.ok else 'BROKEN'}, {v.events} events.\n"
         f"Look around: {exe} --db sqlite:///{db} items list --now 2026-04-20T09:00\n"
         f"             {exe} --db sqlite:///{db} items show 1 --now 2026-04-20T09:00\n"
         f"\nOpen the workbench (督办工作台) on this database:\n"
-        f"             {exe} --db sqlite:///{db} serve\n"
+        f"             {exe} --db sqlite:///{db} serve --clock demo\n"
         f"  then browse http://127.0.0.1:8000/ and log in as li.ming (主任会议), zhao.hua (组长), chen.jing (工委),\n"
-        f"  wang.fang (办公室, administrator), huang.bo (承办单位) or liu.yang (东城区人大办公室)\n"
-        f"  — the demo gave its {n} people the password {PASSWORD}.\n"
-        f"  The workbench acts at the wall clock, not at the demo's 2026-04-20: its lights are today's.")
+        f"  wang.fang (办公室, administrator), luo.gang (承办单位: 市农业农村局's 整改落实 waits for him) or\n"
+        f"  liu.yang (东城区人大办公室) — the demo gave its {n} people the password {PASSWORD}.\n"
+        f"  With --clock demo the workbench acts from the demo's 2026-04-20 09:10 on (its lights are the story's);\n"
+        f"  without it, at the wall clock (every item long overdue).")
     store.dispose()
     return directory

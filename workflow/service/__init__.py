@@ -23,6 +23,9 @@ from .admin import (
     publish_text,
     recount_progress,
     retry_outbox,
+    running_from,
+    set_simulation_clock,
+    simulation_clock,
 )
 from .audit import AuditReport, Checkpoint, checkpoint, init_key, verify_audit
 from .backup import BackedUp, backup_database
@@ -191,6 +194,9 @@ __all__ = ["Settings", "Store", "database_url", "load_settings", "open_store", "
            "list_outbox",
            "list_people",
            "mark_simulation",
+           "running_from",
+           "set_simulation_clock",
+           "simulation_clock",
            "migrate",
            "move_meeting",
            "parse_map",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from .. import authority, calendar_notice, people_file, templates
@@ -86,6 +88,38 @@ def mark_simulation(store: Store, why: str, now: datetime) -> None:
         meta_store.put(tx, meta_store.SIMULATION, why)
         audit_store.append(tx, at=now, actor=None, kind="simulation_marked", data={"why": why})
     store._simulation = why
+
+
+def set_simulation_clock(store: Store, at: datetime) -> None:
+    """Record the moment a simulation's story has reached (the demo's 2026-04-20 09:10), where `serve --clock demo`
+    starts the workbench's clock. Only on a simulation."""
+    common.check_now(at)
+    with store.transaction() as tx:
+        if meta_store.get(tx, meta_store.SIMULATION) is None:
+            raise InvalidInput("只有演示（模拟）数据库才有演示时钟")
+        meta_store.put(tx, meta_store.SIMULATION_CLOCK, at.astimezone(UTC).isoformat())
+
+
+def simulation_clock(store: Store) -> datetime:
+    """Where the workbench's clock starts on a simulation (`serve --clock demo`): the moment its story reached, or
+    the last event about an item if a workbench has acted later than that (never before what is recorded)."""
+    with store.read() as tx:
+        if meta_store.get(tx, meta_store.SIMULATION) is None:
+            raise InvalidInput("--clock demo 只能用于演示（模拟）数据库：这是正式数据库，工作台按实际时间办理",
+                               parameter="clock")
+        told = meta_store.get(tx, meta_store.SIMULATION_CLOCK)
+        last = audit_store.latest_item_event(tx)
+    start = datetime.fromisoformat(told) if told else None
+    moments = [t for t in (start, last) if t is not None]
+    if not moments:
+        raise InvalidInput("这个演示数据库还没有任何事项，无从确定演示时钟", parameter="clock")
+    return max(moments)
+
+
+def running_from(start: datetime) -> Callable[[], datetime]:
+    """A clock that starts at `start` and runs on with the wall clock (the demo's workbench)."""
+    t0 = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - t0)
 
 
 def publish(store: Store, actor: str | None, path: str | Path, now: datetime, org: str | None = None) -> Published:

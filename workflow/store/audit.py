@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, bindparam, insert, select, type_coerce, update
+from sqlalchemy import Text, bindparam, func, insert, select, type_coerce, update
 
 from ..audit_chain import BOUND, RawEvent, event_hash, event_mac, head_mac, key_id
 from ..rows import AuditEventRow, AuditHeadRow
@@ -69,6 +69,11 @@ def append_many(tx: Tx, events: list[dict[str, Any]]) -> None:
     """
     if events:
         insert_rows(tx, AuditEvent.__table__, _chain(tx, events))
+
+
+def latest_item_event(tx: Tx) -> datetime | None:
+    """When the last event about an item happened (None without one)."""
+    return tx.execute(select(func.max(AuditEvent.at)).where(AuditEvent.item_id.is_not(None))).scalar()
 
 
 def head(tx: Tx) -> AuditHeadRow | None:

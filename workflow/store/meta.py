@@ -10,6 +10,7 @@ from .models import Meta
 
 SIMULATION = "simulation"  # value: why ("demo")
 AUDIT_KEY = "audit_key_id"  # value: the fingerprint of the key that signs the trail
+SIMULATION_CLOCK = "simulation_clock"  # value: the moment a simulation's story has reached (ISO, UTC)
 
 
 def get(tx: Tx, key: str) -> str | None:
