@@ -186,4 +186,4 @@ def test_serve_clock_demo_on_a_real_database_is_one_line_and_exit_2(ready_sqlite
     out = subprocess.run([sys.executable, "cli.py", "--db", ready_sqlite.url, "serve", "--clock", "demo"], cwd=ROOT,
                          env={k: v for k, v in os.environ.items() if not k.startswith("WUZHUAN_")},
                          capture_output=True, text=True, timeout=60)
-    assert out.returncode == 2 and "--clock demo 只能用于演示（模拟）数据库" in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 2 and "演示时钟只能用于演示（模拟）数据库" in out.stderr and "Traceback" not in out.stderr

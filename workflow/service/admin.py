@@ -105,7 +105,7 @@ def simulation_clock(store: Store) -> datetime:
     the last event about an item if a workbench has acted later than that (never before what is recorded)."""
     with store.read() as tx:
         if meta_store.get(tx, meta_store.SIMULATION) is None:
-            raise InvalidInput("--clock demo 只能用于演示（模拟）数据库：这是正式数据库，工作台按实际时间办理",
+            raise InvalidInput("演示时钟只能用于演示（模拟）数据库：这是正式数据库，工作台按实际时间办理",
                                parameter="clock")
         told = meta_store.get(tx, meta_store.SIMULATION_CLOCK)
         last = audit_store.latest_item_event(tx)
