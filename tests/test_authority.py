@@ -310,11 +310,11 @@ def test_the_issue_scenario(ready_sqlite):
         service.assign(s, "huang.bo", elderly, "council", ["huang.bo"], t)
     with pytest.raises(Hidden, match="事项 1 不存在"):  # an outsider joins
         service.assign(s, "song.kai", env, "department", ["song.kai"], t)
-    with pytest.raises(NotPermitted, match="may not change field 'meeting_date'"):  # the department moves the meeting
+    with pytest.raises(NotPermitted, match="不能在事项 \\d+ 的「.*」环节修改“常委会会议日期”"):  # the department moves the meeting
         service.set_fields(s, "huang.bo", env, {"meeting_date": "2027-12-31"}, t)
     service.advance(s, "wang.fang", env, "propose", t, fields=FIELDS)  # annual_plan: owned by the council
     r = service.request_extension(s, "li.ming", env, "需要研究", "2026-03-31", at("2026-01-07 09:00"))
-    with pytest.raises(NotPermitted, match="asked for this extension and may not decide on it himself.*郑宇"):
+    with pytest.raises(NotPermitted, match="是这项延期的申请人，不能自己审批.*郑宇"):
         service.decide_extension(s, "li.ming", r.id, True, at("2026-01-07 10:00"))
     assert service.decide_extension(s, "zheng.yu", r.id, True, at("2026-01-07 11:00")).status == "approved"
     service.pause(s, "li.ming", env, "等待", at("2026-01-08 09:00"))
@@ -347,20 +347,20 @@ def test_two_unsatisfied_rounds_each_need_their_own_report_and_vote(ready):
     item, move, clock = at_the_vote(s, "两轮不满意")
     assert move("chen.jing", "record_vote", NO, "整改不到位").to_state == "rectification"
     move("huang.bo", "finish_rectification")
-    with pytest.raises(InvalidInput, match=r"needs rectification_file \(整改报告\), evidence \(佐证材料\) entered in this "
-                                           r"round \(round 2 of step '研究处理情况报告'\)"):
+    with pytest.raises(InvalidInput, match=r"需要本轮填报“整改报告”、“佐证材料”"
+                                           r"（「研究处理情况报告」环节第 2 轮）"):
         move("huang.bo", "submit_rectification_report", {"rectification_report": "第二次整改报告"})  # round 1's files do not count
     move("huang.bo", "submit_rectification_report", {"rectification_report": "第二次整改报告"},
          files=chain_files("submit_rectification_report"))
     move("li.ming", "refer_to_committee")
-    with pytest.raises(InvalidInput, match=r"needs vote \(满意度测评结果\) entered in this round \(round 2 of step '满意度测评'\)"):
+    with pytest.raises(InvalidInput, match=r"需要本轮填报“满意度测评结果”（「满意度测评」环节第 2 轮）"):
         move("chen.jing", "record_vote", comment="还是不满意")  # round 1's 不满意 does not count: nobody voted yet
-    with pytest.raises(InvalidInput, match=r"field 'vote' \(满意度测评结果\) is counted from the votes"):
+    with pytest.raises(InvalidInput, match=r"“满意度测评结果”由票数计算得出"):
         move("chen.jing", "record_vote", {"vote": "满意"})  # a result is counted, never typed
     assert move("chen.jing", "record_vote", NO, "仍不满意").to_state == "council_measures"
     move("li.ming", "order_measures", {"measures": "限期一个月"}, "主任会议决定")
     move("huang.bo", "finish_rectification")
-    with pytest.raises(InvalidInput, match="round 3 of step '研究处理情况报告'"):
+    with pytest.raises(InvalidInput, match="「研究处理情况报告」环节第 3 轮"):
         move("huang.bo", "submit_rectification_report")
     move("huang.bo", "submit_rectification_report", {"rectification_report": "第三次整改报告"},
          files=chain_files("submit_rectification_report"))

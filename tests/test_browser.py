@@ -160,7 +160,7 @@ def test_a_refused_move_says_who_may_make_it(person, live):
     service.assign(store, "wang.fang", a, "committee", ["zhao.hua"], clock.t)
     form.get_by_role("button", name="调研检查完成").click()
     problem = page.get_by_role("alert")
-    assert "组长 (group_lead): 周强" in problem.inner_text()
+    assert "专项监督小组组长（周强）" in problem.inner_text()
     assert service.show_item(store, service.OPERATOR, a, clock.t).state == "research"  # refused: nothing moved
     assert move_form(page, "finish_research").count() == 0  # and the fresh page no longer offers it
 

@@ -119,7 +119,7 @@ def test_publish_needs_an_administrator_and_twice_is_unchanged(run):
     assert r.exit_code == 2 and "请先导入人员文件" in r.stderr and "wuzhuan people import FILE" in r.stderr
     assert run("people", "import", PEOPLE).exit_code == 0
     r = run("definitions", "publish", DEFS / "special_supervision.yaml", "--actor", "li.ming")
-    assert r.exit_code == 3 and "needs an administrator" in r.stderr
+    assert r.exit_code == 3 and "需要管理员" in r.stderr
     r = run("definitions", "publish", DEFS / "special_supervision.yaml", "--actor", "wang.fang", "--json")
     d = json.loads(r.output)["published"][0]
     assert d["key"] == "special_supervision" and d["version"] == 1 and len(d["hash"]) == 64 and d["created"]
@@ -132,13 +132,12 @@ def test_publish_needs_an_administrator_and_twice_is_unchanged(run):
 def test_advance_exit_codes(ready_cli):
     r = ready_cli("items", "advance", 1, "propose", "--actor", "huang.bo", "--field", "topic=x", "--field", "source=社会关注")
     assert r.exit_code == 3
-    assert r.stderr == ("Error: 黄波 (huang.bo) may not 'propose' item 1 at step '选题立项': it needs 常委会办公室 (office): 王芳 or "
-                        "工作委员会 (committee): 陈静 or 专门委员会 (special_committee): nobody holds it on this item; "
-                        "黄波 holds 承办部门 (department) on this item\n")
+    assert r.stderr == ("Error: 黄波（huang.bo）不能在事项 1 的「选题立项」环节“提出选题”：应由常委会办公室（王芳）或"
+                        "工作委员会（陈静）或专门委员会（本事项暂无人担任）办理；黄波在本事项中是承办部门\n")
     r = ready_cli("items", "advance", 1, "publish", "--actor", "wang.fang")
     assert r.exit_code == 3 and "possible: propose, drop" in r.stderr
     r = ready_cli("items", "advance", 1, "propose", "--actor", "wang.fang")
-    assert r.exit_code == 2 and "needs topic (监督议题)" in r.stderr and "— give --field topic=VALUE --field source=VALUE" in r.stderr
+    assert r.exit_code == 2 and "需要填报“监督议题”" in r.stderr and "— give --field topic=VALUE --field source=VALUE" in r.stderr
     r = ready_cli("items", "advance", 1, "propose", "--actor", "wang.fang", "--field", "topic=x", "--field", "source=社会关注",
                   "--expect-version", 7)
     assert r.exit_code == 4 and "已被他人更新" in r.stderr and "— look again with `wuzhuan items show 1`" in r.stderr
@@ -227,7 +226,7 @@ def test_calendar_commands(run, tmp_path):
     notice.write_text("year: 2027\nsource: 测试\nholidays:\n  - {name: 元旦, from: 2027-01-01, to: 2027-01-03}\n", encoding="utf-8")
     assert run("people", "import", PEOPLE).exit_code == 0
     r = run("calendar", "import", notice)
-    assert r.exit_code == 3 and "needs an administrator" in r.stderr
+    assert r.exit_code == 3 and "需要管理员" in r.stderr
     r = run("calendar", "import", notice, "--actor", "wang.fang")
     assert r.exit_code == 0 and "2027: 3 holidays" in r.output
     assert "暂定" not in run("calendar", "show", 2027).output
@@ -250,7 +249,7 @@ def test_escalate_deliver_outbox(ready_cli, tmp_path):
     r = ready_cli("outbox", "retry", 1, "--actor", "wang.fang")
     assert r.exit_code == 2 and "not dead" in r.stderr
     r = ready_cli("outbox", "retry", 1, "--actor", "huang.bo")
-    assert r.exit_code == 3 and "needs an administrator" in r.stderr
+    assert r.exit_code == 3 and "需要管理员" in r.stderr
 
 
 def test_config_errors_are_clear(run, tmp_path):
@@ -472,7 +471,7 @@ def test_disable_enable_token_and_revoke(ready_cli):
         assert r.exit_code == 0 and "zheng.yu disabled" in r.output and "1 token(s) revoked" in r.output
         assert accounts.token_person(store, token, now) is None
         r = run("items", "advance", 1, "drop", "--actor", "zheng.yu", "--comment", "x")
-        assert r.exit_code == 3 and "disabled" in r.stderr
+        assert r.exit_code == 3 and "账号已停用" in r.stderr
         assert run("people", "enable", "zheng.yu").exit_code == 0
         token2 = run("people", "token", "zheng.yu").output.strip().splitlines()[-1]
         assert accounts.token_person(store, token2, now).code == "zheng.yu"
@@ -547,7 +546,7 @@ def test_items_migrate(ready_cli, tmp_path):
     assert json.loads(run("items", "show", 1, "--json").output)["template_version"] == 7
     r = run("items", "migrate", "--template", "special_supervision", "--to", "8", "--apply", "--actor", "huang.bo",
             "--now", "2026-01-05T11:00")
-    assert r.exit_code == 3 and "needs an administrator" in r.stderr
+    assert r.exit_code == 3 and "需要管理员" in r.stderr
     r = run("items", "migrate", "--template", "special_supervision", "--to", "8", "--apply", "--actor", "wang.fang",
             "--now", "2026-01-05T11:00")
     assert r.exit_code == 0 and r.output.startswith("1 个事项迁移至 special_supervision 版本 8")

@@ -38,7 +38,7 @@ def test_the_built_in_chain_asks_for_the_report_as_a_document_and_shows_it_at_th
     s = ready
     item = service.create_item(s, ADMIN, template="special_supervision", title="文件链", now=T0, group="g-env").id
     when = _walk(s, item, "submit_report")
-    with pytest.raises(InvalidInput, match=r"report_file \(专项工作报告\)"):
+    with pytest.raises(InvalidInput, match=r"“报告送审”需要填报“专项工作报告”"):
         service.advance(s, "huang.bo", item, "submit_report", when + timedelta(hours=1))
     service.advance(s, "huang.bo", item, "submit_report", when + timedelta(hours=1),
                     files={"report_file": [("关于大气污染防治工作情况的报告.pdf", io.BytesIO(PDF))]})
@@ -96,7 +96,7 @@ def test_an_item_started_before_the_documents_migrates_keeping_its_values_and_ne
     assert plan.applied and [(p.from_state, p.to_state) for p in plan.items] == [("rectification_report", "rectification_report")]
     after = service.show_item(s, service.OPERATOR, item, when + timedelta(minutes=2))
     assert after.template_version == new and after.fields == before  # 审议意见 and the rest, as typed
-    with pytest.raises(InvalidInput, match=r"rectification_file \(整改报告\)"):
+    with pytest.raises(InvalidInput, match=r"需要填报“整改报告”、“佐证材料”"):
         service.advance(s, "huang.bo", item, "submit_rectification_report", when + timedelta(hours=1),
                         fields={"rectification_report": "整改报告"})
     r = service.advance(s, "huang.bo", item, "submit_rectification_report", when + timedelta(hours=1),

@@ -97,8 +97,8 @@ def test_wrong_trigger_lists_the_allowed_ones_and_is_audited(ready):
 
 def test_actor_without_the_role_is_refused_naming_who_may(ready):
     item_id = new_item(ready)
-    with pytest.raises(NotPermitted, match=r"黄波 \(huang.bo\) may not 'propose'.*needs 常委会办公室 \(office\): 王芳 or "
-                                           r"工作委员会 \(committee\): 陈静"):
+    with pytest.raises(NotPermitted, match=r"黄波（huang.bo）不能在事项 \d+ 的「选题立项」环节“提出选题”：应由常委会办公室（王芳）或"
+                                           r"工作委员会（陈静）"):
         service.advance(ready, "huang.bo", item_id, "propose", T0, fields=PROPOSE)
     last = service.history(ready, service.OPERATOR, item_id)[-1]
     assert last.kind == "refused" and last.actor == "huang.bo"
@@ -115,9 +115,9 @@ def test_someone_from_another_group_holds_no_role_and_learns_nothing(ready):
 
 def test_required_fields_comment_and_types(ready):
     item_id = new_item(ready)
-    with pytest.raises(InvalidInput, match=r"needs topic \(监督议题\), source \(议题来源\)"):
+    with pytest.raises(InvalidInput, match=r"需要填报“监督议题”、“议题来源”"):
         service.advance(ready, "wang.fang", item_id, "propose", T0)
-    with pytest.raises(InvalidInput, match="is not one of"):
+    with pytest.raises(InvalidInput, match="不是可选项"):
         service.advance(ready, "wang.fang", item_id, "propose", T0, fields={"topic": "x", "source": "随便"})
     with pytest.raises(InvalidInput, match="has no field 'colour'"):
         service.advance(ready, "wang.fang", item_id, "propose", T0, fields={"colour": "red"})
@@ -132,9 +132,9 @@ def test_guard_failure_says_what_was_needed(ready):
     item_id = new_item(ready)
     to_vote(ready, item_id)
     t = at("2026-03-01 10:00")
-    with pytest.raises(InvalidInput, match="needs vote"):
+    with pytest.raises(InvalidInput, match="需要填报“满意度测评结果”"):
         service.advance(ready, "chen.jing", item_id, "record_vote", t)
-    with pytest.raises(InvalidInput, match="is not a whole number"):
+    with pytest.raises(InvalidInput, match="不是整数"):
         service.advance(ready, "chen.jing", item_id, "record_vote", t, fields={"votes_for": "多数"})
 
 
@@ -243,7 +243,7 @@ def test_relative_deadline_is_recomputed_when_its_date_changes(ready):
     assert r.recomputed and r.due == "2026-08-07 24:00" and r.fields_changed == {"meeting_date": ["2026-06-25", "2026-08-27"]}
     ev = service.history(ready, service.OPERATOR, b)[-1]
     assert ev.kind == "fields_set" and ev.data["old_due"] == "2026-06-05 24:00" and ev.data["due_recomputed"] == "2026-08-07 24:00"
-    with pytest.raises(NotPermitted, match="may not change field 'meeting_date'.*常委会办公室 \\(office\\): 王芳 or 主任会议"):
+    with pytest.raises(NotPermitted, match="修改“常委会会议日期”：可由常委会办公室（王芳）或主任会议"):
         service.set_fields(ready, "huang.bo", b, {"meeting_date": "2027-12-31"}, T0)  # the supervised department
     with pytest.raises(NotFound, match=f"事项 {b} 不存在"):  # he may not see it
         service.set_fields(ready, "he.yan", b, {"meeting_date": "2026-08-27"}, T0)

@@ -115,7 +115,7 @@ def test_refusals_name_the_item_and_change_nothing(ready, tmp_path):
     s = ready
     item = to_research(s)
     v2 = publish(s, tmp_path, renamed())
-    with pytest.raises(NotPermitted, match="needs an administrator"):
+    with pytest.raises(NotPermitted, match="需要管理员"):
         service.migrate(s, "li.ming", "special_supervision", str(v2), at("2026-01-09 09:00"), mapping={"research": "inspection"})
     with s.read() as tx:  # the refusal is in the trail
         assert tx.execute(select(AuditEvent.data).where(AuditEvent.kind == "refused", AuditEvent.actor == "li.ming")).scalars().all()
@@ -242,9 +242,9 @@ def test_the_council_sets_the_rectification_period_by_decision(ready):
     move("huang.bo", "submit_rectification_report", {"rectification_report": "第二次"}, files=chain_files("submit_rectification_report"))
     move("li.ming", "refer_to_committee")
     move("chen.jing", "record_vote", NO, "仍不满意")
-    with pytest.raises(InvalidInput, match="is not a period such as 1个月"):
+    with pytest.raises(InvalidInput, match="不是期限，应写如 1个月"):
         move("li.ming", "order_measures", {"measures": "限期整改", "measures_deadline": "一年"}, "主任会议决定")
-    with pytest.raises(InvalidInput, match="at most 120 months"):
+    with pytest.raises(InvalidInput, match="最多 120个月"):
         move("li.ming", "order_measures", {"measures": "限期整改", "measures_deadline": "121个月"}, "主任会议决定")
     r = move("li.ming", "order_measures", {"measures": "限期整改", "measures_deadline": "1个月"}, "主任会议决定")
     d = service.show_item(s, service.OPERATOR, item, clock[0])
@@ -259,13 +259,13 @@ def test_items_refer_to_a_meeting_and_moving_it_moves_their_deadlines(ready):
     s = ready
     m = service.add_meeting(s, ADMIN, "常委会会议", "2026-06-25", "市人大常委会第二十次会议", at("2026-01-05 09:30"))
     other = service.add_meeting(s, ADMIN, "主任会议", "2026-06-20", "第五十次主任会议", at("2026-01-05 09:31"))
-    with pytest.raises(NotPermitted, match="meetings are kept by the office and the council"):
+    with pytest.raises(NotPermitted, match="会议由常委会办公室和主任会议登记"):
         service.add_meeting(s, "huang.bo", "常委会会议", "2026-06-25", "x", at("2026-01-05 09:32"))
     a, b, c = (service.create_item(s, ADMIN, template="special_supervision", title=t, now=T0, group="g-env").id
                for t in ("按会议计算", "另一会议", "自填日期"))
     for i in (a, b, c):
         service.advance(s, ADMIN, i, "propose", at("2026-01-06 09:00"), fields={"topic": "t", "source": "社会关注"})
-    with pytest.raises(InvalidInput, match=f"meeting {other.id} is a 主任会议, not a 常委会会议"):
+    with pytest.raises(InvalidInput, match=f"会议 {other.id} 是主任会议，这里应选常委会会议"):
         service.advance(s, "li.ming", b, "adopt_plan", at("2026-01-07 09:00"), fields={"meeting": str(other.id)})
     service.advance(s, "li.ming", a, "adopt_plan", at("2026-01-07 09:00"), fields={"meeting": str(m.id)})  # meeting_date follows
     service.advance(s, "li.ming", c, "adopt_plan", at("2026-01-07 09:00"), fields={"meeting_date": "2026-06-25"})

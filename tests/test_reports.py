@@ -196,7 +196,7 @@ def test_upgrading_to_0011_counts_the_steps_already_there(ready):
 def test_activities_are_recorded_by_the_office_or_the_group_lead_with_deputies_only(ready):
     s = ready
     item = service.create_item(s, ADMIN, template="special_supervision", title="活动", now=T0, group="g-env").id
-    with pytest.raises(NotPermitted, match="may not record activities on item"):
+    with pytest.raises(NotPermitted, match="不能登记事项 \\d+ 的代表活动"):
         service.add_activity(s, "huang.bo", item, kind="视察", day="2026-01-10", deputies=["feng.xia"], now=T0)
     with pytest.raises(InvalidInput, match="'huang.bo' is not a deputy"):
         service.add_activity(s, "zhao.hua", item, kind="视察", day="2026-01-10", deputies=["huang.bo"], now=T0)
@@ -212,7 +212,7 @@ def test_each_evaluator_scores_a_unit_once_a_year_and_only_evaluators_score(read
     service.set_score(s, "li.ming", "g-env", 88, T0)
     with pytest.raises(InvalidInput, match="has scored 第一专项监督小组（生态环境保护） for 2026 already"):
         service.set_score(s, "li.ming", "g-env", 95, T0)
-    with pytest.raises(NotPermitted, match="is not an evaluator of scorecard '251'"):
+    with pytest.raises(NotPermitted, match="不是“251”的评分人"):
         service.set_score(s, "huang.bo", "g-env", 100, T0)
     with pytest.raises(InvalidInput, match="'d-env' is not a unit compared by scorecard '251'"):
         service.set_score(s, "li.ming", "d-env", 80, T0)

@@ -51,7 +51,7 @@ def test_pause_refusals(ready):
     item_id = new_item(ready)
     with pytest.raises(InvalidInput, match="needs a reason"):
         service.pause(ready, "li.ming", item_id, " ", T0)
-    with pytest.raises(NotPermitted, match=r"may not pause.*needs 主任会议 \(council\): 李明、郑宇 or 工作委员会 \(committee\): 马兰"):
+    with pytest.raises(NotPermitted, match=r"不能暂停.*应由主任会议（李明、郑宇）或工作委员会（马兰）办理"):
         service.pause(ready, "song.kai", item_id, "想停一下", T0)
     assert service.history(ready, service.OPERATOR, item_id)[-1].kind == "refused"
     with pytest.raises(InvalidInput, match="is not paused"):
@@ -94,7 +94,7 @@ def test_extension_refusals(ready):
     with pytest.raises(NotPermitted, match="must be asked before the due time"):
         service.request_extension(ready, "wang.fang", item_id, "晚了", "2026-03-01", at("2026-01-27 09:00"))
     assert service.history(ready, service.OPERATOR, item_id)[-1].kind == "refused"
-    with pytest.raises(NotPermitted, match=r"only its owner may, 常委会办公室 \(office\): 王芳"):
+    with pytest.raises(NotPermitted, match=r"只有承办方常委会办公室（王芳）可以申请"):
         service.request_extension(ready, "wu.min", item_id, "组长代提", "2026-03-01", at("2026-01-20 09:00"))
     with pytest.raises(InvalidInput, match="must be after the current due day"):
         service.request_extension(ready, "wang.fang", item_id, "理由", "2026-01-20", at("2026-01-20 09:00"))
@@ -105,7 +105,7 @@ def test_extension_refusals(ready):
     r = service.request_extension(ready, "wang.fang", item_id, "理由", "2026-03-01", at("2026-01-20 09:00"))
     with pytest.raises(InvalidInput, match="still waiting for a decision"):
         service.request_extension(ready, "wang.fang", item_id, "再来", "2026-03-02", at("2026-01-20 09:05"))
-    with pytest.raises(NotPermitted, match="may not decide"):
+    with pytest.raises(NotPermitted, match="不能审批"):
         service.decide_extension(ready, "wu.min", r.id, True, at("2026-01-20 10:00"))
     with pytest.raises(NotFound):
         service.decide_extension(ready, "li.ming", 999, True, at("2026-01-20 10:00"))

@@ -187,7 +187,7 @@ def test_the_acting_person_is_always_the_session_s(web):
     c = signed_in(client, "huang.bo")  # the department: may not adopt the plan, whatever the form says
     r = post(c, f"/items/{a}", f"/items/{a}/advance", {"trigger": "adopt_plan", "field:meeting_date": "2026-06-25",
                                                        "version": "2", "actor": "li.ming", "--actor": "li.ming"})
-    assert r.status_code == 403 and "黄波 (huang.bo) may not &#39;adopt_plan&#39;" in r.text and "主任会议 (council): 李明、郑宇" in r.text
+    assert r.status_code == 403 and "黄波（huang.bo）不能在" in r.text and "主任会议（李明、郑宇）" in r.text
     assert events(store, "refused")[-1].actor == "huang.bo"
 
 
@@ -270,7 +270,7 @@ def test_a_missing_required_field_is_said_on_the_page(web):
     store, clock, client, (a, _b) = web
     c = signed_in(client, "li.ming")
     r = post(c, f"/items/{a}", f"/items/{a}/advance", {"trigger": "adopt_plan", "version": "2"})
-    assert r.status_code == 400 and "needs meeting_date (常委会会议日期)" in r.text
+    assert r.status_code == 400 and "需要填报“常委会会议日期”" in r.text
     assert "--field" not in r.text and "wuzhuan" not in r.text.split("<main", 1)[1]  # no command-line advice for a clerk
 
 

@@ -16,7 +16,14 @@ from .rows import Holder, PersonRow
 
 
 def _who(p: PersonRow) -> str:
-    return f"{p.name} ({p.code})"
+    return f"{p.name}（{p.code}）"
+
+
+def _item(item_id: int) -> str:
+    return f"事项 {item_id}"
+
+
+_VERBS = {"grant": "授予", "withdraw": "撤销", "pause": "暂停", "resume": "恢复"}  # the callers' verbs, as a clerk reads them
 
 
 def roles_held(holders: dict[str, list[Holder]], person_id: int) -> set[str]:
@@ -24,19 +31,19 @@ def roles_held(holders: dict[str, list[Holder]], person_id: int) -> set[str]:
 
 
 def who_may(defn: Definition, roles: Iterable[str], holders: dict[str, list[Holder]] | None = None) -> str:
-    """'主任会议 (council): 李明、郑宇 or 常委会办公室 (office): 王芳' — the roles, and who holds them on the item."""
+    """'主任会议（李明、郑宇）或常委会办公室（王芳）' — the roles by their labels, and who holds them on the item."""
     parts = []
     for r in dict.fromkeys(roles):
         names = [p.name for p in (holders or {}).get(r, []) if p.active]
-        text = f"{defn.role_label(r)} ({r})"
+        text = defn.role_label(r)
         if holders is not None:
-            text += ": " + ("、".join(names) if names else "nobody holds it on this item")
+            text += f"（{'、'.join(names)}）" if names else "（本事项暂无人担任）"
         parts.append(text)
-    return " or ".join(parts) if parts else "nobody (the template names no role for it)"
+    return "或".join(parts) if parts else "无人（模板未规定由哪个角色办理）"
 
 
 def _held_text(defn: Definition, held: set[str]) -> str:
-    return ", ".join(f"{defn.role_label(r)} ({r})" for r in sorted(held)) or "no role"
+    return "、".join(defn.role_label(r) for r in sorted(held)) or "无角色"
 
 
 def acting_person(person: PersonRow | None, code: str) -> PersonRow:
@@ -44,14 +51,14 @@ def acting_person(person: PersonRow | None, code: str) -> PersonRow:
     if person is None:
         raise NotPermitted(f"“{code}”不是本系统登记的人员，不能办理", person=code, next="list_people")
     if not person.active:
-        raise NotPermitted(f"{_who(person)} is disabled and may not act; an administrator can enable the account again")
+        raise NotPermitted(f"{_who(person)}的账号已停用，不能办理；可请管理员重新启用")
     return person
 
 
 def require_role_on_item(defn: Definition, who: PersonRow, held: set[str], item_id: int, what: str) -> None:
     """Anyone acting on an item must hold some role on it (administrators only where a rule says so)."""
     if not held:
-        raise NotPermitted(f"{_who(who)} holds no role on item {item_id} and may not {what} it")
+        raise NotPermitted(f"{_who(who)}在{_item(item_id)} 中没有角色，不能{what}")
 
 
 def advance(defn: Definition, state: str, trigger: str, item_id: int, who: PersonRow, held: set[str],
@@ -59,15 +66,16 @@ def advance(defn: Definition, state: str, trigger: str, item_id: int, who: Perso
     """The transitions `trigger` may take from `state`, if this person may make that move at all."""
     candidates = [t for t in defn.transitions_from(state) if t.trigger == trigger]
     if not held:
-        need = f"; it needs {who_may(defn, [r for t in candidates for r in t.roles], holders)}" if candidates else ""
-        raise NotPermitted(f"{_who(who)} holds no role on item {item_id} and may not '{trigger}' it{need}")
+        label = candidates[0].label if candidates else trigger
+        need = f"：应由{who_may(defn, [r for t in candidates for r in t.roles], holders)}办理" if candidates else ""
+        raise NotPermitted(f"{_who(who)}在{_item(item_id)} 中没有角色，不能“{label}”{need}")
     if not candidates:
         raise TriggerNotAllowed(item_id, state, trigger, defn.triggers_from(state))
     allowed = [r for t in candidates for r in t.roles]
     if not held & set(allowed):
         label = defn.states[state].label
-        raise NotPermitted(f"{_who(who)} may not '{trigger}' item {item_id} at step '{label}': it needs "
-                           f"{who_may(defn, allowed, holders)}; {who.name} holds {_held_text(defn, held)} on this item")
+        raise NotPermitted(f"{_who(who)}不能在{_item(item_id)} 的「{label}」环节“{candidates[0].label}”：应由"
+                           f"{who_may(defn, allowed, holders)}办理；{who.name}在本事项中是{_held_text(defn, held)}")
     return candidates
 
 
@@ -75,8 +83,8 @@ def chosen_move(defn: Definition, t: Transition, state: str, item_id: int, who: 
                 holders: dict[str, list[Holder]]) -> None:
     """The variant the guards chose may name fewer roles than its siblings: check it again."""
     if not held & set(t.roles):
-        raise NotPermitted(f"{_who(who)} may not '{t.trigger}' ({t.label}) item {item_id} at step "
-                           f"'{defn.states[state].label}': it needs {who_may(defn, t.roles, holders)}")
+        raise NotPermitted(f"{_who(who)}不能在{_item(item_id)} 的「{defn.states[state].label}」环节“{t.label}”："
+                           f"应由{who_may(defn, t.roles, holders)}办理")
 
 
 def fields_given(defn: Definition, state: str, names: Iterable[str], allowed_with_move: set[str], item_id: int,
@@ -87,8 +95,8 @@ def fields_given(defn: Definition, state: str, names: Iterable[str], allowed_wit
             continue
         editors = defn.field_editors(name, state)
         if not held & set(editors):
-            raise NotPermitted(f"{_who(who)} may not change field '{name}' ({defn.fields[name].label}) of item {item_id} "
-                               f"at step '{defn.states[state].label}': it may be changed by {who_may(defn, editors, holders)}")
+            raise NotPermitted(f"{_who(who)}不能在{_item(item_id)} 的「{defn.states[state].label}」环节修改"
+                               f"“{defn.fields[name].label}”：可由{who_may(defn, editors, holders)}修改", field=name)
 
 
 def assign(defn: Definition, role: str, item_id: int, who: PersonRow, held: set[str], holders: dict[str, list[Holder]],
@@ -98,11 +106,11 @@ def assign(defn: Definition, role: str, item_id: int, who: PersonRow, held: set[
         return
     assigners = defn.assigners_of(role)
     if not held & set(assigners):
-        raise NotPermitted(f"{_who(who)} may not {verb} the role {defn.role_label(role)} ({role}) on item {item_id}: "
-                           f"it is granted by {who_may(defn, assigners, holders)} or an administrator")
+        raise NotPermitted(f"{_who(who)}不能{_VERBS.get(verb, verb)}{_item(item_id)} 的“{defn.role_label(role)}”角色："
+                           f"应由{who_may(defn, assigners, holders)}或管理员办理")
     if verb == "grant" and who.code in set(targets):
-        raise NotPermitted(f"{_who(who)} may not grant himself the role {defn.role_label(role)} ({role}) on item {item_id}: "
-                           f"ask {who_may(defn, assigners, holders)} or an administrator")
+        raise NotPermitted(f"{_who(who)}不能给自己授予{_item(item_id)} 的“{defn.role_label(role)}”角色："
+                           f"请{who_may(defn, assigners, holders)}或管理员授予")
 
 
 def create(defn: Definition, who: PersonRow, held: set[str], assigned_roles: Iterable[str]) -> None:
@@ -111,13 +119,12 @@ def create(defn: Definition, who: PersonRow, held: set[str], assigned_roles: Ite
         return
     first = [r for t in defn.transitions_from(defn.initial) for r in t.roles]
     if not held & set(first):
-        raise NotPermitted(f"{_who(who)} may not create a '{defn.title}' item: it is created by "
-                           f"{who_may(defn, first)} of the item's group, or an administrator")
+        raise NotPermitted(f"{_who(who)}不能新建“{defn.title}”事项：应由所属小组的{who_may(defn, first)}或管理员新建")
     for role in assigned_roles:
         assigners = defn.assigners_of(role)
         if not held & set(assigners):
-            raise NotPermitted(f"{_who(who)} may not grant the role {defn.role_label(role)} ({role}) when creating an item: "
-                               f"it is granted by {who_may(defn, assigners)} or an administrator")
+            raise NotPermitted(f"{_who(who)}新建事项时不能授予“{defn.role_label(role)}”角色：应由"
+                               f"{who_may(defn, assigners)}或管理员授予")
 
 
 def pause(defn: Definition, state: State, item_id: int, who: PersonRow, held: set[str], holders: dict[str, list[Holder]],
@@ -126,46 +133,46 @@ def pause(defn: Definition, state: State, item_id: int, who: PersonRow, held: se
     if state.final:
         roles = sorted({r for s in defn.states.values() for r in s.pause_roles})
         if not held & set(roles):
-            raise NotPermitted(f"{_who(who)} may not {verb} item {item_id}: it needs {who_may(defn, roles, holders)}")
+            raise NotPermitted(f"{_who(who)}不能{_VERBS.get(verb, verb)}{_item(item_id)}：应由{who_may(defn, roles, holders)}办理")
         return
     if not held & set(state.pause_roles):
-        raise NotPermitted(f"{_who(who)} may not {verb} step '{state.label}' of item {item_id}: it needs "
-                           f"{who_may(defn, state.pause_roles, holders)}")
+        raise NotPermitted(f"{_who(who)}不能{_VERBS.get(verb, verb)}{_item(item_id)} 的「{state.label}」环节：应由"
+                           f"{who_may(defn, state.pause_roles, holders)}办理")
 
 
 def request_extension(defn: Definition, state: State, item_id: int, who: PersonRow, held: set[str],
                       holders: dict[str, list[Holder]]) -> None:
     """Only the step's owner asks for more time, and only where someone may approve it."""
     if not held:
-        raise NotPermitted(f"{_who(who)} holds no role on item {item_id} and may not ask to extend it")
+        raise NotPermitted(f"{_who(who)}在{_item(item_id)} 中没有角色，不能申请延期")
     if not state.extension_approvers:
-        raise NotPermitted(f"step '{state.label}' of item {item_id} cannot be extended: the template names no approver")
+        raise NotPermitted(f"{_item(item_id)} 的「{state.label}」环节不能延期：模板未规定由谁批准延期")
     if state.owner not in held:
-        raise NotPermitted(f"{_who(who)} may not ask to extend step '{state.label}' of item {item_id}: only its owner "
-                           f"may, {who_may(defn, [state.owner] if state.owner else [], holders)}")
+        raise NotPermitted(f"{_who(who)}不能申请{_item(item_id)}「{state.label}」环节延期：只有承办方"
+                           f"{who_may(defn, [state.owner] if state.owner else [], holders)}可以申请")
 
 
 def decide_extension(defn: Definition, state: State, item_id: int, who: PersonRow, held: set[str],
                      holders: dict[str, list[Holder]], requested_by: str) -> None:
     """An approver decides, and never on his own request (separation of duties)."""
     if not held & set(state.extension_approvers):
-        raise NotPermitted(f"{_who(who)} may not decide on extending step '{state.label}' of item {item_id}: it needs "
-                           f"{who_may(defn, state.extension_approvers, holders)}")
+        raise NotPermitted(f"{_who(who)}不能审批{_item(item_id)}「{state.label}」环节的延期申请：应由"
+                           f"{who_may(defn, state.extension_approvers, holders)}审批")
     if who.code == requested_by:
         others = {r: [p for p in holders.get(r, []) if p.code != who.code] for r in state.extension_approvers}
-        raise NotPermitted(f"{_who(who)} asked for this extension and may not decide on it himself: it needs another "
-                           f"approver, {who_may(defn, state.extension_approvers, others)}")
+        raise NotPermitted(f"{_who(who)}是这项延期的申请人，不能自己审批：请另一位审批人"
+                           f"{who_may(defn, state.extension_approvers, others)}审批")
 
 
 def administrator(who: PersonRow, what: str) -> None:
     if not who.admin:
-        raise NotPermitted(f"{_who(who)} may not {what}: it needs an administrator (people files mark them `admin: true`)")
+        raise NotPermitted(f"{_who(who)}不能{what}：这需要管理员（人员文件中标为 admin: true 的人员）")
 
 
 def keep_meetings(who: PersonRow, staff: bool, what: str) -> None:
     """Meetings are added and moved by the office and the council (`staff`) and by administrators."""
     if not (who.admin or staff):
-        raise NotPermitted(f"{_who(who)} may not {what}: meetings are kept by the office and the council")
+        raise NotPermitted(f"{_who(who)}不能{what}：会议由常委会办公室和主任会议登记")
 
 
 ACTIVITY_ROLES = ("office", "group_lead")  # who records deputies' activities on an item
@@ -175,14 +182,14 @@ def record_activity(defn: Definition, who: PersonRow, held: set[str], item_id: i
     """Activities on an item are recorded by the office and the item's group lead (and administrators)."""
     if who.admin or held & set(ACTIVITY_ROLES):
         return
-    raise NotPermitted(f"{_who(who)} may not record activities on item {item_id}: that is for "
-                       f"{who_may(defn, [r for r in ACTIVITY_ROLES if r in defn.roles], holders)}")
+    raise NotPermitted(f"{_who(who)}不能登记{_item(item_id)} 的代表活动：应由"
+                       f"{who_may(defn, [r for r in ACTIVITY_ROLES if r in defn.roles], holders)}登记")
 
 
 def score(who: PersonRow, roles: set[str], evaluators: Iterable[str], scorecard: str) -> None:
     """比创新 scores are given by holders of the scorecard's evaluator roles in the directory."""
     if roles & set(evaluators):
         return
-    raise NotPermitted(f"{_who(who)} is not an evaluator of scorecard '{scorecard}': scores are given by holders of "
-                       f"{'、'.join(evaluators)} (roles in the people file); he holds {'、'.join(sorted(roles)) or 'none'}")
+    raise NotPermitted(f"{_who(who)}不是“{scorecard}”的评分人：评分由担任{'、'.join(evaluators)}角色的人员给出"
+                       f"（人员文件中的角色）；他担任{'、'.join(sorted(roles)) or '无'}")
 

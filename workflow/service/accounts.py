@@ -105,7 +105,7 @@ def set_password(store: Store, code: str, password: str, now: datetime, by: str 
     common.check_now(now)
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise InvalidInput(f"a password has at least {MIN_PASSWORD} characters (and at most {MAX_PASSWORD})")
-    common.text_in(password, "the password", one_line=True)
+    common.text_in(password, "密码", one_line=True)
     hashed = _hasher().hash(password)
     by = by or operator()
     with store.transaction() as tx:

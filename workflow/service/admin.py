@@ -69,7 +69,7 @@ class Retried:
 
 def administrator(tx: Tx, actor: str | None, what: str) -> PersonRow:
     if not actor:
-        raise NotPermitted(f"to {what} needs an administrator: say which administrator is acting", parameter="actor")
+        raise NotPermitted(f"{what}需要管理员：请说明由哪位管理员办理", parameter="actor")
     who = common.acting(tx, actor)
     authority.administrator(who, what)
     return who
@@ -139,7 +139,7 @@ def _publish(store: Store, actor: str | None, now: datetime, name: str, validate
         if directory.count_people(tx) == 0:
             raise InvalidInput("发布流程模板需要管理员，但尚未登记任何人员：请先导入人员文件（第一次导入无需管理员），"
                                "并用 admin: true 标明管理员", next="import_people")
-        administrator(tx, actor, "publish templates")
+        administrator(tx, actor, "发布流程模板")
         target = None
         if org is not None:
             found = org_store.by_code(tx, org)
@@ -171,7 +171,7 @@ def import_people(store: Store, actor: str | None, path: str | Path, now: dateti
     def run(tx: Tx) -> PeopleImported:
         bootstrap = directory.count_people(tx) == 0
         if not bootstrap:
-            administrator(tx, actor, "import people")
+            administrator(tx, actor, "导入人员")
         data = people_file.read(path)
         in_file = {p.code for p in data.people}
         referenced = {m.person for u in data.units for m in u.members}
@@ -206,7 +206,7 @@ def import_calendar(store: Store, actor: str | None, path: str | Path, now: date
     """Replace a year's calendar with a State Council notice's days, then recompute provisional open steps."""
 
     def run(tx: Tx) -> CalendarImported:
-        administrator(tx, actor, "import calendar years")
+        administrator(tx, actor, "导入节假日安排")
         year, source, days = calendar_notice.parse(path)
         previous = calendar_store.latest_digest(tx)
         digest = hashlib.sha256(json.dumps([previous, year, [(d.isoformat(), w, n) for d, w, n in days]],
@@ -251,7 +251,7 @@ def recount_progress(store: Store, actor: str | None, now: datetime) -> Recounte
     restored outside the engine. The moves keep the counts by themselves; this changes nothing when they agree."""
 
     def run(tx: Tx) -> Recounted:
-        administrator(tx, actor, "recount the board's progress")
+        administrator(tx, actor, "重算比进度统计")
         rows = progress_store.rebuild(tx, common.calendar(tx))
         audit_store.append(tx, at=now, actor=actor, kind="progress_recounted", data={"rows": rows})
         return Recounted(rows)
@@ -263,7 +263,7 @@ def retry_outbox(store: Store, actor: str | None, now: datetime, ids: list[int] 
     """Revive dead messages (the given ids, or every dead one): pending again, attempts reset."""
 
     def run(tx: Tx) -> Retried:
-        administrator(tx, actor, "retry dead notices")
+        administrator(tx, actor, "重发发送失败的通知")
         if ids:
             found = outbox_store.by_ids(tx, ids)
             missing = set(ids) - {r.id for r in found}

@@ -118,7 +118,7 @@ def text_in(value: str, what: str, one_line: bool = False) -> str:
     are fine in free text; a one-line text such as a title holds no line breaks or direction overrides)."""
     bad = (_LINE_BREAKING if one_line else _NUL_OR_CONTROL).search(value)
     if bad:
-        raise InvalidInput(f"{what} contains the control character U+{ord(bad.group()):04X}: type it without")
+        raise InvalidInput(f"{what}含有控制字符 U+{ord(bad.group()):04X}，请删去后重新填写")
     return value
 
 

@@ -42,7 +42,7 @@ def check_template_upload(store: Store, actor: str, name: str, data: bytes, now:
                           publish: bool = False) -> UploadResult:
     """Validate an uploaded template for an administrator, and publish it when asked and valid."""
     with store.read() as tx:
-        authority.administrator(common.acting(tx, actor), "check or publish templates")
+        authority.administrator(common.acting(tx, actor), "检查或发布流程模板")
     name = common.shown(name, 100)
     if len(data) > MAX_TEMPLATE_BYTES:
         return UploadResult(False, name, [f"{name}: the file is larger than {MAX_TEMPLATE_BYTES // 1_000_000} MB"])

@@ -116,12 +116,12 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
     held = {r for r, pids in holders_ids.items() if who.id in pids}
     authority.create(defn, who, held, (assign or {}).keys())
     if who.code in {c for cs in (assign or {}).values() for c in cs} and not who.admin:
-        raise NotPermitted(f"{who.name} ({who.code}) may not grant himself a role when creating an item")
-    title = common.text_in((title or "").strip(), "the title", one_line=True)
+        raise NotPermitted(f"{who.name}（{who.code}）新建事项时不能给自己授予角色")
+    title = common.text_in((title or "").strip(), "标题", one_line=True)
     if not title:
-        raise InvalidInput("an item needs a title")
+        raise InvalidInput("事项需要标题", field="title")
     if len(title) > MAX_TITLE:
-        raise InvalidInput(f"the title is {len(title)} characters long; at most {MAX_TITLE}")
+        raise InvalidInput(f"标题有 {len(title)} 个字，最多 {MAX_TITLE} 个", field="title")
     values = values_given(tx, defn, fields, {}, None)
     item_id, step = steps.start_item(tx, store, defn, tv.id, title=title, fields=values, holders_ids=holders_ids,
                                      group_unit_id=unit_rows[0].id if group else None,
@@ -160,9 +160,9 @@ def advance(store: Store, actor: str, item_id: int, trigger: str, now: datetime,
     fields their files (field → [(name, stream)]): judged, and kept only if the move is made.
     """
     if comment is not None and len(comment) > MAX_TEXT:
-        raise InvalidInput(f"the comment is {len(comment)} characters long; at most {MAX_TEXT}")
+        raise InvalidInput(f"意见有 {len(comment)} 个字，最多 {MAX_TEXT} 个", field="comment")
     if comment is not None:
-        common.text_in(comment, "the comment")
+        common.text_in(comment, "意见")
     return common.guarded(store, actor, now, f"advance {trigger}", item_id,
                           lambda tx: _advance(tx, store, actor, item_id, trigger, now, comment, fields, expected_version,
                                               files))
@@ -245,14 +245,14 @@ def _require(tx: Tx, defn: Definition, item: ItemRow, step: StepRow, trigger: st
     missing = [f for f in names if empty(view.get(f))]
     if not missing:
         return
-    text = ", ".join(f"{f} ({defn.fields[f].label})" for f in missing)
+    text = "、".join(f"“{defn.fields[f].label}”" for f in missing)
+    move = next((t.label for t in defn.transitions_from(step.state) if t.trigger == trigger), trigger)
     earlier = [f for f in missing if not empty(latest.get(f)) and not defn.fields[f].keep]
     if earlier:
         n = item_store.visits_of_state(tx, item.id, step.state, step.seq)
-        raise InvalidInput(f"'{trigger}' on item {item.id} needs {text} entered in this round (round {n} of step "
-                           f"'{defn.states[step.state].label}'): the value of an earlier round does not count",
-                           item=item.id, trigger=trigger, fields=list(earlier), round=n)
-    raise InvalidInput(f"'{trigger}' on item {item.id} needs {text}", item=item.id, trigger=trigger, fields=list(missing))
+        raise InvalidInput(f"事项 {item.id}“{move}”需要本轮填报{text}（「{defn.states[step.state].label}」环节第 {n} 轮）："
+                           f"以前各轮的内容不算", item=item.id, trigger=trigger, fields=list(earlier), round=n)
+    raise InvalidInput(f"事项 {item.id}“{move}”需要填报{text}", item=item.id, trigger=trigger, fields=list(missing))
 
 
 def _guard_values(candidates, view: dict[str, Any], counters: dict[str, int]) -> str:
@@ -278,7 +278,7 @@ def set_fields(store: Store, actor: str, item_id: int, fields: dict[str, Any], n
 def _set_fields(tx: Tx, actor: str, item_id: int, fields: dict[str, Any], now: datetime, expected: int | None) -> FieldsSet:
     who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
     item, step = locked.item, locked.step
-    authority.require_role_on_item(defn, who, held, item.id, "change the fields of")
+    authority.require_role_on_item(defn, who, held, item.id, "修改字段")
     authority.fields_given(defn, item.state, fields.keys(), set(), item.id, who, held, holders)
     common.not_backdated(now, locked)
     common.check_version(item, expected)
@@ -336,7 +336,7 @@ def _change_role(tx: Tx, store: Store, actor: str, item_id: int, role: str, code
     who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
     item, step = locked.item, locked.step
     if not who.admin:
-        authority.require_role_on_item(defn, who, held, item.id, "assign roles on")
+        authority.require_role_on_item(defn, who, held, item.id, "分配角色")
     if role not in defn.roles:
         raise InvalidInput(f"template '{defn.key}' has no role '{role}' (roles: {', '.join(defn.roles)})")
     if not codes:

@@ -57,7 +57,7 @@ class MeetingMoved:
 def _staff(tx: Tx, actor: str | None, what: str) -> PersonRow:
     """Meetings are kept by the office and the council (and administrators)."""
     if not actor:
-        raise NotPermitted(f"to {what} say who is acting (the office, the council or an administrator)", parameter="actor")
+        raise NotPermitted(f"{what}须说明由谁办理（常委会办公室、主任会议或管理员）", parameter="actor")
     who = common.acting(tx, actor)
     authority.keep_meetings(who, directory.is_staff(tx, who.id), what)
     return who
@@ -71,8 +71,8 @@ def _day(text: str) -> date:
 
 
 def add_meeting(store: Store, actor: str, kind: str, day: str, title: str, now: datetime) -> MeetingInfo:
-    kind = common.text_in((kind or "").strip(), "the meeting kind", one_line=True)
-    title = common.text_in((title or "").strip(), "the meeting title", one_line=True)
+    kind = common.text_in((kind or "").strip(), "会议类别", one_line=True)
+    title = common.text_in((title or "").strip(), "会议名称", one_line=True)
     if not kind or len(kind) > 32:
         raise InvalidInput("a meeting needs a kind of at most 32 characters (e.g. 常委会会议, 主任会议)")
     if not title or len(title) > MAX_TITLE:
@@ -80,7 +80,7 @@ def add_meeting(store: Store, actor: str, kind: str, day: str, title: str, now: 
     d = _day(day)
 
     def run(tx: Tx) -> MeetingInfo:
-        who = _staff(tx, actor, "add a meeting")
+        who = _staff(tx, actor, "登记会议")
         mid = meeting_store.add(tx, kind=kind, day=d, title=title, at=now, by=who.code)
         audit_store.append(tx, at=now, actor=actor, kind="meeting_added", data={"meeting": mid, "kind": kind, "day": d.isoformat(),
                                                                                 "title": title})
@@ -106,7 +106,7 @@ def move_meeting(store: Store, actor: str, meeting_id: int, to: str, now: dateti
     common.check_clock(store, now)
 
     def run(tx: Tx) -> MeetingMoved:
-        _staff(tx, actor, "move a meeting")
+        _staff(tx, actor, "调整会议日期")
         m = meeting_store.get(tx, meeting_id, lock=apply)
         if m is None:
             raise NotFound(f"会议 {meeting_id} 不存在", meeting=meeting_id, next="list_meetings")

@@ -165,7 +165,7 @@ def migrate(store: Store, actor: str, template: str, version: str, now: datetime
     common.check_clock(store, now)
     mapping = mapping or {}
     common.guarded(store, actor, now, "migrate items", None,  # a refusal is audited
-                   lambda tx: administrator(tx, actor, "migrate items to another template version"))
+                   lambda tx: administrator(tx, actor, "把事项迁移到模板的其他版本"))
     with store.read() as tx:
         to_id, new, to_hash = resolve_version(tx, template, version)
         unknown = sorted({v for v in mapping.values() if v not in new.states})

@@ -70,8 +70,8 @@ def _reason(reason: str | None, what: str) -> str:
     if not reason or not reason.strip():
         raise InvalidInput(f"{what} needs a reason", field="reason", parameter="reason")
     if len(reason) > MAX_REASON:
-        raise InvalidInput(f"the reason is {len(reason)} characters long; at most {MAX_REASON}")
-    return common.text_in(reason.strip(), "the reason")
+        raise InvalidInput(f"理由有 {len(reason)} 个字，最多 {MAX_REASON} 个")
+    return common.text_in(reason.strip(), "理由")
 
 
 def pause(store: Store, actor: str, item_id: int, reason: str, now: datetime) -> Paused:
@@ -100,7 +100,7 @@ def pause(store: Store, actor: str, item_id: int, reason: str, now: datetime) ->
 def resume(store: Store, actor: str, item_id: int, now: datetime, reason: str | None = None) -> Resumed:
     """Restart a paused step's clock; its due time moves by the paused span in the deadline's own unit."""
     if reason is not None and len(reason) > MAX_REASON:
-        raise InvalidInput(f"the reason is {len(reason)} characters long; at most {MAX_REASON}")
+        raise InvalidInput(f"理由有 {len(reason)} 个字，最多 {MAX_REASON} 个")
 
     def run(tx: Tx) -> Resumed:
         who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
@@ -177,7 +177,7 @@ def decide_extension(store: Store, actor: str, request_id: int, approve: bool, n
     the person is looking at (a page's form): a request of another item is not found, and tells nothing about it.
     """
     if comment is not None and len(comment) > MAX_REASON:
-        raise InvalidInput(f"the comment is {len(comment)} characters long; at most {MAX_REASON}")
+        raise InvalidInput(f"意见有 {len(comment)} 个字，最多 {MAX_REASON} 个")
     common.check_clock(store, now)
     with store.read() as tx:
         req0 = ext_store.get(tx, request_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..calendar import parse_date
-from ..definition import AMOUNT_LIMITS, Definition, FieldSpec, parse_duration
+from ..definition import AMOUNT_LIMITS, Definition, Duration, FieldSpec, parse_duration
 from ..errors import InvalidInput
 from ..store import Tx, directory
 from ..store import meetings as meeting_store
@@ -18,44 +18,44 @@ MAX_TEXT = 10_000
 
 def coerce(tx: Tx, spec: FieldSpec, value: Any) -> Any:
     """A field value checked and converted to its type; raises InvalidInput naming the field."""
-    name = f"field '{spec.name}' ({spec.label})"
+    name = f"“{spec.label}”"
     if value is None or value == "":
         return None
     if spec.type == "date":
         d = parse_date(value, name)
         if not 1970 <= d.year <= 2199:
-            raise InvalidInput(f"{name}: {d} is outside the years 1970–2199")
+            raise InvalidInput(f"{name}：{d} 不在 1970–2199 年之间", field=spec.name)
         return d.isoformat()
     if spec.type == "integer":
         text = str(value).strip()
         if not text.lstrip("-").isdigit() or len(text) > 15:
-            raise InvalidInput(f"{name}: '{value}' is not a whole number (at most 15 digits)")
+            raise InvalidInput(f"{name}：“{common.shown(str(value))}”不是整数（最多 15 位）", field=spec.name)
         return int(text)
     if spec.type == "choice":
         if str(value) not in [str(c) for c in spec.choices]:
-            raise InvalidInput(f"{name}: '{value}' is not one of {', '.join(map(str, spec.choices))}")
+            raise InvalidInput(f"{name}：“{common.shown(str(value))}”不是可选项（{'、'.join(map(str, spec.choices))}）之一",
+                               field=spec.name)
         return str(value)
     if spec.type == "person":
         return common.person(tx, str(value)).code
     if spec.type == "file":
         raise InvalidInput(f"{name}：请上传文件（不能以文字填写）", field=spec.name)
     if spec.type == "tally":
-        raise InvalidInput(f"{name} is counted from the votes ({'、'.join(spec.tally.count_fields()) if spec.tally else ''}), "
-                           "not entered: give the counts instead")
+        raise InvalidInput(f"{name}由票数计算得出，不能直接填写：请填写各项票数", field=spec.name)
     if spec.type == "meeting":
         text = str(value).strip().upper().removeprefix("M")
         m = meeting_store.get(tx, int(text)) if text.isdigit() and len(text) <= 10 else None
         if m is None:
-            raise InvalidInput(f"{name}：没有会议“{common.shown(str(value))}”", field=name, next="list_meetings")
+            raise InvalidInput(f"{name}：没有会议“{common.shown(str(value))}”", field=spec.name, next="list_meetings")
         if spec.meeting_kind and m.kind != spec.meeting_kind:
-            raise InvalidInput(f"{name}: meeting {m.id} is a {m.kind}, not a {spec.meeting_kind}")
+            raise InvalidInput(f"{name}：会议 {m.id} 是{m.kind}，这里应选{spec.meeting_kind}", field=spec.name)
         return m.id
     if spec.type == "duration":
         d = parse_duration(str(value))
         limit = AMOUNT_LIMITS.get(d.unit) if d else None
         if d is None or d.amount < 1 or d.amount > limit:
-            raise InvalidInput(f"{name}: '{common.shown(str(value))}' is not a period such as 1个月, 15个工作日 or 30日"
-                               + (f" (at most {limit} {d.unit})" if d and limit else ""))
+            raise InvalidInput(f"{name}：“{common.shown(str(value))}”不是期限，应写如 1个月、15个工作日、30日"
+                               + (f"（最多 {Duration(limit, d.unit)}）" if d and limit else ""), field=spec.name)
         return str(d)
     if spec.type == "units":
         codes = value if isinstance(value, list) else str(value).replace("、", ",").replace("，", ",").split(",")
@@ -63,18 +63,19 @@ def coerce(tx: Tx, spec: FieldSpec, value: Any) -> Any:
         for code in (str(c).strip() for c in codes):
             if code and code not in out:
                 if not common.is_code(code) or directory.unit(tx, code) is None:
-                    raise InvalidInput(f"{name}：没有单位“{common.shown(code)}”", field=name, unit=common.shown(code), next="list_units")
+                    raise InvalidInput(f"{name}：没有单位“{common.shown(code)}”", field=spec.name, unit=common.shown(code),
+                                       next="list_units")
                 out.append(code)
         return out
     if spec.type == "list":
         values = value if isinstance(value, list) else str(value).replace("、", ",").replace("，", ",").split(",")
         out = [common.text_in(str(v).strip(), name, one_line=True) for v in values if str(v).strip()]
         if sum(len(v) for v in out) > MAX_TEXT:
-            raise InvalidInput(f"{name}: the list is longer than {MAX_TEXT} characters")
+            raise InvalidInput(f"{name}：所列内容超过 {MAX_TEXT} 个字", field=spec.name)
         return out
     text = common.text_in(str(value), name)
     if len(text) > MAX_TEXT:
-        raise InvalidInput(f"{name}: {len(text)} characters; a field holds at most {MAX_TEXT}")
+        raise InvalidInput(f"{name}有 {len(text)} 个字，最多 {MAX_TEXT} 个", field=spec.name)
     return text
 
 

@@ -34,9 +34,9 @@ def add_activity(store: Store, actor: str, item_id: int, *, kind: str, day: str,
         raise InvalidInput(f"activity kind '{common.shown(kind)}' is not one of {'、'.join(card.activity_kinds)}")
     when = day_of(day, "the activity's date")
     if note is not None:
-        note = common.text_in(note, "the note")
+        note = common.text_in(note, "说明")
         if len(note) > MAX_NOTE:
-            raise InvalidInput(f"the note is {len(note)} characters long; at most {MAX_NOTE}")
+            raise InvalidInput(f"说明有 {len(note)} 个字，最多 {MAX_NOTE} 个")
     codes = list(dict.fromkeys(c.strip() for c in deputies if c.strip()))
     if not codes:
         raise InvalidInput("请列出参加活动的代表", field="deputies", parameter="deputies")

@@ -35,9 +35,9 @@ def set_score(store: Store, actor: str, unit: str, score: int, now: datetime, *,
     if not 1970 <= y <= 2199:
         raise InvalidInput(f"the year {y} is outside 1970–2199")
     if comment is not None:
-        comment = common.text_in(comment, "the comment")
+        comment = common.text_in(comment, "评语")
         if len(comment) > MAX_NOTE:
-            raise InvalidInput(f"the comment is {len(comment)} characters long; at most {MAX_NOTE}")
+            raise InvalidInput(f"评语有 {len(comment)} 个字，最多 {MAX_NOTE} 个")
 
     def work(tx: Tx) -> ScoreSet:
         who = common.acting(tx, actor)
