@@ -300,9 +300,9 @@ def _counted(cal: WorkCalendar, entered_at: datetime, deadline: Deadline, fields
     if deadline.unit == "hours":
         start = datetime.combine(anchor, time(0), TZ).astimezone(UTC)
         sign = -1 if deadline.direction == "before" else 1
-        return Due(start + sign * timedelta(hours=deadline.amount), False, f"{deadline.field} {anchor} 起{deadline.amount}小时")
+        return Due(start + sign * timedelta(hours=deadline.amount), False, f"{deadline.field_label or deadline.field} {anchor} 起{deadline.amount}小时")
     end, prov, rule = period_end(cal, anchor, deadline.amount, deadline.unit, deadline.direction)
-    return Due(end_of_day(end), prov, f"{deadline.field}: " + rule + "，当日24时")
+    return Due(end_of_day(end), prov, f"{deadline.field_label or deadline.field} " + rule + "，当日24时")
 
 
 def shift(cal: WorkCalendar, at: datetime, offset: Duration, direction: str) -> tuple[datetime, bool]:

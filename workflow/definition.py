@@ -58,6 +58,7 @@ class Deadline:
     set_by: str | None = None
     amount_from: str | None = None  # a `duration` field: a decision's 限期 ("1个月") replaces amount and unit when given
     fixed: str | None = None  # "MM-DD": that day of the year the step is entered (rolled to a working day)
+    field_label: str | None = None  # the label of `field`, for the rule people read ("会议日期 2026-06-25 前25日…")
 
     @property
     def duration(self) -> Duration:

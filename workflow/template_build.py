@@ -55,6 +55,11 @@ def _role_labels(roles: dict) -> dict[str, str]:
     return {r: (v["label"] if isinstance(v, dict) else v) for r, v in roles.items()}
 
 
+def _label_of(data: dict, name: str | None) -> str | None:
+    spec = (data.get("fields") or {}).get(name) if name else None
+    return spec.get("label", name) if isinstance(spec, dict) else name
+
+
 def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
     defaults = data.get("defaults", {})
     ladders = data.get("ladders", {})
@@ -70,7 +75,8 @@ def build(data: dict, content_hash: str, name: str, text: str) -> Definition:
         states[sname] = State(
             name=sname, label=st["label"], owner=st.get("owner"), tags=tuple(st.get("tags", ())),
             deadline=Deadline(dl.get("amount", 0), dl.get("unit", "days"), dl.get("field"), dl.get("direction", "after"),
-                              dl.get("set_by"), dl.get("amount_from"), dl.get("fixed")) if dl else None,
+                              dl.get("set_by"), dl.get("amount_from"), dl.get("fixed"),
+                              _label_of(data, dl.get("field"))) if dl else None,
             yellow=_duration(st.get("yellow"), default_yellow), ladder=_rungs(raw), final=bool(st.get("final", False)),
             pause_roles=tuple(st.get("pause_roles", default_pause)),
             extension_approvers=tuple(st.get("extension_approvers", default_approvers)),

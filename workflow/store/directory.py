@@ -182,6 +182,21 @@ def default_holders(tx: Tx, unit_ids: list[int], roles: list[str], organisation_
     return out
 
 
+def unit_names(tx: Tx, codes: set[str]) -> dict[str, str]:
+    """Unit code → name, for the codes given."""
+    if not codes:
+        return {}
+    return dict(tx.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(sorted(codes)))).all())
+
+
+def units_of(tx: Tx, person_id: int | None) -> list[UnitRow]:
+    """The units a person belongs to (None: every unit), each once, in the directory's order."""
+    q = select(OrgUnit.__table__).order_by(OrgUnit.id)
+    if person_id is not None:
+        q = q.where(OrgUnit.id.in_(select(Membership.unit_id).where(Membership.person_id == person_id)))
+    return [UnitRow(**r) for r in tx.execute(q).mappings()]
+
+
 def unit_holders(tx: Tx, unit_id: int, roles: list[str]) -> dict[str, list[int]]:
     """Role → ids of the active people holding it in this one unit (not in the units that apply to all)."""
     rows = tx.execute(

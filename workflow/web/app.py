@@ -154,10 +154,11 @@ class Workbench(AdminPages):
             offset = int_of(q.get("offset"), 0, "offset")
             box = await self.call(reads.inbox, self.store, who.person, self.now(), light=q.get("light") or None,
                                   template=q.get("template") or None, group=q.get("group") or None, offset=offset)
+            startable = bool(who.staff or await self.call(reads.startable, self.store, who.person))
         except WuzhuanError as e:
             return self.error(request, e, who)
         return self.html(request, "inbox.html", who=who, box=box, q=q, offset=offset, page_size=reads.PAGE,
-                         tab="inbox")
+                         tab="inbox", startable=startable)
 
     async def listing(self, request: Request) -> Response:
         who = await self.who(request)
@@ -171,6 +172,40 @@ class Workbench(AdminPages):
         except WuzhuanError as e:
             return self.error(request, e, who)
         return self.html(request, "list.html", who=who, rows=rows, tab=tab, offset=offset, page_size=reads.PAGE)
+
+    # --- 立项 -------------------------------------------------------------------------------------
+
+    async def new_item(self, request: Request, problem: str = "", status: int = 200, who: SessionInfo | None = None,
+                       typed: dict | None = None) -> Response:
+        """/items/new: the templates he may start; ?template=KEY: its form (a refused form comes back as typed)."""
+        who = who or await self.who(request)
+        if who is None:
+            return self.login_redirect(request)
+        typed = typed or {}
+        try:
+            offers = await self.call(reads.startable, self.store, who.person)
+        except WuzhuanError as e:
+            return self.error(request, e, who)
+        key = typed.get("template") or request.query_params.get("template") or (offers[0].key if len(offers) == 1 else "")
+        chosen = next((o for o in offers if o.key == key), None)
+        return self.html(request, "new.html", status, who, offers=offers, chosen=chosen, typed=typed, problem=problem,
+                         tab="new")
+
+    async def create(self, request: Request) -> Response:
+        who, form = await self.posted(request)
+        if isinstance(who, Response):
+            return who
+        typed = {k: str(v)[:20_000] for k, v in form.multi_items() if k != "csrf" and isinstance(v, str)}
+        fields = {k[6:]: v for k, v in typed.items() if k.startswith("field:") and v.strip() != ""}
+        try:
+            made = await self.call(service.create_item, self.store, who.person.code, template=typed.get("template", ""),
+                                   title=typed.get("title", ""), now=self.now(), group=typed.get("group") or None,
+                                   fields=fields)
+        except Unavailable as e:
+            return self.error(request, e, who)
+        except WuzhuanError as e:
+            return await self.new_item(request, problem=str(e), status=http_status_of(e), who=who, typed=typed)
+        return RedirectResponse(f"/items/{made.id}?ok=created", status_code=303)
 
     # --- one item --------------------------------------------------------------------------------
 
@@ -292,6 +327,8 @@ def create_app(store: Store, clock=None) -> Starlette:
         Route("/", w.inbox, methods=["GET"]),
         Route("/done", w.listing, methods=["GET"]),
         Route("/involved", w.listing, methods=["GET"]),
+        Route("/items/new", w.new_item, methods=["GET"]),
+        Route("/items/new", w.create, methods=["POST"]),
         Route("/items/{item_id:id}", w.item, methods=["GET"]),
         Route("/items/{item_id:id}/diagram.svg", w.diagram, methods=["GET"]),
         Route("/items/{item_id:id}/files/{file_id:id}", w.file, methods=["GET"]),

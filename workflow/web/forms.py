@@ -12,7 +12,8 @@ from ..present import safe
 from ..service import Store
 
 OK_MESSAGES = {"moved": "已办理。", "paused": "已挂起。", "resumed": "已恢复。", "extension": "延期申请已提交，待审批。",
-               "decided": "已作出决定。", "assigned": "角色已变更。", "retried": "已重新排队发送。", "published": "已发布。"}
+               "decided": "已作出决定。", "assigned": "角色已变更。", "retried": "已重新排队发送。", "published": "已发布。",
+               "created": "已立项：事项已建立，请办理第一步。"}
 
 
 def definition_of_version(store: Store, version_id: int):

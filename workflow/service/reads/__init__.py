@@ -12,8 +12,9 @@ from .items import history, list_items, show_item
 from .page import item_page
 from .shapes import HistoryEntry, Inbox, InboxEntry, ItemDetail, ItemPage, ItemSummary
 from .slips import Slip, item_slips, slip
+from .starting import NO_GROUP, Startable, startable
 from .viewer import OPERATOR, Operator, Viewer
 
 __all__ = ["OPERATOR", "PAGE", "HistoryEntry", "Inbox", "InboxEntry", "ItemDetail", "ItemPage", "ItemSummary",
            "Operator", "Viewer", "history", "inbox", "involved", "item_page", "list_items", "moved", "show_item",
-           "FileInfo", "download", "files_in", "item_files", "Slip", "item_slips", "slip"]
+           "FileInfo", "download", "files_in", "item_files", "Slip", "item_slips", "slip", "NO_GROUP", "Startable", "startable"]

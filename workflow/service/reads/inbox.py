@@ -90,19 +90,28 @@ def inbox(store: Store, viewer: Viewer, now: datetime, *, light: str | None = No
         # there does its light take theirs in (as the counts above, made in SQL, do)
         waiting = set(pairs.spawning)
         kids = sub_store.open_clocks(tx, [item.id for item, _g in rows if (item.template_version_id, item.state) in waiting])
-        entries = [_entry(tx, item, code, held[item.id], now, cal, kids.get(item.id)) for item, code in rows]
+        names = directory.unit_names(tx, {code for _i, code in rows if code})
+        entries = [_entry(tx, item, code, held[item.id], now, cal, kids.get(item.id), names.get(code)) for item, code in rows]
         decisions = _decisions(tx, who, pairs.all_roles, now)
-        return Inbox(counts, entries, decisions, pairs.templates)
+        return Inbox(counts, entries, decisions, pairs.templates, _groups(tx, who))
 
 
-def _entry(tx: Tx, item, group_code, held: set[str], now: datetime, cal, kids: list[tuple] | None) -> InboxEntry:
+def _groups(tx: Tx, who) -> list[tuple[str, str]]:
+    """The groups of the organisations he belongs to, for the filter (every group to an administrator)."""
+    units = directory.units_of(tx, None)
+    orgs = {u.organisation_id for u in directory.units_of(tx, who.id)}
+    return [(u.code, u.name) for u in units if u.kind == "group" and (who.admin or u.organisation_id in orgs)]
+
+
+def _entry(tx: Tx, item, group_code, held: set[str], now: datetime, cal, kids: list[tuple] | None,
+           group_name: str | None = None) -> InboxEntry:
     defn = common.definition(tx, item.template_version_id)
     if item.paused_at is not None:
         actions = ["恢复（挂起中）"] if held & set(defn.states[item.state].pause_roles) else []
     else:
         actions = list(dict.fromkeys(t.label for t in defn.transitions_from(item.state) if held & set(t.roles)))
     late = overdue_workdays(cal, item.due_at, now) if item.due_at and not item.paused_at else 0
-    return InboxEntry(summary(defn, item, group_code, now, kids), late, actions)
+    return InboxEntry(summary(defn, item, group_code, now, kids, group_name), late, actions)
 
 
 def _decisions(tx: Tx, who: PersonRow, roles: list[str], now: datetime) -> list[InboxEntry]:

@@ -43,7 +43,7 @@ def worst_light(own: str, kids: list[tuple] | None, now: datetime) -> str:
 
 
 def summary(defn: Definition, item: ItemRow | ItemBrief, group_code: str | None, now: datetime,
-             kids: list[tuple] | None = None) -> ItemSummary:
+            kids: list[tuple] | None = None, group_name: str | None = None) -> ItemSummary:
     """`kids`: the (due, yellow, paused) clocks of the item's open sub-items, which its light takes in."""
     st = defn.states[item.state]
     finished = item.finished_at is not None
@@ -54,7 +54,8 @@ def summary(defn: Definition, item: ItemRow | ItemBrief, group_code: str | None,
         owner_role_label=defn.roles.get(item.owner_role or "") if item.owner_role else None,
         due=None if finished else fmt(item.due_at), due_at=None if finished else local_iso(item.due_at),
         light=lt, light_label=LIGHT_CN.get(lt or "", "办结" if finished else "—"), paused=item.paused_at is not None,
-        finished=finished, created_at=local_iso(item.created_at))
+        finished=finished, created_at=local_iso(item.created_at), template_title=defn.title,
+        group_name=group_name or group_code)
 
 
 def list_items(store: Store, viewer: Viewer, now: datetime, *, template: str | None = None, state: str | None = None,
@@ -81,7 +82,8 @@ def list_items(store: Store, viewer: Viewer, now: datetime, *, template: str | N
 def summaries(tx: Tx, rows: list[tuple[ItemBrief, str | None]], now: datetime) -> list[ItemSummary]:
     """List rows (item, group code) as summaries, each light taking in the item's open sub-items."""
     kids = sub_store.open_clocks(tx, [item.id for item, _c in rows])
-    return [summary(common.definition(tx, item.template_version_id), item, code, now, kids.get(item.id))
+    names = directory.unit_names(tx, {code for _i, code in rows if code})
+    return [summary(common.definition(tx, item.template_version_id), item, code, now, kids.get(item.id), names.get(code))
             for item, code in rows]
 
 

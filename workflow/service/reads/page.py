@@ -31,6 +31,7 @@ def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> Item
         staff = who.admin or directory.is_staff(tx, who.id)
         defn, state = loaded.defn, loaded.defn.states[item.state]
         d = detail(loaded, now, held, rounds=True)
+        d.group_name = directory.unit_names(tx, {d.group}).get(d.group) if d.group else None
         running = item.finished_at is None and item.paused_at is None
         moves = _move_forms(defn, [t for t in defn.transitions_from(item.state) if held & set(t.roles)], held,
                             item.state) if running else []
@@ -54,7 +55,7 @@ def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> Item
         may_request_extension=running and state.owner in held and bool(state.extension_approvers) and not pending
         and item.due_at is not None and now < item.due_at,
         decidable=decidable, assignable=assignable, overdue_workdays=late, staff=staff, files=documents, slips=slips,
-        shown=shown)
+        shown=shown, labels={n: f.label for n, f in defn.fields.items()})
 
 
 def _move_forms(defn: Definition, transitions: list, held: set[str] | None = None, state: str | None = None) -> list[dict]:
@@ -111,6 +112,13 @@ def _field(spec, optional: bool) -> dict:
         out |= {"accept": ",".join(f".{k}" for k in kinds) + (",.jpeg" if "jpg" in kinds else ""), "multiple": spec.multiple,
                 "limit": judge.size_text(spec.max_size or judge.MAX_FILE), "kinds": "、".join(kinds)}
     return out
+
+
+def first_fields(defn: Definition) -> tuple[dict, ...]:
+    """The fields the first step's moves require, to fill in when the item is started (files come with the move)."""
+    names = dict.fromkeys(n for t in defn.transitions_from(defn.initial) for n in t.requires)
+    return tuple(_field(defn.fields[n], optional=True) for n in names
+                 if defn.fields[n].type != "file" and defn.fields[n].tally is None)
 
 
 def _optional_files(defn: Definition, t, held: set[str], state: str | None) -> list[dict]:

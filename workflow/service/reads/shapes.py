@@ -24,6 +24,8 @@ class ItemSummary:
     paused: bool
     finished: bool
     created_at: str | None
+    template_title: str = ""  # what a person reads; `template` is the key scripts use
+    group_name: str | None = None
 
 
 @dataclass(eq=False)
@@ -145,6 +147,7 @@ class ItemDetail:
     earlier_rounds: list[StepInfo] | None = None
     children: list[ChildInfo] = field(default_factory=list)
     parent: ParentInfo | None = None
+    group_name: str | None = None  # the group's name, for people (`group` is its code)
 
 
 @dataclass(eq=False)
@@ -177,6 +180,7 @@ class Inbox:
     entries: list[InboxEntry]
     decisions: list[InboxEntry] = field(default_factory=list)  # extension requests waiting for this person
     templates: list[tuple[str, str]] = field(default_factory=list)  # (key, title) for the filter
+    groups: list[tuple[str, str]] = field(default_factory=list)  # (code, name) of the groups of his organisations
 
 
 @dataclass(eq=False)
@@ -196,3 +200,4 @@ class ItemPage:
     files: list = field(default_factory=list)  # reads.files.FileInfo of every document given on the item
     slips: list = field(default_factory=list)  # reads.slips.Slip of every numbered 督办单 the item's ladder issued
     shown: list = field(default_factory=list)  # reads.files.Shown: what the step's owner acts on (`shows`)
+    labels: dict = field(default_factory=dict)  # field name → its label, for what the page shows
