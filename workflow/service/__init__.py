@@ -77,6 +77,7 @@ from .reads import (
     list_items,
     show_item,
 )
+from .reads import search as search_items
 from .reports import (
     Board,
     Ledger,
@@ -149,6 +150,7 @@ __all__ = ["Settings", "Store", "database_url", "load_settings", "open_store", "
            "MigrationPlan",
            "Moved",
            "OPERATOR",
+           "search_items",
            "OrgRollup",
            "OrgInfo",
            "Paused",

@@ -4,7 +4,10 @@ Above this package nothing runs a statement or sees an ORM object: store functio
 and return the typed rows of workflow.rows.
 """
 
-from . import file_models  # noqa: F401  (the documents' tables join the metadata)
+from . import (
+    file_models,  # noqa: F401  (the documents' tables join the metadata)
+    search_models,  # noqa: F401  (the search table joins the metadata)
+)
 from .engine import Store, Tx, database_url
 from .models import LEFT_WITH_PARENT, ExtensionStatus, OutboxStatus, RungStatus, StepStatus
 from .upgrades import Upgraded, upgrade

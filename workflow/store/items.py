@@ -242,6 +242,15 @@ def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | N
     return [brief(r) for r in tx.execute(q.order_by(Item.id.desc()).limit(limit).offset(offset))]
 
 
+def briefs(tx: Tx, ids: list[int]) -> list[tuple[ItemBrief, str | None]]:
+    """These items as lists show them (with their group's code), in the order of `ids`."""
+    if not ids:
+        return []
+    rows = {r.id: brief(r) for r in tx.execute(listed().outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
+                                                .where(Item.id.in_(list(ids))))}
+    return [rows[i] for i in ids if i in rows]
+
+
 def live_on_other_versions(tx: Tx, template: str, version_id: int) -> list[ItemRow]:
     """Open items of a template that run on another version than `version_id`, oldest first."""
     rows = tx.execute(select(Item.__table__).where(Item.template_key == template, Item.finished_at.is_(None),

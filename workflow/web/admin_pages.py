@@ -67,7 +67,7 @@ class AdminPages:
         if isinstance(who, Response):
             return who
         try:
-            ids = [int_of(v, 0, "a message id") for v in form.getlist("id")] or None
+            ids = [int_of(v, 0, "通知编号") for v in form.getlist("id")] or None
             await self.call(service.retry_outbox, self.store, who.person.code, self.now(), ids)
         except WuzhuanError as e:
             return self.error(request, e, who)

@@ -83,6 +83,9 @@ def routes(store: Store, clock, call) -> list[Route]:
 
     def list_items(who, request: Request):
         q = request.query_params
+        if q.get("q") is not None:  # a search: the same list, ranked best first
+            return reads.search(store, who, q.get("q"), clock(), offset=_int(q.get("offset"), 0),
+                                limit=_int(q.get("limit"), 50), template=q.get("template") or None).items
         filters = {"template": q.get("template") or None, "state": q.get("state") or None, "group": q.get("group") or None,
                    "owner": q.get("owner") or None, "light_is": q.get("light") or None,
                    "include_finished": q.get("open") not in ("1", "true"),
@@ -252,10 +255,12 @@ OPENAPI: dict[str, Any] = {
     "security": [{"token": []}],
     "paths": {
         "/api/items": {"get": {
-            "summary": "Items newest first, as `wuzhuan items list` (only those the person may see)",
+            "summary": "Items newest first, as `wuzhuan items list` (only those the person may see); with q, "
+                       "those holding its words, best first",
             "parameters": [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
                 ("template", "string"), ("state", "string"), ("group", "string"), ("owner", "string"),
-                ("light", "string"), ("open", "boolean"), ("limit", "integer"), ("offset", "integer"))],
+                ("light", "string"), ("open", "boolean"), ("limit", "integer"), ("offset", "integer"),
+                ("q", "string"))],
             "responses": {"200": {"description": "items", "content": {"application/json": {"schema": {
                 "type": "array", "items": {"$ref": "#/components/schemas/ItemSummary"}}}}},
                 **{k: v for k, v in _ERRORS.items() if k in ("400", "401", "503")}}}},

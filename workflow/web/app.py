@@ -151,7 +151,7 @@ class Workbench(AdminPages):
             return self.login_redirect(request)
         q = request.query_params
         try:
-            offset = int_of(q.get("offset"), 0, "offset")
+            offset = int_of(q.get("offset"), 0, "起始位置")
             box = await self.call(reads.inbox, self.store, who.person, self.now(), light=q.get("light") or None,
                                   template=q.get("template") or None, group=q.get("group") or None, offset=offset)
             startable = bool(who.staff or await self.call(reads.startable, self.store, who.person))
@@ -166,7 +166,7 @@ class Workbench(AdminPages):
             return self.login_redirect(request)
         tab = "done" if request.url.path == "/done" else "involved"
         try:
-            offset = int_of(request.query_params.get("offset"), 0, "offset")
+            offset = int_of(request.query_params.get("offset"), 0, "起始位置")
             fn = reads.moved if tab == "done" else reads.involved
             rows = await self.call(fn, self.store, who.person, self.now(), offset)
         except WuzhuanError as e:
@@ -207,6 +207,25 @@ class Workbench(AdminPages):
             return await self.new_item(request, problem=str(e), status=http_status_of(e), who=who, typed=typed)
         return RedirectResponse(f"/items/{made.id}?ok=created", status_code=303)
 
+    async def search(self, request: Request) -> Response:
+        """/search?q=WORDS&page=N: the items he may see that hold the words, best first."""
+        who = await self.who(request)
+        if who is None:
+            return self.login_redirect(request)
+        q = request.query_params.get("q", "")
+        if not q.strip():
+            return self.html(request, "search.html", who=who, q="", found=None, problem="", tab="search")
+        try:
+            page_no = int_of(request.query_params.get("page"), 1, "页码") or 1
+            found = await self.call(reads.search, self.store, who.person, q, self.now(),
+                                    offset=(page_no - 1) * reads.PAGE, limit=reads.PAGE)
+        except Unavailable as e:
+            return self.error(request, e, who)
+        except WuzhuanError as e:
+            return self.html(request, "search.html", http_status_of(e), who, q=q[:100], found=None, problem=str(e),
+                             tab="search")
+        return self.html(request, "search.html", who=who, q=q, found=found, problem="", tab="search")
+
     # --- one item --------------------------------------------------------------------------------
 
     async def item(self, request: Request, notice: str = "", problem: str = "", status: int = 200,
@@ -235,7 +254,7 @@ class Workbench(AdminPages):
                 fields = {k[6:]: v for k, v in form.multi_items() if k.startswith("field:") and str(v).strip() != ""}
                 await self.call(service.advance, self.store, code, item_id, str(form.get("trigger", "")), self.now(),
                                 comment=str(form.get("comment", "")) or None, fields=fields,
-                                expected_version=int_of(form.get("version"), None, "the version"), files=files_of(form))
+                                expected_version=int_of(form.get("version"), None, "事项版本"), files=files_of(form))
                 done = "moved"
             elif action == "pause":
                 await self.call(service.pause, self.store, code, item_id, str(form.get("reason", "")), self.now())
@@ -248,7 +267,7 @@ class Workbench(AdminPages):
                                 str(form.get("until", "")), self.now())
                 done = "extension"
             elif action == "decide":
-                await self.call(service.decide_extension, self.store, code, int_of(form.get("request"), 0, "the request"),
+                await self.call(service.decide_extension, self.store, code, int_of(form.get("request"), 0, "申请编号"),
                                 form.get("decision") == "approve", self.now(), str(form.get("comment", "")) or None,
                                 item_id=item_id)
                 done = "decided"
@@ -327,6 +346,7 @@ def create_app(store: Store, clock=None) -> Starlette:
         Route("/", w.inbox, methods=["GET"]),
         Route("/done", w.listing, methods=["GET"]),
         Route("/involved", w.listing, methods=["GET"]),
+        Route("/search", w.search, methods=["GET"]),
         Route("/items/new", w.new_item, methods=["GET"]),
         Route("/items/new", w.create, methods=["POST"]),
         Route("/items/{item_id:id}", w.item, methods=["GET"]),

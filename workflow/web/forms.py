@@ -26,7 +26,7 @@ def int_of(value: Any, default: int | None, what: str) -> int | None:
         return default
     text = str(value).strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) < 2**31):
-        raise InvalidInput(f"{what} must be a whole number from 0 to 2147483647, not '{safe(text, 40)}'")
+        raise InvalidInput(f"{what}应是 0 到 2147483647 之间的整数，而不是“{safe(text, 40)}”")
     return int(text)
 
 

@@ -73,7 +73,7 @@ class Reports:
         if isinstance(who, Response):
             return who
         try:
-            points = int_of(form.get("score"), None, "the score")
+            points = int_of(form.get("score"), None, "分数")
             if points is None:
                 raise InvalidInput("give a score from 0 to 100")
             r = await self.w.call(service.set_score, self.store, who.person.code, str(form.get("unit", ""))[:64], points,
@@ -88,7 +88,7 @@ class Reports:
         if who is None:
             return w.login_redirect(request)
         try:
-            year = int_of(request.query_params.get("year"), None, "the year")
+            year = int_of(request.query_params.get("year"), None, "年份")
             if year is not None and not 1970 <= year <= 2199:
                 raise InvalidInput(f"the year {year} is outside 1970–2199")
             ledger = await w.call(service.ledger_for, self.store, who.person, w.now(),

@@ -10,6 +10,8 @@ from .files import FileInfo, download, files_in, item_files
 from .inbox import PAGE, inbox, involved, moved
 from .items import history, list_items, show_item
 from .page import item_page
+from .search import Found, search
+from .search import refresh as search_refresh
 from .shapes import HistoryEntry, Inbox, InboxEntry, ItemDetail, ItemPage, ItemSummary
 from .slips import Slip, item_slips, slip
 from .starting import NO_GROUP, Startable, startable
@@ -17,4 +19,4 @@ from .viewer import OPERATOR, Operator, Viewer
 
 __all__ = ["OPERATOR", "PAGE", "HistoryEntry", "Inbox", "InboxEntry", "ItemDetail", "ItemPage", "ItemSummary",
            "Operator", "Viewer", "history", "inbox", "involved", "item_page", "list_items", "moved", "show_item",
-           "FileInfo", "download", "files_in", "item_files", "Slip", "item_slips", "slip", "NO_GROUP", "Startable", "startable"]
+           "FileInfo", "download", "files_in", "item_files", "Slip", "item_slips", "slip", "NO_GROUP", "Startable", "startable", "Found", "search", "search_refresh"]
