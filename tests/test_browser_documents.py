@@ -8,6 +8,7 @@ import zlib
 
 import pytest
 from test_browser import LiveServer, browser_type_launch_args  # noqa: F401  (Debian's Chromium)
+from test_browser_a11y import axe_source, violations  # noqa: F401  (axe-core)
 from test_documents import PDF, TEMPLATE
 
 from conftest import ADMIN, PW, T0, Clock, at, passwords
@@ -37,7 +38,7 @@ def live_doc(ready_sqlite, tmp_path, browser_type_launch_args):  # noqa: F811
         yield server.url, store, item
 
 
-def test_a_department_uploads_its_report_and_photos_and_the_group_lead_opens_them(browser, live_doc, tmp_path):
+def test_a_department_uploads_its_report_and_photos_and_the_group_lead_opens_them(browser, live_doc, axe_source, tmp_path):  # noqa: F811
     url, store, item = live_doc
     files = {"report": tmp_path / "整改报告.pdf", "a": tmp_path / "现场1.png", "b": tmp_path / "现场2.png"}
     files["report"].write_bytes(PDF)
@@ -45,7 +46,8 @@ def test_a_department_uploads_its_report_and_photos_and_the_group_lead_opens_the
     files["b"].write_bytes(png(120, 80, (40, 90, 160)))
 
     def open_as(code: str):
-        ctx = browser.new_context(base_url=url, locale="zh-CN", viewport={"width": 390, "height": 844}, accept_downloads=True)
+        ctx = browser.new_context(base_url=url, locale="zh-CN", viewport={"width": 390, "height": 844}, accept_downloads=True,
+                                  bypass_csp=True)  # axe is injected
         page = ctx.new_page()
         page.goto("/login")
         page.get_by_label("用户名").fill(code)
@@ -56,6 +58,7 @@ def test_a_department_uploads_its_report_and_photos_and_the_group_lead_opens_the
         return ctx, page
 
     ctx, page = open_as("huang.bo")
+    assert violations(page, axe_source) == []  # the form with its file inputs
     form = page.locator("form.move:has(input[name=trigger][value=report])")
     form.locator("textarea[name='field:measures_report']").fill("已按审议意见完成整改")
     form.locator("input[name='file:report_file']").set_input_files(str(files["report"]))
@@ -80,4 +83,5 @@ def test_a_department_uploads_its_report_and_photos_and_the_group_lead_opens_the
     assert got.value.suggested_filename == "整改报告.pdf" and saved.read_bytes() == PDF
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone: the menu folds, the list is cards
     page.screenshot(path=tmp_path / "opened.png", full_page=True)
+    assert violations(page, axe_source) == []  # the files with their thumbnails
     ctx.close()

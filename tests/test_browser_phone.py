@@ -16,8 +16,9 @@ PAGES = {  # person → the pages he opens
 }
 
 
-def phone(browser, url: str, code: str):
-    ctx = browser.new_context(base_url=url, locale="zh-CN", viewport={"width": 390, "height": 844})
+def phone(browser, url: str, code: str, width: int = 390, **options):
+    """A logged-in browser context for the person, 390 px wide unless told (a phone's screen)."""
+    ctx = browser.new_context(base_url=url, locale="zh-CN", viewport={"width": width, "height": 844}, **options)
     page = ctx.new_page()
     page.goto("/login")
     page.get_by_label("用户名").fill(code)
