@@ -80,9 +80,10 @@ def roles_on(tx: Tx, person_id: int, roles: list[str], item_ids: list[int]) -> d
 
 def inbox(tx: Tx, person_id: int, moves: list[tuple[str, int, str]], pauses: list[tuple[str, int, str]],
           key_of: dict[int, str], now: datetime, *, light: str | None, template: str | None, group_id: int | None,
-          limit: int, offset: int, few: bool, spawning: tuple[tuple[int, str], ...] = ()
+          limit: int, offset: int, few: bool, spawning: tuple[tuple[int, str], ...] = (), sort: str = "due"
           ) -> tuple[list[tuple[ItemBrief, str | None]], dict[int, set[str]], dict[str, int]]:
-    """One page of the open items a person may act on now, soonest due first, with their group's code; the roles
+    """One page of the open items a person may act on now, in `sort`'s order (`due`: soonest due first; `light`:
+    red, yellow, green, each soonest due first; `updated`: the latest changed first), with their group's code; the roles
     he holds on each (item id → roles, of those in `moves` and `pauses`); and how many there are by light (before
     the light filter).
 
@@ -92,13 +93,13 @@ def inbox(tx: Tx, person_id: int, moves: list[tuple[str, int, str]], pauses: lis
     if not moves and not pauses:
         return [], {}, {"red": 0, "yellow": 0, "green": 0, "all": 0}
     roles = sorted({role for role, _v, _s in moves + pauses})
-    shape = (tuple(moves), tuple(pauses), template, group_id is not None, light is not None, few, spawning)
+    shape = (tuple(moves), tuple(pauses), template, group_id is not None, light is not None, few, spawning, sort)
     built = _INBOX.get(shape)
     if built is None:
         if len(_INBOX) > 500:
             _INBOX.clear()
         built = _INBOX[shape] = tuple(None if stmt is None else Prepared(lambda stmt=stmt: stmt) for stmt in _inbox_statements(
-            moves, pauses, key_of, template, group_id is not None, light is not None, few, spawning, roles))
+            moves, pauses, key_of, template, group_id is not None, light is not None, few, spawning, roles, sort))
     page, counts = built
     params = {"p": person_id, "now": now, "g": group_id, "light": light, "lim": limit, "off": offset}
     rows = page.all(tx, params) if page is not None else []
@@ -120,7 +121,7 @@ FEW_ITEMS = 3000
 
 
 def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | None, by_group: bool, by_light: bool,
-                      few: bool, spawning: tuple[tuple[int, str], ...] = (), roles: list[str] = ()):
+                      few: bool, spawning: tuple[tuple[int, str], ...] = (), roles: list[str] = (), sort: str = "due"):
     """The page and the counts of an inbox: its rows chosen as `_few_roles` or `_many_roles` says; the lights,
     the counts (a window over all of them) and the page in SQL; for each row of the page whether the person holds
     each of `roles` there (a probe of the assignments' unique key each)."""
@@ -141,19 +142,33 @@ def _inbox_statements(moves, pauses, key_of: dict[int, str], template: str | Non
     lit = select(u.c.id, u.c.due_at, lt.label("lt"), func.count().over().label("total"),
                  func.sum(case((red, 1), else_=0)).over().label("reds"),
                  func.sum(case((red, 0), (yellow, 1), else_=0)).over().label("yellows")).subquery()
-    page = select(lit.c.id, lit.c.due_at, lit.c.total, lit.c.reds, lit.c.yellows)
+    page = select(lit.c.id, lit.c.due_at, lit.c.lt, lit.c.total, lit.c.reds, lit.c.yellows)
     if by_light:
         page = page.where(lit.c.lt == bindparam("light"))
-    page = page.order_by(lit.c.due_at.is_(None), lit.c.due_at, lit.c.id).limit(bindparam("lim")).offset(bindparam("off")).subquery()
+    if sort == "updated":  # only this order reads the items' rows for the page (the others stay on the index)
+        page = page.join(Item, Item.id == lit.c.id)
+    page = page.order_by(*_order(sort, lit.c, Item)).limit(bindparam("lim")).offset(bindparam("off")).subquery()
     # the page's rows as lists show them, in the same statement
     a = Assignment.__table__
     holds = [exists().where(a.c.item_id == Item.id, a.c.role == bindparam(f"held{k}", role), a.c.person_id == bindparam("p"))
              .label(f"held{k}") for k, role in enumerate(roles)]
     page = (listed().add_columns(*holds, page.c.total, page.c.reds, page.c.yellows)
             .select_from(page.join(Item, Item.id == page.c.id).outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id))
-            .order_by(page.c.due_at.is_(None), page.c.due_at, page.c.id))
+            .order_by(*_order(sort, page.c, Item)))
     counts = select(func.count(), func.sum(case((red, 1), else_=0)), func.sum(case((red, 0), (yellow, 1), else_=0))).select_from(u)
     return page, counts
+
+
+SORTS = ("due", "light", "updated")
+
+
+def _order(sort: str, c, item) -> tuple:
+    """The ORDER BY of an inbox page for `sort` over columns `c` (id, due_at, lt) and the items table."""
+    if sort == "light":
+        return (case((c.lt == "red", 0), (c.lt == "yellow", 1), else_=2), c.due_at.is_(None), c.due_at, c.id)
+    if sort == "updated":
+        return (item.updated_at.desc(), c.id.desc())
+    return (c.due_at.is_(None), c.due_at, c.id)
 
 
 _INBOX_COLUMNS = (Item.id, Item.due_at, Item.yellow_at, Item.paused_at, Item.template_version_id, Item.state)
@@ -206,28 +221,49 @@ def _many_roles(kinds, key_of: dict[int, str], where) -> list:
     return parts
 
 
-def moved_by(tx: Tx, code: str, limit: int, offset: int) -> list[tuple[ItemBrief, str | None]]:
-    """Items a person moved on (已办), the most recent move first."""
+def _list_order(sort: str, now: datetime, recent):
+    """ORDER BY of 已办 / 我参与的: `recent` (their own order) unless `sort` names another; finished items last."""
+    if sort == "due":
+        return (Item.finished_at.is_not(None), Item.due_at.is_(None), Item.due_at, Item.id)
+    if sort == "light":
+        red, yellow = lights(now, Item)
+        return (Item.finished_at.is_not(None), case((red, 0), (yellow, 1), else_=2), Item.due_at.is_(None), Item.due_at, Item.id)
+    if sort == "updated":
+        return (Item.updated_at.desc(), Item.id.desc())
+    return recent
+
+
+def moved_by(tx: Tx, code: str, limit: int, offset: int, sort: str = "recent",
+             now: datetime | None = None) -> tuple[list[tuple[ItemBrief, str | None]], int]:
+    """One page of the items a person moved on (已办), the most recent move first unless `sort` says; and how many."""
     last = (select(Step.item_id, func.max(Step.left_at).label("at")).where(Step.left_by == code)
             .group_by(Step.item_id).subquery())
-    q = (listed().join(last, last.c.item_id == Item.id)
-         .outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id).order_by(last.c.at.desc(), Item.id.desc())
-         .limit(limit).offset(offset))
-    return [brief(r) for r in tx.execute(q)]
+    q = (listed().join(last, last.c.item_id == Item.id).outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
+         .order_by(*_list_order(sort, now, (last.c.at.desc(), Item.id.desc()))).limit(limit).offset(offset))
+    total = tx.execute(select(func.count()).select_from(last)).scalar_one()
+    return [brief(r) for r in tx.execute(q)], int(total)
 
 
-def involving(tx: Tx, person_id: int, roles: list[str], limit: int, offset: int) -> list[tuple[ItemBrief, str | None]]:
-    """Items on which a person holds any of `roles` (我参与的), newest first: the newest of each role, merged."""
+def involving(tx: Tx, person_id: int, roles: list[str], limit: int, offset: int, sort: str = "recent",
+              now: datetime | None = None) -> tuple[list[tuple[ItemBrief, str | None]], int]:
+    """One page of the items on which a person holds any of `roles` (我参与的), newest first unless `sort` says
+    (newest: the newest of each role, merged); and how many."""
     if not roles:
-        return []
+        return [], 0
     a = Assignment.__table__
-    per_role = [select(a.c.item_id).where(a.c.person_id == person_id, a.c.role == r)
-                .order_by(a.c.item_id.desc()).limit(limit + offset).subquery() for r in roles]
-    merged = union(*(select(sq.c.item_id) for sq in per_role)).subquery()
-    page = select(merged.c.item_id).order_by(merged.c.item_id.desc()).limit(limit).offset(offset)
-    q = (listed().outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
-         .where(Item.id.in_(page.scalar_subquery())).order_by(Item.id.desc()))
-    return [brief(r) for r in tx.execute(q)]
+    mine = select(a.c.item_id).where(a.c.person_id == person_id, a.c.role.in_(roles)).distinct()
+    total = int(tx.execute(select(func.count()).select_from(mine.subquery())).scalar_one())
+    if sort == "recent":
+        per_role = [select(a.c.item_id).where(a.c.person_id == person_id, a.c.role == r)
+                    .order_by(a.c.item_id.desc()).limit(limit + offset).subquery() for r in roles]
+        merged = union(*(select(sq.c.item_id) for sq in per_role)).subquery()
+        page = select(merged.c.item_id).order_by(merged.c.item_id.desc()).limit(limit).offset(offset)
+        q = (listed().outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
+             .where(Item.id.in_(page.scalar_subquery())).order_by(Item.id.desc()))
+    else:
+        q = (listed().outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id).where(Item.id.in_(mine))
+             .order_by(*_list_order(sort, now, ())).limit(limit).offset(offset))
+    return [brief(r) for r in tx.execute(q)], total
 
 
 _HOLDS = Prepared(lambda: select(exists().where(Assignment.item_id == bindparam("i"), Assignment.person_id == bindparam("p"))))

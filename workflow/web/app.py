@@ -44,6 +44,7 @@ from .forms import (
     next_of,
 )
 from .limits import BodyLimit
+from .list_pages import Lists
 from .pool import Pool
 from .render import HERE, diagram_svg, page
 from .report_pages import Reports
@@ -145,34 +146,6 @@ class Workbench(AdminPages):
 
     # --- lists -----------------------------------------------------------------------------------
 
-    async def inbox(self, request: Request) -> Response:
-        who = await self.who(request)
-        if who is None:
-            return self.login_redirect(request)
-        q = request.query_params
-        try:
-            offset = int_of(q.get("offset"), 0, "起始位置")
-            box = await self.call(reads.inbox, self.store, who.person, self.now(), light=q.get("light") or None,
-                                  template=q.get("template") or None, group=q.get("group") or None, offset=offset)
-            startable = bool(who.staff or await self.call(reads.startable, self.store, who.person))
-        except WuzhuanError as e:
-            return self.error(request, e, who)
-        return self.html(request, "inbox.html", who=who, box=box, q=q, offset=offset, page_size=reads.PAGE,
-                         tab="inbox", startable=startable)
-
-    async def listing(self, request: Request) -> Response:
-        who = await self.who(request)
-        if who is None:
-            return self.login_redirect(request)
-        tab = "done" if request.url.path == "/done" else "involved"
-        try:
-            offset = int_of(request.query_params.get("offset"), 0, "起始位置")
-            fn = reads.moved if tab == "done" else reads.involved
-            rows = await self.call(fn, self.store, who.person, self.now(), offset)
-        except WuzhuanError as e:
-            return self.error(request, e, who)
-        return self.html(request, "list.html", who=who, rows=rows, tab=tab, offset=offset, page_size=reads.PAGE)
-
     # --- 立项 -------------------------------------------------------------------------------------
 
     async def new_item(self, request: Request, problem: str = "", status: int = 200, who: SessionInfo | None = None,
@@ -206,25 +179,6 @@ class Workbench(AdminPages):
         except WuzhuanError as e:
             return await self.new_item(request, problem=str(e), status=http_status_of(e), who=who, typed=typed)
         return RedirectResponse(f"/items/{made.id}?ok=created", status_code=303)
-
-    async def search(self, request: Request) -> Response:
-        """/search?q=WORDS&page=N: the items he may see that hold the words, best first."""
-        who = await self.who(request)
-        if who is None:
-            return self.login_redirect(request)
-        q = request.query_params.get("q", "")
-        if not q.strip():
-            return self.html(request, "search.html", who=who, q="", found=None, problem="", tab="search")
-        try:
-            page_no = int_of(request.query_params.get("page"), 1, "页码") or 1
-            found = await self.call(reads.search, self.store, who.person, q, self.now(),
-                                    offset=(page_no - 1) * reads.PAGE, limit=reads.PAGE)
-        except Unavailable as e:
-            return self.error(request, e, who)
-        except WuzhuanError as e:
-            return self.html(request, "search.html", http_status_of(e), who, q=q[:100], found=None, problem=str(e),
-                             tab="search")
-        return self.html(request, "search.html", who=who, q=q, found=found, problem="", tab="search")
 
     # --- one item --------------------------------------------------------------------------------
 
@@ -339,14 +293,15 @@ def create_app(store: Store, clock=None) -> Starlette:
     """
     w = Workbench(store, clock)
     reports = Reports(w)
+    lists = Lists(w)
     routes = [
         Route("/login", w.login_form, methods=["GET"]),
         Route("/login", w.login, methods=["POST"]),
         Route("/logout", w.logout, methods=["POST"]),
-        Route("/", w.inbox, methods=["GET"]),
-        Route("/done", w.listing, methods=["GET"]),
-        Route("/involved", w.listing, methods=["GET"]),
-        Route("/search", w.search, methods=["GET"]),
+        Route("/", lists.inbox, methods=["GET"]),
+        Route("/done", lists.listing, methods=["GET"]),
+        Route("/involved", lists.listing, methods=["GET"]),
+        Route("/search", lists.search, methods=["GET"]),
         Route("/items/new", w.new_item, methods=["GET"]),
         Route("/items/new", w.create, methods=["POST"]),
         Route("/items/{item_id:id}", w.item, methods=["GET"]),

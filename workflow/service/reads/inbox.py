@@ -18,7 +18,7 @@ from ...store import sub_items as sub_store
 from ...store import templates as template_store
 from .. import common
 from .items import summaries, summary
-from .shapes import Inbox, InboxEntry, ItemSummary
+from .shapes import Inbox, InboxEntry, Listing
 from .viewer import Viewer, person_needed
 
 PAGE = 50
@@ -64,13 +64,16 @@ def pairs_of(tx: Tx) -> _Pairs:
 
 
 def inbox(store: Store, viewer: Viewer, now: datetime, *, light: str | None = None, template: str | None = None,
-          group: str | None = None, offset: int = 0, limit: int = PAGE) -> Inbox:
-    """The items the person may act on now, soonest due first, with counts per light; and extension requests he may decide."""
+          group: str | None = None, offset: int = 0, limit: int = PAGE, sort: str = "due") -> Inbox:
+    """The items the person may act on now, in `sort`'s order (soonest due first unless told), with counts per
+    light; and extension requests he may decide."""
     common.check_now(now)
+    if sort not in inbox_store.SORTS:
+        raise InvalidInput(f"排序“{common.shown(sort)}”不是 due（按时限）、light（按亮灯）、updated（按更新）之一",
+                           field="sort", parameter="sort")
     if light is not None and light not in ("green", "yellow", "red"):
         raise InvalidInput(f"灯色“{common.shown(light)}”不是 green、yellow、red 之一", field="light", parameter="light")
-    if not 0 <= offset <= 10**9 or not 1 <= limit <= 500:
-        raise InvalidInput("页码超出范围", parameter="offset")
+    _paging(offset, limit)
     with store.read() as tx:
         who = person_needed(tx, viewer)
         group_id = None
@@ -84,7 +87,8 @@ def inbox(store: Store, viewer: Viewer, now: datetime, *, light: str | None = No
         moves = [p for p in pairs.moves if p[0] in mine]
         pauses = [p for p in pairs.pauses if p[0] in mine]
         rows, held, counts = inbox_store.inbox(tx, who.id, moves, pauses, pairs.key_of, now, light=light, template=template,
-                                              group_id=group_id, limit=limit, offset=offset, few=few, spawning=pairs.spawning)
+                                              group_id=group_id, limit=limit, offset=offset, few=few, spawning=pairs.spawning,
+                                              sort=sort)
         cal = common.calendar(tx)
         # only an item at a step that hands out sub-items has open ones (leaving the step closes them), and only
         # there does its light take theirs in (as the counts above, made in SQL, do)
@@ -93,7 +97,7 @@ def inbox(store: Store, viewer: Viewer, now: datetime, *, light: str | None = No
         names = directory.unit_names(tx, {code for _i, code in rows if code})
         entries = [_entry(tx, item, code, held[item.id], now, cal, kids.get(item.id), names.get(code)) for item, code in rows]
         decisions = _decisions(tx, who, pairs.all_roles, now)
-        return Inbox(counts, entries, decisions, pairs.templates, _groups(tx, who))
+        return Inbox(counts, entries, decisions, pairs.templates, _groups(tx, who), counts[light or "all"])
 
 
 def _groups(tx: Tx, who) -> list[tuple[str, str]]:
@@ -132,16 +136,35 @@ def _decisions(tx: Tx, who: PersonRow, roles: list[str], now: datetime) -> list[
     return out
 
 
-def moved(store: Store, viewer: Viewer, now: datetime, offset: int = 0, limit: int = PAGE) -> list[ItemSummary]:
-    """Items the person moved on (已办), most recent first."""
+LIST_SORTS = ("recent", *inbox_store.SORTS)
+
+
+def _sorted(sort: str) -> str:
+    if sort not in LIST_SORTS:
+        raise InvalidInput(f"排序“{common.shown(sort)}”不是 recent（最近）、due（按时限）、light（按亮灯）、updated（按更新）之一",
+                           field="sort", parameter="sort")
+    return sort
+
+
+def _paging(offset: int, limit: int) -> None:
+    if not 0 <= offset <= 10**9 or not 1 <= limit <= 500:
+        raise InvalidInput("页码超出范围", parameter="offset")
+
+
+def moved(store: Store, viewer: Viewer, now: datetime, offset: int = 0, limit: int = PAGE, sort: str = "recent") -> Listing:
+    """Items the person moved on (已办), most recent first unless `sort` says, one page and how many in all."""
+    _paging(offset, limit)
     with store.read() as tx:
         who = person_needed(tx, viewer)
-        return summaries(tx, inbox_store.moved_by(tx, who.code, limit, offset), now)
+        rows, total = inbox_store.moved_by(tx, who.code, limit, offset, _sorted(sort), now)
+        return Listing(summaries(tx, rows, now), total)
 
 
-def involved(store: Store, viewer: Viewer, now: datetime, offset: int = 0, limit: int = PAGE) -> list[ItemSummary]:
-    """Items on which the person holds any role (我参与的), newest first."""
+def involved(store: Store, viewer: Viewer, now: datetime, offset: int = 0, limit: int = PAGE, sort: str = "recent") -> Listing:
+    """Items on which the person holds any role (我参与的), newest first unless `sort` says, one page and how many."""
+    _paging(offset, limit)
     with store.read() as tx:
         who = person_needed(tx, viewer)
         roles = sorted(inbox_store.roles_anywhere(tx, who.id, pairs_of(tx).all_roles))
-        return summaries(tx, inbox_store.involving(tx, who.id, roles, limit, offset), now)
+        rows, total = inbox_store.involving(tx, who.id, roles, limit, offset, _sorted(sort), now)
+        return Listing(summaries(tx, rows, now), total)

@@ -181,6 +181,21 @@ class Inbox:
     decisions: list[InboxEntry] = field(default_factory=list)  # extension requests waiting for this person
     templates: list[tuple[str, str]] = field(default_factory=list)  # (key, title) for the filter
     groups: list[tuple[str, str]] = field(default_factory=list)  # (code, name) of the groups of his organisations
+    total: int = 0  # how many entries the filters leave (every page of them)
+
+
+@dataclass(eq=False)
+class Listing:
+    """One page of a list of items (已办, 我参与的) and how many there are in all."""
+
+    rows: list[ItemSummary]
+    total: int
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 @dataclass(eq=False)
