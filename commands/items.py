@@ -382,3 +382,9 @@ def items_download(ctx, item, file_id, output, actor) -> None:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         click.echo(f"wrote {output} ({info.name}, {info.size_text})", err=True)
+
+
+from commands.items_talk import items_comment, items_remind  # noqa: E402  (their own module, under `items`)
+
+items.add_command(items_comment)
+items.add_command(items_remind)

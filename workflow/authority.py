@@ -186,6 +186,21 @@ def record_activity(defn: Definition, who: PersonRow, held: set[str], item_id: i
                        f"{who_may(defn, [r for r in ACTIVITY_ROLES if r in defn.roles], holders)}登记")
 
 
+def comment(defn: Definition, who: PersonRow, held: set[str], item_id: int, holders: dict[str, list[Holder]]) -> None:
+    """An item's thread (沟通) is written by those who hold a role on it (and administrators)."""
+    if who.admin or held:
+        return
+    raise NotPermitted(f"{_who(who)}不能在{_item(item_id)} 留言：只有在本事项中担任角色的人员可以留言")
+
+
+def remind(defn: Definition, who: PersonRow, held: set[str], item_id: int, holders: dict[str, list[Holder]]) -> None:
+    """催办 is sent by the office and the item's group lead (and administrators)."""
+    if who.admin or held & set(ACTIVITY_ROLES):
+        return
+    raise NotPermitted(f"{_who(who)}不能催办{_item(item_id)}：应由"
+                       f"{who_may(defn, [r for r in ACTIVITY_ROLES if r in defn.roles], holders)}催办")
+
+
 def score(who: PersonRow, roles: set[str], evaluators: Iterable[str], scorecard: str) -> None:
     """比创新 scores are given by holders of the scorecard's evaluator roles in the directory."""
     if roles & set(evaluators):

@@ -106,6 +106,7 @@ from .suspension import (
     resume,
 )
 from .sweep import Swept, sweep
+from .together import Commented, Reminded, comment, comments, remind
 
 
 def open_store(url: str | None = None, settings: Settings | None = None, *, migrate: bool = True,
@@ -166,7 +167,7 @@ __all__ = ["Settings", "Store", "database_url", "load_settings", "open_store", "
            "VerifyResult",
            "VersionInfo",
            "Viewer",
-           "add_activity",
+           "add_activity", "Commented", "Reminded", "comment", "comments", "remind",
            "add_meeting",
            "advance",
            "assign",

@@ -125,6 +125,25 @@ def routes(store: Store, clock, call) -> list[Route]:
         return service.advance(store, who.code, item_id, trigger, clock(), comment=comment, fields=fields,
                                expected_version=expect, files=files)
 
+    async def comment_request(request: Request) -> tuple:
+        """{"text": "…"}: the comment asked for (BadRequest: 400)."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            raise BodyTooLarge(f"the request body is larger than {MAX_BODY:,} bytes")
+        try:
+            data = json.loads(await request.body() or b"{}", parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            raise BadRequest("the body is not JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+            raise BadRequest('the body is {"text": "…"}')
+        return request.path_params["item_id"], data["text"]
+
+    def add_comment(who, item_id: int, text: str):
+        return service.comment(store, who.code, item_id, text, clock())
+
+    def remind(who, request: Request):
+        return service.remind(store, who.code, request.path_params["item_id"], clock())
+
     def get_file(who, request: Request):
         return downloads.send(store, who, request.path_params["item_id"], request.path_params["file_id"])
 
@@ -139,6 +158,8 @@ def routes(store: Store, clock, call) -> list[Route]:
         Route("/api/items/{item_id:id}", guarded(get_item), methods=["GET"]),
         Route("/api/items/{item_id:id}/history", guarded(get_history), methods=["GET"]),
         Route("/api/items/{item_id:id}/advance", guarded(advance, move_request), methods=["POST"]),
+        Route("/api/items/{item_id:id}/comments", guarded(add_comment, comment_request), methods=["POST"]),
+        Route("/api/items/{item_id:id}/remind", guarded(remind), methods=["POST"]),
         Route("/api/items/{item_id:id}/files", guarded(get_files), methods=["GET"]),
         Route("/api/items/{item_id:id}/files/{file_id:id}", guarded(get_file), methods=["GET"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
@@ -277,5 +298,18 @@ OPENAPI: dict[str, Any] = {
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Advance"}}}},
             "responses": {"200": {"description": "moved", "content": {"application/json": {"schema": {
                 "$ref": "#/components/schemas/Moved"}}}}, **_ERRORS}}},
+        "/api/items/{item_id}/comments": {"post": {
+            "summary": "Add a comment to the item's thread (沟通); the current step's owners are told",
+            "parameters": [_ITEM_PARAM],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["text"], "properties": {"text": {"type": "string", "maxLength": 2000}}}}}},
+            "responses": {"200": {"description": "added: item, seq (its audit event), notified (names)"},
+                          **{k: v for k, v in _ERRORS.items() if k != "409"}}}},
+        "/api/items/{item_id}/remind": {"post": {
+            "summary": "催办: remind the current step's owners now (the office or the group lead; once a day a step)",
+            "parameters": [_ITEM_PARAM],
+            "responses": {"200": {"description": "reminded: item, step (label), to (names)"},
+                          **_ERRORS, "409": {"description": "reminded today already",
+                                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}},
     },
 }

@@ -233,6 +233,15 @@ class Workbench(AdminPages):
                 else:
                     await self.call(service.unassign, self.store, code, item_id, str(form.get("role", "")), people, self.now())
                 done = "assigned"
+            elif action == "comments":
+                await self.call(service.comment, self.store, code, item_id, str(form.get("text", ""))[:20_000], self.now())
+                done = "commented"
+            elif action == "remind":
+                try:
+                    await self.call(service.remind, self.store, code, item_id, self.now())
+                except Conflict as e:  # reminded today already: not a stale page
+                    return await self.item(request, problem=str(e), status=409, who=who)
+                done = "reminded"
             else:
                 raise HTTPException(404)
         except Conflict:

@@ -55,7 +55,9 @@ def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> Item
         may_request_extension=running and state.owner in held and bool(state.extension_approvers) and not pending
         and item.due_at is not None and now < item.due_at,
         decidable=decidable, assignable=assignable, overdue_workdays=late, staff=staff, files=documents, slips=slips,
-        shown=shown, labels={n: f.label for n, f in defn.fields.items()})
+        shown=shown, labels={n: f.label for n, f in defn.fields.items()},
+        comments=[h for h in hist if h.kind == "commented"], may_comment=who.admin or bool(held),
+        may_remind=item.finished_at is None and bool(who.admin or held & set(authority.ACTIVITY_ROLES)))
 
 
 def _move_forms(defn: Definition, transitions: list, held: set[str] | None = None, state: str | None = None) -> list[dict]:

@@ -216,3 +216,6 @@ class ItemPage:
     slips: list = field(default_factory=list)  # reads.slips.Slip of every numbered 督办单 the item's ladder issued
     shown: list = field(default_factory=list)  # reads.files.Shown: what the step's owner acts on (`shows`)
     labels: dict = field(default_factory=dict)  # field name → its label, for what the page shows
+    comments: list = field(default_factory=list)  # HistoryEntry of each comment (沟通), oldest first
+    may_comment: bool = False
+    may_remind: bool = False  # 催办: the office, the group lead, an administrator, on an open item
