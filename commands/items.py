@@ -384,7 +384,12 @@ def items_download(ctx, item, file_id, output, actor) -> None:
         click.echo(f"wrote {output} ({info.name}, {info.size_text})", err=True)
 
 
-from commands.items_talk import items_comment, items_remind  # noqa: E402  (their own module, under `items`)
+from commands.items_talk import (  # noqa: E402  (their own module, under `items`)
+    items_acknowledge,
+    items_comment,
+    items_remind,
+    items_return,
+)
 
-items.add_command(items_comment)
-items.add_command(items_remind)
+for _command in (items_comment, items_remind, items_acknowledge, items_return):
+    items.add_command(_command)

@@ -1,4 +1,4 @@
-"""`wuzhuan items comment` and `items remind`: an item's comment thread (沟通) and 催办."""
+"""`wuzhuan items comment`, `remind`, `acknowledge` and `return`: 沟通, 催办, 签收 and 退回 on an item."""
 
 from __future__ import annotations
 
@@ -34,3 +34,32 @@ def items_remind(ctx, item, actor, now, as_json) -> None:
 
     r = service.remind(store(ctx), actor, item, parse_now(now))
     emit(r, as_json, lambda d: click.echo(f"{d.item} 已催办「{d.step}」：{'、'.join(d.to)}"))
+
+
+@click.command("acknowledge")
+@click.argument("item", type=ITEM_ID)
+@actor_opt
+@now_opt
+@json_opt
+@click.pass_context
+def items_acknowledge(ctx, item, actor, now, as_json) -> None:
+    """签收: the current step's owner acknowledges ITEM's step as his to do (once a step)."""
+    from workflow import service
+
+    r = service.acknowledge(store(ctx), actor, item, parse_now(now))
+    emit(r, as_json, lambda d: click.echo(f"{d.item} 「{d.step}」已由{d.by}签收"))
+
+
+@click.command("return")
+@click.argument("item", type=ITEM_ID)
+@click.option("--reason", required=True, help="Why the step is not yours (the office reads it and reassigns).")
+@actor_opt
+@now_opt
+@json_opt
+@click.pass_context
+def items_return(ctx, item, reason, actor, now, as_json) -> None:
+    """退回: the current step's owner returns a misassigned ITEM to the office, which reassigns it."""
+    from workflow import service
+
+    r = service.return_item(store(ctx), actor, item, reason, parse_now(now))
+    emit(r, as_json, lambda d: click.echo(f"{d.item} 「{d.step}」已退回，已通知{'、'.join(d.notified)}重新交办"))

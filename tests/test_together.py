@@ -120,3 +120,50 @@ def test_the_cli_comments_and_reminds_with_exit_codes(web, monkeypatch):  # noqa
     assert r.exit_code == 4 and "已催办过" in r.stderr
     r = run("items", "comment", str(a), "--text", "", "--actor", "huang.bo")
     assert r.exit_code == 2 and "留言不能为空" in r.stderr
+
+
+def test_the_steps_owner_acknowledges_once_and_returns_a_misassigned_item_to_the_office(web):  # noqa: F811
+    store, clock, client, (a, _b) = web
+    with pytest.raises(NotPermitted, match="不能签收"):
+        service.acknowledge(store, "huang.bo", a, clock.t)  # 列入年度监督工作计划 is the 主任会议's
+    done = service.acknowledge(store, "li.ming", a, clock.t)
+    assert done.step == "列入年度监督工作计划" and done.by == "李明"
+    with pytest.raises(Conflict, match="已签收"):
+        service.acknowledge(store, "zheng.yu", a, clock.t)
+    assert service.reads.item_page(store, "li.ming", a, clock.t).acknowledged
+    with pytest.raises(InvalidInput, match="请说明退回理由"):
+        service.return_item(store, "li.ming", a, "  ", clock.t)
+    back = service.return_item(store, "li.ming", a, "本事项应由工委先行审核", clock.t)
+    assert back.notified == ["王芳"]
+    [(_addr, ctx)] = queued(store, "returned")
+    mail = render("returned", ctx)
+    assert "【退回】" in mail.subject and "退回理由：本事项应由工委先行审核" in mail.text and ctx["to"][0]["name"] == "王芳"
+    assert [e.kind_label for e in service.history(store, service.OPERATOR, a)][-2:] == ["签收", "退回"]
+    ml = signed_in(client, "li.ming")
+    page = ml.get(f"/items/{a}").text
+    assert "本环节已签收" in page and "退回办公室" in page and ">签收</button>" not in page
+    assert ">签收</button>" not in signed_in(client, "huang.bo").get(f"/items/{a}").text
+
+
+def test_the_workbench_and_cli_acknowledge_and_return(web, monkeypatch):  # noqa: F811  (the fixture)
+    from click.testing import CliRunner
+
+    from cli import cli
+    store, clock, client, (a, _b) = web
+    zy = signed_in(client, "zheng.yu")
+    assert ">签收</button>" in zy.get(f"/items/{a}").text
+    r = post(zy, f"/items/{a}", f"/items/{a}/acknowledge", {})
+    assert r.status_code == 303 and r.headers["location"] == f"/items/{a}?ok=acknowledged"
+    again = post(zy, f"/items/{a}", f"/items/{a}/return", {"reason": ""})
+    assert again.status_code == 400 and "请说明退回理由" in again.text
+    monkeypatch.setenv("WUZHUAN_CLOCK_SIMULATION", "true")
+    url = store.engine.url.render_as_string(hide_password=False)
+
+    def run(*args):
+        return CliRunner().invoke(cli, ["--db", url, *args, "--now", "2026-01-07T10:00"], catch_exceptions=False)
+    r = run("items", "acknowledge", str(a), "--actor", "li.ming")
+    assert r.exit_code == 4 and "已签收" in r.stderr
+    r = run("items", "return", str(a), "--reason", "不属本机关职责", "--actor", "huang.bo")
+    assert r.exit_code == 3 and "不能退回" in r.stderr
+    r = run("items", "return", str(a), "--reason", "不属本机关职责", "--actor", "li.ming", "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["notified"] == ["王芳"]

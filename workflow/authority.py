@@ -201,6 +201,15 @@ def remind(defn: Definition, who: PersonRow, held: set[str], item_id: int, holde
                        f"{who_may(defn, [r for r in ACTIVITY_ROLES if r in defn.roles], holders)}催办")
 
 
+def own_step(defn: Definition, who: PersonRow, held: set[str], item, holders: dict[str, list[Holder]], verb: str) -> None:
+    """签收 and 退回 are the current step's owner's (an administrator's too)."""
+    owner = defn.states[item.state].owner
+    if who.admin or (owner and owner in held):
+        return
+    raise NotPermitted(f"{_who(who)}不能{verb}{_item(item.id)}：「{defn.states[item.state].label}」环节应由"
+                       f"{who_may(defn, [owner] if owner else [], holders)}{verb}")
+
+
 def score(who: PersonRow, roles: set[str], evaluators: Iterable[str], scorecard: str) -> None:
     """比创新 scores are given by holders of the scorecard's evaluator roles in the directory."""
     if roles & set(evaluators):

@@ -106,7 +106,17 @@ from .suspension import (
     resume,
 )
 from .sweep import Swept, sweep
-from .together import Commented, Reminded, comment, comments, remind
+from .together import (
+    Acknowledged,
+    Commented,
+    Reminded,
+    Returned,
+    acknowledge,
+    comment,
+    comments,
+    remind,
+    return_item,
+)
 
 
 def open_store(url: str | None = None, settings: Settings | None = None, *, migrate: bool = True,
@@ -167,7 +177,8 @@ __all__ = ["Settings", "Store", "database_url", "load_settings", "open_store", "
            "VerifyResult",
            "VersionInfo",
            "Viewer",
-           "add_activity", "Commented", "Reminded", "comment", "comments", "remind",
+           "add_activity", "Commented", "Reminded", "comment", "comments", "remind", "Acknowledged", "Returned", "acknowledge",
+           "return_item",
            "add_meeting",
            "advance",
            "assign",

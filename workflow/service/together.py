@@ -1,4 +1,5 @@
-"""Working together on an item: its comment thread (沟通) and 催办, a reminder sent now to the step's owners."""
+"""Working together on an item: its comment thread (沟通), 催办 (a reminder now to the step's owners), and the
+owner's 签收 (acknowledging the step) or 退回 (returning a misassigned item to the office, with a reason)."""
 
 from __future__ import annotations
 
@@ -114,3 +115,78 @@ def remind(store: Store, actor: str, item_id: int, now: datetime) -> Reminded:
                            to_state=item.state, data={"step_id": step.id, "to": [p.code for _l, p in to]})
         return Reminded(item.id, label, names)
     return common.guarded(store, actor, now, "remind", item_id, work)
+
+
+@dataclass
+class Acknowledged:
+    item: int
+    step: str  # the step's label
+    by: str  # the name of who acknowledged
+
+
+@dataclass
+class Returned:
+    item: int
+    step: str
+    reason: str
+    notified: list[str]  # the office's people told to reassign
+
+
+def _owned_step(tx: Tx, who, item_id: int, verb: str):
+    """(item, definition, holders, the current step) locked, when `who` holds the step's owner role (or NotPermitted)."""
+    locked = item_store.lock(tx, item_id)
+    if locked is None:
+        common.item(tx, item_id)  # NotFound
+    item, step = locked.item, locked.step
+    defn = common.definition(tx, item.template_version_id)
+    holders = item_store.holders(tx, item.id)
+    if item.finished_at is not None or step is None:
+        raise InvalidInput(f"事项 {item.id} 已办结，无需{verb}", item=item.id)
+    authority.own_step(defn, who, authority.roles_held(holders, who.id), item, holders, verb)
+    return item, defn, holders, step
+
+
+def acknowledged_steps(tx: Tx, item_id: int) -> set[int]:
+    """The ids of the item's steps that their owners acknowledged (签收)."""
+    return {e.data.get("step_id") for e in audit_store.of_item(tx, item_id) if e.kind == "acknowledged"}
+
+
+def acknowledge(store: Store, actor: str, item_id: int, now: datetime) -> Acknowledged:
+    """签收: the current step's owner acknowledges that the step is his to do; once a step (again: Conflict)."""
+
+    def work(tx: Tx) -> Acknowledged:
+        who = common.acting(tx, actor)
+        item, defn, _holders, step = _owned_step(tx, who, item_id, "签收")
+        label = defn.states[item.state].label
+        if step.id in acknowledged_steps(tx, item.id):
+            raise Conflict(f"事项 {item.id} 的「{label}」环节已签收", item=item.id)
+        audit_store.append(tx, at=now, actor=who.code, kind="acknowledged", item_id=item.id, from_state=item.state,
+                           to_state=item.state, data={"step_id": step.id})
+        return Acknowledged(item.id, label, who.name)
+    return common.guarded(store, actor, now, "acknowledge", item_id, work)
+
+
+def return_item(store: Store, actor: str, item_id: int, reason: str, now: datetime) -> Returned:
+    """退回: the current step's owner says the item is not his (misassigned), with a reason; the item's office is
+    told by a 退回通知 to give the owner role to the right unit (`assign --replace`); the step keeps running."""
+    reason = common.text_in(str(reason or ""), "退回理由").strip()
+    if not reason:
+        raise InvalidInput("请说明退回理由", field="reason", parameter="reason")
+    if len(reason) > MAX_COMMENT:
+        raise InvalidInput(f"退回理由有 {len(reason)} 个字，最多 {MAX_COMMENT} 个", field="reason", parameter="reason")
+
+    def work(tx: Tx) -> Returned:
+        who = common.acting(tx, actor)
+        item, defn, holders, step = _owned_step(tx, who, item_id, "退回")
+        label = defn.states[item.state].label
+        office = [(defn.role_label("office"), p) for p in holders.get("office", []) if p.id != who.id]
+        if not office:
+            raise InvalidInput(f"事项 {item.id} 没有常委会办公室的人员可以重新交办，请直接联系办公室", item=item.id)
+        seq = audit_store.append(tx, at=now, actor=who.code, kind="returned", item_id=item.id, from_state=item.state,
+                                 to_state=item.state, data={"step_id": step.id, "reason": reason})
+        rows, _missing = notice_data.message_rows(notice="returned", key=f"r{seq}", to=office, cc=[], defn=defn, item=item,
+                                                  step=step, holders=holders, now=now, settings=store.settings,
+                                                  handed_by=who.name, comment=reason)
+        outbox_store.queue(tx, rows)
+        return Returned(item.id, label, reason, [p.name for _l, p in office])
+    return common.guarded(store, actor, now, "return", item_id, work)

@@ -183,7 +183,8 @@ class Workbench(AdminPages):
     # --- one item --------------------------------------------------------------------------------
 
     async def item(self, request: Request, notice: str = "", problem: str = "", status: int = 200,
-                   who: SessionInfo | None = None) -> Response:
+                   who: SessionInfo | None = None, confirm: dict | None = None) -> Response:
+        """The item's page; `confirm`: a move held back for confirmation (its warning and what was typed)."""
         who = who or await self.who(request)
         if who is None:
             return self.login_redirect(request)
@@ -193,7 +194,8 @@ class Workbench(AdminPages):
         except WuzhuanError as e:
             return self.error(request, e, who)
         ok = OK_MESSAGES.get(request.query_params.get("ok", ""), "")
-        return self.html(request, "item.html", status, who, p=p, d=p.detail, notice=notice or ok, problem=problem, staff=p.staff)
+        return self.html(request, "item.html", status, who, p=p, d=p.detail, notice=notice or ok, problem=problem, staff=p.staff,
+                         confirm=confirm or {})
 
     async def act(self, request: Request) -> Response:
         """Every form on an item page: one use case each; a refusal or a stale form shows the page again, fresh."""
@@ -206,6 +208,13 @@ class Workbench(AdminPages):
         try:
             if action == "advance":
                 fields = {k[6:]: v for k, v in form.multi_items() if k.startswith("field:") and str(v).strip() != ""}
+                trigger = str(form.get("trigger", ""))
+                if not form.get("confirm_late") and (late := await self.call(reads.late_on_move, self.store, who.person,
+                                                                             item_id, trigger, fields, self.now())):
+                    typed = {k: str(v)[:20_000] for k, v in fields.items() if isinstance(v, str)}
+                    return await self.item(request, problem=f"{late}。如确需办理，请勾选“我已知晓”后再次提交。", status=409,
+                                           who=who, confirm={"trigger": trigger, "warning": late, "fields": typed,
+                                                             "comment": str(form.get("comment", ""))[:20_000]})
                 await self.call(service.advance, self.store, code, item_id, str(form.get("trigger", "")), self.now(),
                                 comment=str(form.get("comment", "")) or None, fields=fields,
                                 expected_version=int_of(form.get("version"), None, "事项版本"), files=files_of(form))
@@ -242,6 +251,12 @@ class Workbench(AdminPages):
                 except Conflict as e:  # reminded today already: not a stale page
                     return await self.item(request, problem=str(e), status=409, who=who)
                 done = "reminded"
+            elif action == "acknowledge":
+                await self.call(service.acknowledge, self.store, code, item_id, self.now())
+                done = "acknowledged"
+            elif action == "return":
+                await self.call(service.return_item, self.store, code, item_id, str(form.get("reason", ""))[:20_000], self.now())
+                done = "returned"
             else:
                 raise HTTPException(404)
         except Conflict:

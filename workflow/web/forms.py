@@ -14,7 +14,8 @@ from ..service import Store
 OK_MESSAGES = {"moved": "已办理。", "paused": "已挂起。", "resumed": "已恢复。", "extension": "延期申请已提交，待审批。",
                "decided": "已作出决定。", "assigned": "角色已变更。", "retried": "已重新排队发送。", "published": "已发布。",
                "created": "已立项：事项已建立，请办理第一步。", "commented": "已留言，已通知当前环节的承办人。",
-               "reminded": "已催办：催办通知已发给当前环节的承办人。"}
+               "reminded": "已催办：催办通知已发给当前环节的承办人。", "acknowledged": "已签收。",
+               "returned": "已退回：办公室将重新交办。"}
 
 
 def definition_of_version(store: Store, version_id: int):

@@ -9,7 +9,7 @@ server's shell, who sees every item. Lists and one item: `reads.items`; an inbox
 from .files import FileInfo, download, files_in, item_files
 from .inbox import PAGE, inbox, involved, moved
 from .items import history, list_items, show_item
-from .page import item_page
+from .page import item_page, late_on_move
 from .search import Found, search
 from .search import refresh as search_refresh
 from .shapes import HistoryEntry, Inbox, InboxEntry, ItemDetail, ItemPage, ItemSummary
@@ -18,5 +18,5 @@ from .starting import NO_GROUP, Startable, startable
 from .viewer import OPERATOR, Operator, Viewer
 
 __all__ = ["OPERATOR", "PAGE", "HistoryEntry", "Inbox", "InboxEntry", "ItemDetail", "ItemPage", "ItemSummary",
-           "Operator", "Viewer", "history", "inbox", "involved", "item_page", "list_items", "moved", "show_item",
+           "Operator", "Viewer", "history", "inbox", "involved", "item_page", "late_on_move", "list_items", "moved", "show_item",
            "FileInfo", "download", "files_in", "item_files", "Slip", "item_slips", "slip", "NO_GROUP", "Startable", "startable", "Found", "search", "search_refresh"]

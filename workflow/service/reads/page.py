@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ... import authority
+from ... import authority, deadlines
 from ... import files as judge
 from ...calendar import overdue_workdays
 from ...definition import Definition
+from ...errors import WuzhuanError
+from ...present import fmt
 from ...store import ExtensionStatus, Store, directory
 from ...store import audit as audit_store
 from ...store import items as item_store
@@ -41,13 +43,18 @@ def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> Item
                      and steps[r.step_id].state in defn.states  # not a step left before a migration renamed its state
                      and held & set(defn.states[steps[r.step_id].state].extension_approvers)]
         assignable = [(r, defn.role_label(r)) for r in defn.roles if who.admin or held & set(defn.assigners_of(r))]
-        late = overdue_workdays(common.calendar(tx, defn), item.due_at, now) if item.due_at and running else 0
+        cal = common.calendar(tx, defn)
+        late = overdue_workdays(cal, item.due_at, now) if item.due_at and running else 0
+        for m in moves:  # a move into a step whose deadline has already passed says so before it is made
+            m["late_warning"] = _late_on_entry(cal, defn, m.get("dest"), item.fields, now)
         known = {p.code: p.name for ps in loaded.holders.values() for p in ps}
         events = audit_store.of_item(tx, item_id)
         hist = history_in(tx, item_id, defn, loaded.steps, known, events)
         documents = files_in(tx, item, defn, loaded.steps)
         shown = shown_in(tx, item, defn, documents)
         slips = slips_in(tx, item, issuer_of(store, tx, item), events)
+        owns = item.finished_at is None and bool(state.owner and state.owner in held)
+        acknowledged = item.current_step_id in {e.data.get("step_id") for e in events if e.kind == "acknowledged"}
     return ItemPage(
         detail=d, history=hist, moves=moves,
         may_pause=running and bool(held & set(state.pause_roles)),
@@ -57,7 +64,8 @@ def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> Item
         decidable=decidable, assignable=assignable, overdue_workdays=late, staff=staff, files=documents, slips=slips,
         shown=shown, labels={n: f.label for n, f in defn.fields.items()},
         comments=[h for h in hist if h.kind == "commented"], may_comment=who.admin or bool(held),
-        may_remind=item.finished_at is None and bool(who.admin or held & set(authority.ACTIVITY_ROLES)))
+        may_remind=item.finished_at is None and bool(who.admin or held & set(authority.ACTIVITY_ROLES)),
+        owns_step=owns, acknowledged=acknowledged, may_return=owns and state.owner != "office")
 
 
 def _move_forms(defn: Definition, transitions: list, held: set[str] | None = None, state: str | None = None) -> list[dict]:
@@ -75,7 +83,7 @@ def _move_forms(defn: Definition, transitions: list, held: set[str] | None = Non
                     fields.append(f)
         if len(ts) == 1:
             t = ts[0]
-            out.append({"trigger": trigger, "label": t.label, "to": defn.states[t.dest].label, "fields": fields,
+            out.append({"trigger": trigger, "label": t.label, "to": defn.states[t.dest].label, "dest": t.dest, "fields": fields,
                         "comment_required": t.comment_required, "comment_hint": "", "guards": [g.describe() for g in t.guards],
                         "outcomes": []})
             continue
@@ -85,6 +93,41 @@ def _move_forms(defn: Definition, transitions: list, held: set[str] | None = Non
                     "comment_hint": "、".join(o["label"] for o in outcomes if o["comment_required"]),
                     "guards": [], "outcomes": outcomes})
     return out
+
+
+def _late_on_entry(cal, defn: Definition, dest: str | None, fields: dict, now: datetime) -> str:
+    """"进入「X」后即已逾期 N 个工作日，因为……" when the step a move enters would be overdue at once, counted
+    from the values entered so far; "" otherwise (or when the values the form asks for decide it)."""
+    if dest is None or dest not in defn.states:
+        return ""
+    state = defn.states[dest]
+    try:
+        due = deadlines.due_of(cal, state, now, fields)
+    except (ValueError, KeyError, TypeError):  # a date field not entered yet, or not a date: the move decides it
+        return ""
+    if due is None or due.at >= now:
+        return ""
+    days = overdue_workdays(cal, due.at, now)
+    amount = f" {days} 个工作日" if days else "不足一个工作日"
+    return f"进入「{state.label}」后即已逾期{amount}，因为办理时限 {fmt(due.at)} 已过（{due.rule}）"
+
+
+def late_on_move(store: Store, viewer: Viewer, item_id: int, trigger: str, fields: dict, now: datetime) -> str:
+    """The warning of `_late_on_entry` for a move about to be made with these values ("" when none, when the
+    guards choose its step, or when he may not make it: the move itself then decides, and refuses)."""
+    with store.read() as tx:
+        who = person_needed(tx, viewer)
+        try:
+            check_sees(tx, who, item_id)
+        except WuzhuanError:  # no warning: the move itself refuses, and records the refusal
+            return ""
+        item = item_store.get(tx, item_id)
+        defn = common.definition(tx, item.template_version_id)
+        held = authority.roles_held(item_store.holders(tx, item.id), who.id)
+        dests = {t.dest for t in defn.transitions_from(item.state) if t.trigger == trigger and held & set(t.roles)}
+        if len(dests) != 1 or item.finished_at is not None:
+            return ""
+        return _late_on_entry(common.calendar(tx, defn), defn, dests.pop(), {**item.fields, **fields}, now)
 
 
 def _trigger_label(defn: Definition, ts: list) -> str:

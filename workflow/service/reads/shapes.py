@@ -219,3 +219,6 @@ class ItemPage:
     comments: list = field(default_factory=list)  # HistoryEntry of each comment (沟通), oldest first
     may_comment: bool = False
     may_remind: bool = False  # 催办: the office, the group lead, an administrator, on an open item
+    owns_step: bool = False  # he holds the current step's owner role: he may 签收 and 退回
+    acknowledged: bool = False  # the current step was acknowledged (签收) by its owner
+    may_return: bool = False  # 退回 to the office: an owner who is not the office itself
