@@ -318,7 +318,7 @@ def test_the_issue_scenario(ready_sqlite):
         service.decide_extension(s, "li.ming", r.id, True, at("2026-01-07 10:00"))
     assert service.decide_extension(s, "zheng.yu", r.id, True, at("2026-01-07 11:00")).status == "approved"
     service.pause(s, "li.ming", env, "等待", at("2026-01-08 09:00"))
-    with pytest.raises(NotPermitted, match="is paused since 2026-01-08 09:00: resume it first"):
+    with pytest.raises(NotPermitted, match="自 2026-01-08 09:00 起挂起，请先恢复"):
         service.advance(s, "li.ming", env, "adopt_plan", at("2026-01-08 10:00"), fields={"meeting_date": "2026-06-25"})
     service.resume(s, "li.ming", env, at("2026-01-09 09:00"))
     assert service.advance(s, "li.ming", env, "adopt_plan", at("2026-01-09 10:00"), fields={"meeting_date": "2026-06-25"}).to_state == "work_plan"

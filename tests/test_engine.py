@@ -200,11 +200,11 @@ def test_assign_adds_replaces_and_unassigns(ready):
     assert r.holders == ["xu.na"] and sorted(r.removed) == ["huang.bo", "song.kai"]
     r = service.unassign(ready, "li.ming", item_id, "department", ["xu.na"], T0)
     assert r.holders == []
-    with pytest.raises(InvalidInput, match="has no role 'boss'"):
+    with pytest.raises(InvalidInput, match="没有角色“boss”"):
         service.assign(ready, "wang.fang", item_id, "boss", ["xu.na"], T0)
     with pytest.raises(NotFound, match="没有代码为“nobody”的人员"):
         service.assign(ready, "wang.fang", item_id, "department", ["nobody"], T0)
-    with pytest.raises(InvalidInput, match="owns the current step"):  # 王芳 is the only office holder: step 1's owner
+    with pytest.raises(InvalidInput, match="请先把该角色交给其他人员"):  # 王芳 is the only office holder: step 1's owner
         service.unassign(ready, "li.ming", item_id, "office", ["wang.fang"], T0)
 
 

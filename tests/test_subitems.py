@@ -173,7 +173,7 @@ def test_the_council_not_waiting_closes_the_open_sub_items_with_a_reason(ready):
         assert ev.kind == "closed" and ev.actor == "li.ming" and ev.data["parent"] == parent
         k = service.show_item(s, service.OPERATOR, kid, when + timedelta(hours=3))
         assert k.finished and k.parent.closed and k.step.status == "closed"
-        with pytest.raises(InvalidInput, match=rf"item {kid} was closed at .* with its parent's step"):
+        with pytest.raises(InvalidInput, match=rf"事项 {kid} 已于 .* 随上级事项的环节关闭"):
             service.advance(s, "xu.na" if kid == kids[1] else "luo.gang", kid, "report", when + timedelta(hours=4),
                             fields={"measures_report": "迟到的报告"}, files=chain_files("report", "department_rectification"))
     # a closed sub-item never escalates

@@ -49,15 +49,15 @@ def test_paused_steps_do_not_escalate(ready):
 
 def test_pause_refusals(ready):
     item_id = new_item(ready)
-    with pytest.raises(InvalidInput, match="needs a reason"):
+    with pytest.raises(InvalidInput, match="需要说明理由"):
         service.pause(ready, "li.ming", item_id, " ", T0)
     with pytest.raises(NotPermitted, match=r"不能暂停.*应由主任会议（李明、郑宇）或工作委员会（马兰）办理"):
         service.pause(ready, "song.kai", item_id, "想停一下", T0)
     assert service.history(ready, service.OPERATOR, item_id)[-1].kind == "refused"
-    with pytest.raises(InvalidInput, match="is not paused"):
+    with pytest.raises(InvalidInput, match="环节没有挂起"):
         service.resume(ready, "li.ming", item_id, T0)
     service.pause(ready, "li.ming", item_id, "暂缓", T0)
-    with pytest.raises(InvalidInput, match="already paused"):
+    with pytest.raises(InvalidInput, match="起已挂起"):
         service.pause(ready, "li.ming", item_id, "再停", T0)
     with pytest.raises(NotPermitted):
         service.resume(ready, "song.kai", item_id, T0)
@@ -85,32 +85,32 @@ def test_extension_rejected_keeps_due(ready):
     r = service.request_extension(ready, "wang.fang", item_id, "理由", "2026-02-27", at("2026-01-20 10:00"))
     d = service.decide_extension(ready, "li.ming", r.id, False, at("2026-01-21 10:00"), "不同意")
     assert d.status == "rejected" and d.due == "2026-01-26 24:00"
-    with pytest.raises(InvalidInput, match="already rejected"):
+    with pytest.raises(InvalidInput, match="已由.*不同意"):
         service.decide_extension(ready, "li.ming", r.id, True, at("2026-01-21 11:00"))
 
 
 def test_extension_refusals(ready):
     item_id = new_item(ready)
-    with pytest.raises(NotPermitted, match="must be asked before the due time"):
+    with pytest.raises(NotPermitted, match="延期须在时限届满前申请"):
         service.request_extension(ready, "wang.fang", item_id, "晚了", "2026-03-01", at("2026-01-27 09:00"))
     assert service.history(ready, service.OPERATOR, item_id)[-1].kind == "refused"
     with pytest.raises(NotPermitted, match=r"只有承办方常委会办公室（王芳）可以申请"):
         service.request_extension(ready, "wu.min", item_id, "组长代提", "2026-03-01", at("2026-01-20 09:00"))
-    with pytest.raises(InvalidInput, match="must be after the current due day"):
+    with pytest.raises(InvalidInput, match="必须晚于现在的办理时限"):
         service.request_extension(ready, "wang.fang", item_id, "理由", "2026-01-20", at("2026-01-20 09:00"))
-    with pytest.raises(InvalidInput, match="needs a reason"):
+    with pytest.raises(InvalidInput, match="需要说明理由"):
         service.request_extension(ready, "wang.fang", item_id, "", "2026-03-01", at("2026-01-20 09:00"))
     with pytest.raises(InvalidInput, match="is not a date"):
         service.request_extension(ready, "wang.fang", item_id, "理由", "下个月", at("2026-01-20 09:00"))
     r = service.request_extension(ready, "wang.fang", item_id, "理由", "2026-03-01", at("2026-01-20 09:00"))
-    with pytest.raises(InvalidInput, match="still waiting for a decision"):
+    with pytest.raises(InvalidInput, match="尚待审批"):
         service.request_extension(ready, "wang.fang", item_id, "再来", "2026-03-02", at("2026-01-20 09:05"))
     with pytest.raises(NotPermitted, match="不能审批"):
         service.decide_extension(ready, "wu.min", r.id, True, at("2026-01-20 10:00"))
     with pytest.raises(NotFound):
         service.decide_extension(ready, "li.ming", 999, True, at("2026-01-20 10:00"))
     service.advance(ready, "wang.fang", item_id, "propose", at("2026-01-21 09:00"), fields={"topic": "x", "source": "社会关注"})
-    with pytest.raises(InvalidInput, match="has already ended"):
+    with pytest.raises(InvalidInput, match="环节已结束"):
         service.decide_extension(ready, "li.ming", r.id, True, at("2026-01-21 10:00"))
 
 

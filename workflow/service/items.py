@@ -111,7 +111,7 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
     holders_ids = directory.default_holders(tx, [u.id for u in unit_rows], list(defn.roles), organisation_id)
     for role, codes in (assign or {}).items():
         if role not in defn.roles:
-            raise InvalidInput(f"template '{defn.key}' has no role '{role}' (roles: {', '.join(defn.roles)})")
+            raise InvalidInput(f"流程“{defn.title}”没有角色“{common.shown(role)}”（可选：{'、'.join(defn.roles.values())}）")
         holders_ids[role] = [_active(tx, c).id for c in codes]
     held = {r for r, pids in holders_ids.items() if who.id in pids}
     authority.create(defn, who, held, (assign or {}).keys())
@@ -134,7 +134,7 @@ def create_in(tx: Tx, store: Store, actor: str, *, template: str, title: str, no
 def _active(tx: Tx, code: str) -> PersonRow:
     p = common.person(tx, code)
     if not p.active:
-        raise InvalidInput(f"{p.name} ({p.code}) is disabled and cannot be given a role")
+        raise InvalidInput(f"{p.name}（{p.code}）的账号已停用，不能授予角色")
     return p
 
 
@@ -176,15 +176,15 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
     who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
     item, step = locked.item, locked.step
     if item.finished_at is not None and step is not None and step.left_via == LEFT_WITH_PARENT:
-        raise InvalidInput(f"item {item.id} was closed at {fmt(item.finished_at)} with its parent's step: nothing more "
-                           f"is done on it", item=item.id, next="show_item")
+        raise InvalidInput(f"事项 {item.id} 已于 {fmt(item.finished_at)} 随上级事项的环节关闭，"
+                           f"不再办理", item=item.id, next="show_item")
     if held and expected is not None and trigger not in defn.triggers_from(item.state):
         common.check_version(item, expected)  # the move is gone because the item moved since the person looked
     candidates = authority.advance(defn, item.state, trigger, item.id, who, held, holders)
     state = defn.states[item.state]
     if step.status == StepStatus.PAUSED:
-        raise NotPermitted(f"step '{state.label}' of item {item.id} is paused since {fmt(step.paused_at)}: "
-                           f"resume it first", item=item.id, next="resume")
+        raise NotPermitted(f"事项 {item.id} 的「{state.label}」环节自 {fmt(step.paused_at)} 起挂起，"
+                           f"请先恢复", item=item.id, next="resume")
     common.not_backdated(now, locked)
     common.check_version(item, expected)
     asked_for = {f for t in candidates for f in t.requires}
@@ -338,9 +338,9 @@ def _change_role(tx: Tx, store: Store, actor: str, item_id: int, role: str, code
     if not who.admin:
         authority.require_role_on_item(defn, who, held, item.id, "分配角色")
     if role not in defn.roles:
-        raise InvalidInput(f"template '{defn.key}' has no role '{role}' (roles: {', '.join(defn.roles)})")
+        raise InvalidInput(f"流程“{defn.title}”没有角色“{common.shown(role)}”（可选：{'、'.join(defn.roles.values())}）")
     if not codes:
-        raise InvalidInput("name at least one person")
+        raise InvalidInput("请至少填写一位人员")
     authority.assign(defn, role, item.id, who, held, holders, codes, verb="grant" if add else "withdraw")
     common.not_backdated(now, locked)
     people = [_active(tx, c) if add else common.person(tx, c) for c in dict.fromkeys(codes)]
@@ -351,12 +351,12 @@ def _change_role(tx: Tx, store: Store, actor: str, item_id: int, role: str, code
     else:
         not_holding = [p for p in people if p.id not in current]
         if not_holding:
-            raise InvalidInput(f"{'、'.join(p.name for p in not_holding)} do not hold {defn.role_label(role)} ({role}) on item {item.id}")
+            raise InvalidInput(f"{'、'.join(p.name for p in not_holding)}在事项 {item.id} 中并未担任{defn.role_label(role)}")
         added, removed = [], people
     owner_step = role == defn.states[item.state].owner and step is not None and step.left_at is None
     if owner_step and removed and not (set(current) - {p.id for p in removed}) and not added:
-        raise InvalidInput(f"{defn.role_label(role)} ({role}) owns the current step '{defn.states[item.state].label}' of item "
-                           f"{item.id}: give the role to someone else first", item=item.id, role=role, next="reassign")
+        raise InvalidInput(f"{defn.role_label(role)}承办事项 {item.id} 当前的「{defn.states[item.state].label}」环节，"
+                           f"请先把该角色交给其他人员", item=item.id, role=role, next="reassign")
     item_store.remove_assignments(tx, item.id, role, [p.id for p in removed])
     item_store.add_assignments(tx, item.id, {role: [p.id for p in added]}, now, actor)
     item_store.update_item(tx, item.id, version=item.version + 1, updated_at=now)

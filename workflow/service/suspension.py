@@ -68,7 +68,7 @@ class ExtensionDecided:
 
 def _reason(reason: str | None, what: str) -> str:
     if not reason or not reason.strip():
-        raise InvalidInput(f"{what} needs a reason", field="reason", parameter="reason")
+        raise InvalidInput(f"{what}需要说明理由", field="reason", parameter="reason")
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"理由有 {len(reason)} 个字，最多 {MAX_REASON} 个")
     return common.text_in(reason.strip(), "理由")
@@ -76,7 +76,7 @@ def _reason(reason: str | None, what: str) -> str:
 
 def pause(store: Store, actor: str, item_id: int, reason: str, now: datetime) -> Paused:
     """Suspend the item's open step: its clock stops, it does not escalate and no move is made until resumed."""
-    reason = _reason(reason, "pausing a step")
+    reason = _reason(reason, "挂起")
 
     def run(tx: Tx) -> Paused:
         who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
@@ -84,9 +84,9 @@ def pause(store: Store, actor: str, item_id: int, reason: str, now: datetime) ->
         state = defn.states[item.state]
         authority.pause(defn, state, item_id, who, held, holders, "pause")
         if item.finished_at:
-            raise InvalidInput(f"item {item_id} is finished; there is nothing to pause")
+            raise InvalidInput(f"事项 {item_id} 已办结，无需挂起")
         if step.status == StepStatus.PAUSED:
-            raise InvalidInput(f"step '{state.label}' of item {item_id} is already paused since {fmt(step.paused_at)}")
+            raise InvalidInput(f"事项 {item_id} 的「{state.label}」环节自 {fmt(step.paused_at)} 起已挂起")
         common.not_backdated(now, locked)
         item_store.update_step(tx, step.id, status=StepStatus.PAUSED, paused_at=now, next_escalation_at=None)
         item_store.update_item(tx, item.id, version=item.version + 1, paused_at=now, updated_at=now)
@@ -108,7 +108,7 @@ def resume(store: Store, actor: str, item_id: int, now: datetime, reason: str | 
         state = defn.states[item.state]
         authority.pause(defn, state, item_id, who, held, holders, "resume")
         if step.status != StepStatus.PAUSED:
-            raise InvalidInput(f"step '{state.label}' of item {item_id} is not paused")
+            raise InvalidInput(f"事项 {item_id} 的「{state.label}」环节没有挂起")
         common.not_backdated(now, locked)
         cal = common.calendar(tx, defn, locked.calendar_digest)
         unit = state.deadline.unit if state.deadline else "hours"
@@ -134,10 +134,10 @@ def resume(store: Store, actor: str, item_id: int, now: datetime, reason: str | 
 def request_extension(store: Store, actor: str, item_id: int, reason: str, new_date: date | str,
                       now: datetime) -> ExtensionRequested:
     """The step's owner asks, before the due time, for a later last day; an approver decides."""
-    reason = _reason(reason, "an extension request")
+    reason = _reason(reason, "延期申请")
     wanted = parse_date(new_date, "new date")
     if not 1970 <= wanted.year <= 2199:
-        raise InvalidInput(f"new date {wanted} is outside the years 1970–2199")
+        raise InvalidInput(f"延期日期 {wanted} 超出 1970–2199 年")
 
     def run(tx: Tx) -> ExtensionRequested:
         who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
@@ -145,18 +145,18 @@ def request_extension(store: Store, actor: str, item_id: int, reason: str, new_d
         state = defn.states[item.state]
         authority.request_extension(defn, state, item_id, who, held, holders)
         if item.finished_at:
-            raise InvalidInput(f"item {item_id} is finished (since {fmt(item.finished_at)}): there is no due time to extend")
+            raise InvalidInput(f"事项 {item_id} 已于 {fmt(item.finished_at)} 办结，没有可延期的时限")
         if step.due_at is None:
-            raise InvalidInput(f"step '{state.label}' of item {item_id} has no due time to extend")
+            raise InvalidInput(f"事项 {item_id} 的「{state.label}」环节没有办理时限，无需延期")
         common.not_backdated(now, locked)
         if now >= step.due_at:
-            raise NotPermitted(f"step '{state.label}' of item {item_id} was due {fmt(step.due_at)}: an extension must be "
-                               "asked before the due time")
+            raise NotPermitted(f"事项 {item_id} 的「{state.label}」环节办理时限为 {fmt(step.due_at)}，"
+                               "延期须在时限届满前申请")
         if wanted <= last_day(step.due_at):
-            raise InvalidInput(f"the new date {wanted} must be after the current due day {last_day(step.due_at)}")
+            raise InvalidInput(f"延期日期 {wanted} 必须晚于现在的办理时限 {last_day(step.due_at)}")
         pending = ext_store.pending_for_step(tx, step.id)
         if pending is not None:
-            raise InvalidInput(f"extension request {pending.id} for this step is still waiting for a decision")
+            raise InvalidInput(f"本环节的延期申请 #{pending.id} 尚待审批")
         req_id = ext_store.insert_request(tx, item_id=item.id, step_id=step.id, by=actor, at=now, reason=reason,
                                           old_due_at=step.due_at, new_date=wanted)
         item_store.update_item(tx, item.id, updated_at=now)
@@ -182,8 +182,8 @@ def decide_extension(store: Store, actor: str, request_id: int, approve: bool, n
     with store.read() as tx:
         req0 = ext_store.get(tx, request_id)
         if req0 is None or item_id is not None and req0.item_id != item_id:
-            raise NotFound(f"extension request {request_id} does not exist"
-                           + (f" on item {item_id}" if item_id is not None else ""))
+            raise NotFound((f"事项 {item_id} " if item_id is not None else "")
+                           + f"没有延期申请 #{request_id}")
         item_id = req0.item_id
 
     def run(tx: Tx) -> ExtensionDecided:
@@ -192,13 +192,13 @@ def decide_extension(store: Store, actor: str, request_id: int, approve: bool, n
         req = ext_store.get(tx, request_id)
         step = item_store.step_by_id(tx, req.step_id)
         if step.state not in defn.states:  # a step left before a live migration renamed its state
-            raise InvalidInput(f"extension request {request_id}: its step '{step.state}' of item {item.id} has already ended")
+            raise InvalidInput(f"延期申请 #{request_id} 所在的环节已结束")
         state = defn.states[step.state]
         authority.decide_extension(defn, state, item.id, who, held, holders, req.requested_by)
         if req.status != ExtensionStatus.PENDING:
-            raise InvalidInput(f"extension request {request_id} was already {req.status} by {req.decided_by}")
+            raise InvalidInput(f"延期申请 #{request_id} 已由{req.decided_by}{'同意' if req.status == 'approved' else '不同意'}")
         if step.left_at is not None:
-            raise InvalidInput(f"extension request {request_id}: step '{state.label}' has already ended")
+            raise InvalidInput(f"延期申请 #{request_id} 所在的「{state.label}」环节已结束")
         common.not_backdated(now, locked)
         status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
         ext_store.decide(tx, request_id, status=status, by=actor, at=now, comment=comment)
