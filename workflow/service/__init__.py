@@ -113,7 +113,6 @@ from .together import (
     Returned,
     acknowledge,
     comment,
-    comments,
     remind,
     return_item,
 )
@@ -177,7 +176,7 @@ __all__ = ["Settings", "Store", "database_url", "load_settings", "open_store", "
            "VerifyResult",
            "VersionInfo",
            "Viewer",
-           "add_activity", "Commented", "Reminded", "comment", "comments", "remind", "Acknowledged", "Returned", "acknowledge",
+           "add_activity", "Commented", "Reminded", "comment", "remind", "Acknowledged", "Returned", "acknowledge",
            "return_item",
            "add_meeting",
            "advance",

@@ -9,10 +9,8 @@ from datetime import datetime
 from .. import authority, notice_data
 from ..calendar import TZ
 from ..errors import Conflict, InvalidInput
-from ..present import fmt
-from ..store import Store, Tx, directory
+from ..store import Store, Tx
 from ..store import audit as audit_store
-from ..store import items as item_store
 from ..store import outbox as outbox_store
 from . import common
 
@@ -33,39 +31,34 @@ class Reminded:
     to: list[str]  # names of its owners, reminded
 
 
-@dataclass
-class Comment:
-    seq: int
-    at: str
-    by: str
-    by_name: str
-    text: str
-
-
 def _owners(defn, item, holders, who=None) -> list:
     state = defn.states[item.state]
     return [(defn.role_label(state.owner), p) for p in holders.get(state.owner or "", []) if who is None or p.id != who.id]
 
 
+def _said(value: str | None, what: str, empty: str, name: str) -> str:
+    """Free text a person wrote (a comment, a reason): stripped, not empty, no control characters, ≤ MAX_COMMENT."""
+    text = common.text_in(str(value or ""), what).strip()
+    if not text:
+        raise InvalidInput(empty, field=name, parameter=name)
+    if len(text) > MAX_COMMENT:
+        raise InvalidInput(f"{what}有 {len(text)} 个字，最多 {MAX_COMMENT} 个", field=name, parameter=name)
+    return text
+
+
 def comment(store: Store, actor: str, item_id: int, text: str, now: datetime) -> Commented:
     """Add a comment to the item's thread: anyone holding a role on the item (or an administrator); the current
     step's owners (but the writer) are told by a notice; the comment is an audit event of the item."""
-    text = common.text_in(str(text or ""), "留言").strip()
-    if not text:
-        raise InvalidInput("留言不能为空", field="text", parameter="text")
-    if len(text) > MAX_COMMENT:
-        raise InvalidInput(f"留言有 {len(text)} 个字，最多 {MAX_COMMENT} 个", field="text", parameter="text")
+    text = _said(text, "留言", "留言不能为空", "text")
 
     def work(tx: Tx) -> Commented:
-        who = common.acting(tx, actor)
-        item = common.item(tx, item_id)
-        defn = common.definition(tx, item.template_version_id)
-        holders = item_store.holders(tx, item.id)
-        authority.comment(defn, who, authority.roles_held(holders, who.id), item.id, holders)
+        who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
+        item = locked.item
+        authority.comment(defn, who, held, item.id, holders)
         seq = audit_store.append(tx, at=now, actor=who.code, kind="commented", item_id=item.id, from_state=item.state,
                                  to_state=item.state, data={"text": text})
         notified = []
-        step = item_store.step_by_id(tx, item.current_step_id) if item.current_step_id and not item.finished_at else None
+        step = locked.step if item.finished_at is None else None
         if step is not None and (to := _owners(defn, item, holders, who)):
             rows, _missing = notice_data.message_rows(notice="comment", key=f"c{seq}", to=to, cc=[], defn=defn, item=item,
                                                       step=step, holders=holders, now=now, settings=store.settings,
@@ -76,27 +69,16 @@ def comment(store: Store, actor: str, item_id: int, text: str, now: datetime) ->
     return common.guarded(store, actor, now, "comment", item_id, work)
 
 
-def comments(tx: Tx, item_id: int) -> list[Comment]:
-    """The item's thread, oldest first (the caller has checked that the reader may see the item)."""
-    events = [e for e in audit_store.of_item(tx, item_id) if e.kind == "commented"]
-    names = directory.names_of(tx, {e.actor for e in events if e.actor})
-    return [Comment(e.seq, fmt(e.at), e.actor or "", names.get(e.actor or "", e.actor or ""), e.data.get("text", ""))
-            for e in events]
-
-
 def remind(store: Store, actor: str, item_id: int, now: datetime) -> Reminded:
     """催办: the office or the item's group lead sends the current step's owners a reminder now, through the
     outbox; at most once a day (Asia/Shanghai) per step — a second the same day is a Conflict and sends nothing."""
 
     def work(tx: Tx) -> Reminded:
-        who = common.acting(tx, actor)
-        item = common.item(tx, item_id)
-        defn = common.definition(tx, item.template_version_id)
-        holders = item_store.holders(tx, item.id)
-        authority.remind(defn, who, authority.roles_held(holders, who.id), item.id, holders)
-        if item.finished_at is not None or not item.current_step_id:
+        who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
+        item, step = locked.item, locked.step
+        authority.remind(defn, who, held, item.id, holders)
+        if item.finished_at is not None or step is None:
             raise InvalidInput(f"事项 {item.id} 已办结，无需催办", item=item.id)
-        step = item_store.step_by_id(tx, item.current_step_id)
         label = defn.states[item.state].label
         to = _owners(defn, item, holders)
         if not to:
@@ -132,33 +114,29 @@ class Returned:
     notified: list[str]  # the office's people told to reassign
 
 
-def _owned_step(tx: Tx, who, item_id: int, verb: str):
-    """(item, definition, holders, the current step) locked, when `who` holds the step's owner role (or NotPermitted)."""
-    locked = item_store.lock(tx, item_id)
-    if locked is None:
-        common.item(tx, item_id)  # NotFound
+def _owned_step(tx: Tx, actor: str, item_id: int, verb: str):
+    """(who, item, definition, holders, the current step), the item locked, when the actor holds the step's
+    owner role (or NotPermitted)."""
+    who, locked, defn, holders, held = common.load_act(tx, actor, item_id)
     item, step = locked.item, locked.step
-    defn = common.definition(tx, item.template_version_id)
-    holders = item_store.holders(tx, item.id)
     if item.finished_at is not None or step is None:
         raise InvalidInput(f"事项 {item.id} 已办结，无需{verb}", item=item.id)
-    authority.own_step(defn, who, authority.roles_held(holders, who.id), item, holders, verb)
-    return item, defn, holders, step
+    authority.own_step(defn, who, held, item, holders, verb)
+    return who, item, defn, holders, step
 
 
-def acknowledged_steps(tx: Tx, item_id: int) -> set[int]:
-    """The ids of the item's steps that their owners acknowledged (签收)."""
-    return {e.data.get("step_id") for e in audit_store.of_item(tx, item_id) if e.kind == "acknowledged"}
+def acknowledged_steps(events) -> set[int]:
+    """The ids of the steps their owners acknowledged (签收), among an item's audit events."""
+    return {e.data.get("step_id") for e in events if e.kind == "acknowledged"}
 
 
 def acknowledge(store: Store, actor: str, item_id: int, now: datetime) -> Acknowledged:
     """签收: the current step's owner acknowledges that the step is his to do; once a step (again: Conflict)."""
 
     def work(tx: Tx) -> Acknowledged:
-        who = common.acting(tx, actor)
-        item, defn, _holders, step = _owned_step(tx, who, item_id, "签收")
+        who, item, defn, _holders, step = _owned_step(tx, actor, item_id, "签收")
         label = defn.states[item.state].label
-        if step.id in acknowledged_steps(tx, item.id):
+        if step.id in acknowledged_steps(audit_store.of_item(tx, item.id)):
             raise Conflict(f"事项 {item.id} 的「{label}」环节已签收", item=item.id)
         audit_store.append(tx, at=now, actor=who.code, kind="acknowledged", item_id=item.id, from_state=item.state,
                            to_state=item.state, data={"step_id": step.id})
@@ -169,15 +147,10 @@ def acknowledge(store: Store, actor: str, item_id: int, now: datetime) -> Acknow
 def return_item(store: Store, actor: str, item_id: int, reason: str, now: datetime) -> Returned:
     """退回: the current step's owner says the item is not his (misassigned), with a reason; the item's office is
     told by a 退回通知 to give the owner role to the right unit (`assign --replace`); the step keeps running."""
-    reason = common.text_in(str(reason or ""), "退回理由").strip()
-    if not reason:
-        raise InvalidInput("请说明退回理由", field="reason", parameter="reason")
-    if len(reason) > MAX_COMMENT:
-        raise InvalidInput(f"退回理由有 {len(reason)} 个字，最多 {MAX_COMMENT} 个", field="reason", parameter="reason")
+    reason = _said(reason, "退回理由", "请说明退回理由", "reason")
 
     def work(tx: Tx) -> Returned:
-        who = common.acting(tx, actor)
-        item, defn, holders, step = _owned_step(tx, who, item_id, "退回")
+        who, item, defn, holders, step = _owned_step(tx, actor, item_id, "退回")
         label = defn.states[item.state].label
         office = [(defn.role_label("office"), p) for p in holders.get("office", []) if p.id != who.id]
         if not office:

@@ -14,6 +14,7 @@ from ...store import ExtensionStatus, Store, directory
 from ...store import audit as audit_store
 from ...store import items as item_store
 from .. import common
+from ..together import acknowledged_steps
 from .files import files_in, shown_in
 from .items import detail, history_in, load
 from .shapes import ItemPage
@@ -54,7 +55,7 @@ def item_page(store: Store, viewer: Viewer, item_id: int, now: datetime) -> Item
         shown = shown_in(tx, item, defn, documents)
         slips = slips_in(tx, item, issuer_of(store, tx, item), events)
         owns = item.finished_at is None and bool(state.owner and state.owner in held)
-        acknowledged = item.current_step_id in {e.data.get("step_id") for e in events if e.kind == "acknowledged"}
+        acknowledged = item.current_step_id in acknowledged_steps(events)
     return ItemPage(
         detail=d, history=hist, moves=moves,
         may_pause=running and bool(held & set(state.pause_roles)),
