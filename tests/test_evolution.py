@@ -119,7 +119,7 @@ def test_refusals_name_the_item_and_change_nothing(ready, tmp_path):
         service.migrate(s, "li.ming", "special_supervision", str(v2), at("2026-01-09 09:00"), mapping={"research": "inspection"})
     with s.read() as tx:  # the refusal is in the trail
         assert tx.execute(select(AuditEvent.data).where(AuditEvent.kind == "refused", AuditEvent.actor == "li.ming")).scalars().all()
-    with pytest.raises(NotFound, match="has no version 'ffff'"):
+    with pytest.raises(NotFound, match="没有版本“ffff”"):
         service.migrate(s, ADMIN, "special_supervision", "ffff", at("2026-01-09 09:00"))
     with pytest.raises(NotFound, match="没有已发布的流程模板“nope”"):
         service.migrate(s, ADMIN, "nope", "1", at("2026-01-09 09:00"))
@@ -129,7 +129,7 @@ def test_refusals_name_the_item_and_change_nothing(ready, tmp_path):
         service.parse_map(["research"])
     v3 = publish(s, tmp_path, renamed().replace("  plan_doc: {type: text, label: 工作方案文号}\n", "")
                  .replace(", requires: [plan_doc]", ""), "v3.yaml")
-    with pytest.raises(InvalidInput, match=rf"nothing migrated: item {item}: the target has no field plan_doc"):
+    with pytest.raises(InvalidInput, match=rf"没有迁移任何事项：事项 {item}：目标版本没有字段 plan_doc"):
         service.migrate(s, ADMIN, "special_supervision", str(v3), at("2026-01-09 09:00"), mapping={"research": "inspection"},
                         apply=True)
     with s.read() as tx:

@@ -27,7 +27,7 @@ def test_foreign_tables_are_refused(tmp_path):
     with eng.begin() as c:
         c.execute(text("CREATE TABLE invoices (id INTEGER)"))
     eng.dispose()
-    with pytest.raises(SchemaOutdated, match="not wuzhuan's"):
+    with pytest.raises(SchemaOutdated, match="不属于 wuzhuan"):
         Store(url)
 
 

@@ -372,3 +372,26 @@ def test_a_unit_naming_an_organisation_nobody_registered_is_a_located_error_and_
             tmp_path, "new.one,新人,new@dc.example.gov.cn,nx-office,南乡办公室,office,office,是,nanxiang"), T0)
     assert "people.csv:2:" in str(e.value) and "组织“nanxiang”" in str(e.value)
     assert len(service.list_people(s)) == before
+
+
+def test_an_administrator_migrates_his_organisations_items_and_leaves_another_s_alone(two, tmp_path):
+    """The demo's docs ran `items migrate --apply` as the city's administrator: the plan listed 东城区's item, the
+    apply then stopped at it ("事项 14 不存在") after moving the city's. Now the plan holds only what he may see."""
+    from datetime import timedelta
+
+    s, city, dc = two
+    text = (ROOT / "definitions" / "special_supervision.yaml").read_text("utf-8").replace("title: 专项监督（五专全链条）",
+                                                                                          "title: 专项监督（新版）")
+    (tmp_path / "v2.yaml").write_text(text, encoding="utf-8")
+    v2 = service.publish(s, "wang.fang", tmp_path / "v2.yaml", T0 + timedelta(minutes=1)).version
+    later = T0 + timedelta(minutes=2)
+    plan = service.migrate(s, "wang.fang", "special_supervision", str(v2), later)
+    assert city in [p.item for p in plan.items] and dc not in [p.item for p in plan.items]
+    done = service.migrate(s, "wang.fang", "special_supervision", str(v2), later, apply=True)
+    assert all(p.applied for p in done.items)
+    from workflow.store import items as item_store
+
+    with s.read() as tx:  # 东城区's item stays on its version; the city's moved
+        assert item_store.get(tx, dc).template_version_id != v2 and item_store.get(tx, city).template_version_id == v2
+    with pytest.raises(NotFound, match=f"事项 {dc} 不存在"):
+        service.migrate(s, "wang.fang", "special_supervision", str(v2), later, items=[dc])

@@ -70,10 +70,11 @@ def resolve_version(tx: Tx, key: str, version: str) -> tuple[int, Definition, st
     if not found and len(text) >= 4 and all(c in "0123456789abcdef" for c in text):
         found = [v for v in rows if v.content_hash.startswith(text)]
     if not found:
-        raise NotFound(f"template '{key}' has no version '{common.shown(version)}' "
-                       f"(versions: {', '.join(f'{v.id} ({v.content_hash[:12]})' for v in rows)})")
+        raise NotFound(f"流程模板“{key}”没有版本“{common.shown(version)}”"
+                       f"（已有版本：{'、'.join(f'{v.id}（{v.content_hash[:12]}）' for v in rows)}）", template=key)
     if len(found) > 1:
-        raise InvalidInput(f"'{version}' is the start of {len(found)} versions' hashes of '{key}': give more of it")
+        raise InvalidInput(f"“{common.shown(version)}”是流程模板“{key}”的 {len(found)} 个版本哈希的开头：请多写几位",
+                           template=key)
     return found[0].id, common.definition_of(found[0]), found[0].content_hash
 
 
@@ -95,17 +96,17 @@ def _values_fit(defn: Definition, values: dict[str, Any]) -> str | None:
     """Why the item's values do not fit the target's fields (None when they do)."""
     unknown = sorted(k for k in values if k not in defn.fields)
     if unknown:
-        return f"the target has no field {', '.join(unknown)}"
+        return f"目标版本没有字段 {'、'.join(unknown)}"
     for name, v in values.items():
         spec = defn.fields[name]
         if v is None:
             continue
         if spec.type == "choice" and str(v) not in [str(c) for c in spec.choices]:
-            return f"field '{name}' holds '{v}', not one of the target's choices ({', '.join(map(str, spec.choices))})"
+            return f"字段“{spec.label}”（{name}）的值“{v}”不在目标版本的选项（{'、'.join(map(str, spec.choices))}）之中"
         if spec.type in ("integer",) and not isinstance(v, int):
-            return f"field '{name}' holds '{v}', not a whole number as the target wants"
+            return f"字段“{spec.label}”（{name}）的值“{v}”不是目标版本要求的整数"
         if spec.type in ("list", "units") and not isinstance(v, list):
-            return f"field '{name}' holds one value; the target wants a list"
+            return f"字段“{spec.label}”（{name}）只有一个值，目标版本要求一组值"
     return None
 
 
@@ -126,18 +127,19 @@ def _plan_item(tx: Tx, item: ItemRow, step: StepRow, old: Definition, new: Defin
         return refuse(f"事项 {item.id} 处于环节“{old.states[item.state].label}”（{item.state}），目标版本没有环节"
                       f"“{target}”：请指明它对应新版本的哪个环节")
     if state.final:
-        return refuse(f"item {item.id} is open at '{item.state}'; '{target}' is a final state of the target")
+        return refuse(f"事项 {item.id} 尚在环节“{old.states[item.state].label}”（{item.state}）办理中，而“{target}”"
+                      "是目标版本的结束环节")
     p.to_label = state.label
     held = sorted(r for r, ps in holders.items() if ps and r not in new.roles)
     if held:
-        return refuse(f"item {item.id}: the target has no role {', '.join(held)}, which people hold on the item")
+        return refuse(f"事项 {item.id}：有人在该事项上担任 {'、'.join(held)}，目标版本没有这些角色")
     if state.owner and not any(p_.active for p_ in holders.get(state.owner, [])):
-        return refuse(f"item {item.id}: nobody holds {new.role_label(state.owner)} ({state.owner}), the owner of "
-                      f"'{state.label}' in the target: give the role first (`items assign {item.id} {state.owner} PERSON`)")
-    for what, values in (("", item.fields), (" (this round)", step.fields or {})):
+        return refuse(f"事项 {item.id}：目标版本的环节“{state.label}”由{new.role_label(state.owner)}（{state.owner}）办理，"
+                      "该事项上无人担任这一角色：请先为事项指定该角色的人员")
+    for what, values in (("", item.fields), ("（本轮）", step.fields or {})):
         why = _values_fit(new, values)
         if why:
-            return refuse(f"item {item.id}{what}: {why}")
+            return refuse(f"事项 {item.id}{what}：{why}")
     claimed = esc_store.fired(tx, step.id)
     p.rungs_claimed = claimed
     indices = [i for i, r in enumerate(state.ladder) if r.name in claimed]
@@ -167,12 +169,18 @@ def migrate(store: Store, actor: str, template: str, version: str, now: datetime
     common.guarded(store, actor, now, "migrate items", None,  # a refusal is audited
                    lambda tx: administrator(tx, actor, "把事项迁移到模板的其他版本"))
     with store.read() as tx:
+        who = common.acting(tx, actor)
         to_id, new, to_hash = resolve_version(tx, template, version)
         unknown = sorted({v for v in mapping.values() if v not in new.states})
         if unknown:
             raise InvalidInput(f"环节对应中的 {'、'.join(unknown)} 不是“{template}”第 {to_id} 版的环节"
                                f"（它的环节：{'、'.join(new.states)}）", states=unknown, parameter="map")
-        candidates = _candidates(tx, template, to_id, items)
+        # an administrator migrates the items he may see (his organisation's): another 人大's are its own to move
+        found = _candidates(tx, template, to_id, items)
+        hidden = [i.id for i in found if not common.may_see(tx, who, i.id)]
+        if items and hidden:
+            raise NotFound(f"事项 {hidden[0]} 不存在", item=hidden[0])
+        candidates = [i for i in found if i.id not in hidden]
         plans = []
         for item in candidates:
             step = item_store.step_by_id(tx, item.current_step_id)
@@ -181,7 +189,7 @@ def migrate(store: Store, actor: str, template: str, version: str, now: datetime
     problems = [p.problem for p in plans if p.problem]
     if problems:
         unmapped = sorted({p.from_state for p in plans if p.problem and mapping.get(p.from_state, p.from_state) not in new.states})
-        raise InvalidInput("nothing migrated: " + "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else ""),
+        raise InvalidInput("没有迁移任何事项：" + "；".join(problems[:20]) + (f"；另有 {len(problems) - 20} 项" if len(problems) > 20 else ""),
                            problems=len(problems), unmapped=unmapped, **({"parameter": "map"} if unmapped else {}))
     result = MigrationPlan(template, to_id, to_hash, mapping, apply, plans)
     if not apply:
@@ -192,7 +200,7 @@ def migrate(store: Store, actor: str, template: str, version: str, now: datetime
             done.append(_apply_one(store, actor, p.item, new, to_id, mapping, now))
         except WuzhuanError as e:  # the items before stay migrated (each in its own transaction): say which
             moved = [str(x.item) for x in done if x.applied]
-            e.args = (f"{e} — {'items ' + ', '.join(moved) + ' were migrated before it' if moved else 'nothing was migrated'}",)
+            e.args = (f"{e}（{'在它之前已迁移事项 ' + '、'.join(moved) if moved else '没有迁移任何事项'}）",)
             raise
     result.items = done
     return result
@@ -204,11 +212,11 @@ def _candidates(tx: Tx, template: str, to_id: int, ids: list[int] | None) -> lis
         for i in dict.fromkeys(ids):
             item = item_store.get(tx, i)
             if item is None:
-                raise NotFound(f"item {i} does not exist")
+                raise NotFound(f"事项 {i} 不存在", item=i)
             if item.template_key != template:
-                raise InvalidInput(f"item {i} is a '{item.template_key}' item, not '{template}'")
+                raise InvalidInput(f"事项 {i} 属于模板“{item.template_key}”，不是“{template}”", item=i)
             if item.finished_at is not None:
-                raise InvalidInput(f"item {i} is finished: a finished item keeps the version it ran on")
+                raise InvalidInput(f"事项 {i} 已办结：办结的事项保留它运行时的版本", item=i)
             if item.template_version_id != to_id:
                 out.append(item)
         return out
@@ -229,7 +237,7 @@ def _apply_one(store: Store, actor: str, item_id: int, new: Definition, to_id: i
         old = common.definition(tx, item.template_version_id)
         p, values = _plan_item(tx, item, step, old, new, to_id, mapping, locked.calendar_digest)
         if values is None:
-            raise InvalidInput(p.problem or f"item {item_id} cannot be migrated")
+            raise InvalidInput(p.problem or f"事项 {item_id} 无法迁移", item=item_id)
         item_store.update_step(tx, step.id, **values)
         item_store.update_item(tx, item.id, template_version_id=to_id, state=values["state"],
                                owner_role=new.states[values["state"]].owner, due_at=values["due_at"],

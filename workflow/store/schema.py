@@ -51,7 +51,11 @@ def migrating(engine: Engine) -> Iterator:
     on SQLite with foreign keys checked once at the end (a table rebuilt by a migration drops and recreates rows
     others refer to), so that a failure anywhere leaves the file as it was."""
     sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as conn:
+    try:
+        connection = engine.connect()
+    except Exception as e:  # a server that cannot be reached is Unavailable (exit 2, HTTP 503), not a bug
+        raise (translated(e, where_of(engine), engine.dialect.name) or e) from e
+    with connection as conn:
         if sqlite:  # PRAGMA foreign_keys is ignored inside a transaction: it is set on the bare connection
             conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         try:
@@ -133,7 +137,7 @@ def ensure_schema(engine: Engine, may_migrate: bool = True) -> None:
             migrate(conn)
         return
     if rev is None:
-        raise SchemaOutdated(f"{where_of(engine)} holds tables that are not wuzhuan's; use another database")
+        raise SchemaOutdated(f"数据库 {where_of(engine)} 里已有不属于 wuzhuan 的表：请换一个数据库")
     raise SchemaOutdated(f"数据库结构为第 {rev} 版，本程序需要第 {HEAD} 版：请先升级数据库", revision=rev, needs=HEAD,
                          next="upgrade_schema")
 
