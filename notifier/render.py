@@ -95,7 +95,7 @@ def sample_context() -> dict[str, Any]:
         "step": {"name": "rectification", "label": "整改落实", "owner_role": "承办部门", "owner_role_id": "department",
                  "owners": ["示例承办人"], "entered": "2026-03-01 09:00", "due": "2026-06-01 24:00", "due_rule": "进入后3个月"},
         "rung": {"name": "blue", "label": "蓝色督办单", "meaning": "已到办理时限"},
-        "days_late": 3, "days_left": 0, "overdue": "3日",
+        "days_late": 3, "days_left": 0, "overdue": "3个工作日",
         "recipient": {"name": "示例承办人", "email": "someone@example.org"},
         "to": [{"name": "示例承办人", "email": "someone@example.org", "role": "承办部门"}],
         "cc": [{"name": "示例组长", "email": "lead@example.org", "role": "专项监督小组组长"}],

@@ -71,8 +71,36 @@ def test_the_blue_slip_at_the_deadline_asks_for_no_reason_and_says_how_late(link
     service.sweep(s, at("2026-01-27 09:00"))  # nine hours after the due time
     m = next(m for m in sent(s, at("2026-01-27 09:01")) if "蓝色" in m["Subject"])
     text = m.get_body(("plain",)).get_content()
-    assert "现已超过时限 9小时，尚未办结" in text and "逾期原因" not in text and "现已到期" not in text
+    # nine hours into a working day counts as the workbench counts it (a working day has begun), not as "9小时"
+    assert "现已超过时限 1个工作日，尚未办结" in text and "逾期原因" not in text and "现已到期" not in text
     assert "（已到办理时限尚未办结。）" in text  # the colour's meaning in this template
+
+
+def test_the_slip_and_the_item_page_count_late_time_the_same_way(linked):
+    """The red slip said "超时 16日" (calendar days) while the workbench said "已逾期 N 个工作日": one count now."""
+    s = linked
+    item = new_item(s)  # due 2026-01-26 24:00 (a Monday)
+    service.sweep(s, at("2026-02-09 09:00"))  # two weeks later: 10 working days have begun, 14 calendar days
+    m = next(m for m in sent(s, at("2026-02-09 09:01")) if "红色" in m["Subject"])
+    from workflow.service import reads
+
+    page = reads.item_page(s, "wang.fang", item, at("2026-02-09 09:00"))
+    assert page.overdue_workdays == 10
+    assert m["Subject"].endswith("超时 10个工作日") and "现已超过时限 10个工作日" in m.get_body(("plain",)).get_content()
+
+
+def test_a_late_step_before_the_first_working_day_has_begun_counts_hours():
+    from datetime import UTC, datetime
+
+    from workflow.calendar import EVERY_DAY, build_calendar
+    from workflow.notice_data import overdue_text
+
+    cal = build_calendar()
+    due = datetime(2026, 1, 30, 16, 0, tzinfo=UTC)  # Friday 24:00 in Beijing
+    assert overdue_text(cal, due, datetime(2026, 1, 31, 2, 0, tzinfo=UTC)) == "10小时"  # Saturday 10:00
+    assert overdue_text(cal, due, datetime(2026, 2, 2, 2, 0, tzinfo=UTC)) == "1个工作日"  # Monday 10:00
+    assert overdue_text(EVERY_DAY, due, datetime(2026, 2, 2, 2, 0, tzinfo=UTC)) == "3日"  # `calendar: none`
+    assert overdue_text(EVERY_DAY, due, due) == ""
 
 
 def test_reminders_go_before_the_deadline_and_are_not_numbered(linked):

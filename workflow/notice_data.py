@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .calendar import EVERY_DAY, WorkCalendar, overdue_workdays
 from .channels import CHANNELS, Reader
 from .definition import OWNER, WATCH, WATCH_LABEL, Definition
 from .present import fmt
@@ -103,15 +104,20 @@ def documents(defn: Definition, item: Any, state: str, base_url: str | None) -> 
     return out
 
 
-def overdue_text(due: datetime | None, now: datetime) -> str:
-    """How long past the due time, in words: "9小时", "3日" ("" when not late)."""
+def overdue_text(cal: WorkCalendar, due: datetime | None, now: datetime) -> str:
+    """How long past the due time, counted as the workbench counts it (calendar.overdue_workdays): "3个工作日"
+    (every day counts for a template on `calendar: none`: "3日"); "9小时" before a working day has begun; ""
+    when not late."""
     if due is None or now <= due:
         return ""
-    hours = int((now - due).total_seconds() // 3600)
-    return f"{hours}小时" if hours < 24 else f"{hours // 24}日"
+    days = overdue_workdays(cal, due, now)
+    if days:
+        return f"{days}日" if cal is EVERY_DAY else f"{days}个工作日"
+    return f"{max(1, int((now - due).total_seconds() // 3600))}小时"
 
 
 def context(defn: Definition, item: Any, step: Any, holders: dict[str, list[Holder]], now: datetime, *, org: str,
+            cal: WorkCalendar,
             contact_roles: tuple[str, ...] = (), base_url: str | None = None, **extra: Any) -> dict[str, Any]:
     """The data every notice renders from (docs/escalation.md lists it; notifier.render.sample_context has its shape)."""
     state = defn.states[step.state]
@@ -129,7 +135,7 @@ def context(defn: Definition, item: Any, step: Any, holders: dict[str, list[Hold
                  "owner_role_id": state.owner or "", "owners": owners, "entered": fmt(step.entered_at),
                  "due": fmt(step.due_at), "due_rule": step.due_rule or "无时限"},
         "rung": {"name": "", "label": "", "meaning": ""}, "days_late": late, "days_left": left,
-        "overdue": overdue_text(step.due_at, now),
+        "overdue": overdue_text(cal, step.due_at, now),
         "actions": [t.label for t in defn.transitions_from(step.state)], "contacts": contacts,
         "to": [], "cc": [], "slip": {"no": "", "limit": ""}, "start_reason": "",
         "skipped": [], "handed_by": "", "comment": "", "documents": documents(defn, item, step.state, base_url),
@@ -164,7 +170,8 @@ def names(readers_: list[dict[str, str]]) -> str:
 
 
 def message_rows(*, notice: str, key: str, to: list[Reader], cc: list[Reader], defn: Definition, item: Any, step: Any,
-                 holders: dict[str, list[Holder]], now: datetime, settings: Any, escalation_id: int | None = None,
+                 holders: dict[str, list[Holder]], now: datetime, settings: Any, cal: WorkCalendar,
+                 escalation_id: int | None = None,
                  webhooks: list[UnitRow] = (), contact_roles: tuple[str, ...] = (),
                  **extra: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """The notice's outbox rows, as each registered channel addresses it (the e-mail: To those who must act, Cc
@@ -177,7 +184,7 @@ def message_rows(*, notice: str, key: str, to: list[Reader], cc: list[Reader], d
     joins the data.
     """
     missing = [p.name for _l, p in to + cc if not p.email]
-    ctx = context(defn, item, step, holders, now, org=settings.org_name, contact_roles=contact_roles,
+    ctx = context(defn, item, step, holders, now, org=settings.org_name, cal=cal, contact_roles=contact_roles,
                   base_url=settings.base_url, **extra) | {"step_id": step.id, "composed": COMPOSED}
     rows = outbox_rows(notice=notice, key=key, to=to, cc=cc, now=now, domain=settings.message_domain, context=ctx,
                        units=webhooks, escalation_id=escalation_id, item_id=item.id)

@@ -95,6 +95,7 @@ def expand(tx: Tx, store: Store, rows: list[OutboxRow]) -> dict[int, dict[str, A
             known = ladder[rung["name"]]
             extra["rung"] = {"label": known.label, "meaning": known.meaning} | rung
         ctx = notice_data.context(defn, item, step, holders[item.id], r.created_at, org=store.settings.org_name,
+                                  cal=common.calendar(tx, defn),
                                   contact_roles=contact_roles, base_url=store.settings.base_url, **extra)
         out[r.id] = notice_data.addressed(ctx, r.recipients, r.to_name, r.to_addr)
     return out

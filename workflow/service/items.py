@@ -367,7 +367,8 @@ def _change_role(tx: Tx, store: Store, actor: str, item_id: int, role: str, code
             to = [(defn.role_label(role), Holder(p.id, p.code, p.name, p.email, p.active, p.admin))]
             rows, _missing = notice_data.message_rows(notice=defn.handover_notice, key=f"h{step.id}.p{p.id}", to=to, cc=[],
                                                       defn=defn, item=item, step=step, holders=after, now=now,
-                                                      settings=store.settings, handed_by=who.name, comment="")
+                                                      settings=store.settings, cal=common.calendar(tx, defn), handed_by=who.name,
+                                                      comment="")
             if outbox_store.queue_once(tx, rows):
                 notified.append(p.name)
     now_holders = [p.code for p in item_store.holders(tx, item.id).get(role, [])]

@@ -163,7 +163,7 @@ def move_meeting(store: Store, actor: str, meeting_id: int, to: str, now: dateti
             now_item = replace(item, fields=values_item.get("fields", item.fields))
             rows, _missing = notice_data.message_rows(notice=MOVED_NOTICE, key=f"mv{seq}.s{step.id}", to=to, cc=cc,
                                                       defn=defn, item=now_item, step=now_step, holders=holders, now=now,
-                                                      settings=store.settings, old_due=dep.old_due,
+                                                      settings=store.settings, cal=common.calendar(tx, defn), old_due=dep.old_due,
                                                       meeting={"id": meeting_id, "title": m.title, "kind": m.kind,
                                                                "from": m.day.isoformat(), "to": new_day.isoformat()})
             outbox_store.queue(tx, rows)

@@ -54,7 +54,7 @@ def open_step(tx: Tx, store: Store, defn: Definition, item: ItemRow, state_name:
         hooks = directory.webhooks_of(tx, [p.id for _l, p in to + cc]) if to or cc else {}
         units = {u.id: u for ps in hooks.values() for u in ps}
         rows, _missing = notice_data.message_rows(notice=defn.handover_notice, key=f"h{step.id}", to=to, cc=cc, defn=defn, item=item,
-                                                  step=step, holders=holders, now=now, settings=store.settings,
+                                                  step=step, holders=holders, now=now, settings=store.settings, cal=common.calendar(tx, defn),
                                                   webhooks=list(units.values()), handed_by=actor_name, comment=comment or "")
         outbox_store.queue(tx, rows)
     return step

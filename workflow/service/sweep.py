@@ -81,6 +81,7 @@ def _batch(tx: Tx, store: Store, steps: list[Any], now: datetime, worker: str, c
         units = {u.id: u for _l, p in to + cc for u in webhooks.get(p.id, [])}
         rows, missing = notice_data.message_rows(notice=rung.notice, key=f"e{esc_id}", to=to, cc=cc, defn=defn, item=item,
                                                  step=step, holders=holders[item.id], now=now, settings=store.settings,
+                                                 cal=cals[defn.calendar],
                                                  escalation_id=esc_id, webhooks=list(units.values()),
                                                  contact_roles=rung.notify,
                                                  rung={"name": rung.name, "label": rung.label, "meaning": rung.meaning},

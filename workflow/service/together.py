@@ -61,7 +61,7 @@ def comment(store: Store, actor: str, item_id: int, text: str, now: datetime) ->
         step = locked.step if item.finished_at is None else None
         if step is not None and (to := _owners(defn, item, holders, who)):
             rows, _missing = notice_data.message_rows(notice="comment", key=f"c{seq}", to=to, cc=[], defn=defn, item=item,
-                                                      step=step, holders=holders, now=now, settings=store.settings,
+                                                      step=step, holders=holders, now=now, settings=store.settings, cal=common.calendar(tx, defn),
                                                       handed_by=who.name, comment=text)
             outbox_store.queue(tx, rows)
             notified = [p.name for _l, p in to]
@@ -86,7 +86,7 @@ def remind(store: Store, actor: str, item_id: int, now: datetime) -> Reminded:
                                item=item.id)
         day = now.astimezone(TZ).date()
         rows, missing = notice_data.message_rows(notice="urge", key=f"u{step.id}.d{day:%Y%m%d}", to=to, cc=[], defn=defn,
-                                                 item=item, step=step, holders=holders, now=now, settings=store.settings,
+                                                 item=item, step=step, holders=holders, now=now, settings=store.settings, cal=common.calendar(tx, defn),
                                                  handed_by=who.name, comment="")
         if not rows:
             raise InvalidInput(f"「{label}」环节的承办人{'、'.join(missing)}没有联系方式，无法催办", item=item.id)
@@ -158,7 +158,7 @@ def return_item(store: Store, actor: str, item_id: int, reason: str, now: dateti
         seq = audit_store.append(tx, at=now, actor=who.code, kind="returned", item_id=item.id, from_state=item.state,
                                  to_state=item.state, data={"step_id": step.id, "reason": reason})
         rows, _missing = notice_data.message_rows(notice="returned", key=f"r{seq}", to=office, cc=[], defn=defn, item=item,
-                                                  step=step, holders=holders, now=now, settings=store.settings,
+                                                  step=step, holders=holders, now=now, settings=store.settings, cal=common.calendar(tx, defn),
                                                   handed_by=who.name, comment=reason)
         outbox_store.queue(tx, rows)
         return Returned(item.id, label, reason, [p.name for _l, p in office])
