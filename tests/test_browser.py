@@ -127,6 +127,9 @@ def test_log_in_see_the_inbox_open_an_item_move_it_and_log_out(person, live, tmp
     form.get_by_role("button", name="主任会议通过年度计划").click()  # the date is required: the browser keeps the form
     assert page.url == f"{url}/items/{a}" and service.show_item(store, service.OPERATOR, a, clock.t).version == 2
     form.locator("input[name='field:meeting_date']").fill("2026-06-25")
+    form.get_by_role("button", name="主任会议通过年度计划").click()  # a decision (or 不予立项): the tick first
+    assert page.url == f"{url}/items/{a}" and service.show_item(store, service.OPERATOR, a, clock.t).version == 2
+    form.get_by_label("我已阅看本事项的材料，确认主任会议通过年度计划").check()
     form.get_by_role("button", name="主任会议通过年度计划").click()
     page.wait_for_url(f"{url}/items/{a}?ok=moved")
     assert page.get_by_role("status").inner_text() == "已办理。"
@@ -171,6 +174,7 @@ def test_two_browsers_press_the_same_move_at_once_and_it_happens_once(person, li
     for p in pages:
         p.goto(f"/items/{a}")
         move_form(p, "adopt_plan").locator("input[name='field:meeting_date']").fill("2026-06-25")
+        move_form(p, "adopt_plan").locator("input[name=confirm_move]").check()
     for p in pages:  # both forms leave before either answer comes back
         move_form(p, "adopt_plan").get_by_role("button", name="主任会议通过年度计划").click(no_wait_after=True)
     for p in pages:

@@ -60,3 +60,32 @@ def test_the_office_starts_an_item_on_a_phone_and_lands_on_its_page(browser, liv
     page.reload()  # a reload shows the page again and creates nothing more
     assert len([i for i in service.list_items(store, service.OPERATOR, clock.t) if i.title == "农村饮水安全"]) == 1
     ctx.close()
+
+
+_SMALL_TARGETS = """() => {
+  const small = [];
+  const seen = new Set();
+  for (const el of document.querySelectorAll('button, select, input:not([type=hidden]), header nav a, .pages a')) {
+    const target = el.type === 'checkbox' || el.type === 'radio' ? (el.closest('label') || el) : el;
+    if (seen.has(target)) continue;
+    seen.add(target);
+    const r = target.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;  // not shown
+    if (r.height < 44) small.push(`${target.tagName.toLowerCase()} ${(target.innerText || target.name || '').trim().slice(0, 20)}: ${Math.round(r.height)}px`);
+  }
+  return small;
+}"""
+
+
+@pytest.mark.parametrize("code", sorted(PAGES))
+def test_every_control_on_a_phone_is_a_44_px_touch_target(browser, live, code):  # noqa: F811  (the fixture)
+    """Buttons, fields, menus, page numbers and checkboxes (with their labels) are at least 44 px high at 390 px."""
+    url, _store, _clock, (a, _b) = live
+    ctx, page = phone(browser, url, code)
+    small = {}
+    for path in PAGES[code]:
+        page.goto(path.format(a=a))
+        if found := page.evaluate(_SMALL_TARGETS):
+            small[path] = found
+    ctx.close()
+    assert small == {}, f"controls under 44 px: {small}"

@@ -209,9 +209,13 @@ class Workbench(AdminPages):
             if action == "advance":
                 fields = {k[6:]: v for k, v in form.multi_items() if k.startswith("field:") and str(v).strip() != ""}
                 trigger = str(form.get("trigger", ""))
+                typed = {k: str(v)[:20_000] for k, v in fields.items() if isinstance(v, str)}
+                if form.get("decide") and not form.get("confirm_move"):  # a decision is ticked before it is made
+                    return await self.item(request, problem="这是一项决定：请先勾选“我已阅看……，确认”后再提交。", status=400,
+                                           who=who, confirm={"trigger": trigger, "fields": typed,
+                                                             "comment": str(form.get("comment", ""))[:20_000]})
                 if not form.get("confirm_late") and (late := await self.call(reads.late_on_move, self.store, who.person,
                                                                              item_id, trigger, fields, self.now())):
-                    typed = {k: str(v)[:20_000] for k, v in fields.items() if isinstance(v, str)}
                     return await self.item(request, problem=f"{late}。如确需办理，请勾选“我已知晓”后再次提交。", status=409,
                                            who=who, confirm={"trigger": trigger, "warning": late, "fields": typed,
                                                              "comment": str(form.get("comment", ""))[:20_000]})

@@ -93,6 +93,13 @@ def _move_forms(defn: Definition, transitions: list, held: set[str] | None = Non
                     "fields": fields, "comment_required": all(t.comment_required for t in ts),
                     "comment_hint": "、".join(o["label"] for o in outcomes if o["comment_required"]),
                     "guards": [], "outcomes": outcomes})
+    order = list(defn.states)
+    for m, ts in zip(out, by_trigger.values(), strict=True):
+        # a decision: one of several moves (approve or send back, pass or reject) or a vote; it is confirmed first
+        m["decide"] = len(out) > 1 or bool(m["outcomes"])
+        # a move that sends the item back (or refuses it, with a reason) looks unlike the one that takes it on
+        m["back"] = len(ts) == 1 and (ts[0].comment_required or (
+            state in order and ts[0].dest in order and order.index(ts[0].dest) < order.index(state)))
     return out
 
 
