@@ -247,7 +247,7 @@ def test_a_database_refuses_a_second_key(keyed):
     other = Store(keyed.url, settings=Settings(audit_key="cd" * 32))
     with pytest.raises(InvalidInput, match="的密钥签名"):
         service.create_item(other, "wang.fang", template="special_supervision", title="x", now=at("2026-01-08 09:00"), group="g-env")
-    with pytest.raises(InvalidInput, match="not the one that signs this trail"):
+    with pytest.raises(InvalidInput, match="不是为这份审计记录签名的密钥"):
         service.verify_audit(other)
     other.dispose()
 

@@ -185,7 +185,7 @@ workdays:
     ("year: 2027\nholidays: [{name: x, from: 2027-02-10}]\nworkdays: [{date: 2027-02-17}]\n", "only Saturdays and Sundays"),
     ("year: 2027\n", "no holidays"),
     ("holidays: []\n", "`year`"),
-    ("year: 2027\nholidays: [{name: x, from: 2027-13-01}]\n", "is not a date"),
+    ("year: 2027\nholidays: [{name: x, from: 2027-13-01}]\n", "第 1 个假期的起始日（from）：“2027-13-01”不是日期"),
 ])
 def test_bad_notices_are_refused(tmp_path, text, message):
     from workflow.calendar_notice import parse as parse_notice

@@ -231,7 +231,7 @@ def test_calendar_commands(run, tmp_path):
     assert r.exit_code == 0 and "2027: 3 holidays" in r.output
     assert "暂定" not in run("calendar", "show", 2027).output
     r = run("calendar", "due", "--from", "bad", "--amount", 1, "--unit", "days")
-    assert r.exit_code == 2 and "is not a date" in r.stderr
+    assert r.exit_code == 2 and "不是日期" in r.stderr
 
 
 def test_escalate_deliver_outbox(ready_cli, tmp_path):
@@ -247,7 +247,7 @@ def test_escalate_deliver_outbox(ready_cli, tmp_path):
     r = ready_cli("outbox", "retry")
     assert r.exit_code == 2
     r = ready_cli("outbox", "retry", 1, "--actor", "wang.fang")
-    assert r.exit_code == 2 and "not dead" in r.stderr
+    assert r.exit_code == 2 and "并未发送失败" in r.stderr
     r = ready_cli("outbox", "retry", 1, "--actor", "huang.bo")
     assert r.exit_code == 3 and "需要管理员" in r.stderr
 
@@ -335,7 +335,7 @@ def test_acting_ahead_of_the_clock_is_refused_on_a_real_database(run, monkeypatc
     monkeypatch.delenv("WUZHUAN_CLOCK_SIMULATION")
     assert run("people", "import", PEOPLE, "--now", "2026-01-05T09:00").exit_code == 0
     r = run("escalate", "--once", "--now", "2100-01-01T09:00")
-    assert r.exit_code == 2 and "ahead of the clock" in r.stderr and "clock.simulation = true" in r.stderr
+    assert r.exit_code == 2 and "晚于当前时间" in r.stderr and "clock.simulation = true" in r.stderr
     r = run("escalate", "--once", "--now", "9999-12-31T09:00")
     assert r.exit_code == 2 and "1970–2199" in r.stderr
     assert run("escalate", "--once").exit_code == 0  # now is fine
@@ -440,7 +440,7 @@ def test_set_password_reads_one_line_from_stdin(ready_cli):
     def set_pw(code, given):
         return runner.invoke(cli, ["--db", run.url, "people", "set-password", code, "--password-stdin"], input=given)
     r = set_pw("li.ming", "too short\n")
-    assert r.exit_code == 2 and "at least 10 characters" in r.stderr and "Traceback" not in r.output
+    assert r.exit_code == 2 and "密码至少 10 个字符" in r.stderr and "Traceback" not in r.output
     r = set_pw("li.ming", "tab\there is bad\n")
     assert r.exit_code == 2 and "Traceback" not in r.output
     r = set_pw("no.body", "a long enough password\n")
@@ -561,7 +561,7 @@ def test_meetings_commands(ready_cli):
     assert r.exit_code == 0 and r.output.startswith("1 会议已登记：常委会会议 2026-06-25"), r.stderr
     r = run("meetings", "add", "--kind", "常委会会议", "--date", "2026-13-01", "--title", "x", "--actor", "wang.fang",
             "--now", "2026-01-05T10:00")
-    assert r.exit_code == 2 and "is not a date" in r.stderr
+    assert r.exit_code == 2 and "不是日期" in r.stderr
     assert run("items", "advance", 1, "propose", "--field", "topic=t", "--field", "source=社会关注", "--actor", "wang.fang",
                "--now", "2026-01-06T09:00").exit_code == 0
     r = run("items", "advance", 1, "adopt_plan", "--field", "meeting=1", "--actor", "li.ming", "--now", "2026-01-07T09:00")

@@ -119,12 +119,12 @@ def test_required_fields_comment_and_types(ready):
         service.advance(ready, "wang.fang", item_id, "propose", T0)
     with pytest.raises(InvalidInput, match="不是可选项"):
         service.advance(ready, "wang.fang", item_id, "propose", T0, fields={"topic": "x", "source": "随便"})
-    with pytest.raises(InvalidInput, match="has no field 'colour'"):
+    with pytest.raises(InvalidInput, match="没有字段“colour”"):
         service.advance(ready, "wang.fang", item_id, "propose", T0, fields={"colour": "red"})
     with pytest.raises(InvalidInput, match="需要填写意见"):
         service.advance(ready, "li.ming", item_id, "drop", T0)
     service.advance(ready, "wang.fang", item_id, "propose", T0, fields=PROPOSE)
-    with pytest.raises(InvalidInput, match="is not a date"):
+    with pytest.raises(InvalidInput, match="不是日期"):
         service.advance(ready, "li.ming", item_id, "adopt_plan", T0, fields={"meeting_date": "六月"})
 
 
@@ -250,7 +250,7 @@ def test_relative_deadline_is_recomputed_when_its_date_changes(ready):
 
 
 def test_naive_and_out_of_range_times_are_refused(ready):
-    with pytest.raises(InvalidInput, match="time zone"):
+    with pytest.raises(InvalidInput, match="时间须带时区"):
         service.create_item(ready, "wang.fang", template="special_supervision", title="x", now=datetime(2026, 1, 5))
     with pytest.raises(InvalidInput, match="1970–2199"):
         service.create_item(ready, "wang.fang", template="special_supervision", title="x", now=at("1900-01-01 00:00"))
@@ -268,7 +268,7 @@ def test_unknown_things(ready):
 def test_time_only_moves_forward_on_an_item(ready):
     item_id = new_item(ready)
     service.advance(ready, "wang.fang", item_id, "propose", at("2026-01-08 10:00"), fields=PROPOSE)
-    with pytest.raises(InvalidInput, match="before the item's last recorded event at 2026-01-08 10:00"):
+    with pytest.raises(InvalidInput, match="早于该事项最近一次记录的时间 2026-01-08 10:00"):
         service.advance(ready, "li.ming", item_id, "adopt_plan", at("2026-01-07 10:00"), fields={"meeting_date": "2026-06-25"})
     # a refusal is not an event of the item: it does not move the clock
     with pytest.raises(NotPermitted):

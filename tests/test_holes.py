@@ -118,7 +118,7 @@ def test_json_nested_deeper_than_the_bound_is_a_400_not_a_500(api):
     store, clock, call, (a, _b), _tokens = api
     body = b'{"trigger": "adopt_plan", "fields": ' + b"[" * 1000 + b"]" * 1000 + b"}"
     r = call("POST", f"/api/items/{a}/advance", "li.ming", content=body)
-    assert r.status_code == 400 and "deeper" in r.json()["error"]
+    assert r.status_code == 400 and "嵌套超过 20 层" in r.json()["error"]
 
 
 def test_an_extension_decision_for_another_items_request_is_not_found_and_says_nothing(web):

@@ -98,7 +98,8 @@ def test_search_results_page_and_download(many):
     c = signed_in(client, "wang.fang")
     page = c.get("/search?q=专项事项").text
     found = reads.search(store, "wang.fang", "专项事项", clock.t)
-    assert found.total == 57 and f"共 57 项，第 1/{found.pages} 页" in page  # 专项事项00…56
+    assert found.total == 57 and "找到 57 个事项" in page and f"第 1/{found.pages} 页" in page  # 专项事项00…56, counted once
+    assert "共 57 项" not in page
     rows = list(csv.reader(io.StringIO(c.get("/search?q=专项事项&format=csv").content.decode("utf-8-sig"))))
     assert len(rows) - 1 == 57 and {int(r[1]) for r in rows[1:]} == set(made[:57])
     assert "专项事项" in c.get("/search?q=专项事项&page=1").text

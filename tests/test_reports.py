@@ -198,9 +198,9 @@ def test_activities_are_recorded_by_the_office_or_the_group_lead_with_deputies_o
     item = service.create_item(s, ADMIN, template="special_supervision", title="活动", now=T0, group="g-env").id
     with pytest.raises(NotPermitted, match="不能登记事项 \\d+ 的代表活动"):
         service.add_activity(s, "huang.bo", item, kind="视察", day="2026-01-10", deputies=["feng.xia"], now=T0)
-    with pytest.raises(InvalidInput, match="'huang.bo' is not a deputy"):
+    with pytest.raises(InvalidInput, match="“huang.bo”不是代表"):
         service.add_activity(s, "zhao.hua", item, kind="视察", day="2026-01-10", deputies=["huang.bo"], now=T0)
-    with pytest.raises(InvalidInput, match="activity kind '参观' is not one of"):
+    with pytest.raises(InvalidInput, match="活动类别“参观”应是"):
         service.add_activity(s, "zhao.hua", item, kind="参观", day="2026-01-10", deputies=["feng.xia"], now=T0)
     a = service.add_activity(s, "wang.fang", item, kind="座谈", day="2026-01-10", deputies=["feng.xia", "qin.lei"], now=T0)
     assert a.deputies == ["冯霞", "秦磊"]
@@ -210,13 +210,13 @@ def test_activities_are_recorded_by_the_office_or_the_group_lead_with_deputies_o
 def test_each_evaluator_scores_a_unit_once_a_year_and_only_evaluators_score(ready):
     s = ready
     service.set_score(s, "li.ming", "g-env", 88, T0)
-    with pytest.raises(InvalidInput, match="has scored 第一专项监督小组（生态环境保护） for 2026 already"):
+    with pytest.raises(InvalidInput, match="已为第一专项监督小组（生态环境保护）评过 2026 年的分"):
         service.set_score(s, "li.ming", "g-env", 95, T0)
     with pytest.raises(NotPermitted, match="不是“251”的评分人"):
         service.set_score(s, "huang.bo", "g-env", 100, T0)
-    with pytest.raises(InvalidInput, match="'d-env' is not a unit compared by scorecard '251'"):
+    with pytest.raises(InvalidInput, match="“d-env”不是评比方案「"):
         service.set_score(s, "li.ming", "d-env", 80, T0)
-    with pytest.raises(InvalidInput, match="a score is a whole number from 0 to 100"):
+    with pytest.raises(InvalidInput, match="评分应是 0 到 100 之间的整数"):
         service.set_score(s, "li.ming", "g-edu", 101, T0)
     service.set_score(s, "zheng.yu", "g-env", 80, T0)  # another evaluator: his own score
     assert next(r for r in service.board(s, "2026-01-31").rows if r.unit == "g-env").innovation == 84.0
@@ -439,7 +439,7 @@ def test_board_and_ledger_on_the_workbench(ready):
     r = council.post("/board/scores", data={"csrf": csrf, "unit": "g-edu", "score": "77", "comment": "好"})
     assert r.status_code == 200 and "已记录：第三专项监督小组（义务教育均衡发展） 2026年创新评分 77" in r.text
     r = council.post("/board/scores", data={"csrf": csrf, "unit": "g-edu", "score": "78"})
-    assert r.status_code == 400 and "already" in r.text
+    assert r.status_code == 400 and "评过 2026 年的分" in r.text
     assert council.post("/board/scores", data={"unit": "g-edu", "score": "78"}).status_code == 403  # no CSRF token
 
 

@@ -92,7 +92,9 @@ def test_search_on_the_workbench_the_api_and_the_command_line(web, tmp_path):  #
     c = signed_in(client, "zhao.hua")  # the group lead of g-env: item a only
     r = c.get("/search?q=大气")
     assert r.status_code == 200 and "找到 1 个事项" in r.text and f'href="/items/{a}"' in r.text
-    assert c.get("/search?q=养老").text.count('href="/items/') == 0  # g-elderly's item is not his
+    assert "共 1 项" not in r.text  # the count is said once
+    none = c.get("/search?q=养老")
+    assert none.text.count('href="/items/') == 0 and "没有找到含“养老”的事项" in none.text  # g-elderly's is not his
     bad = c.get("/search?q=%07x")
     assert bad.status_code == 400 and "控制字符" in html.unescape(bad.text)
     token = accounts.issue_token(store, "zhao.hua", clock.t).token

@@ -216,7 +216,7 @@ def test_a_unit_with_nobody_to_own_its_sub_item_is_refused_and_nothing_is_create
     parent = service.create_item(s, ADMIN, template="opinion_handling", title="审议意见", now=at("2026-03-02 09:00"),
                                  group="g-env").id
     items = _count(s, Item)
-    with pytest.raises(InvalidInput, match=r"unit 东城区人大常委会 \(q-dongcheng\) has nobody holding 承办部门 \(department\)"):
+    with pytest.raises(InvalidInput, match="单位“东城区人大常委会”中没有人担任承办部门"):
         service.advance(s, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "5号", "units": "d-env,q-dongcheng"}, files=chain_files("hand_over", "opinion_handling"))
     with pytest.raises(InvalidInput, match="没有单位“nowhere”"):
         service.advance(s, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "5号", "units": "d-env,nowhere"}, files=chain_files("hand_over", "opinion_handling"))
@@ -229,7 +229,7 @@ def test_a_spawn_naming_an_unpublished_template_refuses_the_move(ready, tmp_path
     publish(s, tmp_path, OPINIONS.replace("template: department_rectification", "template: not_yet_published"), "x.yaml")
     parent = service.create_item(s, ADMIN, template="opinion_handling", title="审议意见", now=at("2026-03-02 09:00"),
                                  group="g-env").id
-    with pytest.raises(InvalidInput, match="template 'not_yet_published', which is not published: publish it first"):
+    with pytest.raises(InvalidInput, match="流程模板“not_yet_published”的子事项，该模板尚未发布"):
         service.advance(s, ADMIN, parent, "hand_over", HANDED, fields={"opinions": "5号", "units": "d-env"}, files=chain_files("hand_over", "opinion_handling"))
     assert _count(s, SubItem) == 0
 

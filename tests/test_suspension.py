@@ -100,7 +100,7 @@ def test_extension_refusals(ready):
         service.request_extension(ready, "wang.fang", item_id, "理由", "2026-01-20", at("2026-01-20 09:00"))
     with pytest.raises(InvalidInput, match="需要说明理由"):
         service.request_extension(ready, "wang.fang", item_id, "", "2026-03-01", at("2026-01-20 09:00"))
-    with pytest.raises(InvalidInput, match="is not a date"):
+    with pytest.raises(InvalidInput, match="延期至：“下个月”不是日期"):
         service.request_extension(ready, "wang.fang", item_id, "理由", "下个月", at("2026-01-20 09:00"))
     r = service.request_extension(ready, "wang.fang", item_id, "理由", "2026-03-01", at("2026-01-20 09:00"))
     with pytest.raises(InvalidInput, match="尚待审批"):

@@ -362,13 +362,13 @@ def parse_date(value: object, what: str = "date") -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise CalendarError(f"{what}: '{value}' is not a date (write it as YYYY-MM-DD, e.g. 2026-03-20)") from None
+        raise CalendarError(f"{what}：“{value}”不是日期（应写作 年-月-日，如 2026-03-20）") from None
 
 
 def explain_due(cal: WorkCalendar, start: date, amount: int, unit: str, direction: str = "after") -> Due:
     """For `wuzhuan calendar due`: the due time of a period from a date, with the rule spelled out."""
     if amount < 1:
-        raise CalendarError("amount must be at least 1")
+        raise CalendarError("期限至少为 1")
     if unit == "hours":
         at = datetime.combine(start, time(0), TZ).astimezone(UTC)
         sign = -1 if direction == "before" else 1

@@ -41,15 +41,15 @@ def parse(path: str | Path) -> tuple[int, str, list[tuple[date, bool, str]]]:
         for i, d in enumerate(data["days"] or [], start=1):
             if not isinstance(d, dict) or "date" not in d or not isinstance(d.get("isOffDay"), bool):
                 raise CalendarError(f"{path}: day {i} needs `date` and `isOffDay` (true or false)")
-            days[parse_date(d["date"], f"{path}: day {i}")] = (not d["isOffDay"], _name(d.get("name", "")))
+            days[parse_date(d["date"], f"{path}：第 {i} 天")] = (not d["isOffDay"], _name(d.get("name", "")))
     for key in ("holidays", "workdays"):
         if not isinstance(data.get(key) or [], list):
             raise CalendarError(f"{path}: `{key}` must be a list")
     for i, h in enumerate(data.get("holidays") or [], start=1):
         if not isinstance(h, dict) or "from" not in h:
             raise CalendarError(f"{path}: holiday {i} needs `name`, `from` and `to`")
-        start = parse_date(h["from"], f"{path}: holiday {i} from")
-        end = parse_date(h.get("to", h["from"]), f"{path}: holiday {i} to")
+        start = parse_date(h["from"], f"{path}：第 {i} 个假期的起始日（from）")
+        end = parse_date(h.get("to", h["from"]), f"{path}：第 {i} 个假期的结束日（to）")
         if end < start or (end - start).days > 40:
             raise CalendarError(f"{path}: holiday {i} ({h.get('name', '')}): `to` must be on or after `from`, within 40 days")
         for n in range((end - start).days + 1):
@@ -57,7 +57,7 @@ def parse(path: str | Path) -> tuple[int, str, list[tuple[date, bool, str]]]:
     for i, w in enumerate(data.get("workdays") or [], start=1):
         if not isinstance(w, dict) or "date" not in w:
             raise CalendarError(f"{path}: workday {i} needs `date`")
-        days[parse_date(w["date"], f"{path}: workday {i}")] = (True, _name(w.get("name", "调休上班")))
+        days[parse_date(w["date"], f"{path}：第 {i} 个调休上班日")] = (True, _name(w.get("name", "调休上班")))
     for d, (is_work, _) in days.items():
         if d.year != year:
             raise CalendarError(f"{path}: {d} is not in {year}")

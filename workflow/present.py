@@ -20,8 +20,27 @@ KIND_CN = {"created": "立项", "advanced": "办理", "fields_set": "修改填�
            "commented": "留言", "reminded": "催办", "acknowledged": "签收", "returned": "退回", "activity_added": "登记代表活动"}
 
 
+# The notices as a person names them (the outbox page); a notice a committee added keeps its file name.
+NOTICE_CN = {"duban": "督办单", "duban_blue": "蓝色督办单", "duban_yellow": "黄色督办单", "duban_red": "红色督办单",
+             "reminder": "到期提醒", "handover": "交办通知", "comment": "沟通留言", "urge": "催办通知", "returned": "退回通知",
+             "deadline_moved": "时限调整", "digest": "督办通报"}
+OUTBOX_STATUS_CN = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "dead": "发送失败"}
+
+
 def kind_label(kind: str) -> str:
     return KIND_CN.get(kind, kind)
+
+
+def actor_label(actor: str | None, names: dict[str, str]) -> str | None:
+    """Who acted, as a person reads it: his name; 督办系统 for the scheduler's sweeps; 服务器操作员 for an operator at the
+    server's shell (`operator:USER@HOST`, audited so); None when the trail names nobody."""
+    if not actor:
+        return None
+    if actor == "scheduler":
+        return "督办系统"
+    if actor.startswith("operator:"):
+        return f"服务器操作员（{actor.removeprefix('operator:')}）"
+    return names.get(actor, actor)
 
 # Characters that would move the cursor, end a line, hide text or reverse its direction on a terminal.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")

@@ -104,7 +104,7 @@ def set_password(store: Store, code: str, password: str, now: datetime, by: str 
     """Set a person's workbench password (an operator at the server's shell); his open sessions end."""
     common.check_now(now)
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise InvalidInput(f"a password has at least {MIN_PASSWORD} characters (and at most {MAX_PASSWORD})")
+        raise InvalidInput(f"密码至少 {MIN_PASSWORD} 个字符（最多 {MAX_PASSWORD} 个）", parameter="password")
     common.text_in(password, "密码", one_line=True)
     hashed = _hasher().hash(password)
     by = by or operator()
@@ -121,7 +121,7 @@ def demo_passwords(store: Store, password: str, now: datetime) -> int:
     """Give everyone the same password — only on a database marked as the demo's simulation (never a real one)."""
     common.check_now(now)
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise InvalidInput(f"a password has at least {MIN_PASSWORD} characters (and at most {MAX_PASSWORD})")
+        raise InvalidInput(f"密码至少 {MIN_PASSWORD} 个字符（最多 {MAX_PASSWORD} 个）", parameter="password")
     hashed = _hasher().hash(password)
     with store.transaction() as tx:
         if meta_store.get(tx, meta_store.SIMULATION) != "demo":
@@ -142,8 +142,8 @@ def set_active(store: Store, code: str, active: bool, now: datetime, by: str | N
         if not active and acc.person.admin:
             others = [a for a in _admins(tx) if a != acc.person.code]
             if not others:
-                raise InvalidInput(f"{acc.person.name} ({acc.person.code}) is the last active administrator: enable or "
-                                   "mark another one first")
+                raise InvalidInput(f"{acc.person.name}（{acc.person.code}）是最后一位在用的管理员：请先启用或指定另一位管理员",
+                                   person=acc.person.code)
         account_store.update_account(tx, acc.person.id, active=active)
         ended = revoked = 0
         if not active:
@@ -182,7 +182,7 @@ def issue_token(store: Store, code: str, now: datetime, by: str | None = None) -
     with store.transaction() as tx:
         acc = _account(tx, code)
         if not acc.person.active:
-            raise InvalidInput(f"{acc.person.name} ({acc.person.code}) is disabled: enable the account first")
+            raise InvalidInput(f"{acc.person.name}（{acc.person.code}）的账号已停用：请先启用", person=acc.person.code)
         tid = account_store.insert_token(tx, acc.person.id, digest(token), now, by)
         audit_store.append(tx, at=now, actor=by, kind="token_issued", data={"person": acc.person.code, "token_id": tid})
     return IssuedToken(acc.person.code, tid, token)
@@ -196,7 +196,7 @@ def revoke_token(store: Store, code: str, now: datetime, token_id: int | None = 
         acc = _account(tx, code)
         ids = account_store.revoke_tokens(tx, acc.person.id, now, token_id)
         if token_id is not None and not ids:
-            raise NotFound(f"{acc.person.code} has no live token {token_id}")
+            raise NotFound(f"{acc.person.name}（{acc.person.code}）没有编号为 {token_id} 的有效令牌", person=acc.person.code)
         audit_store.append(tx, at=now, actor=by, kind="token_revoked", data={"person": acc.person.code, "token_ids": ids})
     return AccountChanged(acc.person.code, "tokens revoked", tokens_revoked=len(ids))
 

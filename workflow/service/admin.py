@@ -84,7 +84,7 @@ def mark_simulation(store: Store, why: str, now: datetime) -> None:
     common.check_now(now)
     with store.transaction() as tx:
         if directory.count_people(tx):
-            raise InvalidInput("only a new, empty database can be marked as a simulation")
+            raise InvalidInput("只有新建的空数据库才能标记为演练数据库")
         meta_store.put(tx, meta_store.SIMULATION, why)
         audit_store.append(tx, at=now, actor=None, kind="simulation_marked", data={"why": why})
     store._simulation = why
@@ -268,10 +268,10 @@ def retry_outbox(store: Store, actor: str | None, now: datetime, ids: list[int] 
             found = outbox_store.by_ids(tx, ids)
             missing = set(ids) - {r.id for r in found}
             if missing:
-                raise NotFound(f"no outbox message {', '.join(map(str, sorted(missing)))}")
+                raise NotFound(f"发件箱中没有消息 {'、'.join(map(str, sorted(missing)))}")
             not_dead = [r.id for r in found if r.status != OutboxStatus.DEAD]
             if not_dead:
-                raise InvalidInput(f"message(s) {', '.join(map(str, not_dead))} are not dead; only dead messages are retried")
+                raise InvalidInput(f"消息 {'、'.join(map(str, not_dead))} 并未发送失败：只有发送失败的消息可以重发")
         rows = outbox_store.dead(tx, ids)
         outbox_store.revive(tx, [r.id for r in rows], now)
         if rows:

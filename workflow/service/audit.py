@@ -63,8 +63,8 @@ def verify_audit(store: Store, checkpoint: str | None = None, files: bool = True
     with store.read(snapshot=True) as tx:
         kid = meta_store.get(tx, meta_store.AUDIT_KEY)
         if key is not None and kid is not None and kid != key_id(key):
-            raise InvalidInput(f"the configured audit key (fingerprint {key_id(key)}) is not the one that signs this trail "
-                               f"({kid}): verify with the key the database was started with")
+            raise InvalidInput(f"配置的审计密钥（指纹 {key_id(key)}）不是为这份审计记录签名的密钥（{kid}）："
+                               "请用该数据库启用时的密钥核验")
         seqs = audit_store.storage_seqs(tx)
         bad, what = storage_order(seqs)
         if bad is not None:
@@ -171,7 +171,7 @@ def checkpoint(store: Store) -> Checkpoint:
         if head is None:
             raise InvalidInput("审计记录的链头缺失：请核验审计记录", next="verify")
         if head.last_seq == 0:
-            raise InvalidInput("the audit trail is empty: there is nothing to take a checkpoint of yet")
+            raise InvalidInput("审计记录还是空的，尚无可留存的检查点")
         if store.audit_key is not None:
             return Checkpoint(head.last_seq, _event_code(tx, head.last_seq, store.audit_key), True)
         return Checkpoint(head.last_seq, head.last_hash, False)

@@ -42,9 +42,9 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 def check_now(now: datetime) -> datetime:
     """The time an action is dated: aware, and within the years wuzhuan counts (1970–2199)."""
     if now.tzinfo is None:
-        raise InvalidInput("times must carry a time zone (e.g. 2026-03-01T09:00+08:00)")
+        raise InvalidInput("时间须带时区（如 2026-03-01T09:00+08:00）", parameter="now")
     if not EARLIEST <= now < LATEST:
-        raise InvalidInput(f"the time {now.isoformat()} is outside the years 1970–2199 that wuzhuan works with")
+        raise InvalidInput(f"时间 {now.isoformat()} 超出了本系统处理的年份范围（1970–2199 年）", parameter="now")
     return now
 
 
@@ -69,8 +69,8 @@ def check_clock(store: Store, now: datetime) -> datetime:
     check_now(now)
     wall = store.wall_clock()
     if now > wall + AHEAD and simulation(store) is None:
-        raise InvalidInput(f"the time {fmt(now)} is ahead of the clock ({fmt(wall)}): acting in the future is refused on a "
-                           "real database; set `clock.simulation = true` in wuzhuan.toml for rehearsals")
+        raise InvalidInput(f"办理时间 {fmt(now)} 晚于当前时间（{fmt(wall)}）：正式数据库上不能以将来的时间办理"
+                           "（演练用的数据库可在 wuzhuan.toml 中设置 clock.simulation = true）", parameter="now")
     return now
 
 
@@ -85,8 +85,8 @@ def not_backdated(now: datetime, locked: LockedItem) -> None:
         if last - now <= RACE:
             raise Conflict(f"事项 {locked.item.id} 在此期间（{fmt(last)}）已被他人更新：请重新查看后再办理",
                            item=locked.item.id, next="show_item")
-        raise Backdated(f"item {locked.item.id}: the action is dated {fmt(now)}, before the item's last recorded event "
-                           f"at {fmt(last)}; an action cannot be dated earlier than what already happened")
+        raise Backdated(f"事项 {locked.item.id}：办理时间 {fmt(now)} 早于该事项最近一次记录的时间 {fmt(last)}，"
+                           "不能把办理记在已发生的事情之前", item=locked.item.id)
 
 
 def acting(tx: Tx, code: str | None) -> PersonRow:
@@ -246,7 +246,7 @@ def definition(tx: Tx, version_id: int) -> Definition:
     if h is None:
         h = template_store.hash_of(tx, version_id)
         if h is None:
-            raise NotFound(f"template version {version_id} does not exist")
+            raise NotFound(f"流程模板版本 {version_id} 不存在")
         known[version_id] = h  # a version row never changes
     d = _defs.get(h)
     if d is None:

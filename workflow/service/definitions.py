@@ -45,7 +45,7 @@ def check_template_upload(store: Store, actor: str, name: str, data: bytes, now:
         authority.administrator(common.acting(tx, actor), "检查或发布流程模板")
     name = common.shown(name, 100)
     if len(data) > MAX_TEMPLATE_BYTES:
-        return UploadResult(False, name, [f"{name}: the file is larger than {MAX_TEMPLATE_BYTES // 1_000_000} MB"])
+        return UploadResult(False, name, [f"{name}：文件超过 {MAX_TEMPLATE_BYTES // 1_000_000} MB"])
     try:
         text = decode(data, name)
     except FileProblem as e:
@@ -55,9 +55,9 @@ def check_template_upload(store: Store, actor: str, name: str, data: bytes, now:
     except DefinitionError as e:
         by_line: dict[int, list[str]] = {}
         for p in e.problems:
-            by_line.setdefault(p.line, []).append(f"{p.column}: {p.message}")
+            by_line.setdefault(p.line, []).append(f"第{p.line}行第{p.column}列：{p.message}")
         lines = [(n, line, by_line.get(n, [])) for n, line in enumerate(text.splitlines(), start=1)]
-        return UploadResult(False, name, [str(p) for p in e.problems], lines)
+        return UploadResult(False, name, [f"第{p.line}行第{p.column}列：{p.message}" for p in e.problems], lines)
     published = publish_text(store, actor, name, text, now) if publish else None
     return UploadResult(True, name, [], [], defn.key, defn.title, len(defn.states), published)
 

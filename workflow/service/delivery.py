@@ -203,7 +203,7 @@ def list_outbox(store: Store, status: str | None = None, limit: int = 50, *, vie
     if viewer is not None and not viewer.admin:
         raise NotPermitted("发件箱仅管理员可见。", viewer=viewer.code)
     if status is not None and status not in {s.value for s in OutboxStatus}:
-        raise InvalidInput(f"status '{status}' is not one of {', '.join(s.value for s in OutboxStatus)}")
+        raise InvalidInput(f"状态“{common.shown(status)}”应是 {'、'.join(s.value for s in OutboxStatus)} 之一", parameter="status")
     if not 1 <= limit <= 100_000:
         raise InvalidInput("条数应在 1 到 100000 之间", field="limit", parameter="limit")
     with store.read() as tx:

@@ -144,7 +144,7 @@ def current_version(store: Store, item_id: int) -> int:
     """The item's version now: what a person acting on what they just saw expects."""
     v = item_store.version_of(store, item_id)
     if v is None:
-        raise NotFound(f"item {item_id} does not exist")
+        raise NotFound(f"事项 {item_id} 不存在", item=item_id)
     return v
 
 
@@ -208,7 +208,7 @@ def _advance(tx: Tx, store: Store, actor: str, item_id: int, trigger: str, now: 
                            parameter="comment")
     model = ItemModel(item.state, view, dict(item.counters))
     if not fire(defn, model, trigger) or model.state != chosen.dest:
-        raise GuardFailed(f"item {item.id}: '{trigger}' did not fire from '{item.state}'")
+        raise GuardFailed(f"事项 {item.id}：按填写的内容，这一步（{trigger}）不能从当前环节办理", item=item.id)
     item_store.close_step(tx, step.id, at=now, by=actor, via=trigger, fields=this_round)
     steps.count_closed(tx, item.id, step, now, locked.calendar_digest)
     before, version, old_fields = item.state, item.version, item.fields

@@ -133,7 +133,7 @@ def calendar_due(store: Store | None, start: str, amount: int, unit: str, before
     begin = parse_date(start, "--from")
     limits = {"workdays": 2000, "days": 3650, "months": 120, "hours": 8760}
     if unit not in limits:
-        raise InvalidInput(f"unit '{unit}' is not one of {', '.join(limits)}")
+        raise InvalidInput(f"期限单位“{common.shown(unit)}”应是 {'、'.join(limits)} 之一", parameter="unit")
     if not 1 <= amount <= limits[unit]:
         raise InvalidInput(f"期限应在 1 到 {limits[unit]} {unit} 之间", field="amount", parameter="amount")
     if not 1970 <= begin.year <= 2199:
@@ -141,5 +141,5 @@ def calendar_due(store: Store | None, start: str, amount: int, unit: str, before
     cal = EVERY_DAY if every_day else _calendar(store)
     d = explain_due(cal, begin, amount, unit, "before" if before else "after")
     if not 1970 <= d.local.year <= 2199:
-        raise InvalidInput(f"the due date {d.local.date()} is outside the years 1970–2199")
+        raise InvalidInput(f"算出的时限 {d.local.date()} 超出了 1970–2199 年")
     return DueInfo(fmt(d.at), local_iso(d.at), d.provisional, d.rule)

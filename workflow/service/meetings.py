@@ -64,9 +64,9 @@ def _staff(tx: Tx, actor: str | None, what: str) -> PersonRow:
 
 
 def _day(text: str) -> date:
-    d = parse_date(text, "the meeting date")
+    d = parse_date(text, "会议日期")
     if not 1970 <= d.year <= 2199:
-        raise InvalidInput(f"the meeting date {d} is outside the years 1970–2199")
+        raise InvalidInput(f"会议日期 {d} 超出了 1970–2199 年", parameter="date")
     return d
 
 
@@ -74,9 +74,9 @@ def add_meeting(store: Store, actor: str, kind: str, day: str, title: str, now: 
     kind = common.text_in((kind or "").strip(), "会议类别", one_line=True)
     title = common.text_in((title or "").strip(), "会议名称", one_line=True)
     if not kind or len(kind) > 32:
-        raise InvalidInput("a meeting needs a kind of at most 32 characters (e.g. 常委会会议, 主任会议)")
+        raise InvalidInput("请写明会议类别（不超过 32 个字，如 常委会会议、主任会议）", parameter="kind")
     if not title or len(title) > MAX_TITLE:
-        raise InvalidInput(f"a meeting needs a title of at most {MAX_TITLE} characters")
+        raise InvalidInput(f"请写明会议名称（不超过 {MAX_TITLE} 个字）", parameter="title")
     d = _day(day)
 
     def run(tx: Tx) -> MeetingInfo:
@@ -111,7 +111,7 @@ def move_meeting(store: Store, actor: str, meeting_id: int, to: str, now: dateti
         if m is None:
             raise NotFound(f"会议 {meeting_id} 不存在", meeting=meeting_id, next="list_meetings")
         if m.day == new_day:
-            raise InvalidInput(f"meeting {meeting_id} is already on {new_day}")
+            raise InvalidInput(f"会议 {meeting_id} 已经定在 {new_day}", meeting=meeting_id)
         out = MeetingMoved(meeting_id, m.day.isoformat(), new_day.isoformat(), apply, [])
         if apply:
             meeting_store.move(tx, meeting_id, new_day, now)

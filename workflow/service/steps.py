@@ -110,26 +110,26 @@ def hand_out(tx: Tx, store: Store, defn: Definition, item: ItemRow, step: StepRo
     spec = defn.fields[sp.for_each]
     codes = item.fields.get(sp.for_each) or []
     if not codes:
-        raise InvalidInput(f"item {item.id}: step '{state.label}' hands the work to each unit of {spec.label} "
-                           f"({sp.for_each}) and none is listed", item=item.id, fields=[sp.for_each])
+        raise InvalidInput(f"事项 {item.id}：「{state.label}」环节要分别交办给“{spec.label}”中的每个单位，但一个单位也没有填",
+                           item=item.id, fields=[sp.for_each])
     made = []
     for position, code in enumerate(codes):
         unit = directory.unit(tx, code)
         if unit is None:
-            raise InvalidInput(f"item {item.id}: {spec.label} names unit '{code}', which no longer exists")
+            raise InvalidInput(f"事项 {item.id}：“{spec.label}”中的单位“{code}”已不存在", item=item.id)
         # each sub-item on the version published nearest to its unit's organisation
         tv = template_store.latest(tx, sp.template, org_store.chain(tx, unit.organisation_id))
         if tv is None:
-            raise InvalidInput(f"item {item.id}: step '{state.label}' hands the work to items of template '{sp.template}', "
-                               f"which is not published: publish it first", item=item.id, template=sp.template, next="publish")
+            raise InvalidInput(f"事项 {item.id}：「{state.label}」环节要交办为流程模板“{sp.template}”的子事项，该模板尚未发布："
+                               "请管理员先发布它", item=item.id, template=sp.template, next="publish")
         child = common.definition_of(tv)
         values = {k: v for k, v in item.fields.items() if k in child.fields and k in defn.fields
                   and child.fields[k].type == defn.fields[k].type and child.fields[k].type not in ("tally", "meeting")}
         owner = child.states[child.initial].owner
         ids = directory.default_holders(tx, [unit.id], list(child.roles), unit.organisation_id)
         if owner and not directory.unit_holders(tx, unit.id, [owner]):
-            raise InvalidInput(f"item {item.id}: unit {unit.name} ({code}) has nobody holding {child.role_label(owner)} "
-                               f"({owner}), who would own its sub-item: add a member in the people file")
+            raise InvalidInput(f"事项 {item.id}：单位“{unit.name}”中没有人担任{child.role_label(owner)}，无人承办它的子事项："
+                               "请在人员名录中为该单位添加成员", item=item.id, unit=code, role=owner)
         for role in child.roles:  # what the unit does not fill, the parent's holders do (the group lead, the committee)
             if not ids.get(role) and holders.get(role):
                 ids[role] = [h.id for h in holders[role]]
@@ -212,7 +212,7 @@ def system_move(tx: Tx, store: Store, locked: LockedItem, defn: Definition, trig
     chosen = next(t for t in defn.transitions_from(item.state) if t.trigger == trigger)
     model = ItemModel(item.state, defn.round_view(item.fields, step.fields or {}), dict(item.counters))
     if not fire(defn, model, trigger) or model.state != chosen.dest:
-        raise InvalidInput(f"item {item.id}: the system could not make '{trigger}' from '{item.state}'")
+        raise InvalidInput(f"事项 {item.id}：系统无法从当前环节自动办理这一步（{trigger}）", item=item.id)
     item_store.close_step(tx, step.id, at=now, by=None, via=trigger, fields=step.fields or {})
     count_closed(tx, item.id, step, now, locked.calendar_digest)
     item.counters, item.updated_at = model.counters, now

@@ -135,7 +135,7 @@ def request_extension(store: Store, actor: str, item_id: int, reason: str, new_d
                       now: datetime) -> ExtensionRequested:
     """The step's owner asks, before the due time, for a later last day; an approver decides."""
     reason = _reason(reason, "延期申请")
-    wanted = parse_date(new_date, "new date")
+    wanted = parse_date(new_date, "延期至")
     if not 1970 <= wanted.year <= 2199:
         raise InvalidInput(f"延期日期 {wanted} 超出 1970–2199 年")
 

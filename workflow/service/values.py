@@ -84,7 +84,8 @@ def coerce_all(tx: Tx, defn: Definition, raw: dict[str, Any] | None) -> dict[str
     for name, value in (raw or {}).items():
         spec = defn.fields.get(name)
         if spec is None:
-            raise InvalidInput(f"template '{defn.key}' has no field '{name}' (fields: {', '.join(defn.fields) or 'none'})")
+            raise InvalidInput(f"流程模板“{defn.title}”没有字段“{common.shown(name)}”（它的字段：{'、'.join(defn.fields) or '无'}）",
+                               field=common.shown(name))
         out[name] = coerce(tx, spec, value)
     return out
 

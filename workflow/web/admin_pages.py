@@ -31,7 +31,7 @@ class AdminPages:
         except WuzhuanError as e:
             return self.error(request, e, who)
         if svg is None:
-            return PlainTextResponse("Graphviz (dot) is not installed on the server: the diagram cannot be drawn", status_code=404)
+            return PlainTextResponse("服务器未安装 Graphviz（dot），无法绘制流程图：请告知管理员", status_code=404)
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
     async def upload(self, request: Request) -> Response:

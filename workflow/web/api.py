@@ -117,7 +117,7 @@ def routes(store: Store, clock, call) -> list[Route]:
             return (request.path_params["item_id"], _move(json.dumps(parts).encode()), files or None)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY:  # a move without documents is small (documents: multipart)
-            raise BodyTooLarge(f"the request body is larger than {MAX_BODY:,} bytes")
+            raise BodyTooLarge(f"请求内容超过 {MAX_BODY:,} 字节")
         return (request.path_params["item_id"], _move(await request.body()), None)
 
     def advance(who, item_id: int, move, files=None):
@@ -129,13 +129,13 @@ def routes(store: Store, clock, call) -> list[Route]:
         """{"text": "…"}: the comment asked for (BadRequest: 400)."""
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY:
-            raise BodyTooLarge(f"the request body is larger than {MAX_BODY:,} bytes")
+            raise BodyTooLarge(f"请求内容超过 {MAX_BODY:,} 字节")
         try:
             data = json.loads(await request.body() or b"{}", parse_constant=_no_constant)
         except (ValueError, RecursionError):
-            raise BadRequest("the body is not JSON") from None
+            raise BadRequest("请求内容不是 JSON") from None
         if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-            raise BadRequest('the body is {"text": "…"}')
+            raise BadRequest('请求内容应是 {"text": "…"}')
         return request.path_params["item_id"], data["text"]
 
     def add_comment(who, item_id: int, text: str):
@@ -199,15 +199,15 @@ def depth(body: bytes) -> int:
 def _move(body: bytes):
     """(trigger, fields, comment, expect_version) from a move's JSON body; BadRequest saying what is wrong."""
     if len(body) > MAX_BODY:
-        raise BodyTooLarge(f"the request body is larger than {MAX_BODY:,} bytes")
+        raise BodyTooLarge(f"请求内容超过 {MAX_BODY:,} 字节")
     if depth(body) > MAX_DEPTH:
-        raise BadRequest(f"the request body nests deeper than {MAX_DEPTH} levels")
+        raise BadRequest(f"请求内容嵌套超过 {MAX_DEPTH} 层")
     try:
         data = json.loads(body or b"{}", parse_constant=_no_constant)
     except (ValueError, RecursionError):
-        raise BadRequest("the request body is not JSON") from None
+        raise BadRequest("请求内容不是 JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("trigger"), str):
-        raise BadRequest('the body is a JSON object with "trigger" (and "fields", "comment", "expect_version")')
+        raise BadRequest('请求内容应是含 "trigger"（以及 "fields"、"comment"、"expect_version"）的 JSON 对象')
     fields, comment, expect = data.get("fields") or {}, data.get("comment"), data.get("expect_version")
     if not isinstance(fields, dict) or not all(isinstance(v, str | int | float | list) or v is None for v in fields.values()):
         raise BadRequest('"fields" is an object of field names and values')

@@ -55,6 +55,7 @@ ids.register()  # {item_id:id} in the routes below and in api.py
 SESSION_COOKIE = "wz_session"
 LOGIN_COOKIE = "wz_login"  # the login form's CSRF token (double submit: cookie and field must match)
 log = logging.getLogger("wuzhuan.web")
+ROUTER_405 = "这个地址不接受这种请求方式（请用页面上的按钮或链接办理）"
 MESSAGES = {404: NotFound.public, 500: "系统内部错误：这是督办系统的缺陷，已记入服务器日志，请告知管理员。"}
 
 
@@ -310,7 +311,7 @@ class Workbench(AdminPages):
         except WuzhuanError as e:
             return self.error(request, e, who)
         if svg is None:
-            return PlainTextResponse("Graphviz (dot) is not installed on the server: the diagram cannot be drawn", status_code=404)
+            return PlainTextResponse("服务器未安装 Graphviz（dot），无法绘制流程图：请告知管理员", status_code=404)
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"})
 
 
@@ -354,9 +355,9 @@ def create_app(store: Store, clock=None) -> Starlette:
     ]
     async def no_route(request: Request, exc: HTTPException) -> Response:
         """404/405 from the router: JSON under /api/, a page elsewhere (never a stack trace)."""
+        message = {404: NotFound.public, 405: ROUTER_405}.get(exc.status_code, str(exc.detail))
         if request.url.path.startswith("/api/"):
-            return api.problem(exc.status_code, NotFound.public if exc.status_code == 404 else str(exc.detail))
-        message = NotFound.public if exc.status_code == 404 else str(exc.detail)
+            return api.problem(exc.status_code, message)
         return HTMLResponse(page("error.html", who=None, csrf="", request_path=request.url.path, staff=False, tab="",
                                  code=exc.status_code, message=message), status_code=exc.status_code)
 

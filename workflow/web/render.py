@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from .. import caches, diagram
 from ..calendar import TZ
 from ..definition import Definition
-from ..present import LIGHT_CN, fmt, safe
+from ..present import LIGHT_CN, NOTICE_CN, OUTBOX_STATUS_CN, fmt, safe
 
 HERE = Path(__file__).parent
 _env: Environment | None = None
@@ -29,6 +29,7 @@ def environment() -> Environment:
         env.filters["safe_text"] = safe
         env.filters["local"] = lambda t: t.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if t else "—"
         env.globals["LIGHT_CN"] = LIGHT_CN
+        env.globals["NOTICE_CN"], env.globals["OUTBOX_STATUS_CN"] = NOTICE_CN, OUTBOX_STATUS_CN
         _env = env
     return _env
 

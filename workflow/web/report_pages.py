@@ -75,7 +75,7 @@ class Reports:
         try:
             points = int_of(form.get("score"), None, "分数")
             if points is None:
-                raise InvalidInput("give a score from 0 to 100")
+                raise InvalidInput("请填写 0 到 100 之间的整数分", parameter="score")
             r = await self.w.call(service.set_score, self.store, who.person.code, str(form.get("unit", ""))[:64], points,
                                   self.w.now(), comment=str(form.get("comment", ""))[:600] or None)
         except WuzhuanError as e:
@@ -90,7 +90,7 @@ class Reports:
         try:
             year = int_of(request.query_params.get("year"), None, "年份")
             if year is not None and not 1970 <= year <= 2199:
-                raise InvalidInput(f"the year {year} is outside 1970–2199")
+                raise InvalidInput(f"年份 {year} 超出了 1970–2199 年", parameter="year")
             ledger = await w.call(service.ledger_for, self.store, who.person, w.now(),
                                   request.query_params.get("template") or "special_supervision", year)
             buf = io.BytesIO()

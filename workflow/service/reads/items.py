@@ -10,7 +10,7 @@ from ... import authority
 from ...deadlines import LIGHTS, light
 from ...definition import Definition, Spawn
 from ...errors import InvalidInput
-from ...present import LIGHT_CN, fmt, kind_label, local_iso
+from ...present import LIGHT_CN, actor_label, fmt, kind_label, local_iso
 from ...rows import ItemBrief, ItemRow, StepRow, SubItemRow
 from ...store import Store, Tx, directory
 from ...store import audit as audit_store
@@ -234,7 +234,7 @@ def history_in(tx: Tx, item_id: int, defn: Definition, steps: list[StepRow],
     for e in events:
         data = e.data if isinstance(e.data, dict) else {"value": e.data}
         step_id = data.get("left_step_id") or data.get("step_id")
-        out.append(HistoryEntry(e.seq, fmt(e.at), local_iso(e.at), e.actor, names.get(e.actor or "", e.actor), e.kind, kind_label(e.kind),
+        out.append(HistoryEntry(e.seq, fmt(e.at), local_iso(e.at), e.actor, actor_label(e.actor, names), e.kind, kind_label(e.kind),
                                 e.from_state, label(e.from_state) if e.from_state else None, e.to_state,
                                 label(e.to_state) if e.to_state else None,
                                 round_of.get(step_id) if isinstance(step_id, int) else None, data))

@@ -31,8 +31,8 @@ def add_activity(store: Store, actor: str, item_id: int, *, kind: str, day: str,
     item's group lead; each deputy must be a person holding the `deputy` role in the directory."""
     card = card_of(card_path)
     if kind not in card.activity_kinds:
-        raise InvalidInput(f"activity kind '{common.shown(kind)}' is not one of {'、'.join(card.activity_kinds)}")
-    when = day_of(day, "the activity's date")
+        raise InvalidInput(f"活动类别“{common.shown(kind)}”应是 {'、'.join(card.activity_kinds)} 之一", parameter="kind")
+    when = day_of(day, "活动日期")
     if note is not None:
         note = common.text_in(note, "说明")
         if len(note) > MAX_NOTE:
@@ -51,7 +51,7 @@ def add_activity(store: Store, actor: str, item_id: int, *, kind: str, day: str,
         for code in codes:
             p = common.person(tx, code) if common.is_code(code) else None
             if p is None or "deputy" not in directory.membership_roles(tx, p.id):
-                raise InvalidInput(f"'{common.shown(code)}' is not a deputy (a person holding the role deputy in the people file)")
+                raise InvalidInput(f"“{common.shown(code)}”不是代表（人员名录中担任代表角色的人）", person=common.shown(code))
             people.append(p)
         aid = report_store.add_activity(tx, item_id=item.id, kind=kind, day=when, note=note,
                                         deputy_ids=[p.id for p in people], at=now, by=who.code)

@@ -23,7 +23,7 @@ def card_of(path: str | Path | None) -> Scorecard:
 def day_of(text: str | date, what: str) -> date:
     d = text if isinstance(text, date) else parse_date(text, what)
     if not 1970 <= d.year <= 2199:
-        raise InvalidInput(f"{what}: {d} is outside the years 1970–2199")
+        raise InvalidInput(f"{what}：{d} 超出了 1970–2199 年")
     return d
 
 

@@ -71,8 +71,8 @@ def board(store: Store, as_of: str | date, previous: str | date | None = None,
     """One row per unit compared (of the organisations `orgs` when given): each metric, the weighted score, rank
     and previous rank, the 双亮牌 colour."""
     card = card_of(card_path)
-    day = day_of(as_of, "--as-of")
-    before = day_of(previous, "--previous") if previous is not None else None
+    day = day_of(as_of, "统计日期（as_of）")
+    before = day_of(previous, "对比日期（previous）") if previous is not None else None
     if before is not None and before >= day:
         raise InvalidInput(f"对比日期（{before}）应早于统计日期（{day}）", field="previous", parameter="previous")
     with store.read() as tx:

@@ -83,7 +83,7 @@ def ledger(store: Store, now: datetime, template: str = "special_supervision", y
     the driver's cursor, and each step becomes one text in its item's row."""
     common.check_now(now)
     if year is not None and not 1970 <= year <= 2199:
-        raise InvalidInput(f"the year {year} is outside 1970–2199")
+        raise InvalidInput(f"年份 {year} 超出了 1970–2199 年", parameter="year")
     with store.read() as tx, _no_cycle_collection():
         tv, defn = common.latest_version(tx, template)
         start = midnight(date(year, 1, 1)) if year else None

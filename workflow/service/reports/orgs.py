@@ -37,7 +37,7 @@ def org_rollup(store: Store, viewer: Viewer, as_of: str | date) -> list[OrgRollu
     """The organisations the viewer may look over — those whose office or council he belongs to, with every
     organisation below them (the operator: the whole tree) — as a tree of figures as of the end of `as_of`.
     Only counts: no item of another organisation is opened to him."""
-    day = day_of(as_of, "--as-of")
+    day = day_of(as_of, "统计日期（as_of）")
     cut = midnight(day + timedelta(days=1))
     with store.read() as tx:
         who = person_of(tx, viewer)

@@ -51,7 +51,7 @@ def results(store: Store, year: int, now: datetime, card_path: str | Path | None
     card = card_of(card_path)
     common.check_now(now)
     if not 1970 <= year <= 2199:
-        raise InvalidInput(f"the year {year} is outside 1970–2199")
+        raise InvalidInput(f"年份 {year} 超出了 1970–2199 年", parameter="year")
     today = now.astimezone(TZ).date()
     as_of = min(date(year, 12, 31), today) if today.year >= year else date(year, 12, 31)
     with store.read() as tx:

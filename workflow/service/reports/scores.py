@@ -30,10 +30,10 @@ def set_score(store: Store, actor: str, unit: str, score: int, now: datetime, *,
     """An evaluator's 比创新 score (0–100) for a unit in a year, once per evaluator, unit and year; audited."""
     card = card_of(card_path)
     if not isinstance(score, int) or not 0 <= score <= 100:
-        raise InvalidInput(f"a score is a whole number from 0 to 100, not {common.shown(str(score))}")
+        raise InvalidInput(f"评分应是 0 到 100 之间的整数，不是“{common.shown(str(score))}”", parameter="score")
     y = year if year is not None else now.astimezone(TZ).year
     if not 1970 <= y <= 2199:
-        raise InvalidInput(f"the year {y} is outside 1970–2199")
+        raise InvalidInput(f"年份 {y} 超出了 1970–2199 年", parameter="year")
     if comment is not None:
         comment = common.text_in(comment, "评语")
         if len(comment) > MAX_NOTE:
@@ -44,12 +44,12 @@ def set_score(store: Store, actor: str, unit: str, score: int, now: datetime, *,
         authority.score(who, directory.membership_roles(tx, who.id), card.evaluators, card.key)
         u = directory.unit(tx, unit) if common.is_code(unit) else None
         if u is None or u.kind != card.units:
-            raise InvalidInput(f"'{common.shown(unit)}' is not a unit compared by scorecard '{card.key}' "
-                               f"(units of kind {card.units})", unit=common.shown(unit), kind=card.units, next="list_units")
+            raise InvalidInput(f"“{common.shown(unit)}”不是评比方案「{card.title}」比较的单位", unit=common.shown(unit),
+                               kind=card.units, next="list_units")
         if not report_store.add_score(tx, scorecard=card.key, year=y, unit_id=u.id, evaluator_id=who.id, score=score,
                                       comment=comment, at=now):
-            raise InvalidInput(f"{who.name} ({who.code}) has scored {u.name} for {y} already: each evaluator scores a "
-                               "unit once a year")
+            raise InvalidInput(f"{who.name}（{who.code}）已为{u.name}评过 {y} 年的分：每位评分人每年对一个单位评一次",
+                               unit=u.code, year=y)
         audit_store.append(tx, at=now, actor=who.code, kind="scored", data={
             "scorecard": card.key, "year": y, "unit": u.code, "score": score, "comment": comment})
         return ScoreSet(u.code, u.name, y, score, who.name)
