@@ -96,11 +96,9 @@ def test_every_document_names_commands():
     assert skip_reason("wuzhuan --db sqlite:///committee.db serve") and not skip_reason("wuzhuan people list")
 
 
-@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
+@pytest.mark.parametrize("document", [d for d in DOCUMENTS if commands(d)], ids=lambda p: p.name)
 def test_the_documented_commands_run(document, demo_dir, tmp_path):
-    found = commands(document)
-    if not found:
-        pytest.skip(f"{document.name} shows no wuzhuan command")
+    found = commands(document)  # a document without commands (performance.md) has nothing to run
     work = tmp_path / "work"
     shutil.copytree(demo_dir, work)
     for name in ("examples", "definitions", "docs"):
