@@ -24,6 +24,7 @@ COMMANDS = {
     "extensions": ("commands.extensions", "extensions", 'Decide on extension requests.'),
     "items": ("commands.items", "items", 'Supervision items: create, list, show, advance, set, assign, pause, extend, history.'),
     "meetings": ("commands.meetings", "meetings", 'Meetings (常委会会议, 主任会议, …) that items refer to: add, list, move.'),
+    "news": ("commands.news", "news", "最新动态 for --actor: events on the items he may see since he last looked (not his own), newest first."),
     "orgs": ("commands.orgs", "orgs_group", "Organisations: the People's Congresses (市·县区·乡镇) of this deployment."),
     "outbox": ("commands.escalation", "outbox", 'Queued notices: deliver, list, retry.'),
     "people": ("commands.people", "people_group", 'People, organisation units and their roles.'),

@@ -73,16 +73,18 @@ def items_create(ctx, template, title, group, units, fields, assigns, actor, now
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 10**12))
 @click.option("--q", "words", metavar="WORDS", help="Items holding these words (title, values, comments, file names), best first.")
+@click.option("--sort", type=click.Choice(["recent", "due", "light", "updated"]), default="recent", show_default=True,
+              help="recent: newest first; due: soonest due first; light: 红, 黄, 绿; updated: the latest changed first.")
 @viewer_opt
 @now_opt
 @json_opt
 @click.pass_context
-def items_list(ctx, template, state, group, owner, light, open_only, limit, offset, words, actor, now, as_json) -> None:
-    """Items, newest first, with their step, due time and light; with --q, those found by words, best first."""
+def items_list(ctx, template, state, group, owner, light, open_only, limit, offset, words, sort, actor, now, as_json) -> None:
+    """Items, newest first (or --sort), with their step, due time and light; with --q, those found by words, best first."""
     from workflow import service
 
     if words is not None:
-        if state or group or owner or light or open_only:
+        if state or group or owner or light or open_only or sort != "recent":
             raise click.UsageError("--q combines with --template, --limit and --offset only")
         found = service.search_items(store(ctx), actor or service.OPERATOR, words, parse_now(now), offset=offset,
                                      limit=min(limit, 500), template=template)
@@ -91,7 +93,7 @@ def items_list(ctx, template, state, group, owner, light, open_only, limit, offs
             click.echo(f"找到 {found.total} 个事项（第 {found.page}/{found.pages} 页）", err=True)
     else:
         rows = service.list_items(reader(ctx), actor or service.OPERATOR, parse_now(now), template=template, state=state, group=group, owner=owner,
-                                  light_is=light, include_finished=not open_only, limit=limit, offset=offset)
+                                  light_is=light, include_finished=not open_only, limit=limit, offset=offset, sort=sort)
     emit(rows, as_json, lambda r: table(
         [[x.id, x.light_label, x.title, x.template, x.state_label if not x.finished else "办结",
           x.owner_role_label or "", x.due or "", "暂停" if x.paused else "", x.group or ""] for x in r],

@@ -11,7 +11,7 @@ from workflow import service
 PAGES = {  # person → the pages he opens
     "wang.fang": ["/", "/done", "/involved", "/items/new", "/items/new?template=special_supervision", "/items/{a}",
                   "/definitions", "/board", "/orgs", "/outbox"],
-    "zhao.hua": ["/", "/items/{a}", "/involved", "/search?q=大气"],
+    "zhao.hua": ["/", "/items/{a}", "/involved", "/search?q=大气", "/news"],
     "huang.bo": ["/", "/items/new"],
 }
 

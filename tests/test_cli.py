@@ -291,7 +291,7 @@ def test_read_commands_never_create_or_migrate_a_database(run, tmp_path):
 
 def test_db_upgrade(run):
     r = run("db", "upgrade")
-    assert r.exit_code == 0 and "schema at 0019" in r.output
+    assert r.exit_code == 0 and "schema at 0020" in r.output
     assert "already current" in run("db", "upgrade").output
 
 

@@ -112,3 +112,33 @@ def test_an_export_larger_than_its_limit_is_refused_with_the_count(many, monkeyp
     r = signed_in(client, "wang.fang").get("/?format=csv")
     assert r.status_code == 400 and "待办共 59 项，一次最多导出 10 项" in r.text
     assert at("2026-01-07 09:00") == clock.t
+
+
+def test_the_api_and_the_command_line_sort_the_item_list_too(many, tmp_path):
+    """`sort=` on GET /api/items and `items list --sort`: the same orders as the pages (newest first unless told)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from cli import cli
+    from workflow.service import accounts
+
+    store, clock, client, (a, b), made = many
+    token = accounts.issue_token(store, "wang.fang", clock.t).token
+    get = lambda q: client().get(f"/api/items?limit=100&{q}", headers={"Authorization": f"Bearer {token}"})  # noqa: E731
+    newest = [i["id"] for i in get("").json()]
+    assert newest == sorted(newest, reverse=True)
+    by_light = get("sort=light").json()
+    order = {"red": 0, "yellow": 1, "green": 2}
+    ranks = [order.get(i["light"], 3) for i in by_light]
+    assert ranks == sorted(ranks) and ranks[0] == 0 and {i["id"] for i in by_light[:3]} == set(made[:3])  # red first
+    by_due = [i["due_at"] for i in get("sort=due").json() if i["due_at"]]
+    assert by_due == sorted(by_due)
+    bad = get("sort=sideways")
+    assert bad.status_code == 400 and "排序“sideways”应是" in bad.json()["error"]
+    if store.engine.dialect.name == "sqlite":
+        url = store.engine.url.render_as_string(hide_password=False)
+        r = CliRunner().invoke(cli, ["--db", url, "items", "list", "--sort", "light", "--limit", "3", "--json",
+                                     "--now", clock.t.isoformat()], obj={}, env={"WUZHUAN_CLOCK_SIMULATION": "1"})
+        assert r.exit_code == 0, r.output
+        assert {i["id"] for i in json.loads(r.output)} == set(made[:3])

@@ -6,6 +6,7 @@ and return the typed rows of workflow.rows.
 
 from . import (
     file_models,  # noqa: F401  (the documents' tables join the metadata)
+    personal_models,  # noqa: F401  (saved filters and news marks join the metadata)
     search_models,  # noqa: F401  (the search table joins the metadata)
 )
 from .engine import Store, Tx, database_url

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -218,9 +219,10 @@ def light_filter(which: str, now: datetime, spawning: tuple[tuple[int, str], ...
 def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | None = None, group: str | None = None,
            owner_id: int | None = None, light: str | None = None, include_finished: bool = True,
            limit: int = 50, offset: int = 0, member_id: int | None = None, orgs: list[int | None] | None = None,
-           spawning: tuple[tuple[int, str], ...] = ()) -> list[tuple[ItemBrief, str | None]]:
-    """Items newest first with their group's code, filtered (a light filter leaves finished items out); with
-    `member_id`, only those he holds a role on or, `orgs`, that belong to one of those organisations."""
+           spawning: tuple[tuple[int, str], ...] = (), sort: str = "recent") -> list[tuple[ItemBrief, str | None]]:
+    """Items with their group's code, filtered (a light filter leaves finished items out), in the order `sort`
+    names (LIST_SORTS; newest first unless told); with `member_id`, only those he holds a role on or, `orgs`, that
+    belong to one of those organisations."""
     q = listed().outerjoin(OrgUnit, OrgUnit.id == Item.group_unit_id)
     if template:
         q = q.where(Item.template_key == template)
@@ -239,7 +241,24 @@ def search(tx: Tx, now: datetime, *, template: str | None = None, state: str | N
         q = q.where(Item.finished_at.is_(None), light_filter(light, now, spawning))
     elif not include_finished:
         q = q.where(Item.finished_at.is_(None))
-    return [brief(r) for r in tx.execute(q.order_by(Item.id.desc()).limit(limit).offset(offset))]
+    return [brief(r) for r in tx.execute(q.order_by(*_list_order(sort, now, spawning)).limit(limit).offset(offset))]
+
+
+LIST_SORTS = ("recent", "due", "light", "updated")
+
+
+def _list_order(sort: str, now: datetime, spawning: tuple[tuple[int, str], ...]) -> tuple:
+    """recent: newest first; due: soonest due first, finished last; light: 红, 黄, 绿 (each soonest due first),
+    finished last; updated: the latest changed first."""
+    finished, no_due = Item.finished_at.is_not(None), Item.due_at.is_(None)
+    if sort == "due":
+        return (finished, no_due, Item.due_at, Item.id)
+    if sort == "light":
+        red, yellow = lights(now, Item, spawning)
+        return (case((finished, 3), (red, 0), (yellow, 1), else_=2), no_due, Item.due_at, Item.id)
+    if sort == "updated":
+        return (Item.updated_at.desc(), Item.id.desc())
+    return (Item.id.desc(),)
 
 
 def briefs(tx: Tx, ids: list[int]) -> list[tuple[ItemBrief, str | None]]:

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from .. import service
 from ..encode import dumps
 from ..errors import NotFound, Unavailable, WuzhuanError, http_status_of
-from ..service import Store, accounts, reads
+from ..service import Store, accounts, personal, reads
 from . import downloads
 from .forms import MAX_FILES
 
@@ -89,7 +89,7 @@ def routes(store: Store, clock, call) -> list[Route]:
         filters = {"template": q.get("template") or None, "state": q.get("state") or None, "group": q.get("group") or None,
                    "owner": q.get("owner") or None, "light_is": q.get("light") or None,
                    "include_finished": q.get("open") not in ("1", "true"),
-                   "limit": _int(q.get("limit"), 50), "offset": _int(q.get("offset"), 0)}
+                   "limit": _int(q.get("limit"), 50), "offset": _int(q.get("offset"), 0), "sort": q.get("sort") or "recent"}
         return reads.list_items(store, who, clock(), **filters)
 
     def get_item(who, request: Request):
@@ -97,6 +97,9 @@ def routes(store: Store, clock, call) -> list[Route]:
 
     def get_history(who, request: Request):
         return reads.history(store, who, request.path_params["item_id"])
+
+    def get_news(who, request: Request):  # a script reads without marking, unless it asks (mark=1)
+        return personal.news(store, who, clock(), mark=request.query_params.get("mark") == "1")
 
     async def move_request(request: Request) -> tuple:
         """The move asked for, checked (read only once the token has been checked; BadRequest: 400): a JSON body, or
@@ -162,6 +165,7 @@ def routes(store: Store, clock, call) -> list[Route]:
         Route("/api/items/{item_id:id}/remind", guarded(remind), methods=["POST"]),
         Route("/api/items/{item_id:id}/files", guarded(get_files), methods=["GET"]),
         Route("/api/items/{item_id:id}/files/{file_id:id}", guarded(get_file), methods=["GET"]),
+        Route("/api/news", guarded(get_news), methods=["GET"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
     ]
 
@@ -281,7 +285,7 @@ OPENAPI: dict[str, Any] = {
             "parameters": [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
                 ("template", "string"), ("state", "string"), ("group", "string"), ("owner", "string"),
                 ("light", "string"), ("open", "boolean"), ("limit", "integer"), ("offset", "integer"),
-                ("q", "string"))],
+                ("q", "string"), ("sort", "string"))],
             "responses": {"200": {"description": "items", "content": {"application/json": {"schema": {
                 "type": "array", "items": {"$ref": "#/components/schemas/ItemSummary"}}}}},
                 **{k: v for k, v in _ERRORS.items() if k in ("400", "401", "503")}}}},
@@ -305,6 +309,12 @@ OPENAPI: dict[str, Any] = {
                 "type": "object", "required": ["text"], "properties": {"text": {"type": "string", "maxLength": 2000}}}}}},
             "responses": {"200": {"description": "added: item, seq (its audit event), notified (names)"},
                           **{k: v for k, v in _ERRORS.items() if k != "409"}}}},
+        "/api/news": {"get": {
+            "summary": "最新动态: events on the items the person may see since he last looked (not his own), newest first",
+            "parameters": [{"name": "mark", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]},
+                            "description": "1: this look becomes his last, as opening /news does"}],
+            "responses": {"200": {"description": "entries, total, since"},
+                          **{k: v for k, v in _ERRORS.items() if k in ("401", "503")}}}},
         "/api/items/{item_id}/remind": {"post": {
             "summary": "催办: remind the current step's owners now (the office or the group lead; once a day a step)",
             "parameters": [_ITEM_PARAM],

@@ -45,6 +45,7 @@ from .forms import (
 )
 from .limits import BodyLimit
 from .list_pages import Lists
+from .personal_pages import Personal
 from .pool import Pool
 from .render import HERE, diagram_svg, page
 from .report_pages import Reports
@@ -323,6 +324,7 @@ def create_app(store: Store, clock=None) -> Starlette:
     w = Workbench(store, clock)
     reports = Reports(w)
     lists = Lists(w)
+    mine = Personal(w, lists)
     routes = [
         Route("/login", w.login_form, methods=["GET"]),
         Route("/login", w.login, methods=["POST"]),
@@ -331,6 +333,9 @@ def create_app(store: Store, clock=None) -> Starlette:
         Route("/done", lists.listing, methods=["GET"]),
         Route("/involved", lists.listing, methods=["GET"]),
         Route("/search", lists.search, methods=["GET"]),
+        Route("/news", mine.news, methods=["GET"]),
+        Route("/filters", mine.save_filter, methods=["POST"]),
+        Route("/filters/{filter_id:id}/delete", mine.delete_filter, methods=["POST"]),
         Route("/items/new", w.new_item, methods=["GET"]),
         Route("/items/new", w.create, methods=["POST"]),
         Route("/items/{item_id:id}", w.item, methods=["GET"]),

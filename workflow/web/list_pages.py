@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from ..calendar import TZ
 from ..errors import Unavailable, WuzhuanError, http_status_of
-from ..service import reads
+from ..service import personal, reads
 from ..service.reads import exports as export_reads
 from . import exports
 from .forms import int_of
@@ -63,12 +63,21 @@ class Lists:
         table = await w.call(export_reads.export, w.store, who.person, which, w.now(), **filters)
         return exports.download(table, fmt, w.now().astimezone(TZ).date().isoformat())
 
-    async def inbox(self, request: Request) -> Response:
+    async def _mine(self, who, page: str) -> dict:
+        """His saved filters of this list, and (on the inbox) how much is new for him."""
+        w = self.w
+        saved = await w.call(personal.saved_filters, w.store, who.person, page)
+        news = await w.call(personal.news_count, w.store, who.person) if page == "inbox" else 0
+        return {"saved": saved, "news_count": news, "saved_keys": personal.LISTS[page][2], "list_page": page}
+
+    async def inbox(self, request: Request, query: dict | None = None, problem: str = "", status: int = 200,
+                    typed: str = "") -> Response:
+        """/ (待办); `query`, `problem`, `status` and `typed` show it again after a refused save of its filter."""
         w = self.w
         who = await w.who(request)
         if who is None:
             return w.login_redirect(request)
-        q = request.query_params
+        q = request.query_params if query is None else query
         filters = {"light": q.get("light") or None, "template": q.get("template") or None, "group": q.get("group") or None,
                    "sort": q.get("sort") or "due"}
         try:
@@ -77,10 +86,12 @@ class Lists:
             page_no, offset = page_of(q)
             box = await w.call(reads.inbox, w.store, who.person, w.now(), offset=offset, **filters)
             startable = bool(who.staff or await w.call(reads.startable, w.store, who.person))
+            mine = await self._mine(who, "inbox")
         except WuzhuanError as e:
             return w.error(request, e, who)
-        return w.html(request, "inbox.html", who=who, box=box, q=q, pager=Pager(box.total, page_no, reads.PAGE, dict(q)),
-                      sorts=SORTS["inbox"], sort=filters["sort"], tab="inbox", startable=startable)
+        return w.html(request, "inbox.html", status, who=who, box=box, q=q, pager=Pager(box.total, page_no, reads.PAGE, dict(q)),
+                      sorts=SORTS["inbox"], sort=filters["sort"], tab="inbox", startable=startable, problem=problem,
+                      typed=typed, saved_ok=bool(q.get("saved")), **mine)
 
     async def listing(self, request: Request) -> Response:
         w = self.w
@@ -101,25 +112,31 @@ class Lists:
         return w.html(request, "list.html", who=who, rows=rows, tab=tab, pager=Pager(rows.total, page_no, reads.PAGE, dict(q)),
                       sorts=SORTS["list"], sort=sort)
 
-    async def search(self, request: Request) -> Response:
+    async def search(self, request: Request, query: dict | None = None, problem: str = "", status: int = 200,
+                     typed: str = "") -> Response:
         """/search?q=WORDS&page=N: the items he may see that hold the words, best first."""
         w = self.w
         who = await w.who(request)
         if who is None:
             return w.login_redirect(request)
-        q = request.query_params.get("q", "")
-        if not q.strip():
-            return w.html(request, "search.html", who=who, q="", found=None, problem="", tab="search")
+        params = request.query_params if query is None else query
+        q = params.get("q", "")
         try:
-            if request.query_params.get("format"):
+            mine = await self._mine(who, "search")
+        except WuzhuanError as e:
+            return w.error(request, e, who)
+        extra = {"problem": problem, "typed": typed, "saved_ok": bool(params.get("saved")), "tab": "search", **mine}
+        if not q.strip():
+            return w.html(request, "search.html", status, who, q="", found=None, **extra)
+        try:
+            if params.get("format"):
                 return await self._export(request, who, "search", q=q)
-            page_no = int_of(request.query_params.get("page"), 1, "页码") or 1
+            page_no = int_of(params.get("page"), 1, "页码") or 1
             found = await w.call(reads.search, w.store, who.person, q, w.now(),
                                  offset=(page_no - 1) * reads.PAGE, limit=reads.PAGE)
         except Unavailable as e:
             return w.error(request, e, who)
         except WuzhuanError as e:
-            return w.html(request, "search.html", http_status_of(e), who, q=q[:100], found=None, problem=str(e),
-                          tab="search")
-        return w.html(request, "search.html", who=who, q=q, found=found, problem="", tab="search",
-                      pager=Pager(found.total, page_no, reads.PAGE, {"q": q}))
+            return w.html(request, "search.html", http_status_of(e), who, q=q[:100], found=None, **(extra | {"problem": str(e)}))
+        return w.html(request, "search.html", status, who, q=q, found=found, pager=Pager(found.total, page_no, reads.PAGE, {"q": q}),
+                      **extra)

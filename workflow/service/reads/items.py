@@ -60,10 +60,13 @@ def summary(defn: Definition, item: ItemRow | ItemBrief, group_code: str | None,
 
 def list_items(store: Store, viewer: Viewer, now: datetime, *, template: str | None = None, state: str | None = None,
                group: str | None = None, owner: str | None = None, light_is: str | None = None,
-               include_finished: bool = True, limit: int = 50, offset: int = 0) -> list[ItemSummary]:
-    """The items the viewer may see, newest first, filtered; each with its step, due time and light (staff and the
-    operator see every item, anyone else those he holds a role on)."""
+               include_finished: bool = True, limit: int = 50, offset: int = 0, sort: str = "recent") -> list[ItemSummary]:
+    """The items the viewer may see, filtered, newest first or in the order `sort` names (recent, due, light,
+    updated); each with its step, due time and light (staff and the operator see every item, anyone else those he
+    holds a role on)."""
     common.check_now(now)
+    if sort not in item_store.LIST_SORTS:
+        raise InvalidInput(f"排序“{common.shown(str(sort))}”应是 {'、'.join(item_store.LIST_SORTS)} 之一", parameter="sort")
     if light_is is not None and light_is not in LIGHTS:
         raise InvalidInput(f"灯色“{common.shown(light_is)}”不是 {'、'.join(LIGHTS)} 之一", field="light", parameter="light")
     if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= 10**12:
@@ -75,7 +78,7 @@ def list_items(store: Store, viewer: Viewer, now: datetime, *, template: str | N
         owner_id = common.person(tx, owner).id if owner else None
         rows = item_store.search(tx, now, template=template, state=state, group=group, owner_id=owner_id, light=light_is,
                                  include_finished=include_finished, limit=limit, offset=offset, member_id=member, orgs=orgs,
-                                 spawning=common.spawning(tx))
+                                 spawning=common.spawning(tx), sort=sort)
         return summaries(tx, rows, now)
 
 
