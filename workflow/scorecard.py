@@ -39,7 +39,7 @@ def _leap(year: int) -> bool:
 class Scorecard:
     key: str
     title: str
-    units: str  # the kind of units compared: group | district
+    units: str  # the kind of units compared: group | district, or "organisation" (org_level says which)
     templates: tuple[str, ...]
     weights: dict[str, int]
     overdue_points_per_day: int = 10
@@ -58,6 +58,7 @@ class Scorecard:
     digest_to: tuple[str, ...] = ("council", "office")
     campaign: dict[str, int] = field(default_factory=dict)
     source_name: str = ""
+    org_level: str | None = None  # `units: {organisations: LEVEL}`: the organisations of that level are compared
 
     def plan_state(self, as_of: date) -> str | None:
         """The state the plan expects every item to have reached by `as_of` (None before its first day)."""
@@ -115,7 +116,9 @@ def load_text(text: str, name: str = "<scorecard>") -> Scorecard:
         raise DefinitionError(doc.problems)
     q, lt, dg = data.get("quality") or {}, data.get("lights") or {}, data.get("digest") or {}
     return Scorecard(
-        key=str(data["key"]), title=data["title"], units=data["units"], templates=tuple(data["templates"]),
+        key=str(data["key"]), title=data["title"], templates=tuple(data["templates"]),
+        units="organisation" if isinstance(data["units"], dict) else data["units"],
+        org_level=data["units"]["organisations"] if isinstance(data["units"], dict) else None,
         weights={m: int(w) for m, w in data["weights"].items()},
         overdue_points_per_day=int(data.get("overdue_points_per_day", 10)),
         plan=tuple(PlanPoint(p["by"], p["state"]) for p in data.get("plan") or []),

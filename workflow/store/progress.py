@@ -14,6 +14,7 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    null,
     or_,
     select,
     text,
@@ -96,6 +97,35 @@ def totals(tx: Tx, unit_ids: list[int], templates: list[str], year: int, last: d
     return {r.unit_id: Counter({c: int(getattr(r, c) or 0) for c in COUNTS}) for r in tx.execute(q)}
 
 
+def totals_of_orgs(tx: Tx, org_ids: list[int], templates: list[str], year: int, last: date,
+                   cal: WorkCalendar) -> dict[int, Counter]:
+    """`totals` per organisation, counted from the items and steps (the kept counts are per unit): `year`'s items of
+    `templates` created to `last`, and their steps with a deadline closed by a move to `last` (on time, working days
+    late)."""
+    out: dict[int, Counter] = defaultdict(Counter)
+    created, cut = day_number(tx, Item.created_at), (last - EPOCH).days
+    q = (select(Item.organisation_id, func.count()).where(Item.organisation_id.in_(org_ids), Item.template_key.in_(templates),
+                                                          _year(tx, Item.created_at) == year, created <= cut)
+         .group_by(Item.organisation_id))
+    for org, n in tx.execute(q):
+        out[org]["items"] += n
+    s = Step.__table__.c
+    closed = day_number(tx, s.left_at)
+    where = [s.left_at.is_not(None), s.due_at.is_not(None), or_(s.left_via.is_(None), s.left_via != LEFT_WITH_PARENT),
+             Item.template_key.in_(templates), _year(tx, Item.created_at) == year, closed <= cut]
+    cols = [closed.label("d"), case((s.left_at <= s.due_at, 1), else_=0).label("on_time"),
+            case((s.left_at > s.due_at, day_number(tx, s.due_at, last=True)), else_=None).label("due_day")]
+    q = members(cols, where, org_ids, by_org=True)
+    span = Spans(cal)
+    for org, _h, d, on_time, due_day, n in tx.execute(q.add_columns(func.count()).group_by(*q.selected_columns)):
+        c = out[org]
+        c["closed"] += n
+        c["on_time"] += on_time * n
+        if due_day is not None:
+            c["late_workdays"] += span(due_day + 1, d) * n
+    return dict(out)
+
+
 # --- rebuilt from the steps ------------------------------------------------------------------------------------
 
 def day_number(tx: Tx, col, last: bool = False):
@@ -119,17 +149,29 @@ def _year(tx: Tx, col):
     return cast(func.extract("year", col + text("interval '8 hours'")), Integer)
 
 
-def members(cols, where, unit_ids: list[int] | None = None, source=None, item_id=None):
+def members(cols, where, unit_ids: list[int] | None = None, source=None, item_id=None, by_org: bool = False):
     """One read of `source` (the steps, or a join with an item_id column) joined to the items, with the item's group
     `g` and the unit `h` it was handed to as a sub-item (or NULL) first; `unit_ids` keeps rows of those units. Driven
-    from `source`: the conditions on it choose the index. `spread` turns (g, h, …) rows into (unit, …) rows."""
+    from `source`: the conditions on it choose the index. `spread` turns (g, h, …) rows into (unit, …) rows.
+
+    `by_org`: the organisation the item belongs to is `g` (and `h` is NULL), `unit_ids` are organisations: a board
+    that compares organisations counts each item once, for its own 人大 (a 联动 sub-item for the district's)."""
     s = Step.__table__ if source is None else source
     item_id = Step.__table__.c.item_id if item_id is None else item_id
+    if by_org:
+        q = (select(Item.organisation_id.label("g"), null().label("h"), *cols)
+             .select_from(s.join(Item, Item.id == item_id)).where(*where))
+        return q if unit_ids is None else q.where(Item.organisation_id.in_(unit_ids))
     q = (select(Item.group_unit_id.label("g"), SubItem.unit_id.label("h"), *cols)
          .select_from(s.join(Item, Item.id == item_id).outerjoin(SubItem, SubItem.child_id == Item.id)).where(*where))
     if unit_ids is not None:
         q = q.where(or_(Item.group_unit_id.in_(unit_ids), SubItem.unit_id.in_(unit_ids)))
     return q
+
+
+def keys_of(q) -> list:
+    """The (g, h) columns of a `members` read, to group by."""
+    return list(q.selected_columns[:2])
 
 
 def spread(rows, unit_ids: list[int] | None = None):
@@ -192,7 +234,7 @@ def counted_items(templates: list[str], start: datetime, cut: datetime) -> list:
 
 
 def open_at(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
-            finals: list[str]) -> list[tuple]:
+            finals: list[str], by_org: bool = False) -> list[tuple]:
     """The counted steps open at `cut` (entered before it, left at or after it or not yet) of the items of
     `templates` created in [start, cut): (unit, light at `cut`, the last day of the due time when it has passed, how
     many). Few rows: the open steps of today's board, or those of an earlier day still open at it."""
@@ -205,7 +247,7 @@ def open_at(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, 
     # open now, and left since the cut: two reads by ix_steps_left_at (an OR of the two would read every step)
     out: Counter = Counter()
     for left in (s.left_at.is_(None), rare(tx, s.left_at >= cut)):
-        q = members(cols, [left, *where], unit_ids)
+        q = members(cols, [left, *where], unit_ids, by_org=by_org)
         for *key, n in spread(tx.execute(q.add_columns(func.count()).group_by(*q.selected_columns)), unit_ids):
             out[tuple(key)] += n
     return [(*k, n) for k, n in out.items()]

@@ -30,14 +30,14 @@ from .models import (
     ActivityDeputy,
     Digest,
     Item,
+    Organisation,
     OrgUnit,
     Person,
     Score,
     Step,
-    SubItem,
 )
 from .organisations import in_orgs
-from .progress import counted_items, day_number, members, rare, spread
+from .progress import counted_items, day_number, keys_of, members, rare, spread
 
 # --- activities and scores ----------------------------------------------------------------------
 
@@ -114,6 +114,16 @@ def digests(tx: Tx, scorecard: str) -> list[tuple[str, datetime, int]]:
 
 # --- the board's aggregates ------------------------------------------------------------------------
 
+def orgs_of_level(tx: Tx, level: str, orgs: list[int | None] | None = None) -> list[tuple[int, str, str]]:
+    """(id, code, name) of the organisations of a level (province, city, district, township), of `orgs` only when
+    given; never the root (it is one, and its items are stored without an organisation)."""
+    q = select(Organisation.id, Organisation.code, Organisation.name).where(Organisation.level == level,
+                                                                            Organisation.parent_id.is_not(None))
+    if orgs is not None:
+        q = q.where(Organisation.id.in_([o for o in orgs if o is not None] or [-1]))
+    return [tuple(r) for r in tx.execute(q.order_by(Organisation.code))]
+
+
 def units_of_kind(tx: Tx, kind: str, orgs: list[int | None] | None = None) -> list[tuple[int, str, str]]:
     """(id, code, name) of the units of a kind, of the organisations `orgs` only when given."""
     q = select(OrgUnit.id, OrgUnit.code, OrgUnit.name).where(OrgUnit.kind == kind)
@@ -123,34 +133,34 @@ def units_of_kind(tx: Tx, kind: str, orgs: list[int | None] | None = None) -> li
 
 
 def reached(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
-            states: list[str]) -> dict[int, int]:
+            states: list[str], by_org: bool = False) -> dict[int, int]:
     """Per unit: the items that entered any of `states` before `cut` (read by state: ix_steps_state)."""
     s = Step.__table__.c
     q = members([func.count(func.distinct(s.item_id))], [s.state.in_(states or ["-"]), s.entered_at < cut,
-                                                          *counted_items(templates, start, cut)], unit_ids)
+                                                          *counted_items(templates, start, cut)], unit_ids, by_org=by_org)
     out: Counter = Counter()
-    for u, n in spread(tx.execute(q.group_by(Item.group_unit_id, SubItem.unit_id)), unit_ids):
+    for u, n in spread(tx.execute(q.group_by(*keys_of(q))), unit_ids):
         out[u] += n
     return dict(out)
 
 
 def steps_left_by(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
-                  triggers: list[str]) -> list[tuple[int, int, str, dict[str, Any]]]:
+                  triggers: list[str], by_org: bool = False) -> list[tuple[int, int, str, dict[str, Any]]]:
     """(unit, item, trigger, the step's values) of the steps left by one of `triggers` before `cut`."""
     if not triggers:
         return []
     s = Step.__table__.c
     q = members([s.item_id, s.left_via, s.fields], [s.left_via.in_(triggers), s.left_at < cut, *counted_items(templates, start, cut)],
-                unit_ids).order_by(s.item_id, s.seq)
+                unit_ids, by_org=by_org).order_by(s.item_id, s.seq)
     return [(u, i, via, fields or {}) for u, i, via, fields in spread(tx.execute(q), unit_ids)]
 
 
 def state_visits(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
-                 state: str) -> list[tuple[int, int, datetime | None]]:
+                 state: str, by_org: bool = False) -> list[tuple[int, int, datetime | None]]:
     """(unit, item, left_at of its latest visit to `state` entered before `cut`, None if it stood there at `cut`)."""
     s = Step.__table__.c
     q = members([s.item_id, s.left_at], [s.state == state, s.entered_at < cut, *counted_items(templates, start, cut)],
-                unit_ids).order_by(s.item_id, s.seq)
+                unit_ids, by_org=by_org).order_by(s.item_id, s.seq)
     latest: dict[tuple[int, int], datetime | None] = {}
     for u, i, left in spread(tx.execute(q), unit_ids):
         latest[(u, i)] = left if left is not None and left < cut else None
@@ -158,14 +168,14 @@ def state_visits(tx: Tx, unit_ids: list[int], templates: list[str], start: datet
 
 
 def attendances(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, cut: datetime,
-                first: date, last: date) -> dict[int, int]:
+                first: date, last: date, by_org: bool = False) -> dict[int, int]:
     """Per unit: the deputies' attendances at activities on its items, dated within [first, last]."""
     a = Activity.__table__
     source = a.join(ActivityDeputy.__table__, ActivityDeputy.activity_id == a.c.id)
     q = members([func.count()], [rare(tx, and_(a.c.day >= first, a.c.day <= last)), *counted_items(templates, start, cut)], unit_ids,
-                source=source, item_id=a.c.item_id)
+                source=source, item_id=a.c.item_id, by_org=by_org)
     out: Counter = Counter()
-    for u, n in spread(tx.execute(q.group_by(Item.group_unit_id, SubItem.unit_id)), unit_ids):
+    for u, n in spread(tx.execute(q.group_by(*keys_of(q))), unit_ids):
         out[u] += n
     return dict(out)
 

@@ -110,21 +110,25 @@ def _definitions(tx: Tx, card: Scorecard) -> dict[str, Definition]:
 
 def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date,
           orgs: list[int | None] | None = None) -> list[BoardRow]:
-    units = report_store.units_of_kind(tx, card.units, orgs)
+    by_org = card.org_level is not None  # organisations compared: each item counts for its own 人大
+    units = compared(tx, card, orgs)
     ids = [u[0] for u in units]
     start, cut = midnight(date(day.year, 1, 1)), midnight(day + timedelta(days=1))
     templates = list(card.templates)
     finals = sorted({s.name for d in defs.values() for s in d.states.values() if s.final})
     cal = common.calendar(tx)
-    # the steps closed by `day` come counted (progress_counts); those still open at the cut are read one by one
+    # the steps closed by `day` come counted (progress_counts, per unit; per organisation counted from the steps);
+    # those still open at the cut are read one by one
     counts: dict[int, Counter] = {u: Counter() for u in ids}
     late: Counter = Counter()
-    for unit_id, c in (progress_store.totals(tx, ids, templates, day.year, day) if ids else {}).items():
+    closed = (progress_store.totals_of_orgs(tx, ids, templates, day.year, day, cal) if by_org
+              else progress_store.totals(tx, ids, templates, day.year, day)) if ids else {}
+    for unit_id, c in closed.items():
         counts[unit_id].update({"judged": c["closed"], "on_time": c["on_time"], "items": c["items"]})
         late[unit_id] += c["late_workdays"]
     span = Spans(cal)
     cut_day = (cut.date() - EPOCH).days  # an open step is late to the day the cut begins, as overdue_workdays counts
-    for unit_id, lit, due_day, n in (progress_store.open_at(tx, ids, templates, start, cut, finals) if ids else []):
+    for unit_id, lit, due_day, n in (progress_store.open_at(tx, ids, templates, start, cut, finals, by_org) if ids else []):
         c = counts[unit_id]
         c[lit] += n
         c["open"] += n
@@ -136,13 +140,13 @@ def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date,
     expected = card.plan_state(day)
     on_plan: Counter = Counter()
     if expected is not None and ids:
-        on_plan.update(report_store.reached(tx, ids, templates, start, cut, order[order.index(expected):]))
+        on_plan.update(report_store.reached(tx, ids, templates, start, cut, order[order.index(expected):], by_org))
     planned = {u: counts[u]["items"] for u in ids} if expected is not None else {}
     votes: dict[int, Counter] = {u: Counter() for u in ids}
     voted_items: dict[int, set[int]] = {u: set() for u in ids}
     returned: Counter = Counter()
     left_by = list(dict.fromkeys(card.unsatisfied_triggers + card.returned_triggers))
-    for unit_id, item_id, trigger, values in (report_store.steps_left_by(tx, ids, templates, start, cut, left_by) if ids else []):
+    for unit_id, item_id, trigger, values in (report_store.steps_left_by(tx, ids, templates, start, cut, left_by, by_org) if ids else []):
         result = values.get(card.vote_field)
         if trigger in card.unsatisfied_triggers and result in card.vote_points:
             votes[unit_id][result] += 1
@@ -150,14 +154,14 @@ def _rows(tx: Tx, card: Scorecard, defs: dict[str, Definition], day: date,
         if trigger in card.returned_triggers:
             returned[unit_id] += 1
     reached, rectified = Counter(), Counter()
-    for unit_id, _item, left in (report_store.state_visits(tx, ids, templates, start, cut, card.rectification_state)
+    for unit_id, _item, left in (report_store.state_visits(tx, ids, templates, start, cut, card.rectification_state, by_org)
                                  if ids else []):
         reached[unit_id] += 1
         rectified[unit_id] += left is not None
     given: dict[int, list[int]] = {}
-    for unit_id, _c, _n, points, _comment, _at in report_store.scores(tx, card.key, day.year, cut):
-        given.setdefault(unit_id, []).append(points)
-    attended = report_store.attendances(tx, ids, templates, start, cut, date(day.year, 1, 1), day) if ids else {}
+    for unit_id, _c, _n, points, _comment, _at in (() if by_org else report_store.scores(tx, card.key, day.year, cut)):
+        given.setdefault(unit_id, []).append(points)  # 比创新 is scored per unit: an organisations' board has none
+    attended = report_store.attendances(tx, ids, templates, start, cut, date(day.year, 1, 1), day, by_org) if ids else {}
     most = max(attended.values(), default=0)
     out = []
     for unit_id, code, name in units:
@@ -234,5 +238,15 @@ def is_evaluator(store: Store, person: PersonRow, card_path: str | Path | None =
 def units_compared(store: Store, card_path: str | Path | None = None) -> list[tuple[str, str]]:
     """(code, name) of the units the scorecard compares."""
     card = card_of(card_path)
+    if card.org_level is not None:
+        return []  # organisations are compared: nobody scores them (比创新 is per unit)
     with store.read() as tx:
         return [(code, name) for _id, code, name in report_store.units_of_kind(tx, card.units)]
+
+
+def compared(tx: Tx, card: Scorecard, orgs: list[int | None] | None = None) -> list[tuple[int, str, str]]:
+    """(id, code, name) of what the scorecard compares: units of its kind, or organisations of its level (of the
+    organisations `orgs` when given)."""
+    if card.org_level is not None:
+        return report_store.orgs_of_level(tx, card.org_level, orgs)
+    return report_store.units_of_kind(tx, card.units, orgs)

@@ -9,6 +9,7 @@ from pathlib import Path
 from ... import authority
 from ...calendar import TZ
 from ...errors import InvalidInput
+from ...people_file import LEVEL_CN
 from ...store import Store, Tx, directory
 from ...store import audit as audit_store
 from ...store import reports as report_store
@@ -29,6 +30,9 @@ def set_score(store: Store, actor: str, unit: str, score: int, now: datetime, *,
               year: int | None = None, card_path: str | Path | None = None) -> ScoreSet:
     """An evaluator's 比创新 score (0–100) for a unit in a year, once per evaluator, unit and year; audited."""
     card = card_of(card_path)
+    if card.org_level is not None:
+        raise InvalidInput(f"评比方案「{card.title}」比较的是各{LEVEL_CN.get(card.org_level, card.org_level)}人大，"
+                           "比创新按单位评分，这个方案不设评分")
     if not isinstance(score, int) or not 0 <= score <= 100:
         raise InvalidInput(f"评分应是 0 到 100 之间的整数，不是“{common.shown(str(score))}”", parameter="score")
     y = year if year is not None else now.astimezone(TZ).year
