@@ -20,6 +20,7 @@ COMMANDS = {
     "db": ("commands.db", "db", 'Database schema.'),
     "definitions": ("commands.definitions", "definitions", 'Process templates: validate, show, draw, publish.'),
     "demo": ("commands.demo", "demo", 'Run the real engine on a fresh SQLite database: a year of five special supervision items.'),
+    "deputies": ("commands.deputies", "deputies_group", "The deputies (人大代表) of five levels: their mandates from the people files."),
     "escalate": ("commands.escalation", "escalate", 'Fire every escalation rung due now, each exactly once, and queue its notices.'),
     "extensions": ("commands.extensions", "extensions", 'Decide on extension requests.'),
     "items": ("commands.items", "items", 'Supervision items: create, list, show, advance, set, assign, pause, extend, history.'),

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import deputy_file
+from .deputy_file import DeputyEntry
 from .errors import FileError, Problem
 from .textfile import FileProblem, decode, read_bytes
 from .yamltext import parse_yaml
@@ -36,6 +38,7 @@ class PersonEntry:
     admin: bool = False
     active: bool = True
     line: int = 0
+    deputy: tuple[DeputyEntry, ...] | None = None  # his mandates as a deputy (None: the file says nothing of them)
 
 
 @dataclass
@@ -156,12 +159,13 @@ class _Checker:
                 self.p(line, col, f"{who}: `{key}` must be true or false, not {v!r}")
                 v = key == "active"
             flags[key] = v
-        unknown = set(raw) - {"code", "name", "email", "title", "admin", "active"}
+        unknown = set(raw) - {"code", "name", "email", "title", "admin", "active", "deputy"}
         for key in sorted(unknown):
-            self.p(line, col, f"{who}: unknown key '{key}' (allowed: code, name, email, title, admin, active)")
+            self.p(line, col, f"{who}: unknown key '{key}' (allowed: code, name, email, title, admin, active, deputy)")
+        deputy = deputy_file.mandates(self, raw["deputy"], line, col, who) if raw.get("deputy") is not None else None
         if code is None or name is None:
             return None
-        return PersonEntry(code, name, email, title, flags["admin"], flags["active"], line)
+        return PersonEntry(code, name, email, title, flags["admin"], flags["active"], line, deputy)
 
     def unit(self, raw: dict, line: int, col: int, i: int, members: list[tuple[Any, int, int]]) -> UnitEntry | None:
         code = self.code(raw, line, col, f"unit {i}")
@@ -278,7 +282,7 @@ def _from_yaml(text: str, name: str) -> PeopleFile:
 
 
 CSV_COLUMNS = ("person", "name", "email", "title", "admin", "unit", "unit_name", "unit_kind", "role", "applies_to_all",
-               "unit_webhook", "unit_organisation")
+               "unit_webhook", "unit_organisation", *deputy_file.CSV_COLUMNS)
 
 
 def _from_csv(text: str, name: str) -> PeopleFile:
@@ -306,9 +310,19 @@ def _from_csv(text: str, name: str) -> PeopleFile:
             continue
         raw = {"code": row.get("person"), "name": row.get("name"), "email": row.get("email") or None,
                "title": row.get("title") or None, "admin": (row.get("admin") or "").strip().lower() in yes}
-        entry = c.person(raw, n, 1, n - 1)
+        entry = people.get((raw["code"] or "").strip())  # his first row makes him; later rows add memberships
+        if entry is None:
+            entry = c.person(raw, n, 1, n - 1)
         if entry and entry.code not in people:
             people[entry.code] = entry
+        mandate = deputy_file.from_row(c, row, n, f"person '{raw['code']}'")
+        if mandate is not None and entry:  # one level a row: a deputy of several levels has several rows
+            mine = people[entry.code]
+            same = [m for m in mine.deputy or () if (m.level, m.term) == (mandate.level, mandate.term)]
+            if same and same[0] != mandate:  # the same mandate repeated on each membership row is fine
+                c.p(n, 1, f"person '{entry.code}': deputy level {mandate.level} is given twice, differently")
+            elif not same:
+                mine.deputy = (*(mine.deputy or ()), mandate)
         unit = (row.get("unit") or "").strip()
         if unit:
             u = units.setdefault(unit, {"raw": {"code": unit, "name": (row.get("unit_name") or unit).strip(),

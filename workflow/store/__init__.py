@@ -5,6 +5,7 @@ and return the typed rows of workflow.rows.
 """
 
 from . import (
+    deputy_models,  # noqa: F401  (the deputies' registry joins the metadata)
     file_models,  # noqa: F401  (the documents' tables join the metadata)
     personal_models,  # noqa: F401  (saved filters and news marks join the metadata)
     search_models,  # noqa: F401  (the search table joins the metadata)

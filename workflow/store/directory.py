@@ -11,6 +11,7 @@ from ..rows import PersonRow, UnitRow
 
 if TYPE_CHECKING:  # the parser is needed only by imports, not by every command that looks a person up
     from ..people_file import PeopleFile
+from . import deputies
 from .driver import Prepared
 from .engine import Tx
 from .models import Membership, Organisation, OrgUnit, Person
@@ -222,14 +223,22 @@ class ImportCounts:
 def apply_import(tx: Tx, data: PeopleFile) -> ImportCounts:
     """Create or update the file's people and units, and add its memberships (none is removed)."""
     existing = {r.code: r.id for r in tx.execute(select(Person.code, Person.id))}
-    new_people = 0
+    # one statement for all the updates and one for all the new people (a file of 7,695 deputies: not 7,695 each)
+    changed, added = [], []
     for p in data.people:
         values: dict[str, Any] = {"name": p.name, "email": p.email, "title": p.title, "admin": p.admin, "active": p.active}
         if p.code in existing:
-            tx.execute(update(Person).where(Person.id == existing[p.code]).values(**values))
+            changed.append({"pid": existing[p.code], **values})
         else:
-            existing[p.code] = tx.execute(insert(Person).values(code=p.code, **values).returning(Person.id)).scalar_one()
-            new_people += 1
+            added.append({"code": p.code, **values})
+    if changed:
+        tx.execute(update(Person).where(Person.id == bindparam("pid")).values(
+            {k: bindparam(k) for k in ("name", "email", "title", "admin", "active")}), changed)
+    if added:
+        for r in tx.execute(insert(Person).returning(Person.id, Person.code, sort_by_parameter_order=True), added):
+            existing[r.code] = r.id
+    new_people = len(added)
+    deputies.replace(tx, {existing[p.code]: [vars(m) for m in p.deputy] for p in data.people if p.deputy is not None})
     apply_orgs(tx, data.organisations)
     org_ids = org_ids_of(tx)
     units = {r.code: r.id for r in tx.execute(select(OrgUnit.code, OrgUnit.id))}
@@ -244,13 +253,16 @@ def apply_import(tx: Tx, data: PeopleFile) -> ImportCounts:
             units[u.code] = tx.execute(insert(OrgUnit).values(code=u.code, **values).returning(OrgUnit.id)).scalar_one()
         have = {(r.person_id, r.role) for r in tx.execute(select(Membership.person_id, Membership.role)
                                                            .where(Membership.unit_id == units[u.code]))}
+        fresh = []
         for m in u.members:
             key = (existing[m.person], m.role)
             memberships += 1
             if key not in have:
-                tx.execute(insert(Membership).values(unit_id=units[u.code], person_id=key[0], role=m.role))
+                fresh.append({"unit_id": units[u.code], "person_id": key[0], "role": m.role})
                 have.add(key)
-                new_memberships += 1
+        if fresh:
+            tx.execute(insert(Membership), fresh)
+            new_memberships += len(fresh)
     return ImportCounts(len(data.people), len(data.units), memberships, new_people, new_memberships, len(data.organisations))
 
 
