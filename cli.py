@@ -29,6 +29,7 @@ COMMANDS = {
     "orgs": ("commands.orgs", "orgs_group", "Organisations: the People's Congresses (市·县区·乡镇) of this deployment."),
     "outbox": ("commands.escalation", "outbox", 'Queued notices: deliver, list, retry.'),
     "people": ("commands.people", "people_group", 'People, organisation units and their roles.'),
+    "proposals": ("commands.proposals", "proposals_group", "我献策: deputies' proposals (建议/建言), co-signed (联名) and screened by the office."),
     "report": ("commands.reports", "report", "比进度·比创新·比质效: the board, the 台账 (ledger), the year's results report, the 通报 digest."),
     "scheduler": ("commands.escalation", "scheduler", 'The escalation scheduler.'),
     "scores": ("commands.reports", "scores", "比创新: the evaluators' scores of the units compared."),

@@ -13,6 +13,7 @@ PAGES = {  # person → the pages he opens
                   "/definitions", "/board", "/orgs", "/outbox"],
     "zhao.hua": ["/", "/items/{a}", "/involved", "/search?q=大气", "/news"],
     "huang.bo": ["/", "/items/new"],
+    "feng.xia": ["/proposals", "/proposals/new"],  # a deputy on his phone (issue 29)
 }
 
 

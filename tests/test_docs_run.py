@@ -3,7 +3,7 @@
 Each document gets a fresh copy of one demo (`wuzhuan demo`) in a temporary directory of its own, with
 `WUZHUAN_DATABASE_URL` naming the demo's database, `examples/` and `definitions/` beside it as in a checkout,
 and the installed `wuzhuan` on PATH (the README says how to put it there). A command is a line of an indented
-code block that runs `wuzhuan` (at its start, or after a pipe); `export`, `cp` and `sed` lines of those blocks run
+code block that runs `wuzhuan` (at its start, or after a pipe); `export`, `cp`, `sed` and `printf` lines of those blocks run
 too, as written, since the commands after them depend on them; an export holds to the end of its block. An
 export naming a PostgreSQL server (a deployment's, as docs/deployment.md shows) is pointed at the test's
 PostgreSQL (WUZHUAN_TEST_PG_URL, emptied first) instead; without one the block's commands are skipped. Each
@@ -60,7 +60,7 @@ def commands(path: Path) -> list[tuple[int, int, str]]:
         while code and text.endswith("\\") and i + 1 < len(lines):
             i += 1
             text = text[:-1] + " " + lines[i].strip()
-        if code and (_RUNS.search(text) or text.startswith(("export ", "cp ", "sed "))):
+        if code and (_RUNS.search(text) or text.startswith(("export ", "cp ", "sed ", "printf "))):
             out.append((start, block, text))
         i += 1
     return out

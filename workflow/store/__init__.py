@@ -8,6 +8,7 @@ from . import (
     deputy_models,  # noqa: F401  (the deputies' registry joins the metadata)
     file_models,  # noqa: F401  (the documents' tables join the metadata)
     personal_models,  # noqa: F401  (saved filters and news marks join the metadata)
+    proposal_models,  # noqa: F401  (the deputies' proposals join the metadata)
     search_models,  # noqa: F401  (the search table joins the metadata)
 )
 from .engine import Store, Tx, database_url

@@ -63,3 +63,8 @@ def listed(tx: Tx, *, level: str | None = None, orgs: list[int | None] | None = 
             units = units.where(cond | OrgUnit.organisation_id.is_(None) if None in orgs else cond)
         q = q.where(m.person_id.in_(units))
     return [MandateRow(*r) for r in tx.execute(q.order_by(Person.code, m.level, m.term))]
+
+
+def listed_for(tx: Tx, person_id: int) -> bool:
+    """Whether the person holds any mandate as a deputy."""
+    return tx.execute(select(DeputyMandate.id).where(DeputyMandate.person_id == person_id).limit(1)).first() is not None

@@ -21,6 +21,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import Null
 
 from ..calendar import EPOCH, Spans, WorkCalendar, local_date
 from .driver import Prepared
@@ -117,7 +118,7 @@ def totals_of_orgs(tx: Tx, org_ids: list[int], templates: list[str], year: int, 
             case((s.left_at > s.due_at, day_number(tx, s.due_at, last=True)), else_=None).label("due_day")]
     q = members(cols, where, org_ids, by_org=True)
     span = Spans(cal)
-    for org, _h, d, on_time, due_day, n in tx.execute(q.add_columns(func.count()).group_by(*q.selected_columns)):
+    for org, _h, d, on_time, due_day, n in tx.execute(q.add_columns(func.count()).group_by(*groupable(q.selected_columns))):
         c = out[org]
         c["closed"] += n
         c["on_time"] += on_time * n
@@ -171,7 +172,12 @@ def members(cols, where, unit_ids: list[int] | None = None, source=None, item_id
 
 def keys_of(q) -> list:
     """The (g, h) columns of a `members` read, to group by."""
-    return list(q.selected_columns[:2])
+    return groupable(q.selected_columns[:2])
+
+
+def groupable(cols) -> list:
+    """The columns to GROUP BY: all but a NULL constant (by_org's `h`; PostgreSQL refuses to group by a constant)."""
+    return [c for c in cols if not isinstance(getattr(c, "element", c), Null)]
 
 
 def spread(rows, unit_ids: list[int] | None = None):
@@ -248,7 +254,7 @@ def open_at(tx: Tx, unit_ids: list[int], templates: list[str], start: datetime, 
     out: Counter = Counter()
     for left in (s.left_at.is_(None), rare(tx, s.left_at >= cut)):
         q = members(cols, [left, *where], unit_ids, by_org=by_org)
-        for *key, n in spread(tx.execute(q.add_columns(func.count()).group_by(*q.selected_columns)), unit_ids):
+        for *key, n in spread(tx.execute(q.add_columns(func.count()).group_by(*groupable(q.selected_columns))), unit_ids):
             out[tuple(key)] += n
     return [(*k, n) for k, n in out.items()]
 

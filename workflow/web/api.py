@@ -19,7 +19,7 @@ from starlette.routing import Route
 from .. import service
 from ..encode import dumps
 from ..errors import NotFound, Unavailable, WuzhuanError, http_status_of
-from ..service import Store, accounts, personal, reads
+from ..service import Store, accounts, personal, proposals, reads
 from . import downloads
 from .forms import MAX_FILES
 
@@ -98,6 +98,32 @@ def routes(store: Store, clock, call) -> list[Route]:
     def get_history(who, request: Request):
         return reads.history(store, who, request.path_params["item_id"])
 
+    async def proposal_request(request: Request) -> tuple:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            raise BodyTooLarge(f"请求内容超过 {MAX_BODY:,} 字节")
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise BodyTooLarge(f"请求内容超过 {MAX_BODY:,} 字节")
+        if depth(body) > MAX_DEPTH:
+            raise BadRequest(f"请求内容嵌套超过 {MAX_DEPTH} 层")
+        try:
+            data = json.loads(body or b"{}", parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            raise BadRequest("请求内容不是 JSON") from None
+        cosigners = data.get("cosigners", []) if isinstance(data, dict) else None
+        if (not isinstance(data, dict) or not isinstance(data.get("title"), str) or not isinstance(data.get("text"), str)
+                or not isinstance(cosigners, list) or not all(isinstance(c, str) for c in cosigners)
+                or not isinstance(data.get("org"), str | None)):
+            raise BadRequest('请求内容应是 {"title": "…", "text": "…", "cosigners": ["代码", …], "org": "…"} 的 JSON 对象')
+        return (data["title"], data["text"], cosigners, data.get("org"))
+
+    def add_proposal(who, title: str, text: str, cosigners: list[str], org: str | None):
+        return proposals.submit(store, who.code, title, text, clock(), cosigners=cosigners, org=org)
+
+    def get_proposals(who, request: Request):
+        return proposals.list_proposals(store, who, mine=request.query_params.get("mine") == "1")
+
     def get_news(who, request: Request):  # a script reads without marking, unless it asks (mark=1)
         return personal.news(store, who, clock(), mark=request.query_params.get("mark") == "1")
 
@@ -166,6 +192,8 @@ def routes(store: Store, clock, call) -> list[Route]:
         Route("/api/items/{item_id:id}/files", guarded(get_files), methods=["GET"]),
         Route("/api/items/{item_id:id}/files/{file_id:id}", guarded(get_file), methods=["GET"]),
         Route("/api/news", guarded(get_news), methods=["GET"]),
+        Route("/api/proposals", guarded(get_proposals), methods=["GET"]),
+        Route("/api/proposals", guarded(add_proposal, proposal_request), methods=["POST"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
     ]
 
@@ -309,6 +337,17 @@ OPENAPI: dict[str, Any] = {
                 "type": "object", "required": ["text"], "properties": {"text": {"type": "string", "maxLength": 2000}}}}}},
             "responses": {"200": {"description": "added: item, seq (its audit event), notified (names)"},
                           **{k: v for k, v in _ERRORS.items() if k != "409"}}}},
+        "/api/proposals": {
+            "get": {"summary": "我献策: the proposals the person may read, newest first (mine=1: his own and those he "
+                               "co-signs)", "responses": {"200": {"description": "proposals"},
+                                                           **{k: v for k, v in _ERRORS.items() if k in ("401", "503")}}},
+            "post": {"summary": "A deputy submits a proposal to his 人大; co-signers confirm it",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["title", "text"], "properties": {
+                             "title": {"type": "string", "maxLength": 200}, "text": {"type": "string", "maxLength": 20000},
+                             "cosigners": {"type": "array", "items": {"type": "string"}}, "org": {"type": "string"}}}}}},
+                     "responses": {"200": {"description": "the proposal, with its id"},
+                                   **{k: v for k, v in _ERRORS.items() if k != "409"}}}},
         "/api/news": {"get": {
             "summary": "最新动态: events on the items the person may see since he last looked (not his own), newest first",
             "parameters": [{"name": "mark", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]},

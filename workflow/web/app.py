@@ -47,6 +47,7 @@ from .limits import BodyLimit
 from .list_pages import Lists
 from .personal_pages import Personal
 from .pool import Pool
+from .proposal_pages import Proposals
 from .render import HERE, diagram_svg, page
 from .report_pages import Reports
 from .security import SecurityHeaders
@@ -325,6 +326,7 @@ def create_app(store: Store, clock=None) -> Starlette:
     reports = Reports(w)
     lists = Lists(w)
     mine = Personal(w, lists)
+    props = Proposals(w)
     routes = [
         Route("/login", w.login_form, methods=["GET"]),
         Route("/login", w.login, methods=["POST"]),
@@ -334,6 +336,11 @@ def create_app(store: Store, clock=None) -> Starlette:
         Route("/involved", lists.listing, methods=["GET"]),
         Route("/search", lists.search, methods=["GET"]),
         Route("/news", mine.news, methods=["GET"]),
+        Route("/proposals", props.listing, methods=["GET"]),
+        Route("/proposals/new", props.new, methods=["GET"]),
+        Route("/proposals/new", props.submit, methods=["POST"]),
+        Route("/proposals/{proposal_id:id}", props.page, methods=["GET"]),
+        Route("/proposals/{proposal_id:id}/{action:str}", props.act, methods=["POST"]),
         Route("/filters", mine.save_filter, methods=["POST"]),
         Route("/filters/{filter_id:id}/delete", mine.delete_filter, methods=["POST"]),
         Route("/items/new", w.new_item, methods=["GET"]),
