@@ -197,14 +197,19 @@ def test_activities_are_recorded_by_the_office_or_the_group_lead_with_deputies_o
     s = ready
     item = service.create_item(s, ADMIN, template="special_supervision", title="活动", now=T0, group="g-env").id
     with pytest.raises(NotPermitted, match="不能登记事项 \\d+ 的代表活动"):
-        service.add_activity(s, "huang.bo", item, kind="视察", day="2026-01-10", deputies=["feng.xia"], now=T0)
+        service.add_activity(s, "huang.bo", item, kind="视察", day="2026-01-05", deputies=["feng.xia"], now=T0)
     with pytest.raises(InvalidInput, match="“huang.bo”不是代表"):
-        service.add_activity(s, "zhao.hua", item, kind="视察", day="2026-01-10", deputies=["huang.bo"], now=T0)
+        service.add_activity(s, "zhao.hua", item, kind="视察", day="2026-01-05", deputies=["huang.bo"], now=T0)
     with pytest.raises(InvalidInput, match="活动类别“参观”应是"):
-        service.add_activity(s, "zhao.hua", item, kind="参观", day="2026-01-10", deputies=["feng.xia"], now=T0)
-    a = service.add_activity(s, "wang.fang", item, kind="座谈", day="2026-01-10", deputies=["feng.xia", "qin.lei"], now=T0)
+        service.add_activity(s, "zhao.hua", item, kind="参观", day="2026-01-05", deputies=["feng.xia"], now=T0)
+    a = service.add_activity(s, "wang.fang", item, kind="座谈", day="2026-01-05", deputies=["feng.xia", "qin.lei"], now=T0)
     assert a.deputies == ["冯霞", "秦磊"]
     assert service.history(s, service.OPERATOR, item)[-1].kind == "activity_added"
+    # recorded afterwards: one dated ahead (eight months, or tomorrow) is refused, and 列席 is a kind (代表法 Art.33)
+    for ahead in ("2026-09-05", "2026-01-06"):
+        with pytest.raises(InvalidInput, match=f"活动日期 {ahead} 晚于今天（2026-01-05）"):
+            service.add_activity(s, "wang.fang", item, kind="视察", day=ahead, deputies=["feng.xia"], now=T0)
+    assert service.add_activity(s, "wang.fang", item, kind="列席", day="2026-01-04", deputies=["feng.xia"], now=T0).kind == "列席"
 
 
 def test_each_evaluator_scores_a_unit_once_a_year_and_only_evaluators_score(ready):

@@ -52,7 +52,7 @@ class Scorecard:
     blue: int = 85
     red: int = 60
     evaluators: tuple[str, ...] = ("council",)
-    activity_kinds: tuple[str, ...] = ("视察", "调研", "执法检查", "座谈", "专题询问")
+    activity_kinds: tuple[str, ...] = ("视察", "调研", "执法检查", "座谈", "专题询问", "列席")
     digest_every: str = "week"
     digest_weekday: int = 1
     digest_to: tuple[str, ...] = ("council", "office")
@@ -127,6 +127,6 @@ def load_text(text: str, name: str = "<scorecard>") -> Scorecard:
         rectification_state=q.get("rectification_state", "rectification"),
         returned_triggers=tuple(q.get("returned_triggers", ())), unsatisfied_triggers=tuple(q.get("unsatisfied_triggers", ())),
         blue=int(lt.get("blue", 85)), red=int(lt.get("red", 60)), evaluators=tuple(data.get("evaluators", ("council",))),
-        activity_kinds=tuple(data.get("activity_kinds", ("视察", "调研", "执法检查", "座谈", "专题询问"))),
+        activity_kinds=tuple(data.get("activity_kinds", ("视察", "调研", "执法检查", "座谈", "专题询问", "列席"))),
         digest_every=dg.get("every", "week"), digest_weekday=int(dg.get("weekday", 1)),
         digest_to=tuple(dg.get("to", ("council", "office"))), campaign=dict(data.get("campaign") or {}), source_name=name)

@@ -99,18 +99,7 @@ def routes(store: Store, clock, call) -> list[Route]:
         return reads.history(store, who, request.path_params["item_id"])
 
     async def proposal_request(request: Request) -> tuple:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            raise BodyTooLarge(f"请求内容超过 {MAX_BODY:,} 字节")
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            raise BodyTooLarge(f"请求内容超过 {MAX_BODY:,} 字节")
-        if depth(body) > MAX_DEPTH:
-            raise BadRequest(f"请求内容嵌套超过 {MAX_DEPTH} 层")
-        try:
-            data = json.loads(body or b"{}", parse_constant=_no_constant)
-        except (ValueError, RecursionError):
-            raise BadRequest("请求内容不是 JSON") from None
+        data = await json_request(request)
         cosigners = data.get("cosigners", []) if isinstance(data, dict) else None
         if (not isinstance(data, dict) or not isinstance(data.get("title"), str) or not isinstance(data.get("text"), str)
                 or not isinstance(cosigners, list) or not all(isinstance(c, str) for c in cosigners)
@@ -156,13 +145,7 @@ def routes(store: Store, clock, call) -> list[Route]:
 
     async def comment_request(request: Request) -> tuple:
         """{"text": "…"}: the comment asked for (BadRequest: 400)."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            raise BodyTooLarge(f"请求内容超过 {MAX_BODY:,} 字节")
-        try:
-            data = json.loads(await request.body() or b"{}", parse_constant=_no_constant)
-        except (ValueError, RecursionError):
-            raise BadRequest("请求内容不是 JSON") from None
+        data = await json_request(request)
         if not isinstance(data, dict) or not isinstance(data.get("text"), str):
             raise BadRequest('请求内容应是 {"text": "…"}')
         return request.path_params["item_id"], data["text"]
@@ -228,16 +211,29 @@ def depth(body: bytes) -> int:
     return deepest
 
 
-def _move(body: bytes):
-    """(trigger, fields, comment, expect_version) from a move's JSON body; BadRequest saying what is wrong."""
+async def json_request(request: Request) -> Any:
+    """A small JSON request's body: refused from its Content-Length before it is read, then as json_body."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise BodyTooLarge(f"请求内容超过 {MAX_BODY:,} 字节")
+    return json_body(await request.body())
+
+
+def json_body(body: bytes) -> Any:
+    """A request's JSON, checked for size, depth and syntax before it is parsed into Python (BadRequest: 400, 413)."""
     if len(body) > MAX_BODY:
         raise BodyTooLarge(f"请求内容超过 {MAX_BODY:,} 字节")
     if depth(body) > MAX_DEPTH:
         raise BadRequest(f"请求内容嵌套超过 {MAX_DEPTH} 层")
     try:
-        data = json.loads(body or b"{}", parse_constant=_no_constant)
+        return json.loads(body or b"{}", parse_constant=_no_constant)
     except (ValueError, RecursionError):
         raise BadRequest("请求内容不是 JSON") from None
+
+
+def _move(body: bytes):
+    """(trigger, fields, comment, expect_version) from a move's JSON body; BadRequest saying what is wrong."""
+    data = json_body(body)
     if not isinstance(data, dict) or not isinstance(data.get("trigger"), str):
         raise BadRequest('请求内容应是含 "trigger"（以及 "fields"、"comment"、"expect_version"）的 JSON 对象')
     fields, comment, expect = data.get("fields") or {}, data.get("comment"), data.get("expect_version")

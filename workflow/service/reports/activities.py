@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ... import authority
+from ...calendar import TZ
 from ...errors import InvalidInput
 from ...store import Store, Tx, directory
 from ...store import audit as audit_store
@@ -33,6 +34,9 @@ def add_activity(store: Store, actor: str, item_id: int, *, kind: str, day: str,
     if kind not in card.activity_kinds:
         raise InvalidInput(f"活动类别“{common.shown(kind)}”应是 {'、'.join(card.activity_kinds)} 之一", parameter="kind")
     when = day_of(day, "活动日期")
+    today = now.astimezone(TZ).date()
+    if when > today:  # recorded afterwards: an activity counts once it has taken place
+        raise InvalidInput(f"活动日期 {when} 晚于今天（{today}）：只能登记已经举行的活动", parameter="date")
     if note is not None:
         note = common.text_in(note, "说明")
         if len(note) > MAX_NOTE:
