@@ -14,6 +14,7 @@ from commands.base import EXIT_CODES, App
 # runs, so `wuzhuan --help` and every command load no other command's module; tests/test_cli.py checks each line
 # here against the command itself. A new command group: its module in commands/, and a line here.
 COMMANDS = {
+    "activities": ("commands.activities", "activities_group", "我监督: announce an activity, deputies sign up, the organiser confirms attendance (签到)."),
     "audit": ("commands.audit", "audit_group", 'The hash-chained audit trail.'),
     "calendar": ("commands.calendar", "calendar_group", 'Working days, holidays and 调休, and deadline arithmetic.'),
     "config": ("commands.serve", "config_group", 'Settings from wuzhuan.toml and WUZHUAN_* variables.'),

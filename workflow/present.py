@@ -17,7 +17,9 @@ KIND_CN = {"created": "立项", "advanced": "办理", "fields_set": "修改填�
            "extension_rejected": "不同意延期", "escalated": "督办", "refused": "被拒绝的操作", "migrated": "迁移版本",
            "deadline_moved": "会议改期，时限调整", "meeting_added": "新增会议", "meeting_moved": "会议改期",
            "spawned": "分别交办子事项", "closed": "随上级事项关闭",
-           "commented": "留言", "reminded": "催办", "acknowledged": "签收", "returned": "退回", "activity_added": "登记代表活动"}
+           "commented": "留言", "reminded": "催办", "acknowledged": "签收", "returned": "退回", "activity_added": "登记代表活动",
+           "activity_announced": "发布代表活动", "activity_signup": "代表报名", "activity_confirmed": "确认签到",
+           "proposal_screened": "审查代表建议"}
 
 
 # The notices as a person names them (the outbox page); a notice a committee added keeps its file name.

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from ..deputy_file import LEVEL_CN, LEVELS
 from ..errors import InvalidInput
+from ..rows import PersonRow
 from ..store import Store
 from ..store import deputies as deputy_store
+from ..store import proposals as proposal_store
 from . import common
 from .reads.viewer import Viewer, looked_over
 
@@ -41,3 +43,10 @@ def list_deputies(store: Store, viewer: Viewer, *, level: str | None = None, org
         rows = deputy_store.listed(tx, level=level, orgs=orgs, org_code=org)
     return [DeputyInfo(r.code, r.name, r.active, r.level, LEVEL_CN[r.level], r.constituency, r.team, r.station, r.term,
                        r.since.isoformat() if r.since else None, r.until.isoformat() if r.until else None) for r in rows]
+
+
+def deputy_orgs(tx, who: PersonRow) -> list[int | None]:
+    """The 人大 whose deputy he is (his deputies' units' organisations; None: the root), [] when he is none; a person
+    with mandates but no such unit is the root's deputy."""
+    orgs = proposal_store.deputy_orgs(tx, who.id)
+    return orgs or ([None] if deputy_store.listed_for(tx, who.id) else [])

@@ -12,11 +12,11 @@ from ..present import fmt
 from ..rows import PersonRow
 from ..store import Store, Tx, directory
 from ..store import audit as audit_store
-from ..store import deputies as deputy_store
 from ..store import meetings as meeting_store
 from ..store import organisations as org_store
 from ..store import proposals as store_
 from . import common
+from .deputies import deputy_orgs
 from .items import create_in
 from .reads.viewer import Viewer, person_of
 
@@ -65,7 +65,7 @@ def _view(tx: Tx, r: store_.ProposalRow, signers: list[store_.CosignerRow]) -> P
 
 
 def _is_deputy(tx: Tx, who: PersonRow) -> bool:
-    return bool(store_.deputy_orgs(tx, who.id) or deputy_store.listed_for(tx, who.id))
+    return bool(deputy_orgs(tx, who))
 
 
 def _texts(title: str, text: str) -> tuple[str, str]:
@@ -90,7 +90,7 @@ def submit(store: Store, actor: str, title: str, text: str, now: datetime, *, co
         who = common.acting(tx, actor)
         if not _is_deputy(tx, who):
             raise NotPermitted(f"{who.name}（{who.code}）不是人大代表：只有代表可以提出建议", person=who.code)
-        orgs = store_.deputy_orgs(tx, who.id) or [None]
+        orgs = deputy_orgs(tx, who)
         if org is not None:
             wanted = directory.org_ids_of(tx).get(org, -1)
             if wanted not in orgs:

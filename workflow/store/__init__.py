@@ -5,6 +5,7 @@ and return the typed rows of workflow.rows.
 """
 
 from . import (
+    announce_models,  # noqa: F401  (我监督's announcements and sign-ups join the metadata)
     deputy_models,  # noqa: F401  (the deputies' registry joins the metadata)
     file_models,  # noqa: F401  (the documents' tables join the metadata)
     personal_models,  # noqa: F401  (saved filters and news marks join the metadata)
