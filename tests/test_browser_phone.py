@@ -10,10 +10,10 @@ from workflow import service
 
 PAGES = {  # person → the pages he opens
     "wang.fang": ["/", "/done", "/involved", "/items/new", "/items/new?template=special_supervision", "/items/{a}",
-                  "/definitions", "/board", "/orgs", "/outbox"],
+                  "/definitions", "/board", "/orgs", "/outbox", "/activities/new"],
     "zhao.hua": ["/", "/items/{a}", "/involved", "/search?q=大气", "/news"],
     "huang.bo": ["/", "/items/new"],
-    "feng.xia": ["/proposals", "/proposals/new"],  # a deputy on his phone (issue 29)
+    "feng.xia": ["/proposals", "/proposals/new", "/activities"],  # a deputy on his phone (issue 29)
 }
 
 

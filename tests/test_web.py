@@ -83,7 +83,7 @@ def test_every_route_but_login_static_and_openapi_refuses_an_anonymous_request(w
             refused = r.status_code in (401, 403) or (r.status_code == 303 and r.headers["location"].startswith("/login"))
             assert refused, f"{method} {path} answered {r.status_code} to nobody"
             checked += 1
-    assert checked == 41  # every route of create_app (update when adding one)
+    assert checked == 46  # every route of create_app (update when adding one)
     assert c.get("/api/openapi.json").status_code == 200 and c.get("/static/wuzhuan.css").status_code == 200
     assert service.show_item(store, service.OPERATOR, a, clock.t).version == 2  # nothing moved
 

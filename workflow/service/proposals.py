@@ -97,7 +97,7 @@ def submit(store: Store, actor: str, title: str, text: str, now: datetime, *, co
                 raise InvalidInput(f"您不是“{common.shown(org)}”的代表", parameter="org")
             orgs = [wanted]
         if len(orgs) > 1:
-            raise InvalidInput("您是几个人大的代表：请说明向哪一个人大提出（--org）", parameter="org")
+            raise InvalidInput("您是几个人大的代表：请说明向哪一个人大提出（它的组织代码）", parameter="org")
         ids = []
         for code in names:
             p = common.person(tx, code)
@@ -187,7 +187,7 @@ def screen(store: Store, actor: str, proposal_id: int, decision: str, now: datet
                              fields={"topic": r.title, "source": "代表建议"}).id
         elif decision == "to_advisory_meeting":
             if meeting is None or meeting_store.get(tx, meeting) is None:
-                raise InvalidInput("请指明列入哪一次建言献策会（已登记的会议编号，wuzhuan meetings list）", parameter="meeting")
+                raise InvalidInput("请指明列入哪一次建言献策会（已登记的会议编号）", parameter="meeting", next="list_meetings")
         store_.decide(tx, proposal_id, status=_STATUS_OF[decision], by=who.code, at=now, reason=reason, item_id=item,
                       meeting_id=meeting if decision == "to_advisory_meeting" else None)
         audit_store.append(tx, at=now, actor=who.code, kind="proposal_screened", item_id=item,

@@ -172,3 +172,29 @@ def list_announcements(store: Store, viewer: Viewer) -> list[AnnouncementView]:
         rows = store_.readable(tx, orgs, who.id if who else None, who.code if who else None)
         people = store_.signups(tx, [r.id for r in rows])
         return [_view(r, people[r.id], who) for r in rows]
+
+
+@dataclass(frozen=True)
+class AnnouncementPage:
+    announcement: AnnouncementView
+    may_signup: bool  # a deputy of its 人大 who has not signed up, before the day is over and attendance confirmed
+    may_confirm: bool  # its organiser or its 人大's office, once the day has come, before attendance is confirmed
+
+
+def announcement_page(store: Store, viewer: Viewer, announcement_id: int, now: datetime) -> AnnouncementPage:
+    """The announcement with what the viewer may do on it (the workbench's page)."""
+    with store.read() as tx:
+        who = person_of(tx, viewer)
+        r = _readable(tx, who, announcement_id)
+        view = _view(r, store_.signups(tx, [r.id])[r.id], who)
+        today, open_ = now.astimezone(TZ).date(), r.confirmed_at is None
+        signup_ = (who is not None and open_ and r.day >= today and not view.signed_up
+                   and r.organisation_id in deputy_orgs(tx, who))
+        confirm_ = (who is not None and open_ and r.day <= today
+                    and (r.organiser == who.code or r.organisation_id in org_store.staff_orgs(tx, who.id)))
+        return AnnouncementPage(view, signup_, confirm_)
+
+
+def activity_kinds(card_path: str | Path | None = None) -> list[str]:
+    """The kinds an activity may be of (the scorecard's `activity_kinds`)."""
+    return list(card_of(card_path).activity_kinds)

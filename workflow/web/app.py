@@ -33,6 +33,7 @@ from ..files import MAX_FILE
 from ..service import Store, accounts, reads
 from ..service.accounts import SessionInfo
 from . import api, downloads, ids
+from .activity_pages import Activities
 from .admin_pages import AdminPages
 from .forms import (
     MAX_FILES,
@@ -336,6 +337,7 @@ def create_app(store: Store, clock=None) -> Starlette:
         Route("/involved", lists.listing, methods=["GET"]),
         Route("/search", lists.search, methods=["GET"]),
         Route("/news", mine.news, methods=["GET"]),
+        *Activities(w).routes(),
         Route("/proposals", props.listing, methods=["GET"]),
         Route("/proposals/new", props.new, methods=["GET"]),
         Route("/proposals/new", props.submit, methods=["POST"]),
