@@ -36,3 +36,22 @@ def test_announce_sign_up_and_confirm_in_the_browser(web):  # noqa: F811  (the f
     page = fx.get(f"/activities/{ann.id}").text
     assert "已签到" in page and "签到已于" in page
     assert signed_in(client, "huang.bo").get("/activities/999").status_code == 404
+
+
+def test_the_api_announces_lists_and_signs_up(web):  # noqa: F811  (the fixture)
+    from workflow.service import accounts
+
+    store, clock, client, (a, _b) = web
+    office = accounts.issue_token(store, "wang.fang", clock.t).token
+    deputy = accounts.issue_token(store, "feng.xia", clock.t).token
+    call = lambda method, path, token, **kw: client().request(  # noqa: E731
+        method, path, headers={"Authorization": f"Bearer {token}"}, **kw)
+    r = call("POST", "/api/activities", office, json={"kind": "调研", "date": "2026-01-12", "item": a})
+    assert r.status_code == 200 and r.json()["kind"] == "调研"
+    aid = r.json()["id"]
+    assert call("POST", "/api/activities", office, json={"kind": "调研"}).status_code == 400
+    assert call("POST", "/api/activities", deputy, json={"kind": "调研", "date": "2026-01-12"}).status_code == 403
+    r = call("POST", f"/api/activities/{aid}/signup", deputy)
+    assert r.status_code == 200 and r.json()["signed_up"] is True
+    assert call("POST", f"/api/activities/{aid}/signup", deputy).status_code == 409
+    assert [x["id"] for x in call("GET", "/api/activities", deputy).json()] == [aid]

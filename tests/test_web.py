@@ -83,7 +83,7 @@ def test_every_route_but_login_static_and_openapi_refuses_an_anonymous_request(w
             refused = r.status_code in (401, 403) or (r.status_code == 303 and r.headers["location"].startswith("/login"))
             assert refused, f"{method} {path} answered {r.status_code} to nobody"
             checked += 1
-    assert checked == 46  # every route of create_app (update when adding one)
+    assert checked == 49  # every route of create_app (update when adding one)
     assert c.get("/api/openapi.json").status_code == 200 and c.get("/static/wuzhuan.css").status_code == 200
     assert service.show_item(store, service.OPERATOR, a, clock.t).version == 2  # nothing moved
 
@@ -393,7 +393,8 @@ def test_openapi_document(api):
     doc = call("GET", "/api/openapi.json").json()
     assert doc["openapi"].startswith("3.") and set(doc["paths"]) == {
         "/api/items", "/api/items/{item_id}", "/api/items/{item_id}/history", "/api/items/{item_id}/advance",
-        "/api/items/{item_id}/comments", "/api/items/{item_id}/remind", "/api/news", "/api/proposals"}
+        "/api/items/{item_id}/comments", "/api/items/{item_id}/remind", "/api/news", "/api/proposals", "/api/activities",
+        "/api/activities/{activity_id}/signup"}
     assert set(doc["paths"]["/api/items/{item_id}/advance"]["post"]["responses"]) == {"200", "400", "401", "403", "404", "409",
                                                                                       "413", "503"}
 

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from .. import service
 from ..encode import dumps
 from ..errors import NotFound, Unavailable, WuzhuanError, http_status_of
-from ..service import Store, accounts, personal, proposals, reads
+from ..service import Store, accounts, personal, proposals, reads, supervise
 from . import downloads
 from .forms import MAX_FILES
 
@@ -113,6 +113,23 @@ def routes(store: Store, clock, call) -> list[Route]:
     def get_proposals(who, request: Request):
         return proposals.list_proposals(store, who, mine=request.query_params.get("mine") == "1")
 
+    async def announce_request(request: Request) -> tuple:
+        data = await json_request(request)
+        if (not isinstance(data, dict) or not isinstance(data.get("kind"), str) or not isinstance(data.get("date"), str)
+                or not all(isinstance(data.get(k), str | None) for k in ("place", "note"))
+                or not (data.get("item") is None or isinstance(data.get("item"), int) and not isinstance(data["item"], bool))):
+            raise BadRequest('请求内容应是 {"kind": "视察", "date": "YYYY-MM-DD", "place": "…", "item": 编号, "note": "…"} 的 JSON 对象')
+        return (data["kind"], data["date"], data.get("place"), data.get("item"), data.get("note"))
+
+    def announce(who, kind: str, day: str, place: str | None, item: int | None, note: str | None):
+        return supervise.announce(store, who.code, kind=kind, day=day, now=clock(), place=place, item=item, note=note)
+
+    def get_activities(who, request: Request):
+        return supervise.list_announcements(store, who)
+
+    def activity_signup(who, request: Request):
+        return supervise.signup(store, who.code, request.path_params["activity_id"], clock())
+
     def get_news(who, request: Request):  # a script reads without marking, unless it asks (mark=1)
         return personal.news(store, who, clock(), mark=request.query_params.get("mark") == "1")
 
@@ -175,6 +192,9 @@ def routes(store: Store, clock, call) -> list[Route]:
         Route("/api/items/{item_id:id}/files", guarded(get_files), methods=["GET"]),
         Route("/api/items/{item_id:id}/files/{file_id:id}", guarded(get_file), methods=["GET"]),
         Route("/api/news", guarded(get_news), methods=["GET"]),
+        Route("/api/activities", guarded(get_activities), methods=["GET"]),
+        Route("/api/activities", guarded(announce, announce_request), methods=["POST"]),
+        Route("/api/activities/{activity_id:id}/signup", guarded(activity_signup), methods=["POST"]),
         Route("/api/proposals", guarded(get_proposals), methods=["GET"]),
         Route("/api/proposals", guarded(add_proposal, proposal_request), methods=["POST"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
@@ -344,6 +364,20 @@ OPENAPI: dict[str, Any] = {
                              "cosigners": {"type": "array", "items": {"type": "string"}}, "org": {"type": "string"}}}}}},
                      "responses": {"200": {"description": "the proposal, with its id"},
                                    **{k: v for k, v in _ERRORS.items() if k != "409"}}}},
+        "/api/activities": {
+            "get": {"summary": "我监督: the announced activities the person may read, the latest first",
+                    "responses": {"200": {"description": "activities"}, **{k: v for k, v in _ERRORS.items() if k in ("401", "503")}}},
+            "post": {"summary": "Announce an activity (the staff, or an item's office or group lead)",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["kind", "date"], "properties": {
+                             "kind": {"type": "string"}, "date": {"type": "string", "format": "date"},
+                             "place": {"type": "string"}, "item": {"type": "integer"}, "note": {"type": "string"}}}}}},
+                     "responses": {"200": {"description": "the announcement, with its id"},
+                                   **{k: v for k, v in _ERRORS.items() if k != "409"}}}},
+        "/api/activities/{activity_id}/signup": {"post": {
+            "summary": "A deputy of its 人大 signs up, once, until its day is over",
+            "parameters": [{"name": "activity_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
+            "responses": {"200": {"description": "the announcement"}, **_ERRORS}}},
         "/api/news": {"get": {
             "summary": "最新动态: events on the items the person may see since he last looked (not his own), newest first",
             "parameters": [{"name": "mark", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]},
