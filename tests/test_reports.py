@@ -212,6 +212,16 @@ def test_activities_are_recorded_by_the_office_or_the_group_lead_with_deputies_o
     assert service.add_activity(s, "wang.fang", item, kind="列席", day="2026-01-04", deputies=["feng.xia"], now=T0).kind == "列席"
 
 
+def test_nobody_scores_his_own_unit(ready):
+    """Issue 30: a 组长's leader scored his own group 100 on 比创新 and it was accepted. The refusal is audited."""
+    s = ready
+    with pytest.raises(NotPermitted, match="是第一专项监督小组（生态环境保护）的成员，不能为本单位评分"):
+        service.set_score(s, "zhou.qiang", "g-env", 100, T0)  # 周强, a 分管副主任 (an evaluator) in g-env
+    with s.read() as tx:
+        assert tx.execute(select(AuditEvent.kind).where(AuditEvent.actor == "zhou.qiang")).scalars().all() == ["refused"]
+    assert service.set_score(s, "zhou.qiang", "g-edu", 80, T0).score == 80  # another group: fine
+
+
 def test_each_evaluator_scores_a_unit_once_a_year_and_only_evaluators_score(ready):
     s = ready
     service.set_score(s, "li.ming", "g-env", 88, T0)

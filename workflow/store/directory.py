@@ -80,6 +80,12 @@ def staff_column(person_id):
 _IS_STAFF = Prepared(lambda: select(staff_column(bindparam("p"))))
 
 
+def is_member(tx: Tx, unit_id: int, person_id: int) -> bool:
+    """Whether the person holds any role in this one unit."""
+    return tx.execute(select(Membership.id).where(Membership.unit_id == unit_id, Membership.person_id == person_id)
+                      .limit(1)).first() is not None
+
+
 def membership_roles(tx: Tx, person_id: int) -> set[str]:
     """The roles a person holds in any unit of the directory."""
     return set(tx.execute(select(Membership.role).where(Membership.person_id == person_id)).scalars())

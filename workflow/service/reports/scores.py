@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ... import authority
 from ...calendar import TZ
-from ...errors import InvalidInput
+from ...errors import InvalidInput, NotPermitted
 from ...people_file import LEVEL_CN
 from ...store import Store, Tx, directory
 from ...store import audit as audit_store
@@ -50,6 +50,8 @@ def set_score(store: Store, actor: str, unit: str, score: int, now: datetime, *,
         if u is None or u.kind != card.units:
             raise InvalidInput(f"“{common.shown(unit)}”不是评比方案「{card.title}」比较的单位", unit=common.shown(unit),
                                kind=card.units, next="list_units")
+        if directory.is_member(tx, u.id, who.id):  # 比创新 is judged from outside: nobody scores his own unit
+            raise NotPermitted(f"{who.name}（{who.code}）是{u.name}的成员，不能为本单位评分", unit=u.code)
         if not report_store.add_score(tx, scorecard=card.key, year=y, unit_id=u.id, evaluator_id=who.id, score=score,
                                       comment=comment, at=now):
             raise InvalidInput(f"{who.name}（{who.code}）已为{u.name}评过 {y} 年的分：每位评分人每年对一个单位评一次",
