@@ -57,8 +57,8 @@ def _author(tx: Tx, r: store_.ProposalRow) -> PersonRow:
     return directory.people_by_ids(tx, [r.author_id])[r.author_id]
 
 
-def _view(tx: Tx, r: store_.ProposalRow, signers: list[store_.CosignerRow]) -> ProposalView:
-    author = _author(tx, r)
+def _view(tx: Tx, r: store_.ProposalRow, signers: list[store_.CosignerRow], author: PersonRow | None = None) -> ProposalView:
+    author = author or _author(tx, r)
     return ProposalView(r.id, r.title, r.text, r.status, STATUS_CN.get(r.status, r.status), author.code, author.name,
                         fmt(r.created_at), [Cosigner(c.code, c.name, c.confirmed_at is not None) for c in signers],
                         r.decided_by, fmt(r.decided_at) if r.decided_at else None, r.reason, r.item_id, r.meeting_id)
@@ -156,7 +156,8 @@ def list_proposals(store: Store, viewer: Viewer, *, mine: bool = False, meeting:
         rows = store_.readable(tx, who.id if who else None, org_store.staff_orgs(tx, who.id) if who else None,
                                mine=mine, meeting_id=meeting)
         signers = store_.cosigners(tx, [r.id for r in rows])
-        return [_view(tx, r, signers[r.id]) for r in rows]
+        authors = directory.people_by_ids(tx, list({r.author_id for r in rows}))  # one read for the list's authors
+        return [_view(tx, r, signers[r.id], authors[r.author_id]) for r in rows]
 
 
 def screen(store: Store, actor: str, proposal_id: int, decision: str, now: datetime, *, reason: str | None = None,

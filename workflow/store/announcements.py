@@ -10,6 +10,7 @@ from sqlalchemy import insert, or_, select, update
 from .announce_models import Announcement, Signup
 from .engine import Tx
 from .models import Person
+from .organisations import in_orgs
 
 
 @dataclass(slots=True)
@@ -90,10 +91,7 @@ def readable(tx: Tx, orgs: list[int | None] | None, person_id: int | None, organ
     a = Announcement.__table__.c
     q = select(Announcement.__table__)
     if orgs is not None:
-        real = [o for o in orgs if o is not None]
-        cond = a.organisation_id.in_(real or [-1])
-        if None in orgs:
-            cond = or_(cond, a.organisation_id.is_(None))
+        cond = in_orgs(a.organisation_id, orgs)
         if organiser:
             cond = or_(cond, a.organiser == organiser)
         if person_id is not None:

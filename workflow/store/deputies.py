@@ -10,6 +10,7 @@ from sqlalchemy import delete, insert, select
 from .deputy_models import DeputyMandate
 from .engine import Tx
 from .models import Membership, Organisation, OrgUnit, Person
+from .organisations import in_orgs
 
 
 @dataclass(slots=True)
@@ -49,22 +50,22 @@ def listed(tx: Tx, *, level: str | None = None, orgs: list[int | None] | None = 
                 m.since, m.until).join(Person, Person.id == m.person_id))
     if level:
         q = q.where(m.level == level)
-    if orgs is not None or org_code is not None:
-        units = select(Membership.person_id).join(OrgUnit, OrgUnit.id == Membership.unit_id)
-        if org_code is not None:
-            found = tx.execute(select(Organisation.id, Organisation.parent_id).where(Organisation.code == org_code)).first()
-            target = None if found is None else (None if found.parent_id is None else found.id)
-            if found is None:
-                return []
-            units = units.where(OrgUnit.organisation_id.is_(None) if target is None else OrgUnit.organisation_id == target)
-        if orgs is not None:
-            real = [o for o in orgs if o is not None]
-            cond = OrgUnit.organisation_id.in_(real or [-1])
-            units = units.where(cond | OrgUnit.organisation_id.is_(None) if None in orgs else cond)
-        q = q.where(m.person_id.in_(units))
+    if org_code is not None:
+        found = tx.execute(select(Organisation.id, Organisation.parent_id).where(Organisation.code == org_code)).first()
+        if found is None:
+            return []
+        q = q.where(m.person_id.in_(_members_of([None if found.parent_id is None else found.id])))  # the root: NULL
+    if orgs is not None:
+        q = q.where(m.person_id.in_(_members_of(orgs)))
     return [MandateRow(*r) for r in tx.execute(q.order_by(Person.code, m.level, m.term))]
 
 
 def listed_for(tx: Tx, person_id: int) -> bool:
     """Whether the person holds any mandate as a deputy."""
     return tx.execute(select(DeputyMandate.id).where(DeputyMandate.person_id == person_id).limit(1)).first() is not None
+
+
+def _members_of(orgs: list[int | None]):
+    """The people in a unit of one of the organisations (None: the root's)."""
+    return select(Membership.person_id).join(OrgUnit, OrgUnit.id == Membership.unit_id).where(
+        in_orgs(OrgUnit.organisation_id, orgs))

@@ -9,6 +9,7 @@ from sqlalchemy import insert, or_, select, update
 
 from .engine import Tx
 from .models import Membership, OrgUnit, Person
+from .organisations import in_orgs
 from .proposal_models import Proposal, ProposalCosigner
 
 
@@ -87,11 +88,7 @@ def readable(tx: Tx, person_id: int | None, staff_orgs: list[int | None] | None,
         own = or_(p.author_id == person_id,
                   p.id.in_(select(ProposalCosigner.proposal_id).where(ProposalCosigner.person_id == person_id)))
         if staff_orgs and not mine:
-            real = [o for o in staff_orgs if o is not None]
-            to_them = p.organisation_id.in_(real or [-1])
-            if None in staff_orgs:
-                to_them = or_(to_them, p.organisation_id.is_(None))
-            own = or_(own, to_them)
+            own = or_(own, in_orgs(p.organisation_id, staff_orgs))
         q = q.where(own)
     if meeting_id is not None:
         q = q.where(p.meeting_id == meeting_id)

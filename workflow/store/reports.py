@@ -120,7 +120,7 @@ def orgs_of_level(tx: Tx, level: str, orgs: list[int | None] | None = None) -> l
     q = select(Organisation.id, Organisation.code, Organisation.name).where(Organisation.level == level,
                                                                             Organisation.parent_id.is_not(None))
     if orgs is not None:
-        q = q.where(Organisation.id.in_([o for o in orgs if o is not None] or [-1]))
+        q = q.where(in_orgs(Organisation.id, orgs))  # the root (None) is never of a compared level
     return [tuple(r) for r in tx.execute(q.order_by(Organisation.code))]
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import NotFound, Unavailable, WuzhuanError, http_status_of
+from ..errors import NotFound, WuzhuanError
 from ..service import supervise
-from .forms import int_of
+from .forms import form_done, int_of
 
 OK = {"announced": "已发布。", "signed": "已报名。", "confirmed": "已确认签到。"}
 
@@ -50,15 +50,13 @@ class Activities:
         if isinstance(who, Response):
             return who
         typed = {k: str(form.get(k, ""))[:600] for k in ("kind", "date", "place", "item", "note")}
-        try:
+
+        async def work():
             item = int_of(typed["item"], None, "事项编号") if typed["item"].strip() else None
-            await w.call(supervise.announce, w.store, who.person.code, kind=typed["kind"], day=typed["date"], now=w.now(),
-                         place=typed["place"] or None, item=item, note=typed["note"] or None)
-        except Unavailable as e:
-            return w.error(request, e, who)
-        except WuzhuanError as e:
-            return await self.new(request, problem=str(e), status=http_status_of(e), typed=typed)
-        return RedirectResponse("/activities?ok=announced", status_code=303)
+            return await w.call(supervise.announce, w.store, who.person.code, kind=typed["kind"], day=typed["date"],
+                                now=w.now(), place=typed["place"] or None, item=item, note=typed["note"] or None)
+        return await form_done(w, request, who, work, lambda _a: "/activities?ok=announced",
+                               lambda problem, status: self.new(request, problem=problem, status=status, typed=typed))
 
     async def page(self, request: Request, problem: str = "", status: int = 200) -> Response:
         w = self.w
@@ -78,19 +76,16 @@ class Activities:
         if isinstance(who, Response):
             return who
         aid, action = request.path_params["activity_id"], request.path_params["action"]
-        try:
+
+        async def work():
             if action == "signup":
-                await w.call(supervise.signup, w.store, who.person.code, aid, w.now())
-            elif action == "confirm":
+                return await w.call(supervise.signup, w.store, who.person.code, aid, w.now())
+            if action == "confirm":
                 codes = [str(v) for k, v in form.multi_items() if k == "deputy"]
                 codes += [c.strip() for c in str(form.get("others", "")).replace("，", ",").split(",") if c.strip()]
-                await w.call(supervise.confirm, w.store, who.person.code, aid, codes, w.now())
-            else:
-                return w.error(request, NotFound("没有这个操作"), who)
-        except Unavailable as e:
-            return w.error(request, e, who)
-        except WuzhuanError as e:
-            if http_status_of(e) == 404:
-                return w.error(request, e, who)
-            return await self.page(request, problem=str(e), status=http_status_of(e))
-        return RedirectResponse(f"/activities/{aid}?ok={'signed' if action == 'signup' else 'confirmed'}", status_code=303)
+                return await w.call(supervise.confirm, w.store, who.person.code, aid, codes, w.now())
+            raise NotFound("没有这个操作")
+        return await form_done(w, request, who, work,
+                               lambda _a: f"/activities/{aid}?ok={'signed' if action == 'signup' else 'confirmed'}",
+                               lambda problem, status: self.page(request, problem=problem, status=status),
+                               missing_is_error=True)

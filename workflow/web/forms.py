@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 
 from .. import service
-from ..errors import InvalidInput
+from ..errors import InvalidInput, Unavailable, WuzhuanError, http_status_of
 from ..present import safe
 from ..service import Store
 
@@ -54,3 +55,18 @@ def files_of(form) -> dict[str, list[tuple[str, Any]]] | None:
         if key.startswith("file:") and getattr(value, "filename", None):
             out.setdefault(key[5:], []).append((value.filename, value.file))
     return out or None
+
+
+async def form_done(w, request: Request, who, work, done, again, *, missing_is_error: bool = False) -> Response:
+    """A form's use case run (`work`, awaited): 303 to `done(result)` when it goes through; an unavailable database
+    (and, with `missing_is_error`, a 404) as the error page; any other refusal as `again(problem, status)` — the
+    form's page once more, with what was typed, the reason and the refusal's status."""
+    try:
+        result = await work()
+    except Unavailable as e:
+        return w.error(request, e, who)
+    except WuzhuanError as e:
+        if missing_is_error and http_status_of(e) == 404:
+            return w.error(request, e, who)
+        return await again(str(e), http_status_of(e))
+    return RedirectResponse(done(result), status_code=303)

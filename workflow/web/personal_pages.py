@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..errors import Unavailable, WuzhuanError, http_status_of
+from ..errors import WuzhuanError
 from ..service import personal
+from .forms import form_done
 
 
 class Personal:
@@ -34,14 +35,11 @@ class Personal:
         page = str(form.get("page", ""))
         params = {k[2:]: str(v)[:200] for k, v in form.multi_items() if k.startswith("p:")}
         name = str(form.get("name", ""))[:200]
-        try:
-            saved = await w.call(personal.save_filter, w.store, who.person.code, name, page, params, w.now())
-        except Unavailable as e:
-            return w.error(request, e, who)
-        except WuzhuanError as e:  # the list again, filtered as it was, with the name he typed and the reason
-            show = self.lists.search if page == "search" else self.lists.inbox
-            return await show(request, query=params, problem=str(e), status=http_status_of(e), typed=name)
-        return RedirectResponse(f"{saved.url}&saved=1", status_code=303)
+        show = self.lists.search if page == "search" else self.lists.inbox  # refused: the list as it was, and why
+        return await form_done(w, request, who,
+                               lambda: w.call(personal.save_filter, w.store, who.person.code, name, page, params, w.now()),
+                               lambda saved: f"{saved.url}&saved=1",
+                               lambda problem, status: show(request, query=params, problem=problem, status=status, typed=name))
 
     async def delete_filter(self, request: Request) -> Response:
         w = self.w

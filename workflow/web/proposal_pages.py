@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from ..errors import NotFound, Unavailable, WuzhuanError, http_status_of
+from ..errors import NotFound, WuzhuanError
 from ..service import proposals
-from .forms import int_of
+from .forms import form_done, int_of
 
 OK = {"submitted": "已提交，联名代表确认后一并审查。", "cosigned": "已确认联名。", "screened": "已审查。"}
 
@@ -42,13 +42,11 @@ class Proposals:
             return who
         typed = {k: str(form.get(k, ""))[:20_000] for k in ("title", "text", "cosigners")}
         names = [c.strip() for c in typed["cosigners"].replace("，", ",").replace("、", ",").split(",") if c.strip()]
-        try:
-            p = await w.call(proposals.submit, w.store, who.person.code, typed["title"], typed["text"], w.now(), cosigners=names)
-        except Unavailable as e:
-            return w.error(request, e, who)
-        except WuzhuanError as e:
-            return await self.new(request, problem=str(e), status=http_status_of(e), typed=typed)
-        return RedirectResponse(f"/proposals/{p.id}?ok=submitted", status_code=303)
+        return await form_done(
+            w, request, who,
+            lambda: w.call(proposals.submit, w.store, who.person.code, typed["title"], typed["text"], w.now(), cosigners=names),
+            lambda p: f"/proposals/{p.id}?ok=submitted",
+            lambda problem, status: self.new(request, problem=problem, status=status, typed=typed))
 
     async def page(self, request: Request, problem: str = "", status: int = 200) -> Response:
         w = self.w
@@ -68,19 +66,16 @@ class Proposals:
         if isinstance(who, Response):
             return who
         pid, action = request.path_params["proposal_id"], request.path_params["action"]
-        try:
+
+        async def work():
             if action == "cosign":
-                await w.call(proposals.cosign, w.store, who.person.code, pid, w.now())
-            elif action == "screen":
+                return await w.call(proposals.cosign, w.store, who.person.code, pid, w.now())
+            if action == "screen":
                 meeting = int_of(form.get("meeting"), None, "会议编号") if str(form.get("meeting", "")).strip() else None
-                await w.call(proposals.screen, w.store, who.person.code, pid, str(form.get("decision", "")), w.now(),
-                             reason=str(form.get("reason", ""))[:5000] or None, meeting=meeting)
-            else:
-                return w.error(request, NotFound("没有这个操作"), who)
-        except Unavailable as e:
-            return w.error(request, e, who)
-        except WuzhuanError as e:
-            if http_status_of(e) == 404:
-                return w.error(request, e, who)
-            return await self.page(request, problem=str(e), status=http_status_of(e))
-        return RedirectResponse(f"/proposals/{pid}?ok={'cosigned' if action == 'cosign' else 'screened'}", status_code=303)
+                return await w.call(proposals.screen, w.store, who.person.code, pid, str(form.get("decision", "")), w.now(),
+                                    reason=str(form.get("reason", ""))[:5000] or None, meeting=meeting)
+            raise NotFound("没有这个操作")
+        return await form_done(w, request, who, work,
+                               lambda _p: f"/proposals/{pid}?ok={'cosigned' if action == 'cosign' else 'screened'}",
+                               lambda problem, status: self.page(request, problem=problem, status=status),
+                               missing_is_error=True)
